@@ -1,0 +1,158 @@
+"""The ``dealcalc`` command line: parses arguments, calls the API, prints. No finance here.
+
+Every :class:`~dealcalc.errors.DealcalcError` (a user mistake or an unsolvable request) is
+printed as one line on standard error and the command exits with status 2, never with a
+traceback. Outputs go through :func:`dealcalc.io.write_atomic` and are not overwritten
+without ``--force``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+from rich.console import Console
+
+from dealcalc import __version__
+from dealcalc.analyses import flow_metrics
+from dealcalc.errors import DealcalcError, InputError
+from dealcalc.io import read_cash_flows_csv, write_atomic
+from dealcalc.report import flow_metrics_table
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """A click group that turns dealcalc's errors into one line and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DealcalcError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+def _check_rate(value: float | None, option: str) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or value <= -1.0:
+        raise InputError(
+            f"{value} is not a usable rate", field=option, expected="a fraction above -1"
+        )
+    if value > 1.0:
+        raise InputError(
+            f"{value} looks like a percentage",
+            field=option,
+            expected="a fraction",
+            hint=f"for {value:g} % write {value / 100:g}",
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {"name": str(name), **{str(k): _jsonable(v) for k, v in row.items()}}
+        for name, row in df.iterrows()
+    ]
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dealcalc")
+def main() -> None:
+    """Value cross-border critical-minerals deals.
+
+    Rates are fractions (0.10 for 10 %). Mistakes in files or options end with one line
+    naming what is wrong and exit status 2.
+    """
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--rate", "-r", type=float, required=True, help="Discount rate per period (0.10 = 10 %)."
+)
+@click.option(
+    "--timing",
+    type=click.Choice(["t0", "end", "mid"]),
+    default="t0",
+    show_default=True,
+    help="Where the first flow sits: t0 (undiscounted), end (Excel NPV), mid (mid-period).",
+)
+@click.option("--finance-rate", type=float, help="MIRR finance rate (default: --rate).")
+@click.option("--reinvest-rate", type=float, help="MIRR reinvestment rate (default: --rate).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the results to a .json or .csv file (atomically).",
+)
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def flows(
+    file: Path,
+    rate: float,
+    timing: str,
+    finance_rate: float | None,
+    reinvest_rate: float | None,
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Value plain cash-flow series from a CSV FILE, one series per column.
+
+    The first row names the series. An optional first column headed period, year or t
+    labels the periods; one headed date (YYYY-MM-DD) adds XNPV and XIRR. Prints NPV, IRR,
+    MIRR, simple and discounted payback (in periods) and the profitability index.
+
+    Example: dealcalc flows examples/cashflows.csv --rate 0.10
+    """
+    for value, option in (
+        (rate, "--rate"),
+        (finance_rate, "--finance-rate"),
+        (reinvest_rate, "--reinvest-rate"),
+    ):
+        _check_rate(value, option)
+    if out is not None and out.suffix.lower() not in (".json", ".csv"):
+        raise InputError(
+            "unknown output type", source=str(out), field="--out", expected="a .json or .csv file"
+        )
+    table = read_cash_flows_csv(file)
+    df = flow_metrics(
+        table.values,
+        rate,
+        names=table.names,
+        timing=timing,  # type: ignore[arg-type]
+        finance_rate=finance_rate,
+        reinvest_rate=reinvest_rate,
+        dates=table.dates,
+    )
+    payload = {
+        "file": str(file),
+        "rate": rate,
+        "timing": timing,
+        "finance_rate": rate if finance_rate is None else finance_rate,
+        "reinvest_rate": rate if reinvest_rate is None else reinvest_rate,
+        "periods": len(table.labels),
+        "series": _records(df),
+    }
+    text = json.dumps(payload, indent=2)
+    if out is not None:
+        write_atomic(
+            out, text + "\n" if out.suffix.lower() == ".json" else df.to_csv(), force=force
+        )
+    if as_json:
+        click.echo(text)
+    else:
+        title = f"{file.name}: {len(table.labels)} periods, rate {rate:g}, timing {timing}"
+        Console().print(flow_metrics_table(df, title=title))

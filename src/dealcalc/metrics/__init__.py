@@ -1,0 +1,33 @@
+"""Financial metrics as pure functions of arrays, vectorized over rows.
+
+``values`` has shape (T,) or (S, T) (S scenarios by T periods); rates have shape () or (S,).
+A 0-d result is a Python ``float``; anything else is a ``numpy.ndarray`` of ``float64``.
+NaN means "no solution" (no IRR, never pays back); bad shapes and non-finite inputs raise.
+The formulas and their sources are in ``docs/methodology.md``.
+"""
+
+from dealcalc.metrics.dated import DAY_COUNTS, xirr, xnpv, year_fractions
+from dealcalc.metrics.irr import IRRResult, irr, irr_result, irr_roots
+from dealcalc.metrics.periodic import (
+    discounted_payback,
+    mirr,
+    npv,
+    payback,
+    profitability_index,
+)
+
+__all__ = [
+    "DAY_COUNTS",
+    "IRRResult",
+    "discounted_payback",
+    "irr",
+    "irr_result",
+    "irr_roots",
+    "mirr",
+    "npv",
+    "payback",
+    "profitability_index",
+    "xirr",
+    "xnpv",
+    "year_fractions",
+]

@@ -1,0 +1,142 @@
+"""Shared validation, the return rule and the time-major kernels of the metrics.
+
+Shapes: ``values`` is ``(T,)`` (one cash-flow series) or ``(S, T)`` (S scenarios by T periods);
+``rate`` is ``()`` or ``(S,)``. The scenario axis is aligned, never crossed implicitly.
+
+The return rule, the same for every metric: a 0-d result is returned as a Python ``float``;
+anything else is a ``numpy.ndarray`` of ``float64``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray: TypeAlias = NDArray[np.float64]
+BoolArray: TypeAlias = NDArray[np.bool_]
+IntArray: TypeAlias = NDArray[np.int64]
+Timing: TypeAlias = Literal["t0", "end", "mid"]
+
+#: Rows per block when a (S, T) input is worked on time-major. 32k rows x 30 periods x 8 bytes
+#: is 7.5 MiB: long enough vectors to amortise numpy's per-call cost, small enough to keep
+#: memory flat (perf-anchors.md §5).
+CHUNK_ROWS = 32_768
+#: Rows per piece when a row-major block is transposed: 4096 x 30 x 8 bytes = 1 MiB stays in
+#: cache; one 32k-row transpose does not, and costs about 3x more per row.
+TRANSPOSE_ROWS = 4_096
+
+_TIMING_OFFSET: dict[str, float] = {"t0": 0.0, "end": 1.0, "mid": 0.5}
+
+
+def timing_offset(timing: str) -> float:
+    """Periods between the valuation date and ``values[0]`` for a timing convention."""
+    try:
+        return _TIMING_OFFSET[timing]
+    except KeyError:
+        raise ValueError(f"timing must be one of 't0', 'end', 'mid', got {timing!r}") from None
+
+
+def as_values(values: ArrayLike, *, min_periods: int = 1) -> FloatArray:
+    """Validate cash flows: a finite float array of shape (T,) or (S, T)."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"values must have shape (T,) or (S, T), got shape {arr.shape}")
+    if arr.shape[-1] < min_periods:
+        raise ValueError(f"values need at least {min_periods} period(s), got {arr.shape[-1]}")
+    # A finite sum proves every value finite (NaN and inf propagate) without a boolean
+    # temporary as large as the input; only a non-finite sum needs the element-wise look.
+    if not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
+        raise ValueError("values contain NaN or infinity")
+    return arr
+
+
+def as_rate(rate: ArrayLike, values: FloatArray, *, name: str = "rate") -> FloatArray:
+    """Validate a rate of shape () or, for (S, T) values, (S,); every rate must exceed -1."""
+    arr = np.asarray(rate, dtype=np.float64)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or have shape (S,), got shape {arr.shape}")
+    if values.ndim == 2 and arr.ndim == 1 and arr.shape[0] != values.shape[0]:
+        raise ValueError(
+            f"{name} has shape {arr.shape} but values have {values.shape[0]} rows; "
+            "rates are aligned with rows, never crossed"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    if (arr <= -1.0).any():
+        raise ValueError(f"{name} must be greater than -1 (a fraction, e.g. 0.10 for 10%)")
+    return arr
+
+
+def finish(result: Any) -> float | FloatArray:
+    """Apply the return rule: a 0-d result becomes a float, anything else an ndarray."""
+    arr = np.asarray(result, dtype=np.float64)
+    if arr.ndim == 0:
+        return float(arr)
+    return arr
+
+
+def time_major_blocks(
+    values: FloatArray, chunk: int = CHUNK_ROWS
+) -> Iterator[tuple[slice, FloatArray]]:
+    """Yield ``(rows, block)`` with ``block`` a C-contiguous (T, n) view or copy of ``values[rows]``.
+
+    An (S, T) array in Fortran order (the transpose of the engine's time-major blocks) is
+    already time-major: its blocks are views and nothing is copied. A C-order array is
+    transposed piece by piece through the cache.
+    """
+    rows, periods = values.shape
+    if values.flags.f_contiguous:
+        for start in range(0, rows, chunk):
+            sl = slice(start, min(start + chunk, rows))
+            yield sl, values[sl].T
+        return
+    buffer = np.empty((periods, min(chunk, rows)))
+    for start in range(0, rows, chunk):
+        sl = slice(start, min(start + chunk, rows))
+        block = buffer[:, : sl.stop - sl.start]
+        for piece in range(sl.start, sl.stop, TRANSPOSE_ROWS):
+            end = min(piece + TRANSPOSE_ROWS, sl.stop)
+            block[:, piece - sl.start : end - sl.start] = values[piece:end].T
+        yield sl, block
+
+
+def horner(block: FloatArray, x: FloatArray) -> FloatArray:
+    """Evaluate ``sum_t block[t] * x**t`` for a time-major (T, n) block and x of shape (n,).
+
+    A block of shape (T, 1) against x of shape (K,) evaluates one series at K points.
+    """
+    acc = np.broadcast_to(block[-1], x.shape).copy()
+    for t in range(block.shape[0] - 2, -1, -1):
+        acc *= x
+        acc += block[t]
+    return acc
+
+
+def horner_with_derivative(block: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return ``P(x)`` and ``P'(x)`` for ``P(x) = sum_t block[t] * x**t`` in one pass."""
+    p = block[-1].copy()
+    dp = np.zeros_like(p)
+    for t in range(block.shape[0] - 2, -1, -1):
+        dp *= x
+        dp += p
+        p *= x
+        p += block[t]
+    return p, dp
+
+
+def sign_changes(block: FloatArray) -> IntArray:
+    """Count sign changes down each column of a (T, n) block, skipping zeros."""
+    signs = np.signbit(block)
+    if block.all():  # no zeros: compare neighbours directly (two passes)
+        changes: IntArray = np.count_nonzero(signs[1:] != signs[:-1], axis=0).astype(np.int64)
+        return changes
+    last = np.zeros(block.shape[1])
+    count = np.zeros(block.shape[1], dtype=np.int64)
+    for row in np.sign(block):
+        nonzero = row != 0.0
+        count += nonzero & (last != 0.0) & (row != last)
+        last = np.where(nonzero, row, last)
+    return count

@@ -1,0 +1,65 @@
+"""Rich terminal tables of results."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.table import Table
+
+__all__ = ["flow_metrics_table"]
+
+
+def _money(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x:,.2f}"
+
+
+def _percent(x: float) -> str:
+    return "—" if math.isnan(x) else f"{100 * x:.2f} %"
+
+
+def _number(x: float, digits: int = 2) -> str:
+    return "—" if math.isnan(x) else f"{x:.{digits}f}"
+
+
+def flow_metrics_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
+    """A rich table of :func:`dealcalc.flow_metrics` output, one row per series.
+
+    IRR and MIRR are shown in per cent; "—" marks no solution; a non-conventional series
+    (several sign changes, so possibly several IRRs) is marked with "*".
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> df = dc.flow_metrics([[-5.0, 1.5, 2.0, 2.0, 1.5]], 0.10, names=["M2"])
+    >>> console = Console(width=100, record=True, file=io.StringIO())
+    >>> console.print(flow_metrics_table(df))
+    >>> "14.90 %" in console.export_text()
+    True
+    """
+    table = Table(title=title, caption="— no solution; * several sign changes (see MIRR)")
+    table.add_column("series", style="bold")
+    for name in ("NPV", "IRR", "MIRR", "payback", "disc. payback", "PI"):
+        table.add_column(name, justify="right")
+    dated = "xirr" in df.columns
+    if dated:
+        table.add_column("XNPV", justify="right")
+        table.add_column("XIRR", justify="right")
+    for label, row in df.iterrows():
+        name = str(label)
+        flag = "" if bool(row["conventional"]) else " *"
+        cells = [
+            f"{name}{flag}",
+            _money(row["npv"]),
+            _percent(row["irr"]),
+            _percent(row["mirr"]),
+            _number(row["payback_periods"]),
+            _number(row["discounted_payback_periods"]),
+            _number(row["profitability_index"], 3),
+        ]
+        if dated:
+            cells += [_money(row["xnpv"]), _percent(row["xirr"])]
+        table.add_row(*cells)
+    return table
