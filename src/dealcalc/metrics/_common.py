@@ -20,10 +20,11 @@ BoolArray: TypeAlias = NDArray[np.bool_]
 IntArray: TypeAlias = NDArray[np.int64]
 Timing: TypeAlias = Literal["t0", "end", "mid"]
 
-#: Rows per block when a (S, T) input is worked on time-major. 32k rows x 30 periods x 8 bytes
-#: is 7.5 MiB: long enough vectors to amortise numpy's per-call cost, small enough to keep
-#: memory flat (perf-anchors.md §5).
-CHUNK_ROWS = 32_768
+#: Most rows per block when a (S, T) input is worked on time-major. Rows are split into equal
+#: blocks of at most this many (10,000 rows: one block, not 8192 + 1808, whose short tail costs
+#: as much per call as a full block). Vectors of <= 16384 doubles amortise numpy's per-call
+#: cost while the few a kernel keeps live stay in cache (perf-anchors.md §5).
+CHUNK_ROWS = 16_384
 #: Rows per piece when a row-major block is transposed: 4096 x 30 x 8 bytes = 1 MiB stays in
 #: cache; one 32k-row transpose does not, and costs about 3x more per row.
 TRANSPOSE_ROWS = 4_096
@@ -39,8 +40,12 @@ def timing_offset(timing: str) -> float:
         raise ValueError(f"timing must be one of 't0', 'end', 'mid', got {timing!r}") from None
 
 
-def as_values(values: ArrayLike, *, min_periods: int = 1) -> FloatArray:
-    """Validate cash flows: a finite float array of shape (T,) or (S, T)."""
+def as_values(values: ArrayLike, *, min_periods: int = 1, check_finite: bool = True) -> FloatArray:
+    """Validate cash flows: a finite float array of shape (T,) or (S, T).
+
+    With ``check_finite=False`` the caller promises to call :func:`require_finite` on a result
+    that a non-finite input would make non-finite (NPV), which saves a pass over the data.
+    """
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim not in (1, 2):
         raise ValueError(f"values must have shape (T,) or (S, T), got shape {arr.shape}")
@@ -48,9 +53,16 @@ def as_values(values: ArrayLike, *, min_periods: int = 1) -> FloatArray:
         raise ValueError(f"values need at least {min_periods} period(s), got {arr.shape[-1]}")
     # A finite sum proves every value finite (NaN and inf propagate) without a boolean
     # temporary as large as the input; only a non-finite sum needs the element-wise look.
-    if not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
-        raise ValueError("values contain NaN or infinity")
+    if check_finite:
+        require_finite(arr.sum(), arr)
     return arr
+
+
+def require_finite(result: Any, values: FloatArray) -> None:
+    """Raise if ``values`` hold NaN or infinity, looking element-wise only if ``result`` is not
+    finite (NaN and inf propagate into sums, so a finite result proves finite inputs)."""
+    if not np.isfinite(result).all() and not np.isfinite(values).all():
+        raise ValueError("values contain NaN or infinity")
 
 
 def as_rate(rate: ArrayLike, values: FloatArray, *, name: str = "rate") -> FloatArray:
@@ -88,11 +100,14 @@ def time_major_blocks(
     transposed piece by piece through the cache.
     """
     rows, periods = values.shape
+    chunk = -(-rows // -(-rows // chunk)) if rows else chunk  # equal blocks, each <= chunk
     if values.flags.f_contiguous:
         for start in range(0, rows, chunk):
             sl = slice(start, min(start + chunk, rows))
             yield sl, values[sl].T
         return
+    chunk = min(chunk, CHUNK_ROWS)  # a copy: keep the buffer small whatever the caller asked
+    chunk = -(-rows // -(-rows // chunk)) if rows else chunk
     buffer = np.empty((periods, min(chunk, rows)))
     for start in range(0, rows, chunk):
         sl = slice(start, min(start + chunk, rows))
@@ -128,15 +143,24 @@ def horner_with_derivative(block: FloatArray, x: FloatArray) -> tuple[FloatArray
 
 
 def sign_changes(block: FloatArray) -> IntArray:
-    """Count sign changes down each column of a (T, n) block, skipping zeros."""
-    signs = np.signbit(block)
-    if block.all():  # no zeros: compare neighbours directly (two passes)
-        changes: IntArray = np.count_nonzero(signs[1:] != signs[:-1], axis=0).astype(np.int64)
-        return changes
-    last = np.zeros(block.shape[1])
+    """Count sign changes down each column of a (T, n) block, skipping zeros.
+
+    Works period by period on (n,) vectors: a (T, n) temporary would be freed back to the
+    operating system and page-faulted in again on every call (glibc trims the heap), which
+    doubled the cost of an IRR call on 1e4 rows.
+    """
     count = np.zeros(block.shape[1], dtype=np.int64)
-    for row in np.sign(block):
-        nonzero = row != 0.0
-        count += nonzero & (last != 0.0) & (row != last)
-        last = np.where(nonzero, row, last)
+    if block.all():  # no zeros: compare neighbours' sign bits
+        last = np.signbit(block[0])
+        for row in block[1:]:
+            now = np.signbit(row)
+            count += now != last
+            last = now
+        return count
+    last_sign = np.zeros(block.shape[1])
+    for row in block:
+        sign = np.sign(row)
+        nonzero = sign != 0.0
+        count += nonzero & (last_sign != 0.0) & (sign != last_sign)
+        last_sign = np.where(nonzero, sign, last_sign)
     return count

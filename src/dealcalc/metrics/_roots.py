@@ -98,3 +98,57 @@ def safeguarded_newton(
             r, lo, hi, s_hi, prev = (a[keep] for a in (r, lo, hi, s_hi, prev))
             done = np.zeros(idx.size, dtype=bool)
     return roots, converged
+
+
+def plain_newton(
+    problem: RootProblem,
+    r0: FloatArray,
+    upper: FloatArray,
+    *,
+    maxiter: int,
+    xtol: float,
+) -> tuple[FloatArray, BoolArray]:
+    """Unguarded Newton for the easy majority of rows; returns roots and a converged mask.
+
+    A row stops when it converges (the tests of :func:`safeguarded_newton`) or when a step
+    leaves ``(-1, upper)`` or is not finite; rows that did not converge are for
+    :func:`safeguarded_newton` to finish. With a good first guess this settles almost every
+    conventional row in 4-5 evaluations at about a third of the safeguarded driver's
+    bookkeeping per iteration.
+    """
+    n = r0.shape[0]
+    roots = np.full(n, np.nan)
+    converged = np.zeros(n, dtype=bool)
+    idx = np.arange(n)
+    r = r0.astype(np.float64, copy=True)
+    up = upper.astype(np.float64, copy=True)
+    prev = np.full(n, np.nan)
+    active = np.ones(n, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(maxiter):
+            f, df = problem.evaluate(r)
+            step = f / df
+            size = np.abs(step)
+            tol = xtol * (1.0 + np.abs(r))
+            conv = active & (
+                (size <= tol)
+                | (f == 0.0)
+                | ((size <= 0.01 * prev) & (size**3 <= tol * prev * prev))
+            )
+            new = r - step
+            going = active & ~conv & (new > -1.0) & (new < up)
+            if conv.any():
+                hit = np.flatnonzero(conv)
+                roots[idx[hit]] = np.where(f[hit] == 0.0, r[hit], new[hit])
+                converged[idx[hit]] = True
+            if not going.any():
+                break
+            r = np.where(going, new, r)
+            prev = size
+            active = going
+            if np.count_nonzero(going) * 2 < going.size:  # compact below half active
+                problem.keep(going)
+                idx, r, up, prev = idx[going], r[going], up[going], prev[going]
+                active = np.ones(idx.size, dtype=bool)
+    converged &= np.isfinite(roots)
+    return roots, converged

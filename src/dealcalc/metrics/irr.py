@@ -41,7 +41,7 @@ from dealcalc.metrics._common import (
     sign_changes,
     time_major_blocks,
 )
-from dealcalc.metrics._roots import safeguarded_newton
+from dealcalc.metrics._roots import plain_newton, safeguarded_newton
 
 __all__ = ["IRRResult", "irr", "irr_result", "irr_roots"]
 
@@ -111,8 +111,11 @@ def _upper_bound(block: FloatArray, lead: FloatArray) -> FloatArray:
 
     (The tighter max over t > k only moves the starting bracket; this one costs one pass.)
     """
+    largest = np.abs(block[0])
+    for row in block[1:]:  # period by period: no (T, n) temporary (see sign_changes)
+        np.maximum(largest, np.abs(row), out=largest)
     with np.errstate(divide="ignore", invalid="ignore"):
-        bound = np.abs(block).max(axis=0) / np.abs(lead)
+        bound = largest / np.abs(lead)
     return np.where(np.isfinite(bound), bound, 0.0) * (1.0 + 1e-9) + 1e-9
 
 
@@ -121,13 +124,15 @@ def _initial_guess(block: FloatArray, upper: FloatArray) -> FloatArray:
     # Sums accumulated period by period: numpy's reductions (and BLAS) choose a summation
     # order by the array's shape, so a lone row would start Newton an ulp away from the same
     # row in a batch, and results must not depend on the chunk size.
-    p, tp, net, tnet = (np.zeros(block.shape[1]) for _ in range(4))
+    p, tp, net, tnet, inflow, scratch = (np.zeros(block.shape[1]) for _ in range(6))
     for t, row in enumerate(block):
-        inflow = np.maximum(row, 0.0)
+        np.maximum(row, 0.0, out=inflow)
         p += inflow
-        tp += t * inflow
+        np.multiply(inflow, t, out=scratch)
+        tp += scratch
         net += row
-        tnet += t * row
+        np.multiply(row, t, out=scratch)
+        tnet += scratch
     n = p - net  # outflows: max(-v, 0) = max(v, 0) - v
     tn = tp - tnet
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -227,9 +232,17 @@ def _solve_block(block: FloatArray) -> tuple[FloatArray, IntArray]:
     guess = _initial_guess(sub, upper)
     # Newton stops when |f/f'| <= XTOL (1 + r); as |f'| <= T * gross / (1 + r), the residual
     # there is below XTOL * T * gross, far inside RTOL: no separate residual pass is needed.
-    roots, ok = safeguarded_newton(
-        _PeriodicProblem(sub), guess, upper, upper_sign, maxiter=MAXITER, xtol=XTOL
-    )
+    roots, ok = plain_newton(_PeriodicProblem(sub), guess, upper, maxiter=12, xtol=XTOL)
+    hard = np.flatnonzero(~ok)
+    if hard.size:
+        roots[hard], ok[hard] = safeguarded_newton(
+            _PeriodicProblem(sub[:, hard]),
+            guess[hard],
+            upper[hard],
+            upper_sign[hard],
+            maxiter=MAXITER,
+            xtol=XTOL,
+        )
     multi = ok & (changes[candidates] > 1)
     if multi.any():
         ok[multi] = _certified_highest(sub[:, multi], roots[multi])

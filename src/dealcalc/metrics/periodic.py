@@ -17,11 +17,16 @@ from dealcalc.metrics._common import (
     as_values,
     finish,
     horner,
+    require_finite,
     time_major_blocks,
     timing_offset,
 )
 
 __all__ = ["discounted_payback", "mirr", "npv", "payback", "profitability_index"]
+
+#: Rows per block for per-row-rate NPV: 2 live vectors of 1 MiB each stay in cache; measured
+#: 2.5 ms per 1e5 time-major rows against 3.3 ms with the IRR's 16384-row blocks.
+NPV_CHUNK_ROWS = 131_072
 
 
 def npv(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float | FloatArray:
@@ -69,7 +74,7 @@ def npv(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float |
     >>> dc.npv([0.0, 0.1], [-100, 60, 60]).round(4)      # an NPV profile
     array([20.    ,  4.1322])
     """
-    v = as_values(values)
+    v = as_values(values, check_finite=False)
     r = as_rate(rate, v)
     offset = timing_offset(timing)
     n_periods = v.shape[-1]
@@ -82,8 +87,10 @@ def npv(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float |
         result = v @ np.power(1.0 + r, -np.arange(n_periods, dtype=np.float64))
     else:
         result = np.empty(v.shape[0])
-        for rows, block in time_major_blocks(v):
+        # Horner keeps two vectors live, so longer blocks than the IRR's pay off here.
+        for rows, block in time_major_blocks(v, chunk=NPV_CHUNK_ROWS):
             result[rows] = horner(block, 1.0 / (1.0 + r[rows]))
+    require_finite(result, v)
     if offset:
         result = result * np.power(1.0 + r, -offset)
     return finish(result)
