@@ -93,7 +93,7 @@ def finish(result: Any) -> float | FloatArray:
 def time_major_blocks(
     values: FloatArray, chunk: int = CHUNK_ROWS
 ) -> Iterator[tuple[slice, FloatArray]]:
-    """Yield ``(rows, block)`` with ``block`` a C-contiguous (T, n) view or copy of ``values[rows]``.
+    """Yield ``(rows, block)``: ``block`` a time-major (T, n) view or copy of ``values[rows]``.
 
     An (S, T) array in Fortran order (the transpose of the engine's time-major blocks) is
     already time-major: its blocks are views and nothing is copied. A C-order array is
