@@ -98,11 +98,11 @@ class _PeriodicProblem:
 
 def _leading_flow(block: FloatArray) -> FloatArray:
     """The first non-zero flow of each column (0 for an all-zero column)."""
-    lead = block[0].copy()
+    lead: FloatArray = block[0].copy()
     if lead.all():  # the usual case: no leading zeros
         return lead
     for row in block[1:]:
-        lead = np.where(lead == 0.0, row, lead)
+        np.copyto(lead, row, where=lead == 0.0)
     return lead
 
 
