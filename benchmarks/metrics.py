@@ -135,9 +135,7 @@ def bench_size(n: int, repeat: int) -> dict[str, Any]:
     ours, theirs = irr["dealcalc.irr"]["result"], irr["pyxirr loop"]["result"]
     both = ~np.isnan(ours) & ~np.isnan(theirs)
     check = min(n, 2000)
-    npf_npv = np.array(
-        [npf.npv(r, row) for r, row in zip(rates[:check], flows[:check], strict=True)]
-    )
+    npf_npv = np.array([npf.npv(r, row) for r, row in zip(rates[:check], flows[:check], strict=True)])
     return {
         "n": n,
         "irr": irr,
@@ -147,8 +145,7 @@ def bench_size(n: int, repeat: int) -> dict[str, Any]:
         "irr_unsolved": int(np.isnan(ours).sum()),
         "npv_rows_max_rel_diff": float(
             np.max(
-                np.abs(npv_rows["dealcalc.npv"]["result"][:check] - npf_npv)
-                / np.abs(flows[:check]).sum(1)
+                np.abs(npv_rows["dealcalc.npv"]["result"][:check] - npf_npv) / np.abs(flows[:check]).sum(1)
             )
         ),
     }
@@ -164,9 +161,7 @@ def bench_profile(repeat: int) -> dict[str, Any]:
         },
         max(repeat, 5),
     )
-    diff = np.max(
-        np.abs(res["dealcalc.npv profile"]["result"] - res["pyxirr.npv(rates, row)"]["result"])
-    )
+    diff = np.max(np.abs(res["dealcalc.npv profile"]["result"] - res["pyxirr.npv(rates, row)"]["result"]))
     return {"res": res, "max_abs_diff": float(diff), "scale": float(np.abs(row).sum())}
 
 
@@ -222,9 +217,7 @@ def report(sizes: list[dict[str, Any]], profile: dict[str, Any]) -> list[tuple[s
             )
         )
     print("\n## NPV, one rate for every row\n")
-    print(
-        "| rows | dealcalc | numpy cf @ df | pyxirr loop | × pyxirr | dealcalc / numpy | peak MiB |"
-    )
+    print("| rows | dealcalc | numpy cf @ df | pyxirr loop | × pyxirr | dealcalc / numpy | peak MiB |")
     print("|---|---|---|---|---|---|---|")
     for s in sizes:
         r = s["npv_shared"]
@@ -236,9 +229,7 @@ def report(sizes: list[dict[str, Any]], profile: dict[str, Any]) -> list[tuple[s
             f"{ours / mm:.2f} | {r['dealcalc.npv']['peak_mib']:.1f} |"
         )
         if s["n"] >= 10_000:
-            checks.append(
-                (f"NPV ≥ 50× pyxirr loop at {s['n']:,} rows ({px / ours:.0f}×)", px / ours >= 50)
-            )
+            checks.append((f"NPV ≥ 50× pyxirr loop at {s['n']:,} rows ({px / ours:.0f}×)", px / ours >= 50))
     print("\n## NPV, one rate per row (Horner on time-major blocks)\n")
     print(
         "| rows | row-major input | per 1e6 rows | time-major input (engine) | per 1e6 rows | peak MiB | max Δ vs npf / Σ|cf| |"

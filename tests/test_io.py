@@ -19,9 +19,7 @@ def _csv(tmp_path: Path, text: str) -> Path:
 
 
 def test_reads_series_per_column_with_period_labels(tmp_path: Path) -> None:
-    t = read_cash_flows_csv(
-        _csv(tmp_path, 'year,A,B\n2026,-100,"-1,000"\n2027,60,700\n\n2028,60,700\n')
-    )
+    t = read_cash_flows_csv(_csv(tmp_path, 'year,A,B\n2026,-100,"-1,000"\n2027,60,700\n\n2028,60,700\n'))
     assert t.names == ("A", "B")
     assert t.labels == ("2026", "2027", "2028")
     assert t.values.tolist() == [[-100, 60, 60], [-1000, 700, 700]]
@@ -52,9 +50,7 @@ def test_reads_dates_and_headerless_index(tmp_path: Path) -> None:
 def test_bad_csv_names_file_line_and_column(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(InputError) as info:
         read_cash_flows_csv(_csv(tmp_path, text))
-    assert str(info.value).startswith(
-        str(tmp_path / expected.split(":")[0]) + expected[len("flows.csv") :]
-    )
+    assert str(info.value).startswith(str(tmp_path / expected.split(":")[0]) + expected[len("flows.csv") :])
 
 
 def test_missing_file(tmp_path: Path) -> None:

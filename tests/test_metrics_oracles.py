@@ -88,9 +88,7 @@ def _mp_xirr(values: np.ndarray, tau: np.ndarray, start: float) -> float:
     flows = [mpmath.mpf(float(v)) for v in values]
     times = [mpmath.mpf(float(t)) for t in tau]
     return float(
-        mpmath.findroot(
-            lambda r: sum(v * (1 + r) ** (-t) for v, t in zip(flows, times, strict=True)), start
-        )
+        mpmath.findroot(lambda r: sum(v * (1 + r) ** (-t) for v, t in zip(flows, times, strict=True)), start)
     )
 
 

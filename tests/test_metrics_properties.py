@@ -126,9 +126,7 @@ def test_many_rows_equal_single_rows(rows: list[list[float]]) -> None:
 
 
 @given(any_flows(), rates)
-def test_profitability_index_is_one_plus_npv_over_pv_of_outflows(
-    values: list[float], r: float
-) -> None:
+def test_profitability_index_is_one_plus_npv_over_pv_of_outflows(values: list[float], r: float) -> None:
     pi = dc.profitability_index(r, values)
     t = np.arange(len(values))
     discounted = np.asarray(values) * (1.0 + r) ** -t

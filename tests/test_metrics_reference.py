@@ -32,9 +32,7 @@ def _check(got: float, case: dict[str, Any], rel: float = 1e-9) -> None:
         low, high = case["published_range"]
         assert low <= got <= high
     if "published" in case:
-        assert round(got, case["decimals"]) == pytest.approx(
-            case["published"], abs=10 ** -case["decimals"]
-        )
+        assert round(got, case["decimals"]) == pytest.approx(case["published"], abs=10 ** -case["decimals"])
 
 
 @pytest.mark.parametrize("case", CASES["npv_t0"], ids=_ids(CASES["npv_t0"]))
@@ -109,18 +107,14 @@ def test_xnpv(case: dict[str, Any]) -> None:
 
 def test_trailing_zeros_do_not_move_irr() -> None:
     # numpy-financial test_trailing_zeros
-    assert dc.irr([-5, 10.5, 1, -8, 1, 0, 0, 0]) == pytest.approx(
-        dc.irr([-5, 10.5, 1, -8, 1]), rel=1e-12
-    )
+    assert dc.irr([-5, 10.5, 1, -8, 1, 0, 0, 0]) == pytest.approx(dc.irr([-5, 10.5, 1, -8, 1]), rel=1e-12)
 
 
 def test_hand_worked_payback_and_discounted_payback() -> None:
     # M2 by hand: discounted flows at 10 %: -5, 1.36364, 1.65289, 1.50263, 1.02452;
     # running total -5, -3.63636, -1.98347, -0.48084, +0.54368 -> 3 + 0.48084/1.02452.
     expected = 3 + (5 - 1.5 / 1.1 - 2 / 1.1**2 - 2 / 1.1**3) / (1.5 / 1.1**4)
-    assert dc.discounted_payback(0.10, [-5.0, 1.5, 2.0, 2.0, 1.5]) == pytest.approx(
-        expected, rel=1e-12
-    )
+    assert dc.discounted_payback(0.10, [-5.0, 1.5, 2.0, 2.0, 1.5]) == pytest.approx(expected, rel=1e-12)
     # measured from the valuation date: 'end' puts values[0] one period later
     assert dc.payback([-5.0, 1.5, 2.0, 2.0, 1.5], timing="end") == pytest.approx(3.75)
     # a closure cost that drags the total back below zero: never pays back

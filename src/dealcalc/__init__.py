@@ -3,7 +3,7 @@
 The public API is what ``__all__`` lists; everything else is private and may change.
 """
 
-from dealcalc.analyses import flow_metrics
+from dealcalc.analyses import Valuation, compare, evaluate, flow_metrics
 from dealcalc.errors import (
     ConvergenceError,
     DealcalcError,
@@ -11,6 +11,8 @@ from dealcalc.errors import (
     MissingExtraError,
     OutputExistsError,
 )
+from dealcalc.io import example_path
+from dealcalc.io import load_deal as load
 from dealcalc.metrics import (
     IRRResult,
     discounted_payback,
@@ -24,22 +26,29 @@ from dealcalc.metrics import (
     xirr,
     xnpv,
 )
+from dealcalc.models import Deal
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceError",
+    "Deal",
     "DealcalcError",
     "IRRResult",
     "InputError",
     "MissingExtraError",
     "OutputExistsError",
+    "Valuation",
     "__version__",
+    "compare",
     "discounted_payback",
+    "evaluate",
+    "example_path",
     "flow_metrics",
     "irr",
     "irr_result",
     "irr_roots",
+    "load",
     "mirr",
     "npv",
     "payback",

@@ -18,10 +18,12 @@ import pandas as pd
 from rich.console import Console
 
 from dealcalc import __version__
-from dealcalc.analyses import flow_metrics
+from dealcalc.analyses import compare, evaluate, flow_metrics
 from dealcalc.errors import DealcalcError, InputError
-from dealcalc.io import read_cash_flows_csv, write_atomic
-from dealcalc.report import flow_metrics_table
+from dealcalc.io import EXAMPLES, example_path, load_deal, read_cash_flows_csv, write_atomic
+from dealcalc.models import Deal
+from dealcalc.params import apply_scenario, parse_assignment, paths, with_changes
+from dealcalc.report import compare_table, flow_metrics_table, valuation_table
 
 __all__ = ["main"]
 
@@ -41,9 +43,7 @@ def _check_rate(value: float | None, option: str) -> None:
     if value is None:
         return
     if not math.isfinite(value) or value <= -1.0:
-        raise InputError(
-            f"{value} is not a usable rate", field=option, expected="a fraction above -1"
-        )
+        raise InputError(f"{value} is not a usable rate", field=option, expected="a fraction above -1")
     if value > 1.0:
         raise InputError(
             f"{value} looks like a percentage",
@@ -63,8 +63,7 @@ def _jsonable(value: Any) -> Any:
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {"name": str(name), **{str(k): _jsonable(v) for k, v in row.items()}}
-        for name, row in df.iterrows()
+        {"name": str(name), **{str(k): _jsonable(v) for k, v in row.items()}} for name, row in df.iterrows()
     ]
 
 
@@ -80,9 +79,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--rate", "-r", type=float, required=True, help="Discount rate per period (0.10 = 10 %)."
-)
+@click.option("--rate", "-r", type=float, required=True, help="Discount rate per period (0.10 = 10 %).")
 @click.option(
     "--timing",
     type=click.Choice(["t0", "end", "mid"]),
@@ -148,11 +145,145 @@ def flows(
     }
     text = json.dumps(payload, indent=2)
     if out is not None:
-        write_atomic(
-            out, text + "\n" if out.suffix.lower() == ".json" else df.to_csv(), force=force
-        )
+        write_atomic(out, text + "\n" if out.suffix.lower() == ".json" else df.to_csv(), force=force)
     if as_json:
         click.echo(text)
     else:
         title = f"{file.name}: {len(table.labels)} periods, rate {rate:g}, timing {timing}"
         Console().print(flow_metrics_table(df, title=title))
+
+
+# ------------------------------------------------------------------------------------ deals
+
+_file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+_scenario_option = click.option("--scenario", "-s", help="A named scenario of the file (default: base).")
+_set_option = click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Change one parameter, e.g. --set fiscal.royalty_rate=0.07 (repeatable).",
+)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def _deal(file: Path, assignments: tuple[str, ...]) -> Deal:
+    deal = load_deal(file)
+    if assignments:
+        changes = dict(parse_assignment(a) for a in assignments)
+        deal = with_changes(deal, changes, origin="--set")
+    return deal
+
+
+@main.command()
+@_file_argument
+@click.option("--paths", "show_paths", is_flag=True, help="List every numeric parameter path.")
+def validate(file: Path, show_paths: bool) -> None:
+    """Check a scenario FILE and every named scenario in it."""
+    deal = load_deal(file)
+    for name in deal.scenarios:
+        apply_scenario(deal, name)
+    if show_paths:
+        for p in paths(deal):
+            click.echo(p)
+        return
+    click.echo(
+        f"{file}: valid: {len(deal.phases)} phases, {len(deal.streams)} streams, "
+        f"{len(deal.price_decks)} price decks, {len(deal.scenarios)} scenarios, "
+        f"{len(deal.provenance)} values with provenance"
+    )
+
+
+def _valuation_command(
+    file: Path, scenario: str | None, assignments: tuple[str, ...], as_json: bool, only: str | None
+) -> None:
+    deal = _deal(file, assignments)
+    v = evaluate(deal, scenario, keep_ledger=False)
+    head = v.headline()
+    if as_json:
+        click.echo(
+            json.dumps(
+                head
+                if only is None
+                else {
+                    k: head[k]
+                    for k in ("deal", "scenario", only, "pre_tax_" + only, "discount_rate", "timing", "basis")
+                },
+                indent=2,
+            )
+        )
+        return
+    Console().print(valuation_table(head, title=f"{deal.name}: {head['scenario']}"))
+
+
+@main.command()
+@_file_argument
+@_scenario_option
+@_set_option
+@_json_option
+def npv(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json: bool) -> None:
+    """Value the deal in FILE: NPV and IRR after and before tax, payback, peak funding.
+
+    Example: dealcalc npv examples/ussm_fwo_2025.yaml --scenario spot_2025
+    """
+    _valuation_command(file, scenario, assignments, as_json, None)
+
+
+@main.command()
+@_file_argument
+@_scenario_option
+@_set_option
+@_json_option
+def irr(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json: bool) -> None:
+    """The deal's IRR after and before tax (with NPV, as `npv` shows)."""
+    _valuation_command(file, scenario, assignments, as_json, "irr" if as_json else None)
+
+
+@main.command()
+@_file_argument
+@_scenario_option
+@_set_option
+@click.option(
+    "--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False), help="Write the ledger to CSV."
+)
+@click.option("--force", is_flag=True, help="Replace --csv if it exists.")
+def table(
+    file: Path, scenario: str | None, assignments: tuple[str, ...], csv_out: Path | None, force: bool
+) -> None:
+    """The annual ledger of the deal: every line by year (US$; inflows positive)."""
+    deal = _deal(file, assignments)
+    ledger = evaluate(deal, scenario, keep_ledger=True).table()
+    if csv_out is not None:
+        write_atomic(csv_out, ledger.to_csv(), force=force)
+        click.echo(f"wrote {csv_out}")
+        return
+    with pd.option_context("display.width", 250, "display.max_columns", 40, "display.max_rows", 100):
+        click.echo((ledger / 1e6).round(1).T.to_string())
+        click.echo("(US$ million)")
+
+
+@main.command(name="compare")
+@_file_argument
+@_set_option
+@_json_option
+def compare_command(file: Path, assignments: tuple[str, ...], as_json: bool) -> None:
+    """Every named scenario of FILE side by side, with its change against the base case."""
+    deal = _deal(file, assignments)
+    df = compare(deal)
+    if as_json:
+        rec = [{"scenario": str(k), **{c: _jsonable(v) for c, v in row.items()}} for k, row in df.iterrows()]
+        click.echo(json.dumps({"deal": deal.name, "scenarios": rec}, indent=2))
+        return
+    Console().print(compare_table(df, title=deal.name))
+
+
+@main.command()
+@click.argument("name", type=click.Choice(sorted(EXAMPLES)))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Where to write it.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def example(name: str, out: Path | None, force: bool) -> None:
+    """Write a copy of a bundled example deal (ussm-fwo) to start from."""
+    source = example_path(name)
+    target = out or Path(source.name)
+    write_atomic(target, source.read_bytes(), force=force)
+    click.echo(f"wrote {target}; try: dealcalc npv {target}")

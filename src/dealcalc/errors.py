@@ -116,8 +116,7 @@ class MissingExtraError(DealcalcError):
         self.package = package
         self.extra = extra
         super().__init__(
-            f"this needs {package}, which is not installed; "
-            f"install it with: pip install 'dealcalc[{extra}]'"
+            f"this needs {package}, which is not installed; install it with: pip install 'dealcalc[{extra}]'"
         )
 
 

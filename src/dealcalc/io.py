@@ -13,15 +13,51 @@ import datetime as dt
 import math
 import os
 import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import numpy as np
+import yaml
+from pydantic import BaseModel, ValidationError
 
-from dealcalc.errors import InputError, OutputExistsError
+from dealcalc.errors import InputError, OutputExistsError, did_you_mean
 from dealcalc.metrics._common import FloatArray
+from dealcalc.models import Deal
 
-__all__ = ["CashFlowTable", "read_cash_flows_csv", "write_atomic"]
+__all__ = [
+    "EXAMPLES",
+    "CashFlowTable",
+    "example_path",
+    "load_deal",
+    "parse_deal",
+    "read_cash_flows_csv",
+    "write_atomic",
+]
+
+#: Example deals shipped inside the package, by name.
+EXAMPLES = {"ussm-fwo": "ussm_fwo_2025.yaml"}
+
+
+def example_path(name: str) -> Path:
+    """The path of an example deal shipped with dealcalc (``"ussm-fwo"``).
+
+    Examples
+    --------
+    >>> example_path("ussm-fwo").name
+    'ussm_fwo_2025.yaml'
+    """
+    from importlib.resources import files
+
+    if name not in EXAMPLES:
+        raise InputError(
+            f"no example {name!r}",
+            field="example",
+            hint=did_you_mean(name, EXAMPLES) or f"examples: {', '.join(EXAMPLES)}",
+        )
+    return Path(str(files("dealcalc") / "data" / EXAMPLES[name]))
+
 
 #: First-column headers that label the periods rather than hold a series.
 PERIOD_COLUMNS = ("period", "year", "t")
@@ -125,9 +161,7 @@ def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
         raise InputError(f"not a valid CSV file: {exc}", source=source) from None
     numbered = [(i + 1, row) for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     if not numbered:
-        raise InputError(
-            "the file is empty", source=source, expected="a header row of series names"
-        )
+        raise InputError("the file is empty", source=source, expected="a header row of series names")
     header_line, header = numbered[0]
     header = [h.strip() for h in header]
     first = header[0].lower() if header else ""
@@ -155,9 +189,7 @@ def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
     data = np.empty((len(names), len(body)))
     for j, (line, row) in enumerate(body):
         if len(row) != len(header):
-            raise InputError(
-                f"{len(row)} cells where the header has {len(header)}", source=source, line=line
-            )
+            raise InputError(f"{len(row)} cells where the header has {len(header)}", source=source, line=line)
         cells = row
         if index_kind:
             label = row[0].strip()
@@ -250,3 +282,199 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+# --------------------------------------------------------------------------- scenario files
+
+_PROVENANCE_KEYS = {"source", "as_of", "label", "note"}
+
+
+def _yaml_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    """Record the 1-based line of every key and item under ``node``."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = int(key_node.value) if key_node.tag.endswith(":int") else key_node.value
+            child = (*path, key)
+            out[child] = key_node.start_mark.line + 1
+            _yaml_lines(value_node, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            child = (*path, i)
+            out[child] = item.start_mark.line + 1
+            _yaml_lines(item, child, out)
+
+
+def _extract_provenance(data: Any, path: tuple[Any, ...], found: dict[str, dict[str, Any]]) -> Any:
+    """Replace ``{value: x, source: ..., label: ...}`` by ``x``, recording the rest by path."""
+    if isinstance(data, dict):
+        keys = set(data)
+        if "value" in keys and keys - {"value"} <= _PROVENANCE_KEYS and keys != {"value"}:
+            found[".".join(str(p) for p in path)] = {k: data[k] for k in keys - {"value"}}
+            return _extract_provenance(data["value"], path, found)
+        if keys == {"value"}:
+            return _extract_provenance(data["value"], path, found)
+        return {k: _extract_provenance(v, (*path, k), found) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_extract_provenance(v, (*path, i), found) for i, v in enumerate(data)]
+    return data
+
+
+def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Optional, unions with one model, and Annotated from a type."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _unwrap(get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else tp
+    return tp
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed at ``loc`` (for "did you mean"), walking models, dicts, lists."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list:
+            current = get_args(current)[0]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _describe(error: Any) -> tuple[str, str | None]:
+    kind = error.get("type", "")
+    message = str(error.get("msg", "invalid value"))
+    if kind == "extra_forbidden":
+        return "unknown field", None
+    if kind == "missing":
+        return "missing", "this field is required"
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if "input" in error and kind not in ("model_type", "dict_type"):
+        shown = repr(error["input"])
+        if len(shown) <= 40:
+            message += f" (got {shown})"
+    return message, None
+
+
+def parse_deal(text: str, *, source: str = "<string>") -> Deal:
+    """Validate the text of a scenario file into a :class:`~dealcalc.models.Deal`.
+
+    See :func:`load_deal`; this is the same for text already in memory.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or "invalid YAML"
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            problem = f"{problem}; Python objects and other custom tags are refused"
+        raise InputError(problem, source=source, line=line, expected="plain YAML") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", source=source) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            "the file does not describe a deal",
+            source=source,
+            line=1,
+            expected="a mapping with name, valuation, products, price_decks, phases, streams",
+        )
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _yaml_lines(node, (), lines)
+    provenance: dict[str, dict[str, Any]] = {}
+    data = _extract_provenance(data, (), provenance)
+    if "provenance" in data:
+        raise InputError(
+            "provenance is written beside each value, not as a section",
+            source=source,
+            line=lines.get(("provenance",)),
+            field="provenance",
+            expected="value: 0.05 with source:, as_of:, label: next to it",
+        )
+    data["provenance"] = provenance
+    try:
+        return Deal.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        loc = tuple(first["loc"])
+        message, expected = _describe(first)
+        hint = None
+        if first.get("type") == "extra_forbidden":
+            hint = did_you_mean(str(loc[-1]), _fields_at(Deal, loc[:-1]))
+        if not loc:  # a cross-reference check names its path at the start of the message
+            head = message.split(" ", 1)[0].rstrip(":")
+            parts = tuple(int(x) if x.isdigit() else x for x in head.split("."))
+            if parts in lines:
+                loc, message = parts, message[len(head) :].lstrip(": ")
+        more = len(errors) - 1
+        if more:
+            message += f" [and {more} more problem{'s' if more > 1 else ''}]"
+        raise InputError(
+            message,
+            source=source,
+            line=_line_of(lines, loc),
+            field=".".join(str(p) for p in loc) or None,
+            expected=expected,
+            hint=hint,
+        ) from None
+
+
+def load_deal(path: str | os.PathLike[str]) -> Deal:
+    """Read a scenario file (YAML, loaded safely) into a validated, frozen Deal.
+
+    Any value may be written as ``{value: 0.05, source: "...", as_of: "2025-09", label:
+    sourced}``; the provenance is kept in ``deal.provenance`` by parameter path. Unknown keys are
+    errors, with the near name suggested.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The YAML file.
+
+    Returns
+    -------
+    Deal
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line and the field path, what was expected, and "did you mean"
+        for a misspelt key.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> deal.valuation.start_year, sorted(deal.phases)
+    (2026, ['concentrators', 'exploration', 'refinery'])
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file: {exc}", source=source) from None
+    return parse_deal(text, source=source)

@@ -1,5 +1,6 @@
-"""Analyses built on the metrics (and, later, on the engine): each returns pandas objects."""
+"""Analyses built on the metrics and the engine: each returns pandas objects."""
 
+from dealcalc.analyses.evaluate import Valuation, compare, evaluate
 from dealcalc.analyses.flows import flow_metrics
 
-__all__ = ["flow_metrics"]
+__all__ = ["Valuation", "compare", "evaluate", "flow_metrics"]

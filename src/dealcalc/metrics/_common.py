@@ -90,9 +90,7 @@ def finish(result: Any) -> float | FloatArray:
     return arr
 
 
-def time_major_blocks(
-    values: FloatArray, chunk: int = CHUNK_ROWS
-) -> Iterator[tuple[slice, FloatArray]]:
+def time_major_blocks(values: FloatArray, chunk: int = CHUNK_ROWS) -> Iterator[tuple[slice, FloatArray]]:
     """Yield ``(rows, block)``: ``block`` a time-major (T, n) view or copy of ``values[rows]``.
 
     An (S, T) array in Fortran order (the transpose of the engine's time-major blocks) is

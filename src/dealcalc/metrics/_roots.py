@@ -131,9 +131,7 @@ def plain_newton(
             size = np.abs(step)
             tol = xtol * (1.0 + np.abs(r))
             conv = active & (
-                (size <= tol)
-                | (f == 0.0)
-                | ((size <= 0.01 * prev) & (size**3 <= tol * prev * prev))
+                (size <= tol) | (f == 0.0) | ((size <= 0.01 * prev) & (size**3 <= tol * prev * prev))
             )
             new = r - step
             going = active & ~conv & (new > -1.0) & (new < up)

@@ -28,9 +28,7 @@ from dealcalc.metrics._roots import safeguarded_newton
 
 __all__ = ["DAY_COUNTS", "DatesLike", "DayCount", "xirr", "xnpv", "year_fractions"]
 
-DayCount: TypeAlias = Literal[
-    "ACT/365F", "ACT/360", "ACT/365.25", "ACT/ACT ISDA", "30/360 ISDA", "30E/360"
-]
+DayCount: TypeAlias = Literal["ACT/365F", "ACT/360", "ACT/365.25", "ACT/ACT ISDA", "30/360 ISDA", "30E/360"]
 #: Dates as ``datetime.date`` objects, ISO strings or a ``datetime64`` array.
 DatesLike: TypeAlias = Sequence[dt.date] | Sequence[str] | ArrayLike
 

@@ -291,9 +291,7 @@ def irr_result(values: ArrayLike) -> IRRResult:
     with np.errstate(all="ignore"):
         for sl, block in time_major_blocks(rows):
             rates[sl], changes[sl] = _solve_block(block)
-    return IRRResult(
-        irr=rates, solved=~np.isnan(rates), sign_changes=changes, conventional=changes == 1
-    )
+    return IRRResult(irr=rates, solved=~np.isnan(rates), sign_changes=changes, conventional=changes == 1)
 
 
 def irr(

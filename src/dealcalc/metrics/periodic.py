@@ -96,9 +96,7 @@ def npv(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float |
     return finish(result)
 
 
-def mirr(
-    values: ArrayLike, finance_rate: ArrayLike, reinvest_rate: ArrayLike
-) -> float | FloatArray:
+def mirr(values: ArrayLike, finance_rate: ArrayLike, reinvest_rate: ArrayLike) -> float | FloatArray:
     r"""Modified internal rate of return.
 
     Parameters
@@ -162,9 +160,7 @@ def _payback_from_cumulative(flows: np.ndarray, offset: float) -> np.ndarray:
     negative = cumulative < 0
     n_periods = flows2.shape[-1]
     # index of the last period with a negative running total (-1 if none)
-    last_negative = np.where(
-        negative.any(axis=-1), n_periods - 1 - np.argmax(negative[:, ::-1], axis=-1), -1
-    )
+    last_negative = np.where(negative.any(axis=-1), n_periods - 1 - np.argmax(negative[:, ::-1], axis=-1), -1)
     never = negative[:, -1]
     j = np.clip(last_negative, 0, n_periods - 2)
     rows = np.arange(flows2.shape[0])
@@ -215,9 +211,7 @@ def payback(values: ArrayLike, *, timing: Timing = "t0") -> float | FloatArray:
     return finish(_payback_from_cumulative(v, timing_offset(timing)))
 
 
-def discounted_payback(
-    rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0"
-) -> float | FloatArray:
+def discounted_payback(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float | FloatArray:
     r"""Discounted payback period, in fractional periods.
 
     Parameters

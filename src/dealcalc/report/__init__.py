@@ -1,5 +1,5 @@
 """Turning results into things people read: rich tables now; plots, Excel and HTML later."""
 
-from dealcalc.report.tables import flow_metrics_table
+from dealcalc.report.tables import compare_table, flow_metrics_table, valuation_table
 
-__all__ = ["flow_metrics_table"]
+__all__ = ["compare_table", "flow_metrics_table", "valuation_table"]

@@ -63,3 +63,58 @@ def flow_metrics_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
             cells += [_money(row["xnpv"]), _percent(row["xirr"])]
         table.add_row(*cells)
     return table
+
+
+def _usd_m(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x / 1e6:,.1f}"
+
+
+def valuation_table(headline: dict[str, object], *, title: str | None = None) -> Table:
+    """A rich table of a valuation's headline numbers (money in US$ million)."""
+    table = Table(title=title, show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    rows = [
+        ("NPV, after tax [USD M]", _usd_m(_f(headline["npv_usd"]))),
+        ("IRR, after tax", _percent(_f(headline["irr"]))),
+        ("NPV, pre-tax [USD M]", _usd_m(_f(headline["pre_tax_npv_usd"]))),
+        ("IRR, pre-tax", _percent(_f(headline["pre_tax_irr"]))),
+        ("Payback [years from valuation date]", _number(_f(headline["payback_years"]), 1)),
+        ("Peak funding need [USD M]", _usd_m(_f(headline["peak_funding_usd"]))),
+        ("Discount rate", f"{_percent(_f(headline['discount_rate']))} ({headline['basis']})"),
+        ("Timing, price deck", f"{headline['timing']}, {headline['price_deck']}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _f(x: object) -> float:
+    return float("nan") if x is None else float(x)  # type: ignore[arg-type]
+
+
+def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
+    """A rich table of :func:`dealcalc.compare`: every scenario with its change against the base."""
+    table = Table(title=title, caption="money in US$ million; — no solution")
+    for name, justify in (
+        ("scenario", "left"),
+        ("NPV", "right"),
+        ("Δ NPV", "right"),
+        ("IRR", "right"),
+        ("Δ IRR", "right"),
+        ("payback", "right"),
+        ("description", "left"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=name == "scenario")  # type: ignore[arg-type]
+    for label, row in df.iterrows():
+        delta_irr = row["irr_change"]
+        table.add_row(
+            str(label),
+            _usd_m(row["npv_usd"]),
+            _usd_m(row["npv_change_usd"]),
+            _percent(row["irr"]),
+            "—" if math.isnan(delta_irr) else f"{100 * delta_irr:+.2f} pp",
+            _number(row["payback_years"], 1),
+            str(row["description"] or ""),
+        )
+    return table

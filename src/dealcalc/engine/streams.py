@@ -1,0 +1,133 @@
+"""Production, payable metal, net smelter return and operating cost of each product stream.
+
+Every function returns arrays that broadcast to (S, T); money is in the deal's basis
+(multiplied by the escalation factor when nominal). Formulas: docs/methodology.md §Deal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dealcalc.engine.inputs import Inputs, Number
+from dealcalc.engine.timeline import phase_active, production_profile, years
+from dealcalc.metrics._common import FloatArray
+from dealcalc.models import UNITS_PER_TONNE, Deal
+
+__all__ = ["StreamFlows", "price_path", "stream_flows"]
+
+GRAMS_PER_TONNE = 1e6
+
+
+@dataclass(frozen=True)
+class StreamFlows:
+    """One stream's yearly figures (each broadcastable to (S, T))."""
+
+    name: str
+    revenue: Number  # paid value of product sold
+    charges: Number  # TC, RC, penalties and freight on product sold
+    royalty_base: Number  # mine-product value owing royalty
+    mining_cost: Number  # ore cost plus the stream's fixed cost
+    refining_cost: Number  # conversion plus purchased feed
+    payable_units: Number
+
+
+def price_path(inputs: Inputs, product: str, escalate: Number) -> Number:
+    """The deck price of ``product`` in each year (flat, or a {year: price} step path)."""
+    deal = inputs.deal
+    deck = deal.valuation.price_deck
+    path = f"price_decks.{deck}.{product}"
+    raw = deal.price_decks[deck][product]
+    if isinstance(raw, dict):
+        ys = years(deal)
+        given = sorted(raw)
+        values = np.array([raw[y] for y in given], dtype=np.float64)
+        idx = np.clip(np.searchsorted(given, ys, side="right") - 1, 0, len(given) - 1)
+        base: Number = values[idx]
+        if path in inputs.overrides:  # not a numeric leaf, but keep the rule explicit
+            base = inputs.num(path)
+    else:
+        base = inputs.num(path)
+    return base * escalate
+
+
+def _transfer_mask(deal: Deal, feeds: str | None) -> FloatArray:
+    """1 in years a mine stream's output is sold, 0 once the refinery it feeds produces."""
+    ys = years(deal)
+    if feeds is None:
+        return np.ones(ys.size)
+    target_phase = deal.phases[deal.streams[feeds].phase]
+    if not phase_active(target_phase):
+        return np.ones(ys.size)
+    return (ys < target_phase.first_production_year).astype(np.float64)
+
+
+def _active_years(deal: Deal, end_year: int | None) -> FloatArray:
+    ys = years(deal)
+    return np.ones(ys.size) if end_year is None else (ys <= end_year).astype(np.float64)
+
+
+def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
+    """Revenue, charges, royalty base and costs of stream ``name`` for every scenario and year."""
+    deal = inputs.deal
+    s = deal.streams[name]
+    p = f"streams.{name}"
+    n = inputs.num
+    unit = deal.products[s.product].unit
+    per_tonne = UNITS_PER_TONNE[unit]
+    profile = production_profile(deal, deal.phases[s.phase]) * _active_years(deal, s.end_year)
+    producing = (profile > 0).astype(np.float64)
+    price = price_path(inputs, s.product, escalate)
+    fixed = n(f"{p}.fixed_opex_usd_per_year") * producing * escalate
+    if s.is_mine:
+        ore = n(f"{p}.ore_tpa") * profile
+        if s.grade is not None:
+            recovered_t = ore * n(f"{p}.grade") * n(f"{p}.recovery")
+        else:
+            recovered_t = ore * n(f"{p}.grade_g_per_t") * n(f"{p}.recovery") / GRAMS_PER_TONNE
+        payable = recovered_t * per_tonne * n(f"{p}.payable_fraction")
+        value = payable * price
+        sold = _transfer_mask(deal, s.feeds)
+        if s.concentrate_grade is not None:
+            dmt = recovered_t / n(f"{p}.concentrate_grade")
+            wmt = dmt / (1.0 - n(f"{p}.moisture_fraction"))
+        else:
+            dmt = wmt = 0.0 * ore
+        charges = (
+            (
+                dmt * (n(f"{p}.treatment_charge_usd_per_dmt") + n(f"{p}.penalties_usd_per_dmt"))
+                + wmt * n(f"{p}.freight_usd_per_wmt")
+                + payable * n(f"{p}.refining_charge_usd_per_unit")
+                + recovered_t * n(f"{p}.freight_usd_per_t_product")
+            )
+            * escalate
+            * sold
+        )
+        royalty_share = 1.0 if s.royalty_bearing_fraction is None else n(f"{p}.royalty_bearing_fraction")
+        return StreamFlows(
+            name=name,
+            revenue=value * sold,
+            charges=charges,
+            royalty_base=value * royalty_share,
+            mining_cost=ore * n(f"{p}.opex_usd_per_t_ore") * escalate + fixed,
+            refining_cost=0.0 * ore,
+            payable_units=payable,
+        )
+    output = n(f"{p}.capacity_units_per_year") * profile
+    payable = output * n(f"{p}.payable_fraction")
+    revenue = payable * price
+    refining = output * n(f"{p}.conversion_cost_usd_per_unit") * escalate + output * price * n(
+        f"{p}.feed_cost_fraction_of_price"
+    )
+    charges = output / per_tonne * n(f"{p}.freight_usd_per_t_product") * escalate
+    royalty_share = 0.0 if s.royalty_bearing_fraction is None else n(f"{p}.royalty_bearing_fraction")
+    return StreamFlows(
+        name=name,
+        revenue=revenue,
+        charges=charges,
+        royalty_base=revenue * royalty_share,
+        mining_cost=fixed,
+        refining_cost=refining,
+        payable_units=payable,
+    )

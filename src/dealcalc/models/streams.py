@@ -1,0 +1,88 @@
+"""What a product stream is: ore to payable metal (or refinery output) and what it costs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from dealcalc.models.base import Fraction, Model, NonNegative, Year
+
+__all__ = ["UNITS_PER_TONNE", "Product", "Stream"]
+
+#: Price units and how many of them a tonne holds (1 mtu = 10 kg; 1 troy ounce = 31.1034768 g).
+UNITS_PER_TONNE: dict[str, float] = {"t": 1.0, "kg": 1000.0, "mtu": 100.0, "oz": 1e6 / 31.1034768}
+
+
+class Product(Model):
+    """A traded product; its prices come from the price decks in USD per ``unit``."""
+
+    unit: Literal["t", "kg", "mtu", "oz"]
+    description: str | None = None
+
+
+class Stream(Model):
+    """A product stream of one phase.
+
+    A **mine stream** gives ``ore_tpa`` and a grade: ``grade`` is the fraction of the priced
+    product in the ore (Cu 0.008; WO3 0.004 for a W concentrate priced per mtu), or
+    ``grade_g_per_t`` for precious metals priced per ounce. Recovered units times
+    ``payable_fraction`` are paid at the deck price, less treatment charges per dry tonne of
+    concentrate (``concentrate_grade`` sets its tonnage), refining charges per payable unit,
+    penalties and freight per wet tonne: the net smelter return. Its gross value is
+    royalty-bearing. With ``feeds`` naming a refinery stream, its output goes to that refinery
+    from the refinery's first production year (after any delay, and only if the refinery's gate
+    says go) instead of being sold: no revenue or selling charges from then on, but its costs and
+    its royalty (on the same value, the mine-product value) go on.
+
+    A **refinery stream** gives ``capacity_units_per_year`` of output, paid at
+    ``payable_fraction`` of the price, costing ``conversion_cost_usd_per_unit`` and purchased
+    feed at ``feed_cost_fraction_of_price``; ``royalty_bearing_fraction`` of its revenue owes
+    royalty (default 0: refinery value added is not royalty-bearing, and own feed pays royalty on
+    the mine stream that ``feeds`` it).
+
+    Both ramp up with their phase; ``end_year`` is the last year of output.
+    """
+
+    phase: str
+    product: str
+    ore_tpa: NonNegative | None = None
+    grade: Fraction | None = None
+    grade_g_per_t: NonNegative | None = None
+    recovery: Fraction = 1.0
+    capacity_units_per_year: NonNegative | None = None
+    payable_fraction: Fraction = 1.0
+    concentrate_grade: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    moisture_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    treatment_charge_usd_per_dmt: NonNegative = 0.0
+    refining_charge_usd_per_unit: NonNegative = 0.0
+    penalties_usd_per_dmt: NonNegative = 0.0
+    freight_usd_per_wmt: NonNegative = 0.0
+    freight_usd_per_t_product: NonNegative = 0.0
+    opex_usd_per_t_ore: NonNegative = 0.0
+    conversion_cost_usd_per_unit: NonNegative = 0.0
+    feed_cost_fraction_of_price: Fraction = 0.0
+    fixed_opex_usd_per_year: NonNegative = 0.0
+    royalty_bearing_fraction: Fraction | None = None
+    feeds: str | None = None
+    end_year: Year | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_driver(self) -> Stream:
+        mine = self.ore_tpa is not None
+        refinery = self.capacity_units_per_year is not None
+        if mine == refinery:
+            raise ValueError("give either ore_tpa (a mine stream) or capacity_units_per_year (a refinery)")
+        if mine and (self.grade is None) == (self.grade_g_per_t is None):
+            raise ValueError("a mine stream needs exactly one of grade or grade_g_per_t")
+        if refinery and (self.grade is not None or self.grade_g_per_t is not None):
+            raise ValueError("a refinery stream takes no grade; its output is capacity_units_per_year")
+        if refinery and self.feeds is not None:
+            raise ValueError("only a mine stream feeds a refinery")
+        return self
+
+    @property
+    def is_mine(self) -> bool:
+        """True for a mine stream (ore and grade), False for a refinery stream."""
+        return self.ore_tpa is not None

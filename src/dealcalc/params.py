@@ -1,0 +1,197 @@
+"""Parameter paths: every leaf of a Deal has a dotted name, and changes speak in those names.
+
+``phases.refinery.capex_usd``, ``price_decks.base.antimony``, ``fiscal.royalty_rate``. Named
+scenarios, ``--set PATH=VALUE``, and (later) sensitivity, breakeven and Monte Carlo all change a
+Deal through these paths, so one mechanism serves them all. A ``*`` in a path matches every key
+at its level; a misspelt path gets the nearest real one suggested.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from dealcalc.errors import InputError, did_you_mean
+from dealcalc.models import Deal
+
+__all__ = ["apply_scenario", "get", "parse_assignment", "paths", "with_changes"]
+
+
+def _walk(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _walk(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(data, list) and data and all(isinstance(v, int | float) for v in data):
+        yield prefix, data
+    else:
+        yield prefix, data
+
+
+def _tree(deal: Deal) -> dict[str, Any]:
+    tree = deal.model_dump(mode="python", exclude={"scenarios", "provenance"})
+    return tree
+
+
+def paths(deal: Deal, *, numeric: bool = True) -> list[str]:
+    """Every parameter path of ``deal`` (numeric leaves only by default), in file order.
+
+    Examples
+    --------
+    >>> from dealcalc.io import load_deal
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> "phases.refinery.capex_usd" in paths(deal)
+    True
+    """
+    out = []
+    for path, value in _walk(_tree(deal), ""):
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if value is not None and (is_number or not numeric):
+            out.append(path)
+    return out
+
+
+def get(deal: Deal, path: str) -> Any:
+    """The value at ``path``; an :class:`InputError` with a suggestion if there is none."""
+    node: Any = _tree(deal)
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, dict) and part.isdigit() and int(part) in node:
+            node = node[int(part)]
+        else:
+            raise _unknown_path(deal, path)
+    return node
+
+
+def _unknown_path(deal: Deal, path: str) -> InputError:
+    return InputError(
+        "no such parameter",
+        field=path,
+        hint=did_you_mean(path, paths(deal, numeric=False)) or "see `dealcalc validate FILE --paths`",
+    )
+
+
+def _expand(tree: dict[str, Any], pattern: str) -> list[list[str]]:
+    """The concrete key paths matching a pattern (``*`` matches one level)."""
+    matches: list[list[str]] = [[]]
+    for part in pattern.split("."):
+        nxt: list[list[str]] = []
+        for prefix in matches:
+            node: Any = tree
+            for key in prefix:
+                node = node[key]
+            if not isinstance(node, dict):
+                continue
+            keys = [str(k) for k in node]
+            hits = fnmatch.filter(keys, part) if "*" in part else [part] if part in keys else []
+            nxt.extend([*prefix, h] for h in hits)
+        matches = nxt
+    return matches
+
+
+def with_changes(
+    deal: Deal,
+    set_values: Mapping[str, Any] | None = None,
+    scale: Mapping[str, float] | None = None,
+    *,
+    origin: str = "override",
+) -> Deal:
+    """A new, re-validated Deal with values replaced (``set_values``) or multiplied (``scale``).
+
+    Parameters
+    ----------
+    deal : Deal
+        The base case (unchanged; Deals are frozen).
+    set_values : mapping of path to value, optional
+        New values; a path may end at a section to replace it whole.
+    scale : mapping of path to factor, optional
+        Numbers to multiply (``phases.*.capex_usd: 1.3``).
+    origin : str
+        Named in error messages (a scenario's name, or ``--set``).
+
+    Examples
+    --------
+    >>> from dealcalc.io import load_deal
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> with_changes(deal, scale={"phases.*.capex_usd": 2}).phases["refinery"].capex_usd
+    600000000.0
+    """
+    data = deal.model_dump(mode="python")
+    tree = copy.deepcopy(data)
+    for pattern, value in (set_values or {}).items():
+        hits = _expand(tree, pattern)
+        if not hits:
+            raise _unknown_path(deal, pattern)
+        for keys in hits:
+            node = tree
+            for key in keys[:-1]:
+                node = node[key]
+            node[keys[-1]] = value
+    for pattern, factor in (scale or {}).items():
+        hits = _expand(tree, pattern)
+        if not hits:
+            raise _unknown_path(deal, pattern)
+        for keys in hits:
+            node = tree
+            for key in keys[:-1]:
+                node = node[key]
+            if not isinstance(node[keys[-1]], int | float):
+                raise InputError(f"{origin}: cannot scale a non-number", field=".".join(keys))
+            node[keys[-1]] = node[keys[-1]] * factor
+    try:
+        return Deal.model_validate(tree)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise InputError(f"{origin}: {msg}", field=field) from None
+
+
+def apply_scenario(deal: Deal, name: str | None) -> Deal:
+    """The Deal under the named scenario of its file (``None``: the base case).
+
+    Examples
+    --------
+    >>> from dealcalc.io import load_deal
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> apply_scenario(deal, "spot_2025").valuation.price_deck
+    'spot_2025'
+    """
+    if name is None or name == "base":
+        return deal
+    overlay = deal.scenarios.get(name)
+    if overlay is None:
+        raise InputError(
+            f"no scenario {name!r}",
+            field="--scenario",
+            hint=did_you_mean(name, deal.scenarios) or f"scenarios: {', '.join(deal.scenarios) or 'none'}",
+        )
+    return with_changes(deal, overlay.set, overlay.scale, origin=f"scenario {name!r}")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split ``PATH=VALUE`` (the value read as YAML: ``0.2``, ``true``, ``[0.5, 0.5]``).
+
+    Examples
+    --------
+    >>> parse_assignment("fiscal.royalty_rate=0.07")
+    ('fiscal.royalty_rate', 0.07)
+    """
+    if "=" not in text:
+        raise InputError(
+            f"{text!r} is not PATH=VALUE", field="--set", expected="e.g. fiscal.royalty_rate=0.07"
+        )
+    path, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise InputError(f"cannot read the value {raw!r}", field=f"--set {path}") from None
+    return path.strip(), value

@@ -1,0 +1,119 @@
+"""Properties of the engine on the bundled deal: consistency between views and monotonicity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dealcalc as dc
+from dealcalc.engine.ledger import AFTER_TAX, PRE_TAX
+
+DEAL = dc.load(dc.example_path("ussm-fwo"))
+BASE = dc.evaluate(DEAL)
+
+
+def test_bundled_file_matches_the_packaged_copy() -> None:
+    from pathlib import Path
+
+    repo = Path(__file__).parents[1] / "examples" / "ussm_fwo_2025.yaml"
+    assert repo.read_bytes() == dc.example_path("ussm-fwo").read_bytes()
+
+
+def test_sum_of_lines_equals_the_net_line() -> None:
+    table = BASE.table()
+    cash = [c for c in BASE.ledger.cash_lines]  # type: ignore[union-attr]
+    np.testing.assert_allclose(table[cash].sum(axis=1), table[AFTER_TAX], rtol=1e-12)
+    np.testing.assert_allclose(table[AFTER_TAX] - table["Income tax [USD]"], table[PRE_TAX], rtol=1e-12)
+
+
+def test_npv_is_the_discounted_sum_of_the_table() -> None:
+    table = BASE.table()
+    r = BASE.discount_rate[0]
+    t = np.arange(len(table)) + 1.0  # end-year timing, valued at the start of 2026
+    assert BASE.npv_usd[0] == pytest.approx((table[AFTER_TAX] / (1 + r) ** t).sum(), rel=1e-12)
+    assert BASE.irr[0] == pytest.approx(dc.irr(table[AFTER_TAX].to_numpy()), rel=1e-12)
+
+
+PRICES = st.lists(st.floats(5_000, 80_000), min_size=2, max_size=6)
+
+
+@settings(max_examples=25)
+@given(PRICES)
+def test_s_scenarios_equal_s_single_evaluations(prices: list[float]) -> None:
+    many = dc.evaluate(DEAL, overrides={"price_decks.base.antimony": prices})
+    for i, p in enumerate(prices):
+        one = dc.evaluate(DEAL, overrides={"price_decks.base.antimony": [p]})
+        assert many.npv_usd[i] == pytest.approx(one.npv_usd[0], rel=1e-12, abs=1e-3)
+        assert (np.isnan(many.irr[i]) and np.isnan(one.irr[0])) or many.irr[i] == one.irr[0]
+
+
+@settings(max_examples=25)
+@given(PRICES)
+def test_higher_price_never_lowers_pre_tax_cash(prices: list[float]) -> None:
+    ordered = np.sort(np.asarray(prices))
+    v = dc.evaluate(DEAL, overrides={"price_decks.base.copper": ordered})
+    pre = v.ledger.pre_tax()  # type: ignore[union-attr]
+    assert np.all(np.diff(pre, axis=0) >= -1e-6)
+
+
+@settings(max_examples=25)
+@given(st.lists(st.floats(0.0, 0.2), min_size=2, max_size=6))
+def test_higher_royalty_never_raises_after_tax_npv(rates: list[float]) -> None:
+    ordered = np.sort(np.asarray(rates))
+    v = dc.evaluate(DEAL, overrides={"fiscal.royalty_rate": ordered})
+    assert np.all(np.diff(v.npv_usd) <= 1e-6)
+
+
+@settings(max_examples=25)
+@given(st.lists(st.floats(0.3, 3.0), min_size=2, max_size=6))
+def test_more_throughput_never_lowers_pre_tax_cash(factors: list[float]) -> None:
+    ordered = np.sort(np.asarray(factors)) * 1.0e6
+    v = dc.evaluate(DEAL, overrides={"streams.copper.ore_tpa": ordered})
+    pre = v.ledger.pre_tax()  # type: ignore[union-attr]
+    # more copper ore raises copper revenue by more than its costs at any positive margin
+    assert np.all(np.diff(pre.sum(axis=1)) >= -1e-6)
+
+
+def test_results_do_not_depend_on_chunk_size() -> None:
+    from dealcalc.engine.run import evaluate_chunks
+
+    rng = np.random.default_rng(3)
+    overrides = {
+        "price_decks.base.antimony": rng.uniform(2e4, 6e4, 50),
+        "valuation.discount_rate": rng.uniform(0.08, 0.2, 50),
+    }
+    whole, _ = evaluate_chunks(DEAL, overrides, chunk_size=50)
+    parts, _ = evaluate_chunks(DEAL, overrides, chunk_size=7)
+    np.testing.assert_array_equal(whole[0].irr, np.concatenate([p.irr for p in parts]))
+    np.testing.assert_array_equal(whole[0].npv_usd, np.concatenate([p.npv_usd for p in parts]))
+
+
+def test_per_year_override_shape() -> None:
+    path = np.linspace(20_000, 60_000, 17)
+    v = dc.evaluate(DEAL, overrides={"price_decks.base.antimony": path[None, :]})
+    assert v.table()["Revenue: antimony_refined [USD]"].iloc[-1] == pytest.approx(4000 * 0.98 * 60_000)
+
+
+def test_bad_overrides_are_input_errors() -> None:
+    with pytest.raises(dc.InputError, match=r"did you mean 'fiscal\.royalty_rate'"):
+        dc.evaluate(DEAL, overrides={"fiscal.royalty_rat": [0.1]})
+    with pytest.raises(dc.InputError, match="shape"):
+        dc.evaluate(DEAL, overrides={"fiscal.royalty_rate": np.zeros((2, 3))})
+    with pytest.raises(dc.InputError, match="NaN"):
+        dc.evaluate(DEAL, overrides={"fiscal.royalty_rate": [np.nan]})
+    with pytest.raises(dc.InputError, match="disagree"):
+        dc.evaluate(DEAL, overrides={"fiscal.royalty_rate": [0.1, 0.2], "valuation.discount_rate": [0.1] * 3})
+
+
+def test_every_named_scenario_evaluates_and_compare_lists_them() -> None:
+    table = dc.compare(DEAL)
+    assert list(table.index) == ["base", *DEAL.scenarios]
+    assert table.loc["base", "npv_change_usd"] == 0
+    assert (
+        table.loc["spot_2025", "npv_usd"] > table.loc["base", "npv_usd"] > table.loc["low_prices", "npv_usd"]
+    )
+    assert table.loc["capex_overrun_60", "npv_usd"] < table.loc["capex_overrun_30", "npv_usd"] < 0
+    assert table.loc["discount_10", "npv_usd"] > table.loc["discount_20", "npv_usd"]
+    assert table.loc["discount_10", "irr"] == pytest.approx(table.loc["base", "irr"])
