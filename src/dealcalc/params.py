@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.models import Deal
 
-__all__ = ["apply_scenario", "get", "parse_assignment", "paths", "with_changes"]
+__all__ = ["apply_scenario", "get", "numeric_leaves", "parse_assignment", "paths", "with_changes"]
 
 
 def _walk(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -54,6 +54,15 @@ def paths(deal: Deal, *, numeric: bool = True) -> list[str]:
         if value is not None and (is_number or not numeric):
             out.append(path)
     return out
+
+
+def numeric_leaves(deal: Deal) -> dict[str, float]:
+    """Every numeric leaf of ``deal`` by path (read in one pass)."""
+    return {
+        path: float(value)
+        for path, value in _walk(_tree(deal), "")
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
 
 
 def get(deal: Deal, path: str) -> Any:

@@ -132,18 +132,8 @@ def evaluate(
     valued = apply_scenario(deal, scenario)
     chunks, _ = evaluate_chunks(valued, overrides, keep_ledger=keep_ledger)
     fields = {m: np.concatenate([getattr(c, m) for c in chunks]) for m in _METRICS}
-    ledgers = [c.ledger for c in chunks]
-    ledger = None
-    if all(lg is not None for lg in ledgers):
-        first = ledgers[0]
-        assert first is not None
-        ledger = Ledger(
-            years=first.years,
-            cash_lines=first.cash_lines,
-            cash=np.concatenate([lg.cash for lg in ledgers if lg is not None], axis=1),
-            memo_lines=first.memo_lines,
-            memo=np.concatenate([lg.memo for lg in ledgers if lg is not None], axis=1),
-        )
+    ledgers = [c.ledger for c in chunks if c.ledger is not None]
+    ledger = Ledger.concatenate(ledgers) if len(ledgers) == len(chunks) else None
     return Valuation(deal=valued, scenario=scenario or "base", ledger=ledger, **fields)
 
 

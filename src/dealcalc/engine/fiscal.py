@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dealcalc.engine.inputs import Inputs
+from dealcalc.engine.inputs import Inputs, Number
 from dealcalc.engine.timeline import first_production_year, years
 from dealcalc.metrics._common import FloatArray
 
@@ -32,7 +32,7 @@ def depreciation(
     ys = years(deal)
     producing_phases = {s.phase for s in deal.streams.values()}
     first_any = first_production_year(deal)
-    total = np.zeros_like(sustaining)
+    total: FloatArray = np.zeros_like(sustaining)
     for name, spend in initial.items():
         phase = deal.phases[name]
         start = phase.first_production_year if name in producing_phases else first_any
@@ -46,12 +46,18 @@ def depreciation(
         lagged[..., n_years:] = c[..., :-n_years]
     total = total + (c - lagged) / n_years
     # write off the remaining tax base in the final year
-    spent = sum((s.sum(axis=-1) for s in initial.values()), np.zeros(total.shape[0])) + sustaining.sum(
-        axis=-1
-    )
+    spent = sum((s.sum(axis=-1) for s in initial.values()), sustaining.sum(axis=-1))
     remaining = spent - total.sum(axis=-1)
+    total = np.array(total, dtype=np.float64)
     total[..., closure_year_index] += np.maximum(remaining, 0.0)
     return total
+
+
+def _column(x: Number, t: int) -> Number:
+    """Year t of a parameter that is a float, (S, 1) or (S, T)."""
+    if isinstance(x, float):
+        return x
+    return x[:, 0] if x.shape[1] == 1 else x[:, t]
 
 
 @dataclass(frozen=True)
@@ -86,47 +92,51 @@ def income_tax(inputs: Inputs, profit: FloatArray, turnover: FloatArray) -> TaxR
     holiday_start = first_production_year(deal)
     in_holiday = (ys >= holiday_start) & (ys < holiday_start + f.holiday_years)
     after_holiday = (ys >= holiday_start + f.holiday_years) & (f.holiday_years > 0)
-    rate = np.broadcast_to(n("fiscal.income_tax_rate"), (s_count, t_count))
-    super_rate = np.broadcast_to(n("fiscal.super_tax_rate"), (s_count, t_count))
-    threshold = np.broadcast_to(n("fiscal.super_tax_threshold_usd"), (s_count, t_count))
-    min_rate = np.broadcast_to(n("fiscal.minimum_tax_rate"), (s_count, t_count))
-    act_rate = np.broadcast_to(n("fiscal.alternative_tax_rate"), (s_count, t_count))
+    rate = n("fiscal.income_tax_rate")
+    super_rate = n("fiscal.super_tax_rate")
+    threshold = n("fiscal.super_tax_threshold_usd")
+    min_rate = n("fiscal.minimum_tax_rate")
+    act_rate = n("fiscal.alternative_tax_rate")
     keep = f.loss_carry_forward_years
-    pool = np.zeros((s_count, max(keep, 1)))  # losses by age (0 = this year's)
+    # Time-major working copies: each year is one contiguous (S,) vector.
+    profit_t = np.ascontiguousarray(profit.T)
+    turnover_t = np.ascontiguousarray(np.maximum(turnover, 0.0).T)
+    # Loss vintages in a ring: slot (year mod keep) holds that year's loss; at year t the slots
+    # hold years t-keep .. t-1, oldest at slot t mod keep, which expires when t's loss is stored.
+    pool = np.zeros((max(keep, 1), s_count))
     credit = np.zeros(s_count)
-    tax = np.zeros((s_count, t_count))
-    taxable = np.zeros((s_count, t_count))
-    carried = np.zeros((s_count, t_count))
-    floor_out = np.zeros((s_count, t_count))
+    tax = np.zeros((t_count, s_count))
+    taxable = np.zeros((t_count, s_count))
+    carried = np.zeros((t_count, s_count))
+    floor_out = np.zeros((t_count, s_count))
+    cap = n("fiscal.income_tax_cap_after_holiday") if f.income_tax_cap_after_holiday is not None else None
     for t in range(t_count):
-        income = profit[:, t]
-        # use losses, oldest first
-        remaining = np.maximum(income, 0.0)
-        for age in range(pool.shape[1] - 1, -1, -1):
-            used = np.minimum(pool[:, age], remaining)
-            pool[:, age] -= used
-            remaining -= used
-        taxable_t = remaining
-        # age the pool; losses older than `keep` years expire; this year's loss enters at age 0
+        income = profit_t[t]
+        taxable_t = np.maximum(income, 0.0)
         if keep > 0:
-            pool[:, 1:] = pool[:, :-1].copy()
-            pool[:, 0] = np.maximum(-income, 0.0)
-        combined = rate[:, t] + np.where(taxable_t > threshold[:, t], super_rate[:, t], 0.0)
-        if after_holiday[t] and f.income_tax_cap_after_holiday is not None:
-            combined = np.minimum(combined, n("fiscal.income_tax_cap_after_holiday"))
+            if pool.any():  # most years of most deals carry no loss: skip the matching
+                for j in range(keep):  # oldest first
+                    slot = pool[(t + j) % keep]
+                    used = np.minimum(slot, taxable_t)
+                    slot -= used
+                    taxable_t = taxable_t - used
+            pool[t % keep] = np.maximum(-income, 0.0)
+        rate_t = _column(rate, t)
+        combined = rate_t + np.where(taxable_t > _column(threshold, t), _column(super_rate, t), 0.0)
+        if after_holiday[t] and cap is not None:
+            combined = np.minimum(combined, _column(cap, t))
         normal = combined * taxable_t
         floor = np.maximum(
-            min_rate[:, t] * np.maximum(turnover[:, t], 0.0),
-            act_rate[:, t] * np.maximum(income, 0.0),
+            _column(min_rate, t) * turnover_t[t], _column(act_rate, t) * np.maximum(income, 0.0)
         )
         if in_holiday[t]:
             normal = np.zeros(s_count)
             floor = np.zeros(s_count)
         usable = np.minimum(credit, np.maximum(normal - floor, 0.0))
-        paid = np.maximum(normal - usable, floor)
+        tax[t] = np.maximum(normal - usable, floor)
         credit = credit - usable + np.maximum(floor - normal, 0.0)
-        tax[:, t] = paid
-        taxable[:, t] = taxable_t
-        carried[:, t] = pool.sum(axis=1)
-        floor_out[:, t] = floor
+        taxable[t] = taxable_t
+        carried[t] = pool.sum(axis=0) if keep > 0 else 0.0
+        floor_out[t] = floor
+    tax, taxable, carried, floor_out = (a.T for a in (tax, taxable, carried, floor_out))
     return TaxResult(tax=tax, taxable_income=taxable, losses_carried=carried, floor_tax=floor_out)

@@ -11,7 +11,7 @@ import numpy as np
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import get, paths
+from dealcalc.params import get, numeric_leaves, paths
 
 __all__ = ["Inputs", "Number"]
 
@@ -30,14 +30,19 @@ class Inputs:
     overrides: Mapping[str, FloatArray] = field(default_factory=dict)
     n_scenarios: int = 1
     n_years: int = 1
+    _scalars: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     def num(self, path: str) -> Number:
         """The value at ``path`` for every scenario, ready to broadcast against (S, T)."""
         if path in self.overrides:
             arr = self.overrides[path]
             return arr[:, None] if arr.ndim == 1 else arr
-        value = get(self.deal, path)
-        return float(value)
+        if not self._scalars:  # read the Deal's numbers once, not once per lookup
+            self._scalars.update(numeric_leaves(self.deal))
+        try:
+            return self._scalars[path]
+        except KeyError:
+            return float(get(self.deal, path))
 
 
 def check_overrides(

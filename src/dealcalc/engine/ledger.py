@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,28 +27,66 @@ INVESTMENT_LINES = (
 )
 
 
+def add_lines(arrays: Sequence[Any], shape: tuple[int, int]) -> FloatArray:
+    """Sum arrays that broadcast to ``shape`` (S, T), in their natural shape.
+
+    Per-year (T,) pieces (no scenario changes them) are added in (T,) space, so only the
+    scenario-dependent ones cost (S, T) operations; the result is (T,) if nothing varies.
+    """
+    small = np.zeros(shape[1])
+    big: FloatArray | None = None
+    for a in arrays:
+        if np.ndim(a) < 2:
+            small = small + a
+        elif big is None:
+            big = np.array(np.broadcast_to(a, shape), dtype=np.float64)
+        else:
+            big += a
+    if big is None:
+        return small
+    big += small
+    return big
+
+
 @dataclass(frozen=True)
 class Ledger:
     """Signed cash lines (inflows positive) and memo lines (not cash), years as columns.
 
-    ``cash`` has shape (L, S, T) for the names in ``cash_lines``; ``memo`` (M, S, T) holds
-    depreciation, taxable income and losses carried forward, which are not added to cash.
-    Every subtotal is a sum of cash lines, so the net line always equals the sum of its parts.
+    Each line is kept in its natural shape, (T,) when no scenario changes it or (S, T), and
+    broadcasts to (S, T); ``cash`` materialises the (L, S, T) array. ``memo`` holds depreciation,
+    taxable income and losses carried forward, which are not added to cash. Every subtotal is a
+    sum of cash lines, so the net line always equals the sum of its parts.
     """
 
     years: np.ndarray
+    n_scenarios: int
     cash_lines: tuple[str, ...]
-    cash: FloatArray
+    lines: tuple[FloatArray, ...]
     memo_lines: tuple[str, ...]
-    memo: FloatArray
+    memo_values: tuple[FloatArray, ...]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(S, T)."""
+        return (self.n_scenarios, int(self.years.size))
+
+    @property
+    def cash(self) -> FloatArray:
+        """All cash lines, (L, S, T)."""
+        return np.stack([np.broadcast_to(a, self.shape) for a in self.lines])
+
+    @property
+    def memo(self) -> FloatArray:
+        """All memo lines, (M, S, T)."""
+        return np.stack([np.broadcast_to(a, self.shape) for a in self.memo_values])
 
     def line(self, name: str) -> FloatArray:
         """One line, (S, T)."""
         if name in self.cash_lines:
-            out: FloatArray = self.cash[self.cash_lines.index(name)]
+            out: FloatArray = np.broadcast_to(self.lines[self.cash_lines.index(name)], self.shape)
             return out
         if name in self.memo_lines:
-            memo: FloatArray = self.memo[self.memo_lines.index(name)]
+            memo: FloatArray = np.broadcast_to(self.memo_values[self.memo_lines.index(name)], self.shape)
             return memo
         if name == PRE_TAX:
             return self.pre_tax()
@@ -56,29 +96,67 @@ class Ledger:
             return self.ebitda()
         raise KeyError(f"no ledger line {name!r}; lines: {', '.join(self.cash_lines)}")
 
+    def _total(self, exclude: tuple[str, ...]) -> FloatArray:
+        keep = [a for n, a in zip(self.cash_lines, self.lines, strict=True) if n not in exclude]
+        total: FloatArray = np.broadcast_to(add_lines(keep, self.shape), self.shape)
+        return total
+
     def after_tax(self) -> FloatArray:
         """Unlevered after-tax cash flow, (S, T): the sum of every cash line."""
-        total: FloatArray = self.cash.sum(axis=0)
-        return total
+        return self._total(())
 
     def pre_tax(self) -> FloatArray:
         """Unlevered pre-tax cash flow, (S, T): every cash line but taxes."""
-        keep = [i for i, n in enumerate(self.cash_lines) if n not in TAX_LINES]
-        total: FloatArray = self.cash[keep].sum(axis=0)
-        return total
+        return self._total(TAX_LINES)
 
     def ebitda(self) -> FloatArray:
         """Revenue less charges, royalty and operating costs, (S, T)."""
-        keep = [i for i, n in enumerate(self.cash_lines) if n not in TAX_LINES and n not in INVESTMENT_LINES]
-        total: FloatArray = self.cash[keep].sum(axis=0)
-        return total
+        return self._total(TAX_LINES + INVESTMENT_LINES)
 
     def table(self, scenario: int = 0) -> pd.DataFrame:
         """Years by lines for one scenario, with EBITDA and the cash-flow subtotals."""
-        data = {name: self.cash[i, scenario] for i, name in enumerate(self.cash_lines)}
+        data = {
+            name: np.broadcast_to(a, self.shape)[scenario].copy()
+            for name, a in zip(self.cash_lines, self.lines, strict=True)
+        }
         data[EBITDA] = self.ebitda()[scenario]
         data[PRE_TAX] = self.pre_tax()[scenario]
         data[AFTER_TAX] = self.after_tax()[scenario]
-        for i, name in enumerate(self.memo_lines):
-            data[name] = self.memo[i, scenario]
+        for name, a in zip(self.memo_lines, self.memo_values, strict=True):
+            data[name] = np.broadcast_to(a, self.shape)[scenario].copy()
         return pd.DataFrame(data, index=pd.Index(self.years, name="year"))
+
+    def select(self, rows: slice) -> Ledger:
+        """The ledger of some scenarios (lines that do not vary are shared)."""
+        take = [a if np.ndim(a) < 2 else a[rows] for a in self.lines]
+        memo = [a if np.ndim(a) < 2 else a[rows] for a in self.memo_values]
+        count = len(range(*rows.indices(self.n_scenarios)))
+        return Ledger(self.years, count, self.cash_lines, tuple(take), self.memo_lines, tuple(memo))
+
+    @staticmethod
+    def concatenate(parts: list[Ledger]) -> Ledger:
+        """Join the ledgers of consecutive chunks of scenarios."""
+        first = parts[0]
+        total = sum(p.n_scenarios for p in parts)
+        shape = (total, int(first.years.size))
+
+        def join(getter: str) -> tuple[FloatArray, ...]:
+            columns = zip(*(getattr(p, getter) for p in parts), strict=True)
+            out = []
+            for pieces in columns:
+                if all(np.ndim(a) < 2 for a in pieces) and all(np.array_equal(a, pieces[0]) for a in pieces):
+                    out.append(pieces[0])
+                else:
+                    out.append(
+                        np.concatenate(
+                            [
+                                np.broadcast_to(a, (p.n_scenarios, shape[1]))
+                                for a, p in zip(pieces, parts, strict=True)
+                            ]
+                        )
+                    )
+            return tuple(out)
+
+        return Ledger(
+            first.years, total, first.cash_lines, join("lines"), first.memo_lines, join("memo_values")
+        )

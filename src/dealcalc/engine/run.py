@@ -10,7 +10,7 @@ import numpy as np
 
 from dealcalc.engine.fiscal import depreciation, income_tax
 from dealcalc.engine.inputs import Inputs, check_overrides
-from dealcalc.engine.ledger import Ledger
+from dealcalc.engine.ledger import Ledger, add_lines
 from dealcalc.engine.streams import stream_flows
 from dealcalc.engine.timeline import (
     capex_profile,
@@ -32,86 +32,109 @@ __all__ = ["ChunkResult", "build_ledger", "evaluate_chunks"]
 CHUNK_SCENARIOS = 16_384
 
 
-def _full(x: Any, shape: tuple[int, int]) -> FloatArray:
-    return np.array(np.broadcast_to(x, shape), dtype=np.float64)
+FIXED_LINES = (
+    "Selling charges (TC/RC, freight) [USD]",
+    "Royalty [USD]",
+    "Mining and processing [USD]",
+    "Refining and purchased feed [USD]",
+    "Overheads [USD]",
+    "Working capital [USD]",
+    "Initial capex [USD]",
+    "Sustaining capex [USD]",
+    "Closure [USD]",
+    "Income tax [USD]",
+)
+MEMO_LINES = (
+    "Depreciation [USD]",
+    "Taxable income after losses [USD]",
+    "Losses carried forward [USD]",
+    "Minimum tax or ACT floor [USD]",
+)
 
 
 def build_ledger(inputs: Inputs) -> Ledger:
-    """Every cash and memo line for the scenarios of ``inputs``, (L, S, T)."""
+    """Every cash and memo line for the scenarios of ``inputs``, each written once.
+
+    Lines keep their natural shape: (T,) when no scenario changes them, (S, T) otherwise.
+    """
     deal = inputs.deal
     n = inputs.num
     ys = years(deal)
     shape = (inputs.n_scenarios, ys.size)
     esc = escalation(deal, n("valuation.inflation_rate"))
-    cash: dict[str, FloatArray] = {}
-
     flows = [stream_flows(inputs, name, esc) for name in deal.streams]
-    for f in flows:
-        cash[f"Revenue: {f.name} [USD]"] = _full(f.revenue, shape)
-    charges = _full(sum((f.charges for f in flows), 0.0), shape)
-    revenue = sum((cash[f"Revenue: {f.name} [USD]"] for f in flows), np.zeros(shape))
-    royalty = _full(n("fiscal.royalty_rate") * sum((f.royalty_base for f in flows), 0.0), shape)
-    mining = _full(sum((f.mining_cost for f in flows), 0.0), shape)
-    refining = _full(sum((f.refining_cost for f in flows), 0.0), shape)
+    revenue_lines = [np.asarray(f.revenue, dtype=np.float64) for f in flows]
+    revenue = add_lines(revenue_lines, shape)
+    charges = add_lines([f.charges for f in flows], shape)
+    royalty = n("fiscal.royalty_rate") * add_lines([f.royalty_base for f in flows], shape)
+    mining = add_lines([f.mining_cost for f in flows], shape)
+    refining = add_lines([f.refining_cost for f in flows], shape)
     first = first_production_year(deal)
-    overheads = np.zeros(shape)
-    for key, o in deal.overheads.items():
-        active = (ys >= (o.start_year or first)) & (ys <= (o.end_year or ys[-1]))
-        overheads = overheads + n(f"overheads.{key}.usd_per_year") * active * esc
-    cash["Selling charges (TC/RC, freight) [USD]"] = -charges
-    cash["Royalty [USD]"] = -royalty
-    cash["Mining and processing [USD]"] = -mining
-    cash["Refining and purchased feed [USD]"] = -refining
-    cash["Overheads [USD]"] = -overheads
-
-    # working capital: receivables less payables plus inventory; recovered in the final year
+    overheads = add_lines(
+        [
+            n(f"overheads.{key}.usd_per_year")
+            * ((ys >= (o.start_year or first)) & (ys <= (o.end_year or ys[-1])))
+            * esc
+            for key, o in deal.overheads.items()
+        ],
+        shape,
+    )
+    # working capital: receivables plus inventory less payables; recovered in the final year
     costs = mining + refining + overheads
-    balance = (
-        n("working_capital.receivable_days") * revenue
-        + (n("working_capital.inventory_days") - n("working_capital.payable_days")) * costs
-    ) / 365.0
-    balance = _full(balance, shape)
-    balance[:, -1] = 0.0
-    change = np.diff(balance, axis=1, prepend=0.0)
-    cash["Working capital [USD]"] = -change
+    balance = np.array(
+        (
+            n("working_capital.receivable_days") * revenue
+            + (n("working_capital.inventory_days") - n("working_capital.payable_days")) * costs
+        )
+        / 365.0,
+        dtype=np.float64,
+    )
+    balance[..., -1] = 0.0
+    working_capital = -np.diff(balance, axis=-1, prepend=0.0)
 
     initial: dict[str, FloatArray] = {}
-    sustaining = np.zeros(shape)
+    sustaining_parts = []
     for name, phase in deal.phases.items():
-        spend = _full(n(f"phases.{name}.capex_usd") * capex_profile(deal, phase) * esc, shape)
-        initial[name] = spend
-        producing = production_profile(deal, phase) > 0
+        initial[name] = np.asarray(n(f"phases.{name}.capex_usd") * capex_profile(deal, phase) * esc)
         if phase_active(phase):
-            sustaining = sustaining + n(f"phases.{name}.sustaining_capex_usd_per_year") * producing * esc
-    cash["Initial capex [USD]"] = -sum(initial.values(), np.zeros(shape))
-    cash["Sustaining capex [USD]"] = -_full(sustaining, shape)
+            producing = production_profile(deal, phase) > 0
+            sustaining_parts.append(n(f"phases.{name}.sustaining_capex_usd_per_year") * producing * esc)
+    capex = add_lines(list(initial.values()), shape)
+    sustaining = add_lines(sustaining_parts, shape)
     closure_year = deal.closure.year or deal.valuation.end_year
     closure_index = int(np.searchsorted(ys, closure_year))
-    closure = np.zeros(shape)
-    closure[:, closure_index] = (
-        _full(n("closure.cost_usd"), (shape[0], 1))[:, 0] * _full(esc, shape)[:, closure_index]
-    )
-    cash["Closure [USD]"] = -closure
+    at_closure = (np.arange(ys.size) == closure_index) * np.broadcast_to(esc, ys.shape)
+    closure = np.asarray(n("closure.cost_usd") * at_closure, dtype=np.float64)
 
-    dep = depreciation(inputs, initial, _full(sustaining, shape), closure_index)
+    dep = depreciation(inputs, initial, sustaining, closure_index)
     ebitda = revenue - charges - royalty - mining - refining - overheads
-    profit = ebitda - dep - closure
-    tax = income_tax(inputs, profit, revenue)
-    cash["Income tax [USD]"] = -tax.tax
-
-    names = tuple(cash)
-    memo_names = (
-        "Depreciation [USD]",
-        "Taxable income after losses [USD]",
-        "Losses carried forward [USD]",
-        "Minimum tax or ACT floor [USD]",
-    )
+    profit = np.broadcast_to(ebitda - dep - closure, shape)
+    tax = income_tax(inputs, profit, np.broadcast_to(revenue, shape))
+    lines = {
+        **{f"Revenue: {f.name} [USD]": r for f, r in zip(flows, revenue_lines, strict=True)},
+        "Selling charges (TC/RC, freight) [USD]": -charges,
+        "Royalty [USD]": -royalty,
+        "Mining and processing [USD]": -mining,
+        "Refining and purchased feed [USD]": -refining,
+        "Overheads [USD]": -overheads,
+        "Working capital [USD]": working_capital,
+        "Initial capex [USD]": -capex,
+        "Sustaining capex [USD]": -sustaining,
+        "Closure [USD]": -closure,
+        "Income tax [USD]": -tax.tax,
+    }
     return Ledger(
         years=ys,
-        cash_lines=names,
-        cash=np.stack([cash[k] for k in names]),
-        memo_lines=memo_names,
-        memo=np.stack([dep, tax.taxable_income, tax.losses_carried, tax.floor_tax]),
+        n_scenarios=inputs.n_scenarios,
+        cash_lines=tuple(lines),
+        lines=tuple(np.asarray(v, dtype=np.float64) for v in lines.values()),
+        memo_lines=MEMO_LINES,
+        memo_values=(
+            np.asarray(dep, dtype=np.float64),
+            tax.taxable_income,
+            tax.losses_carried,
+            tax.floor_tax,
+        ),
     )
 
 
@@ -134,9 +157,9 @@ def _metrics(inputs: Inputs, ledger: Ledger, keep: bool) -> ChunkResult:
     n = inputs.num
     rate = real_discount_rate(deal, n("valuation.discount_rate"), n("valuation.inflation_rate"))
     rate_s = np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(-1), (inputs.n_scenarios,))
-    df = np.broadcast_to(discount_factors(deal, np.asarray(rate_s)[:, None]), ledger.cash.shape[1:])
+    df = np.broadcast_to(discount_factors(deal, np.asarray(rate_s)[:, None]), ledger.shape)
     after = ledger.after_tax()
-    pre = ledger.pre_tax()
+    pre = after - ledger.line("Income tax [USD]")
     cumulative = np.cumsum(after, axis=1)
     timing = {"end": "end", "mid": "mid", "begin": "t0"}[deal.valuation.timing]
     start_gap = deal.valuation.start_year - (deal.valuation.valuation_year or deal.valuation.start_year)
