@@ -120,3 +120,33 @@ def test_bad_options_exit_2() -> None:
     assert code == 2 and "PATH=VALUE" in err
     code, _, err = run("npv", EXAMPLE, "--set", "fiscal.royalty_rate=2")
     assert code == 2 and "fiscal.royalty_rate" in err
+
+
+def test_table_xlsx_holds_the_ledger_and_provenance(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "ledger.xlsx"
+    code, _, err = run("table", EXAMPLE, "--xlsx", str(out))
+    assert code == 0, err
+    book = openpyxl.load_workbook(out)
+    sheet = book["Ledger"]
+    header = [c.value for c in sheet[3]]
+    assert "After-tax cash flow [USD]" in header
+    col = header.index("After-tax cash flow [USD]") + 1
+    values = [sheet.cell(row=r, column=col).value for r in range(4, 4 + 17)]
+    expected = dc.evaluate(dc.load(EXAMPLE)).table()["After-tax cash flow [USD]"].tolist()
+    assert values == pytest.approx(expected, rel=1e-12)
+    assert "fiscal.royalty_rate" in [c.value for c in book["Inputs"]["A"]]
+    assert run("table", EXAMPLE, "--xlsx", str(out))[0] == 2  # kept without --force
+
+
+def test_missing_excel_extra_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "xlsxwriter" else real(name, *a)
+    )
+    code, _, err = run("table", EXAMPLE, "--xlsx", str(tmp_path / "x.xlsx"))
+    assert code == 2 and "pip install 'dealcalc[excel]'" in err

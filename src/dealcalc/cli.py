@@ -19,11 +19,11 @@ from rich.console import Console
 
 from dealcalc import __version__
 from dealcalc.analyses import compare, evaluate, flow_metrics
-from dealcalc.errors import DealcalcError, InputError
+from dealcalc.errors import DealcalcError, InputError, OutputExistsError
 from dealcalc.io import EXAMPLES, example_path, load_deal, read_cash_flows_csv, write_atomic
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario, parse_assignment, paths, with_changes
-from dealcalc.report import compare_table, flow_metrics_table, valuation_table
+from dealcalc.report import compare_table, flow_metrics_table, ledger_workbook, valuation_table
 
 __all__ = ["main"]
 
@@ -246,16 +246,39 @@ def irr(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json:
 @click.option(
     "--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False), help="Write the ledger to CSV."
 )
-@click.option("--force", is_flag=True, help="Replace --csv if it exists.")
+@click.option(
+    "--xlsx",
+    "xlsx_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the ledger and the inputs with their provenance to an Excel workbook (extra: excel).",
+)
+@click.option("--force", is_flag=True, help="Replace --csv/--xlsx if it exists.")
 def table(
-    file: Path, scenario: str | None, assignments: tuple[str, ...], csv_out: Path | None, force: bool
+    file: Path,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    csv_out: Path | None,
+    xlsx_out: Path | None,
+    force: bool,
 ) -> None:
     """The annual ledger of the deal: every line by year (US$; inflows positive)."""
     deal = _deal(file, assignments)
+    for out in (csv_out, xlsx_out):  # refuse before doing any work
+        if out is not None and out.exists() and not force:
+            raise OutputExistsError(f"{out} exists; use --force to replace it")
     ledger = evaluate(deal, scenario, keep_ledger=True).table()
+    if xlsx_out is not None:
+        inputs = None
+        if deal.provenance:
+            rows = [{"parameter": p, **d.model_dump(exclude_none=True)} for p, d in deal.provenance.items()]
+            inputs = pd.DataFrame(rows).set_index("parameter")
+        book = ledger_workbook(ledger, title=deal.name, assumptions=inputs)
+        write_atomic(xlsx_out, book, force=force)
+        click.echo(f"wrote {xlsx_out}")
     if csv_out is not None:
         write_atomic(csv_out, ledger.to_csv(), force=force)
         click.echo(f"wrote {csv_out}")
+    if csv_out is not None or xlsx_out is not None:
         return
     with pd.option_context("display.width", 250, "display.max_columns", 40, "display.max_rows", 100):
         click.echo((ledger / 1e6).round(1).T.to_string())

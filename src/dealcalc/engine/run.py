@@ -14,7 +14,6 @@ from dealcalc.engine.ledger import Ledger, add_lines
 from dealcalc.engine.streams import stream_flows
 from dealcalc.engine.timeline import (
     capex_profile,
-    discount_factors,
     escalation,
     first_production_year,
     phase_active,
@@ -22,7 +21,7 @@ from dealcalc.engine.timeline import (
     real_discount_rate,
     years,
 )
-from dealcalc.metrics import irr, payback
+from dealcalc.metrics import irr, npv, payback
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 
@@ -156,22 +155,21 @@ def _metrics(inputs: Inputs, ledger: Ledger, keep: bool) -> ChunkResult:
     deal = inputs.deal
     n = inputs.num
     rate = real_discount_rate(deal, n("valuation.discount_rate"), n("valuation.inflation_rate"))
-    rate_s = np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(-1), (inputs.n_scenarios,))
-    df = np.broadcast_to(discount_factors(deal, np.asarray(rate_s)[:, None]), ledger.shape)
-    after = ledger.after_tax()
+    rate_s = np.array(np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(-1), (inputs.n_scenarios,)))
+    after = np.ascontiguousarray(ledger.after_tax())
     pre = after - ledger.line("Income tax [USD]")
-    cumulative = np.cumsum(after, axis=1)
     timing = {"end": "end", "mid": "mid", "begin": "t0"}[deal.valuation.timing]
+    # flows start at start_year; the valuation date may be earlier: discount those years too
     start_gap = deal.valuation.start_year - (deal.valuation.valuation_year or deal.valuation.start_year)
+    to_valuation = np.power(1.0 + rate_s, -float(start_gap))
     return ChunkResult(
-        npv_usd=(after * df).sum(axis=1),
-        irr=np.asarray(irr(after) if after.shape[0] > 1 else [irr(after[0])], dtype=np.float64),
-        pre_tax_npv_usd=(pre * df).sum(axis=1),
-        pre_tax_irr=np.asarray(irr(pre) if pre.shape[0] > 1 else [irr(pre[0])], dtype=np.float64),
-        payback_years=np.asarray(payback(after, timing=timing), dtype=np.float64).reshape(-1)  # type: ignore[arg-type]
-        + start_gap,
-        peak_funding_usd=np.maximum(-cumulative.min(axis=1), 0.0),
-        discount_rate=np.array(rate_s, dtype=np.float64),
+        npv_usd=np.asarray(npv(rate_s, after, timing=timing), dtype=np.float64) * to_valuation,  # type: ignore[arg-type]
+        irr=np.asarray(irr(after), dtype=np.float64),
+        pre_tax_npv_usd=np.asarray(npv(rate_s, pre, timing=timing), dtype=np.float64) * to_valuation,  # type: ignore[arg-type]
+        pre_tax_irr=np.asarray(irr(pre), dtype=np.float64),
+        payback_years=np.asarray(payback(after, timing=timing), dtype=np.float64) + start_gap,  # type: ignore[arg-type]
+        peak_funding_usd=np.maximum(-np.cumsum(after, axis=1).min(axis=1), 0.0),
+        discount_rate=rate_s,
         ledger=ledger if keep else None,
     )
 

@@ -9,7 +9,6 @@ from dealcalc.models import Deal, Phase
 
 __all__ = [
     "capex_profile",
-    "discount_factors",
     "escalation",
     "first_production_year",
     "phase_active",
@@ -83,12 +82,3 @@ def real_discount_rate(
     if v.basis == "real":  # a nominal rate given for real flows
         return (1.0 + rate) / (1.0 + inflation) - 1.0
     return (1.0 + rate) * (1.0 + inflation) - 1.0
-
-
-def discount_factors(deal: Deal, rate: float | FloatArray) -> FloatArray:
-    """(S, T) or (T,) factors: each year's flow discounted to the start of ``valuation_year``."""
-    v = deal.valuation
-    offset = {"end": 1.0, "mid": 0.5, "begin": 0.0}[v.timing]
-    t = years(deal) - (v.valuation_year or v.start_year) + offset
-    factors: FloatArray = np.power(1.0 + np.asarray(rate), -t)
-    return factors

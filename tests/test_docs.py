@@ -1,0 +1,31 @@
+"""The documentation stays true: every field of every model is in the scenario-file reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from dealcalc import models
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def test_every_model_field_is_documented() -> None:
+    text = (DOCS / "scenario-file.md").read_text()
+    missing = []
+    for name in models.__all__:
+        cls = getattr(models, name)
+        if isinstance(cls, type) and issubclass(cls, BaseModel) and name != "Provenance":
+            for field in cls.model_fields:
+                if field != "provenance" and f"`{field}`" not in text and f"`gate.{field}`" not in text:
+                    missing.append(f"{name}.{field}")
+    assert not missing, f"undocumented fields: {missing}"
+
+
+def test_every_cli_command_is_documented() -> None:
+    from dealcalc.cli import main
+
+    text = (DOCS / "cli.md").read_text()
+    for command in main.commands:
+        assert f"dealcalc {command}" in text, command
