@@ -29,3 +29,18 @@ def test_every_cli_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text()
     for command in main.commands:
         assert f"dealcalc {command}" in text, command
+
+
+def test_readme_python_runs(monkeypatch: object) -> None:
+    import os
+    import re
+
+    readme = (DOCS.parent / "README.md").read_text()
+    code = "\n".join(re.findall(r"```python\n(.*?)```", readme, re.S))
+    assert "dc.evaluate" in code
+    cwd = os.getcwd()
+    os.chdir(DOCS.parent)
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
