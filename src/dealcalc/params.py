@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -132,9 +132,9 @@ def with_changes(
     >>> with_changes(deal, scale={"phases.*.capex_usd": 2}).phases["refinery"].capex_usd
     600000000.0
     """
-    data = deal.model_dump(mode="python")
-    tree = copy.deepcopy(data)
-    for pattern, value in (set_values or {}).items():
+    tree = copy.deepcopy(deal.model_dump(mode="python"))
+
+    def update(pattern: str, change: Callable[[list[str], Any], Any]) -> None:
         hits = _expand(tree, pattern)
         if not hits:
             raise _unknown_path(deal, pattern)
@@ -142,18 +142,23 @@ def with_changes(
             node = tree
             for key in keys[:-1]:
                 node = node[key]
-            node[keys[-1]] = value
-    for pattern, factor in (scale or {}).items():
-        hits = _expand(tree, pattern)
-        if not hits:
-            raise _unknown_path(deal, pattern)
-        for keys in hits:
-            node = tree
-            for key in keys[:-1]:
-                node = node[key]
-            if not isinstance(node[keys[-1]], int | float):
+            node[keys[-1]] = change(keys, node[keys[-1]])
+
+    def scaled(factor: float) -> Callable[[list[str], Any], Any]:
+        def apply(keys: list[str], old: Any) -> Any:
+            if not isinstance(old, int | float) or isinstance(old, bool):
                 raise InputError(f"{origin}: cannot scale a non-number", field=".".join(keys))
-            node[keys[-1]] = node[keys[-1]] * factor
+            return old * factor
+
+        return apply
+
+    def replaced(value: Any) -> Callable[[list[str], Any], Any]:
+        return lambda _keys, _old: value
+
+    for pattern, value in (set_values or {}).items():
+        update(pattern, replaced(value))
+    for pattern, factor in (scale or {}).items():
+        update(pattern, scaled(factor))
     try:
         return Deal.model_validate(tree)
     except ValidationError as exc:

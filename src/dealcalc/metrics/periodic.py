@@ -153,6 +153,14 @@ def mirr(values: ArrayLike, finance_rate: ArrayLike, reinvest_rate: ArrayLike) -
     return finish(result)
 
 
+def _discounted(r: FloatArray, v: FloatArray, offset: float) -> FloatArray:
+    """Each flow discounted: v_t (1+r)^-(t+offset), rates aligned with rows."""
+    t = np.arange(v.shape[-1], dtype=np.float64) + offset
+    r_col = r[..., None] if r.ndim else r
+    out: FloatArray = v * np.power(1.0 + r_col, -t)
+    return out
+
+
 def _payback_from_cumulative(flows: np.ndarray, offset: float) -> np.ndarray:
     """Fractional time after which the running total of ``flows`` stays at or above zero."""
     flows2 = np.atleast_2d(flows)
@@ -238,9 +246,7 @@ def discounted_payback(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "
     v = as_values(values)
     r = as_rate(rate, v)
     offset = timing_offset(timing)
-    t = np.arange(v.shape[-1], dtype=np.float64) + offset
-    r_col = r[..., None] if r.ndim else r
-    discounted = v * np.power(1.0 + r_col, -t)
+    discounted = _discounted(r, v, offset)
     return finish(_payback_from_cumulative(discounted, offset))
 
 
@@ -279,9 +285,7 @@ def profitability_index(rate: ArrayLike, values: ArrayLike) -> float | FloatArra
     """
     v = as_values(values)
     r = as_rate(rate, v)
-    t = np.arange(v.shape[-1], dtype=np.float64)
-    r_col = r[..., None] if r.ndim else r
-    discounted = v * np.power(1.0 + r_col, -t)
+    discounted = _discounted(r, v, 0.0)
     inflows = np.where(discounted > 0, discounted, 0.0).sum(axis=-1)
     outflows = -np.where(discounted < 0, discounted, 0.0).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
