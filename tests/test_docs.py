@@ -44,3 +44,11 @@ def test_readme_python_runs(monkeypatch: object) -> None:
         exec(compile(code, "README.md", "exec"), {})
     finally:
         os.chdir(cwd)
+
+
+def test_examples_walkthrough_runs(capsys: object) -> None:
+    import runpy
+
+    runpy.run_path(str(DOCS.parent / "examples" / "walkthrough.py"), run_name="__main__")
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "P(NPV < 0)" in out and "no_refinery" in out
