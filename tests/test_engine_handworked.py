@@ -194,3 +194,9 @@ def test_fisher_conversion_of_the_discount_rate() -> None:
 def test_gate_no_go_drops_the_phase() -> None:
     v = dc.evaluate(deal(phases__mine__gate={"go": False}))
     assert np.all(v.table()["After-tax cash flow [USD]"] == 0)
+
+
+def test_price_path_by_year_holds_each_price_until_the_next() -> None:
+    # 2030: 5,000 (covers earlier years), 2033: 20,000 -> 2032 at 5,000, 2033-34 at 20,000
+    v = dc.evaluate(deal(price_decks={"base": {"metal": {2030: 5_000.0, 2033: 20_000.0}}}))
+    assert line(v, "Revenue: ore [USD]") == [0, 0, 45_000, 180_000, 180_000]

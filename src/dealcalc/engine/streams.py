@@ -44,9 +44,7 @@ def price_path(inputs: Inputs, product: str, escalate: Number) -> Number:
         given = sorted(raw)
         values = np.array([raw[y] for y in given], dtype=np.float64)
         idx = np.clip(np.searchsorted(given, ys, side="right") - 1, 0, len(given) - 1)
-        base: Number = values[idx]
-        if path in inputs.overrides:  # not a numeric leaf, but keep the rule explicit
-            base = inputs.num(path)
+        base: Number = values[idx]  # a year path is set in the file; overrides take a flat price
     else:
         base = inputs.num(path)
     return base * escalate
