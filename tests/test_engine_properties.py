@@ -23,8 +23,13 @@ def test_bundled_file_matches_the_packaged_copy() -> None:
 
 def test_sum_of_lines_equals_the_net_line() -> None:
     table = BASE.table()
-    cash = [c for c in BASE.ledger.cash_lines]  # type: ignore[union-attr]
+    ledger = BASE.ledger
+    assert ledger is not None
+    cash = list(ledger.cash_lines)
     np.testing.assert_allclose(table[cash].sum(axis=1), table[AFTER_TAX], rtol=1e-12)
+    # the (L, S, T) view holds the same lines, and sums to the same net line
+    assert ledger.cash.shape == (len(cash), 1, len(table))
+    np.testing.assert_allclose(ledger.cash.sum(axis=0)[0], table[AFTER_TAX], rtol=1e-12)
     np.testing.assert_allclose(table[AFTER_TAX] - table["Income tax [USD]"], table[PRE_TAX], rtol=1e-12)
 
 

@@ -194,24 +194,11 @@ def validate(file: Path, show_paths: bool) -> None:
     )
 
 
-def _valuation_command(
-    file: Path, scenario: str | None, assignments: tuple[str, ...], as_json: bool, only: str | None
-) -> None:
+def _valuation_command(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json: bool) -> None:
     deal = _deal(file, assignments)
-    v = evaluate(deal, scenario, keep_ledger=False)
-    head = v.headline()
+    head = evaluate(deal, scenario, keep_ledger=False).headline()
     if as_json:
-        click.echo(
-            json.dumps(
-                head
-                if only is None
-                else {
-                    k: head[k]
-                    for k in ("deal", "scenario", only, "pre_tax_" + only, "discount_rate", "timing", "basis")
-                },
-                indent=2,
-            )
-        )
+        click.echo(json.dumps(head, indent=2))
         return
     Console().print(valuation_table(head, title=f"{deal.name}: {head['scenario']}"))
 
@@ -226,7 +213,7 @@ def npv(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json:
 
     Example: dealcalc npv examples/ussm_fwo_2025.yaml --scenario spot_2025
     """
-    _valuation_command(file, scenario, assignments, as_json, None)
+    _valuation_command(file, scenario, assignments, as_json)
 
 
 @main.command()
@@ -236,7 +223,7 @@ def npv(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json:
 @_json_option
 def irr(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json: bool) -> None:
     """The deal's IRR after and before tax (with NPV, as `npv` shows)."""
-    _valuation_command(file, scenario, assignments, as_json, "irr" if as_json else None)
+    _valuation_command(file, scenario, assignments, as_json)
 
 
 @main.command()

@@ -308,10 +308,9 @@ def _extract_provenance(data: Any, path: tuple[Any, ...], found: dict[str, dict[
     """Replace ``{value: x, source: ..., label: ...}`` by ``x``, recording the rest by path."""
     if isinstance(data, dict):
         keys = set(data)
-        if "value" in keys and keys - {"value"} <= _PROVENANCE_KEYS and keys != {"value"}:
-            found[".".join(str(p) for p in path)] = {k: data[k] for k in keys - {"value"}}
-            return _extract_provenance(data["value"], path, found)
-        if keys == {"value"}:
+        if "value" in keys and keys - {"value"} <= _PROVENANCE_KEYS:
+            if keys != {"value"}:
+                found[".".join(str(p) for p in path)] = {k: data[k] for k in keys - {"value"}}
             return _extract_provenance(data["value"], path, found)
         return {k: _extract_provenance(v, (*path, k), found) for k, v in data.items()}
     if isinstance(data, list):

@@ -11,21 +11,12 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.engine import Ledger, evaluate_chunks
+from dealcalc.engine.run import METRICS
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario
 
 __all__ = ["Valuation", "compare", "evaluate"]
-
-_METRICS = (
-    "npv_usd",
-    "irr",
-    "pre_tax_npv_usd",
-    "pre_tax_irr",
-    "payback_years",
-    "peak_funding_usd",
-    "discount_rate",
-)
 
 
 @dataclass(frozen=True)
@@ -71,7 +62,7 @@ class Valuation:
     def summary(self) -> pd.DataFrame:
         """One row per scenario: the headline metrics."""
         return pd.DataFrame(
-            {m: getattr(self, m) for m in _METRICS},
+            {m: getattr(self, m) for m in METRICS},
             index=pd.RangeIndex(self.n_scenarios, name="scenario"),
         )
 
@@ -79,7 +70,7 @@ class Valuation:
         """The first scenario's metrics as plain numbers (NaN as None), with the settings used."""
         v = self.deal.valuation
         out: dict[str, Any] = {"deal": self.deal.name, "scenario": self.scenario}
-        for m in _METRICS:
+        for m in METRICS:
             x = float(getattr(self, m)[0])
             out[m] = None if np.isnan(x) else x
         out.update(
@@ -131,7 +122,7 @@ def evaluate(
     """
     valued = apply_scenario(deal, scenario)
     chunks, _ = evaluate_chunks(valued, overrides, keep_ledger=keep_ledger)
-    fields = {m: np.concatenate([getattr(c, m) for c in chunks]) for m in _METRICS}
+    fields = {m: np.concatenate([getattr(c, m) for c in chunks]) for m in METRICS}
     ledgers = [c.ledger for c in chunks if c.ledger is not None]
     ledger = Ledger.concatenate(ledgers) if len(ledgers) == len(chunks) else None
     return Valuation(deal=valued, scenario=scenario or "base", ledger=ledger, **fields)
@@ -148,12 +139,12 @@ def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:
     ['base', 'spot_2025']
     """
     names = ["base", *(scenarios if scenarios is not None else list(deal.scenarios))]
-    values: dict[str, list[float]] = {m: [] for m in _METRICS}
+    values: dict[str, list[float]] = {m: [] for m in METRICS}
     descriptions = []
     for name in names:
         v = evaluate(deal, None if name == "base" else name, keep_ledger=False)
         descriptions.append("base case" if name == "base" else deal.scenarios[name].description)
-        for m in _METRICS:
+        for m in METRICS:
             values[m].append(float(getattr(v, m)[0]))
     df = pd.DataFrame({"description": descriptions, **values}, index=pd.Index(names, name="scenario"))
     df["npv_change_usd"] = np.asarray(values["npv_usd"]) - values["npv_usd"][0]

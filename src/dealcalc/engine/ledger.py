@@ -53,7 +53,7 @@ class Ledger:
     """Signed cash lines (inflows positive) and memo lines (not cash), years as columns.
 
     Each line is kept in its natural shape, (T,) when no scenario changes it or (S, T), and
-    broadcasts to (S, T); ``cash`` materialises the (L, S, T) array. ``memo`` holds depreciation,
+    broadcasts to (S, T); ``cash`` materialises the (L, S, T) array. ``memo_values`` hold depreciation,
     taxable income and losses carried forward, which are not added to cash. Every subtotal is a
     sum of cash lines, so the net line always equals the sum of its parts.
     """
@@ -74,11 +74,6 @@ class Ledger:
     def cash(self) -> FloatArray:
         """All cash lines, (L, S, T)."""
         return np.stack([np.broadcast_to(a, self.shape) for a in self.lines])
-
-    @property
-    def memo(self) -> FloatArray:
-        """All memo lines, (M, S, T)."""
-        return np.stack([np.broadcast_to(a, self.shape) for a in self.memo_values])
 
     def line(self, name: str) -> FloatArray:
         """One line, (S, T)."""
@@ -125,13 +120,6 @@ class Ledger:
         for name, a in zip(self.memo_lines, self.memo_values, strict=True):
             data[name] = np.broadcast_to(a, self.shape)[scenario].copy()
         return pd.DataFrame(data, index=pd.Index(self.years, name="year"))
-
-    def select(self, rows: slice) -> Ledger:
-        """The ledger of some scenarios (lines that do not vary are shared)."""
-        take = [a if np.ndim(a) < 2 else a[rows] for a in self.lines]
-        memo = [a if np.ndim(a) < 2 else a[rows] for a in self.memo_values]
-        count = len(range(*rows.indices(self.n_scenarios)))
-        return Ledger(self.years, count, self.cash_lines, tuple(take), self.memo_lines, tuple(memo))
 
     @staticmethod
     def concatenate(parts: list[Ledger]) -> Ledger:

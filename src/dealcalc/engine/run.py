@@ -25,24 +25,12 @@ from dealcalc.metrics import irr, npv, payback
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 
-__all__ = ["ChunkResult", "build_ledger", "evaluate_chunks"]
+__all__ = ["METRICS", "ChunkResult", "build_ledger", "evaluate_chunks"]
 
 #: Scenarios per engine pass: about 30 lines x 16k x 20 years x 8 bytes = 77 MiB at most.
 CHUNK_SCENARIOS = 16_384
 
 
-FIXED_LINES = (
-    "Selling charges (TC/RC, freight) [USD]",
-    "Royalty [USD]",
-    "Mining and processing [USD]",
-    "Refining and purchased feed [USD]",
-    "Overheads [USD]",
-    "Working capital [USD]",
-    "Initial capex [USD]",
-    "Sustaining capex [USD]",
-    "Closure [USD]",
-    "Income tax [USD]",
-)
 MEMO_LINES = (
     "Depreciation [USD]",
     "Taxable income after losses [USD]",
@@ -135,6 +123,18 @@ def build_ledger(inputs: Inputs) -> Ledger:
             tax.floor_tax,
         ),
     )
+
+
+#: The per-scenario results of an evaluation, in the order of :class:`ChunkResult`'s fields.
+METRICS = (
+    "npv_usd",
+    "irr",
+    "pre_tax_npv_usd",
+    "pre_tax_irr",
+    "payback_years",
+    "peak_funding_usd",
+    "discount_rate",
+)
 
 
 @dataclass(frozen=True)

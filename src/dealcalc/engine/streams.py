@@ -30,7 +30,6 @@ class StreamFlows:
     royalty_base: Number  # mine-product value owing royalty
     mining_cost: Number  # ore cost plus the stream's fixed cost
     refining_cost: Number  # conversion plus purchased feed
-    payable_units: Number
 
 
 def price_path(inputs: Inputs, product: str, escalate: Number) -> Number:
@@ -110,7 +109,6 @@ def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
             royalty_base=value * royalty_share,
             mining_cost=ore * n(f"{p}.opex_usd_per_t_ore") * escalate + fixed,
             refining_cost=0.0 * ore,
-            payable_units=payable,
         )
     output = n(f"{p}.capacity_units_per_year") * profile
     payable = output * n(f"{p}.payable_fraction")
@@ -127,5 +125,4 @@ def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
         royalty_base=revenue * royalty_share,
         mining_cost=fixed,
         refining_cost=refining,
-        payable_units=payable,
     )
