@@ -82,7 +82,7 @@ def test_more_throughput_never_lowers_pre_tax_cash(factors: list[float]) -> None
 
 
 def test_results_do_not_depend_on_chunk_size() -> None:
-    from dealcalc.engine.run import evaluate_chunks
+    from dealcalc.engine.run import METRICS, evaluate_chunks
 
     rng = np.random.default_rng(3)
     overrides = {
@@ -91,8 +91,9 @@ def test_results_do_not_depend_on_chunk_size() -> None:
     }
     whole, _ = evaluate_chunks(DEAL, overrides, chunk_size=50)
     parts, _ = evaluate_chunks(DEAL, overrides, chunk_size=7)
-    np.testing.assert_array_equal(whole[0].irr, np.concatenate([p.irr for p in parts]))
-    np.testing.assert_array_equal(whole[0].npv_usd, np.concatenate([p.npv_usd for p in parts]))
+    for metric in METRICS:
+        joined = np.concatenate([p.values[metric] for p in parts])
+        np.testing.assert_array_equal(whole[0].values[metric], joined)
 
 
 def test_per_year_override_shape() -> None:
@@ -122,3 +123,44 @@ def test_every_named_scenario_evaluates_and_compare_lists_them() -> None:
     assert table.loc["capex_overrun_60", "npv_usd"] < table.loc["capex_overrun_30", "npv_usd"] < 0
     assert table.loc["discount_10", "npv_usd"] > table.loc["discount_20", "npv_usd"]
     assert table.loc["discount_10", "irr"] == pytest.approx(table.loc["base", "irr"])
+
+
+def test_metrics_on_request_equal_the_full_evaluation() -> None:
+    overrides = {"price_decks.base.antimony": np.linspace(2e4, 6e4, 9)}
+    full = dc.evaluate(DEAL, overrides=overrides)
+    some = dc.evaluate(DEAL, overrides=overrides, metrics=["irr", "payback_years"])
+    assert list(some.values) == ["irr", "payback_years", "discount_rate"]
+    np.testing.assert_array_equal(some.irr, full.irr)
+    np.testing.assert_array_equal(some.payback_years, full.payback_years)
+    with pytest.raises(dc.InputError, match="npv_usd was not computed"):
+        _ = some.npv_usd
+    assert list(some.summary().columns) == list(some.values)
+
+
+def test_an_unknown_metric_is_named_with_its_near_miss() -> None:
+    with pytest.raises(dc.InputError, match="did you mean 'npv_usd'"):
+        dc.evaluate(DEAL, metrics=["npv_us"])
+
+
+@pytest.mark.parametrize("n_big_plus", [0, 1, 2])
+@pytest.mark.parametrize("n_big_minus", [0, 1, 2])
+@pytest.mark.parametrize("small", [True, False])
+@pytest.mark.parametrize("scale", [1.0, -0.5, "rows"])
+def test_add_lines_is_the_plain_signed_sum(
+    n_big_plus: int, n_big_minus: int, small: bool, scale: object
+) -> None:
+    from dealcalc.engine.ledger import add_lines
+
+    rng = np.random.default_rng(n_big_plus * 10 + n_big_minus)
+    shape = (4, 6)
+    plus = [rng.normal(size=shape) for _ in range(n_big_plus)] + ([rng.normal(size=6)] if small else [])
+    minus = [rng.normal(size=shape) for _ in range(n_big_minus)] + ([rng.normal(size=6)] if small else [])
+    factor = rng.normal(size=(4, 1)) if scale == "rows" else scale
+    before = [a.copy() for a in plus + minus]
+    got = add_lines(plus, shape, minus=minus, scale=factor)
+    expected = (sum(plus, np.zeros(6)) - sum(minus, np.zeros(6))) * factor
+    np.testing.assert_allclose(
+        np.broadcast_to(got, shape), np.broadcast_to(expected, shape), rtol=1e-13, atol=1e-13
+    )
+    for a, b in zip(plus + minus, before, strict=True):  # inputs are never modified
+        np.testing.assert_array_equal(a, b)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.engine import Ledger, evaluate_chunks
-from dealcalc.engine.run import METRICS
+from dealcalc.engine.run import METRICS, check_metrics
+from dealcalc.errors import InputError
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario
@@ -29,29 +30,71 @@ class Valuation:
         The deal as valued (named scenario applied).
     scenario : str
         The named scenario (``"base"`` for the base case).
+    values : dict of str to ndarray
+        The metrics computed, each of shape (S,): all of :data:`METRICS` unless
+        ``evaluate(..., metrics=...)`` asked for fewer. Each is also an attribute:
     npv_usd, irr, pre_tax_npv_usd, pre_tax_irr, payback_years, peak_funding_usd, discount_rate
-        One value per scenario, shape (S,). NPV and IRR are of the unlevered after-tax cash
-        flow unless prefixed ``pre_tax``; the discount rate is in the deal's basis; payback is in
-        years from the valuation date; peak funding is the deepest cumulative after-tax deficit.
+        NPV and IRR are of the unlevered after-tax cash flow unless prefixed ``pre_tax``; the
+        discount rate is in the deal's basis; payback is in years from the valuation date; peak
+        funding is the deepest cumulative after-tax deficit. IRR is NaN where a row has none.
     ledger : Ledger or None
         Every line for every scenario, kept when S <= 1000 (or when asked).
     """
 
     deal: Deal
     scenario: str
-    npv_usd: FloatArray
-    irr: FloatArray
-    pre_tax_npv_usd: FloatArray
-    pre_tax_irr: FloatArray
-    payback_years: FloatArray
-    peak_funding_usd: FloatArray
-    discount_rate: FloatArray
+    values: dict[str, FloatArray]
     ledger: Ledger | None
+
+    def _metric(self, name: str) -> FloatArray:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise InputError(
+                f"{name} was not computed",
+                field="metrics",
+                hint=f"evaluate(..., metrics=[..., {name!r}]) computes it",
+            ) from None
+
+    @property
+    def npv_usd(self) -> FloatArray:
+        """After-tax unlevered NPV, (S,)."""
+        return self._metric("npv_usd")
+
+    @property
+    def irr(self) -> FloatArray:
+        """After-tax unlevered IRR, (S,); NaN where a row has none."""
+        return self._metric("irr")
+
+    @property
+    def pre_tax_npv_usd(self) -> FloatArray:
+        """Pre-tax unlevered NPV, (S,)."""
+        return self._metric("pre_tax_npv_usd")
+
+    @property
+    def pre_tax_irr(self) -> FloatArray:
+        """Pre-tax unlevered IRR, (S,)."""
+        return self._metric("pre_tax_irr")
+
+    @property
+    def payback_years(self) -> FloatArray:
+        """Simple payback of the after-tax cash flow, years from the valuation date, (S,)."""
+        return self._metric("payback_years")
+
+    @property
+    def peak_funding_usd(self) -> FloatArray:
+        """The deepest cumulative after-tax deficit, (S,)."""
+        return self._metric("peak_funding_usd")
+
+    @property
+    def discount_rate(self) -> FloatArray:
+        """The discount rate used, in the deal's basis, (S,)."""
+        return self._metric("discount_rate")
 
     @property
     def n_scenarios(self) -> int:
         """Number of scenarios valued."""
-        return int(self.npv_usd.shape[0])
+        return int(next(iter(self.values.values())).shape[0])
 
     def table(self, scenario: int = 0) -> pd.DataFrame:
         """The annual ledger of one scenario: years by lines, units in the column names."""
@@ -60,18 +103,15 @@ class Valuation:
         return self.ledger.table(scenario)
 
     def summary(self) -> pd.DataFrame:
-        """One row per scenario: the headline metrics."""
-        return pd.DataFrame(
-            {m: getattr(self, m) for m in METRICS},
-            index=pd.RangeIndex(self.n_scenarios, name="scenario"),
-        )
+        """One row per scenario: the metrics computed."""
+        return pd.DataFrame(self.values, index=pd.RangeIndex(self.n_scenarios, name="scenario"))
 
     def headline(self) -> dict[str, Any]:
         """The first scenario's metrics as plain numbers (NaN as None), with the settings used."""
         v = self.deal.valuation
         out: dict[str, Any] = {"deal": self.deal.name, "scenario": self.scenario}
-        for m in METRICS:
-            x = float(getattr(self, m)[0])
+        for m, values in self.values.items():
+            x = float(values[0])
             out[m] = None if np.isnan(x) else x
         out.update(
             {
@@ -90,6 +130,7 @@ def evaluate(
     overrides: Mapping[str, ArrayLike] | None = None,
     *,
     keep_ledger: bool | None = None,
+    metrics: Sequence[str] | None = None,
 ) -> Valuation:
     """Value a deal for one scenario or, with array overrides, for many at once.
 
@@ -104,6 +145,10 @@ def evaluate(
         scenarios valued in chunks, with no Python loop over scenarios.
     keep_ledger : bool, optional
         Keep every line for every scenario (default: when S <= 1000).
+    metrics : sequence of str, optional
+        The metrics to compute (default: all of ``npv_usd, irr, pre_tax_npv_usd, pre_tax_irr,
+        payback_years, peak_funding_usd, discount_rate``). Each IRR costs about as much as
+        the rest together on large runs, so a Monte Carlo of NPV and IRR asks for those two.
 
     Returns
     -------
@@ -116,16 +161,20 @@ def evaluate(
     >>> v = dc.evaluate(deal)
     >>> round(float(v.irr[0]), 4)
     0.1098
-    >>> many = dc.evaluate(deal, overrides={"price_decks.base.antimony": [22046, 30000, 55000]})
+    >>> many = dc.evaluate(deal, overrides={"price_decks.base.antimony": [22046, 30000, 55000]},
+    ...                    metrics=["npv_usd", "irr"])
     >>> (many.npv_usd / 1e6).round(1)
     array([-69.2,  -5.5, 194.1])
+    >>> sorted(many.values)
+    ['discount_rate', 'irr', 'npv_usd']
     """
     valued = apply_scenario(deal, scenario)
-    chunks, _ = evaluate_chunks(valued, overrides, keep_ledger=keep_ledger)
-    fields = {m: np.concatenate([getattr(c, m) for c in chunks]) for m in METRICS}
+    wanted = check_metrics(metrics)
+    chunks, _ = evaluate_chunks(valued, overrides, keep_ledger=keep_ledger, metrics=wanted)
+    values = {m: np.concatenate([c.values[m] for c in chunks]) for m in wanted}
     ledgers = [c.ledger for c in chunks if c.ledger is not None]
     ledger = Ledger.concatenate(ledgers) if len(ledgers) == len(chunks) else None
-    return Valuation(deal=valued, scenario=scenario or "base", ledger=ledger, **fields)
+    return Valuation(deal=valued, scenario=scenario or "base", values=values, ledger=ledger)
 
 
 def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:

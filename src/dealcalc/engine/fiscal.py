@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dealcalc.engine.inputs import Inputs, Number
+from dealcalc.engine.ledger import add_lines
 from dealcalc.engine.timeline import first_production_year, years
 from dealcalc.metrics._common import FloatArray
 
@@ -18,39 +19,42 @@ __all__ = ["TaxResult", "depreciation", "income_tax"]
 
 
 def depreciation(
-    inputs: Inputs, initial: dict[str, FloatArray], sustaining: FloatArray, closure_year_index: int
+    inputs: Inputs, bases: dict[str, Number], sustaining: FloatArray, closure_year_index: int
 ) -> FloatArray:
-    """Straight-line tax depreciation, (S, T).
+    """Straight-line tax depreciation, (T,) or (S, T).
 
-    Each phase's initial capex is written off over ``fiscal.depreciation_years`` from the phase's
-    first production year (a phase without output, such as exploration, from the deal's first
-    production year). Sustaining capex is written off over the same years from the year it is
-    spent. What remains undepreciated at the end is written off in the final year.
+    Each phase's initial capex (``bases[phase]``, its total, a float or (S, 1)) is written off
+    over ``fiscal.depreciation_years`` from the phase's first production year (a phase without
+    output, such as exploration, from the deal's first production year). Sustaining capex is
+    written off over the same years from the year it is spent. What remains undepreciated at the
+    end is written off in the final year.
     """
     deal = inputs.deal
     n_years = int(deal.fiscal.depreciation_years)
     ys = years(deal)
+    shape = (inputs.n_scenarios, ys.size)
     producing_phases = {s.phase for s in deal.streams.values()}
     first_any = first_production_year(deal)
-    total: FloatArray = np.zeros_like(sustaining)
-    for name, spend in initial.items():
+    parts: list[Number] = []
+    remaining: Number = 0.0
+    for name, base in bases.items():
         phase = deal.phases[name]
         start = phase.first_production_year if name in producing_phases else first_any
-        base = spend.sum(axis=-1, keepdims=True)
-        window = ((ys >= start) & (ys < start + n_years)).astype(np.float64)
-        total = total + base * window / n_years
+        window = ((ys >= start) & (ys < start + n_years)).astype(np.float64) / n_years
+        parts.append(base * window)
+        remaining = remaining + base * (1.0 - window.sum())
     # sustaining: a rolling window of the last n_years of spend, each spread over n_years
     c = np.cumsum(sustaining, axis=-1)
     lagged = np.zeros_like(c)
     if n_years < c.shape[-1]:
         lagged[..., n_years:] = c[..., :-n_years]
-    total = total + (c - lagged) / n_years
+    rolling = (c - lagged) / n_years
+    parts.append(rolling)
+    remaining = remaining + (c[..., -1:] - rolling.sum(axis=-1, keepdims=True))
     # write off the remaining tax base in the final year
-    spent = sum((s.sum(axis=-1) for s in initial.values()), sustaining.sum(axis=-1))
-    remaining = spent - total.sum(axis=-1)
-    total = np.array(total, dtype=np.float64)
-    total[..., closure_year_index] += np.maximum(remaining, 0.0)
-    return total
+    final = (np.arange(ys.size) == closure_year_index).astype(np.float64)
+    parts.append(np.maximum(remaining, 0.0) * final)
+    return add_lines(parts, shape)
 
 
 def _column(x: Number, t: int) -> Number:

@@ -27,25 +27,51 @@ INVESTMENT_LINES = (
 )
 
 
-def add_lines(arrays: Sequence[Any], shape: tuple[int, int]) -> FloatArray:
-    """Sum arrays that broadcast to ``shape`` (S, T), in their natural shape.
+def add_lines(
+    plus: Sequence[Any],
+    shape: tuple[int, int],
+    minus: Sequence[Any] = (),
+    scale: Any = 1.0,
+) -> FloatArray:
+    """``scale * (sum(plus) - sum(minus))`` for arrays that broadcast to ``shape`` (S, T).
 
     Per-year (T,) pieces (no scenario changes them) are added in (T,) space, so only the
-    scenario-dependent ones cost (S, T) operations; the result is (T,) if nothing varies.
+    scenario-dependent pieces cost (S, T) operations, and those accumulate in one buffer; the
+    result is (T,) if nothing varies. It may be one of the inputs (a single (S, T) term with
+    nothing to add); the inputs are never modified.
     """
     small = np.zeros(shape[1])
-    big: FloatArray | None = None
-    for a in arrays:
-        if np.ndim(a) < 2:
-            small = small + a
-        elif big is None:
-            big = np.array(np.broadcast_to(a, shape), dtype=np.float64)
-        else:
-            big += a
-    if big is None:
-        return small
-    big += small
-    return big
+    big: list[tuple[bool, Any]] = []
+    for negative, arrays in ((False, plus), (True, minus)):
+        for a in arrays:
+            if np.ndim(a) < 2:
+                small = small - a if negative else small + a
+            else:
+                big.append((negative, a))
+    if not big:
+        return np.asarray(small * scale, dtype=np.float64)
+    # acc holds the (S, T) terms, negated when ``flip``; ``owned`` once acc is our own buffer
+    flip, acc = big[0]
+    owned = acc.shape != shape
+    if owned:
+        acc = np.array(np.broadcast_to(acc, shape), dtype=np.float64)
+    for negative, a in big[1:]:
+        op = np.subtract if negative != flip else np.add
+        acc = op(acc, a, out=acc if owned else None)
+        owned = True
+    if small.any():
+        acc = (
+            np.subtract(small, acc, out=acc if owned else None)
+            if flip
+            else np.add(acc, small, out=acc if owned else None)
+        )
+        owned, flip = True, False
+    if flip:
+        acc = np.negative(acc, out=acc if owned else None)
+        owned = True
+    if not (isinstance(scale, float) and scale == 1.0):
+        acc = np.multiply(acc, scale, out=acc if owned else None)
+    return np.asarray(acc, dtype=np.float64)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dealcalc.engine.fiscal import depreciation, income_tax
-from dealcalc.engine.inputs import Inputs, check_overrides
+from dealcalc.engine.inputs import Inputs, Number, check_overrides
 from dealcalc.engine.ledger import Ledger, add_lines
 from dealcalc.engine.streams import stream_flows
 from dealcalc.engine.timeline import (
@@ -21,11 +21,13 @@ from dealcalc.engine.timeline import (
     real_discount_rate,
     years,
 )
-from dealcalc.metrics import irr, npv, payback
-from dealcalc.metrics._common import FloatArray
+from dealcalc.errors import InputError, did_you_mean
+from dealcalc.metrics import irr, npv
+from dealcalc.metrics._common import FloatArray, Timing
+from dealcalc.metrics.periodic import payback_from_cumulative
 from dealcalc.models import Deal
 
-__all__ = ["METRICS", "ChunkResult", "build_ledger", "evaluate_chunks"]
+__all__ = ["METRICS", "ChunkResult", "build_ledger", "check_metrics", "evaluate_chunks"]
 
 #: Scenarios per engine pass: about 30 lines x 16k x 20 years x 8 bytes = 77 MiB at most.
 CHUNK_SCENARIOS = 16_384
@@ -37,6 +39,24 @@ MEMO_LINES = (
     "Losses carried forward [USD]",
     "Minimum tax or ACT floor [USD]",
 )
+
+
+def _working_capital(inputs: Inputs, revenue: FloatArray, costs: FloatArray) -> FloatArray:
+    """Cash tied up in working capital: minus the change of the balance, recovered at the end.
+
+    Balance B_t = (receivable days x revenue + (inventory - payable days) x costs) / 365, with
+    B_{T-1} = 0; the cash line is B_{t-1} - B_t (B_{-1} = 0).
+    """
+    n = inputs.num
+    receivable = n("working_capital.receivable_days") / 365.0
+    stock = (n("working_capital.inventory_days") - n("working_capital.payable_days")) / 365.0
+    balance = np.asarray(receivable * revenue + stock * costs, dtype=np.float64)
+    cash = np.zeros(balance.shape)
+    if balance.shape[-1] > 1:
+        cash[..., 0] = -balance[..., 0]
+        np.subtract(balance[..., :-2], balance[..., 1:-1], out=cash[..., 1:-1])
+        cash[..., -1] = balance[..., -2]  # the final balance is recovered: B_{T-1} = 0
+    return cash
 
 
 def build_ledger(inputs: Inputs) -> Ledger:
@@ -53,39 +73,30 @@ def build_ledger(inputs: Inputs) -> Ledger:
     revenue_lines = [np.asarray(f.revenue, dtype=np.float64) for f in flows]
     revenue = add_lines(revenue_lines, shape)
     charges = add_lines([f.charges for f in flows], shape)
-    royalty = n("fiscal.royalty_rate") * add_lines([f.royalty_base for f in flows], shape)
+    royalty = add_lines([f.royalty_base for f in flows], shape, scale=n("fiscal.royalty_rate"))
     mining = add_lines([f.mining_cost for f in flows], shape)
     refining = add_lines([f.refining_cost for f in flows], shape)
     first = first_production_year(deal)
     overheads = add_lines(
         [
             n(f"overheads.{key}.usd_per_year")
-            * ((ys >= (o.start_year or first)) & (ys <= (o.end_year or ys[-1])))
-            * esc
+            * (((ys >= (o.start_year or first)) & (ys <= (o.end_year or ys[-1]))) * esc)
             for key, o in deal.overheads.items()
         ],
         shape,
     )
-    # working capital: receivables plus inventory less payables; recovered in the final year
-    costs = mining + refining + overheads
-    balance = np.array(
-        (
-            n("working_capital.receivable_days") * revenue
-            + (n("working_capital.inventory_days") - n("working_capital.payable_days")) * costs
-        )
-        / 365.0,
-        dtype=np.float64,
-    )
-    balance[..., -1] = 0.0
-    working_capital = -np.diff(balance, axis=-1, prepend=0.0)
+    working_capital = _working_capital(inputs, revenue, add_lines([mining, refining, overheads], shape))
 
     initial: dict[str, FloatArray] = {}
+    bases: dict[str, Number] = {}
     sustaining_parts = []
     for name, phase in deal.phases.items():
-        initial[name] = np.asarray(n(f"phases.{name}.capex_usd") * capex_profile(deal, phase) * esc)
+        schedule = capex_profile(deal, phase) * esc
+        bases[name] = n(f"phases.{name}.capex_usd") * np.sum(schedule, axis=-1, keepdims=True)
+        initial[name] = np.asarray(n(f"phases.{name}.capex_usd") * schedule)
         if phase_active(phase):
             producing = production_profile(deal, phase) > 0
-            sustaining_parts.append(n(f"phases.{name}.sustaining_capex_usd_per_year") * producing * esc)
+            sustaining_parts.append(n(f"phases.{name}.sustaining_capex_usd_per_year") * (producing * esc))
     capex = add_lines(list(initial.values()), shape)
     sustaining = add_lines(sustaining_parts, shape)
     closure_year = deal.closure.year or deal.valuation.end_year
@@ -93,10 +104,10 @@ def build_ledger(inputs: Inputs) -> Ledger:
     at_closure = (np.arange(ys.size) == closure_index) * np.broadcast_to(esc, ys.shape)
     closure = np.asarray(n("closure.cost_usd") * at_closure, dtype=np.float64)
 
-    dep = depreciation(inputs, initial, sustaining, closure_index)
-    ebitda = revenue - charges - royalty - mining - refining - overheads
-    profit = np.broadcast_to(ebitda - dep - closure, shape)
-    tax = income_tax(inputs, profit, np.broadcast_to(revenue, shape))
+    dep = depreciation(inputs, bases, sustaining, closure_index)
+    # taxable profit before losses: EBITDA less depreciation and closure
+    profit = add_lines([revenue], shape, minus=[charges, royalty, mining, refining, overheads, dep, closure])
+    tax = income_tax(inputs, np.broadcast_to(profit, shape), np.broadcast_to(revenue, shape))
     lines = {
         **{f"Revenue: {f.name} [USD]": r for f, r in zip(flows, revenue_lines, strict=True)},
         "Selling charges (TC/RC, freight) [USD]": -charges,
@@ -125,7 +136,10 @@ def build_ledger(inputs: Inputs) -> Ledger:
     )
 
 
-#: The per-scenario results of an evaluation, in the order of :class:`ChunkResult`'s fields.
+#: The metrics' timing convention for each ``valuation.timing``.
+TIMINGS: dict[str, Timing] = {"end": "end", "mid": "mid", "begin": "t0"}
+
+#: The per-scenario results an evaluation can compute; all of them by default.
 METRICS = (
     "npv_usd",
     "irr",
@@ -139,39 +153,59 @@ METRICS = (
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """Metrics of a chunk of scenarios, each (S,), and the ledger if it was kept."""
+    """The requested metrics of a chunk of scenarios, each (S,), and the ledger if it was kept."""
 
-    npv_usd: FloatArray
-    irr: FloatArray
-    pre_tax_npv_usd: FloatArray
-    pre_tax_irr: FloatArray
-    payback_years: FloatArray
-    peak_funding_usd: FloatArray
-    discount_rate: FloatArray
+    values: dict[str, FloatArray]
     ledger: Ledger | None
 
 
-def _metrics(inputs: Inputs, ledger: Ledger, keep: bool) -> ChunkResult:
+def check_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
+    """The metrics to compute, in :data:`METRICS` order (the discount rate always, it is free);
+    an unknown name is an InputError."""
+    if metrics is None:
+        return METRICS
+    for m in metrics:
+        if m not in METRICS:
+            raise InputError(
+                f"unknown metric {m!r}",
+                field="metrics",
+                expected=", ".join(METRICS),
+                hint=did_you_mean(m, METRICS),
+            )
+    return tuple(m for m in METRICS if m in metrics or m == "discount_rate")
+
+
+def _metrics(inputs: Inputs, ledger: Ledger, wanted: tuple[str, ...], keep: bool) -> ChunkResult:
     deal = inputs.deal
     n = inputs.num
     rate = real_discount_rate(deal, n("valuation.discount_rate"), n("valuation.inflation_rate"))
     rate_s = np.array(np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(-1), (inputs.n_scenarios,)))
-    after = np.ascontiguousarray(ledger.after_tax())
-    pre = after - ledger.line("Income tax [USD]")
-    timing = {"end": "end", "mid": "mid", "begin": "t0"}[deal.valuation.timing]
+    timing = TIMINGS[deal.valuation.timing]
     # flows start at start_year; the valuation date may be earlier: discount those years too
     start_gap = deal.valuation.start_year - (deal.valuation.valuation_year or deal.valuation.start_year)
     to_valuation = np.power(1.0 + rate_s, -float(start_gap))
-    return ChunkResult(
-        npv_usd=np.asarray(npv(rate_s, after, timing=timing), dtype=np.float64) * to_valuation,  # type: ignore[arg-type]
-        irr=np.asarray(irr(after), dtype=np.float64),
-        pre_tax_npv_usd=np.asarray(npv(rate_s, pre, timing=timing), dtype=np.float64) * to_valuation,  # type: ignore[arg-type]
-        pre_tax_irr=np.asarray(irr(pre), dtype=np.float64),
-        payback_years=np.asarray(payback(after, timing=timing), dtype=np.float64) + start_gap,  # type: ignore[arg-type]
-        peak_funding_usd=np.maximum(-np.cumsum(after, axis=1).min(axis=1), 0.0),
-        discount_rate=rate_s,
-        ledger=ledger if keep else None,
-    )
+    after = ledger.after_tax()
+    out: dict[str, FloatArray] = {"discount_rate": rate_s}
+    if "npv_usd" in wanted:
+        out["npv_usd"] = np.asarray(npv(rate_s, after, timing=timing), dtype=np.float64) * to_valuation
+    if "irr" in wanted:
+        out["irr"] = np.asarray(irr(after), dtype=np.float64)
+    if "pre_tax_npv_usd" in wanted or "pre_tax_irr" in wanted:
+        pre = ledger.pre_tax()
+        if "pre_tax_npv_usd" in wanted:
+            out["pre_tax_npv_usd"] = (
+                np.asarray(npv(rate_s, pre, timing=timing), dtype=np.float64) * to_valuation
+            )
+        if "pre_tax_irr" in wanted:
+            out["pre_tax_irr"] = np.asarray(irr(pre), dtype=np.float64)
+    if "payback_years" in wanted or "peak_funding_usd" in wanted:
+        cumulative = np.cumsum(after, axis=-1)
+        if "payback_years" in wanted:
+            offset = {"end": 1.0, "mid": 0.5, "t0": 0.0}[timing] + start_gap
+            out["payback_years"] = payback_from_cumulative(after, cumulative, offset)
+        if "peak_funding_usd" in wanted:
+            out["peak_funding_usd"] = np.maximum(-cumulative.min(axis=-1), 0.0)
+    return ChunkResult(values={m: out[m] for m in wanted}, ledger=ledger if keep else None)
 
 
 def evaluate_chunks(
@@ -180,8 +214,10 @@ def evaluate_chunks(
     *,
     keep_ledger: bool | None = None,
     chunk_size: int = CHUNK_SCENARIOS,
+    metrics: Sequence[str] | None = None,
 ) -> tuple[list[ChunkResult], int]:
     """Value ``deal`` for every scenario of ``overrides``, chunk by chunk (no per-scenario loop)."""
+    wanted = check_metrics(metrics)
     n_years = years(deal).size
     checked, n_scenarios = check_overrides(deal, overrides or {}, n_years)
     keep = n_scenarios <= 1_000 if keep_ledger is None else keep_ledger
@@ -191,5 +227,5 @@ def evaluate_chunks(
         chunk = {k: v[start:stop] for k, v in checked.items()}
         inputs = Inputs(deal=deal, overrides=chunk, n_scenarios=stop - start, n_years=n_years)
         ledger = build_ledger(inputs)
-        results.append(_metrics(inputs, ledger, keep))
+        results.append(_metrics(inputs, ledger, wanted, keep))
     return results, n_scenarios

@@ -60,6 +60,14 @@ def _transfer_mask(deal: Deal, feeds: str | None) -> FloatArray:
     return (ys < target_phase.first_production_year).astype(np.float64)
 
 
+def _times(x: Number, k: Number) -> Number:
+    """``x * k``, skipping the (S, T) pass when ``k`` is exactly 1.0 or 0.0 (a real-terms
+    escalation, a default share)."""
+    if isinstance(k, float) and k in (0.0, 1.0):
+        return x if k == 1.0 else 0.0
+    return x * k
+
+
 def _active_years(deal: Deal, end_year: int | None) -> FloatArray:
     ys = years(deal)
     return np.ones(ys.size) if end_year is None else (ys <= end_year).astype(np.float64)
@@ -76,53 +84,55 @@ def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
     profile = production_profile(deal, deal.phases[s.phase]) * _active_years(deal, s.end_year)
     producing = (profile > 0).astype(np.float64)
     price = price_path(inputs, s.product, escalate)
-    fixed = n(f"{p}.fixed_opex_usd_per_year") * producing * escalate
+    fixed = _times(n(f"{p}.fixed_opex_usd_per_year") * producing, escalate)
     if s.is_mine:
         ore = n(f"{p}.ore_tpa") * profile
         if s.grade is not None:
             recovered_t = ore * n(f"{p}.grade") * n(f"{p}.recovery")
         else:
             recovered_t = ore * n(f"{p}.grade_g_per_t") * n(f"{p}.recovery") / GRAMS_PER_TONNE
-        payable = recovered_t * per_tonne * n(f"{p}.payable_fraction")
+        payable = recovered_t * (per_tonne * n(f"{p}.payable_fraction"))
         value = payable * price
         sold = _transfer_mask(deal, s.feeds)
+        dmt: Number
+        wmt: Number
         if s.concentrate_grade is not None:
             dmt = recovered_t / n(f"{p}.concentrate_grade")
             wmt = dmt / (1.0 - n(f"{p}.moisture_fraction"))
         else:
-            dmt = wmt = 0.0 * ore
-        charges = (
+            dmt = wmt = 0.0
+        charges = _times(
             (
                 dmt * (n(f"{p}.treatment_charge_usd_per_dmt") + n(f"{p}.penalties_usd_per_dmt"))
                 + wmt * n(f"{p}.freight_usd_per_wmt")
                 + payable * n(f"{p}.refining_charge_usd_per_unit")
                 + recovered_t * n(f"{p}.freight_usd_per_t_product")
             )
-            * escalate
-            * sold
+            * sold,
+            escalate,
         )
         royalty_share = 1.0 if s.royalty_bearing_fraction is None else n(f"{p}.royalty_bearing_fraction")
         return StreamFlows(
             name=name,
             revenue=value * sold,
             charges=charges,
-            royalty_base=value * royalty_share,
-            mining_cost=ore * n(f"{p}.opex_usd_per_t_ore") * escalate + fixed,
-            refining_cost=0.0 * ore,
+            royalty_base=_times(value, royalty_share),
+            mining_cost=_times(ore * n(f"{p}.opex_usd_per_t_ore"), escalate) + fixed,
+            refining_cost=0.0,
         )
     output = n(f"{p}.capacity_units_per_year") * profile
-    payable = output * n(f"{p}.payable_fraction")
-    revenue = payable * price
-    refining = output * n(f"{p}.conversion_cost_usd_per_unit") * escalate + output * price * n(
-        f"{p}.feed_cost_fraction_of_price"
+    revenue = (output * n(f"{p}.payable_fraction")) * price
+    refining = (
+        _times(output * n(f"{p}.conversion_cost_usd_per_unit"), escalate)
+        + (output * n(f"{p}.feed_cost_fraction_of_price")) * price
     )
-    charges = output / per_tonne * n(f"{p}.freight_usd_per_t_product") * escalate
+    charges = _times(output * (n(f"{p}.freight_usd_per_t_product") / per_tonne), escalate)
     royalty_share = 0.0 if s.royalty_bearing_fraction is None else n(f"{p}.royalty_bearing_fraction")
     return StreamFlows(
         name=name,
         revenue=revenue,
         charges=charges,
-        royalty_base=revenue * royalty_share,
+        royalty_base=_times(revenue, royalty_share),
         mining_cost=fixed,
         refining_cost=refining,
     )

@@ -161,23 +161,27 @@ def _discounted(r: FloatArray, v: FloatArray, offset: float) -> FloatArray:
     return out
 
 
-def _payback_from_cumulative(flows: np.ndarray, offset: float) -> np.ndarray:
-    """Fractional time after which the running total of ``flows`` stays at or above zero."""
-    flows2 = np.atleast_2d(flows)
-    cumulative = np.cumsum(flows2, axis=-1)
+def payback_from_cumulative(flows: np.ndarray, cumulative: np.ndarray, offset: float) -> np.ndarray:
+    """Fractional time after which the running total of ``flows`` (rows of an (S, T) array) stays
+    at or above zero; ``cumulative`` is its running total along the last axis."""
     negative = cumulative < 0
-    n_periods = flows2.shape[-1]
+    n_periods = flows.shape[-1]
     # index of the last period with a negative running total (-1 if none)
     last_negative = np.where(negative.any(axis=-1), n_periods - 1 - np.argmax(negative[:, ::-1], axis=-1), -1)
-    never = negative[:, -1]
     j = np.clip(last_negative, 0, n_periods - 2)
-    rows = np.arange(flows2.shape[0])
+    rows = np.arange(flows.shape[0])
     shortfall = -cumulative[rows, j]
-    recovered = flows2[rows, np.minimum(j + 1, n_periods - 1)]
+    recovered = flows[rows, np.minimum(j + 1, n_periods - 1)]
     with np.errstate(all="ignore"):  # rows that never dip below zero compute junk, masked below
         fraction = np.where(recovered > 0, shortfall / recovered, 0.0)
     result = np.where(last_negative < 0, 0.0, j + fraction) + offset
-    result = np.where(never, np.nan, result)
+    out: np.ndarray = np.where(negative[:, -1], np.nan, result)
+    return out
+
+
+def _payback(flows: np.ndarray, offset: float) -> np.ndarray:
+    flows2 = np.atleast_2d(flows)
+    result = payback_from_cumulative(flows2, np.cumsum(flows2, axis=-1), offset)
     return result if flows.ndim == 2 else result[0]
 
 
@@ -216,7 +220,7 @@ def payback(values: ArrayLike, *, timing: Timing = "t0") -> float | FloatArray:
     2.75
     """
     v = as_values(values)
-    return finish(_payback_from_cumulative(v, timing_offset(timing)))
+    return finish(_payback(v, timing_offset(timing)))
 
 
 def discounted_payback(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float | FloatArray:
@@ -247,7 +251,7 @@ def discounted_payback(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "
     r = as_rate(rate, v)
     offset = timing_offset(timing)
     discounted = _discounted(r, v, offset)
-    return finish(_payback_from_cumulative(discounted, offset))
+    return finish(_payback(discounted, offset))
 
 
 def profitability_index(rate: ArrayLike, values: ArrayLike) -> float | FloatArray:
