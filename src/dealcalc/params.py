@@ -69,12 +69,10 @@ def get(deal: Deal, path: str) -> Any:
     """The value at ``path``; an :class:`InputError` with a suggestion if there is none."""
     node: Any = _tree(deal)
     for part in path.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, dict) and part.isdigit() and int(part) in node:
-            node = node[int(part)]
-        else:
+        keys = {str(k): k for k in node} if isinstance(node, dict) else {}
+        if part not in keys:  # keys may be years or dates: paths spell them as text
             raise _unknown_path(deal, path)
+        node = node[keys[part]]
     return node
 
 
@@ -86,20 +84,20 @@ def _unknown_path(deal: Deal, path: str) -> InputError:
     )
 
 
-def _expand(tree: dict[str, Any], pattern: str) -> list[list[str]]:
+def _expand(tree: dict[str, Any], pattern: str) -> list[list[Any]]:
     """The concrete key paths matching a pattern (``*`` matches one level)."""
-    matches: list[list[str]] = [[]]
+    matches: list[list[Any]] = [[]]
     for part in pattern.split("."):
-        nxt: list[list[str]] = []
+        nxt: list[list[Any]] = []
         for prefix in matches:
             node: Any = tree
             for key in prefix:
                 node = node[key]
             if not isinstance(node, dict):
                 continue
-            keys = [str(k) for k in node]
+            keys = {str(k): k for k in node}  # years and dates are spelt as text in paths
             hits = fnmatch.filter(keys, part) if "*" in part else [part] if part in keys else []
-            nxt.extend([*prefix, h] for h in hits)
+            nxt.extend([*prefix, keys[h]] for h in hits)
         matches = nxt
     return matches
 
@@ -134,7 +132,7 @@ def with_changes(
     """
     tree = copy.deepcopy(deal.model_dump(mode="python"))
 
-    def update(pattern: str, change: Callable[[list[str], Any], Any]) -> None:
+    def update(pattern: str, change: Callable[[list[Any], Any], Any]) -> None:
         hits = _expand(tree, pattern)
         if not hits:
             raise _unknown_path(deal, pattern)
@@ -144,15 +142,15 @@ def with_changes(
                 node = node[key]
             node[keys[-1]] = change(keys, node[keys[-1]])
 
-    def scaled(factor: float) -> Callable[[list[str], Any], Any]:
-        def apply(keys: list[str], old: Any) -> Any:
+    def scaled(factor: float) -> Callable[[list[Any], Any], Any]:
+        def apply(keys: list[Any], old: Any) -> Any:
             if not isinstance(old, int | float) or isinstance(old, bool):
-                raise InputError(f"{origin}: cannot scale a non-number", field=".".join(keys))
+                raise InputError(f"{origin}: cannot scale a non-number", field=".".join(map(str, keys)))
             return old * factor
 
         return apply
 
-    def replaced(value: Any) -> Callable[[list[str], Any], Any]:
+    def replaced(value: Any) -> Callable[[list[Any], Any], Any]:
         return lambda _keys, _old: value
 
     for pattern, value in (set_values or {}).items():

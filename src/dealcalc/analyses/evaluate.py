@@ -38,13 +38,17 @@ class Valuation:
         discount rate is in the deal's basis; payback is in years from the valuation date; peak
         funding is the deepest cumulative after-tax deficit. IRR is NaN where a row has none.
     ledger : Ledger or None
-        Every line for every scenario, kept when S <= 1000 (or when asked).
+        Every line of the project for every scenario, kept when S <= 1000 (or when asked).
+    parties : Ledger or None
+        Each party's cash (owners, lenders, governments) and the debt schedule, kept with the
+        ledger.
     """
 
     deal: Deal
     scenario: str
     values: dict[str, FloatArray]
     ledger: Ledger | None
+    parties: Ledger | None = None
 
     def _metric(self, name: str) -> FloatArray:
         try:
@@ -102,6 +106,31 @@ class Valuation:
             raise ValueError("the ledger was not kept; call evaluate(..., keep_ledger=True)")
         return self.ledger.table(scenario)
 
+    def party_table(self, scenario: int = 0) -> pd.DataFrame:
+        """Each party's cash by year, with the debt schedule and the split's memo lines."""
+        if self.parties is None:
+            raise ValueError("the parties' ledger was not kept; call evaluate(..., keep_ledger=True)")
+        return self.parties.table(scenario)
+
+    def party_summary(self, scenario: int = 0) -> pd.DataFrame:
+        """One row per party: NPV at its own discount rate, IRR, and each state's take.
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")))
+        >>> list(v.party_summary().columns)
+        ['npv_usd', 'irr', 'take']
+        """
+        rows = {}
+        for party in self.deal.party_names():
+            row = {}
+            for m in ("npv_usd", "irr", "take"):
+                values = self.values.get(f"{party}.{m}")
+                row[m] = float(values[scenario]) if values is not None else np.nan
+            rows[party] = row
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("party")
+
     def summary(self) -> pd.DataFrame:
         """One row per scenario: the metrics computed."""
         return pd.DataFrame(self.values, index=pd.RangeIndex(self.n_scenarios, name="scenario"))
@@ -110,9 +139,16 @@ class Valuation:
         """The first scenario's metrics as plain numbers (NaN as None), with the settings used."""
         v = self.deal.valuation
         out: dict[str, Any] = {"deal": self.deal.name, "scenario": self.scenario}
+        parties: dict[str, dict[str, float | None]] = {}
         for m, values in self.values.items():
             x = float(values[0])
-            out[m] = None if np.isnan(x) else x
+            party, _, metric = m.rpartition(".")
+            if party:
+                parties.setdefault(party, {})[metric] = None if np.isnan(x) else x
+            else:
+                out[m] = None if np.isnan(x) else x
+        if parties:
+            out["parties"] = parties
         out.update(
             {
                 "timing": v.timing,
@@ -169,12 +205,14 @@ def evaluate(
     ['discount_rate', 'irr', 'npv_usd']
     """
     valued = apply_scenario(deal, scenario)
-    wanted = check_metrics(metrics)
+    wanted = check_metrics(valued, metrics)
     chunks, _ = evaluate_chunks(valued, overrides, keep_ledger=keep_ledger, metrics=wanted)
     values = {m: np.concatenate([c.values[m] for c in chunks]) for m in wanted}
     ledgers = [c.ledger for c in chunks if c.ledger is not None]
     ledger = Ledger.concatenate(ledgers) if len(ledgers) == len(chunks) else None
-    return Valuation(deal=valued, scenario=scenario or "base", values=values, ledger=ledger)
+    split = [c.parties for c in chunks if c.parties is not None]
+    parties = Ledger.concatenate(split) if len(split) == len(chunks) else None
+    return Valuation(deal=valued, scenario=scenario or "base", values=values, ledger=ledger, parties=parties)
 
 
 def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from dealcalc.engine.ledger import add_lines
 from dealcalc.engine.timeline import first_production_year, years
 from dealcalc.metrics._common import FloatArray
 
-__all__ = ["TaxResult", "depreciation", "income_tax"]
+__all__ = ["TaxResult", "depreciation", "income_tax", "straight_line"]
 
 
 def depreciation(
@@ -55,6 +55,16 @@ def depreciation(
     final = (np.arange(ys.size) == closure_year_index).astype(np.float64)
     parts.append(np.maximum(remaining, 0.0) * final)
     return add_lines(parts, shape)
+
+
+def straight_line(base: Number, start: int, n_years: int, final: int, n_periods: int) -> FloatArray:
+    """``base`` (a float or (S, 1)) written off over ``n_years`` from period ``start``; whatever
+    the horizon cuts off is written off in period ``final``. Shape (T,) or (S, T)."""
+    t = np.arange(n_periods)
+    window = ((t >= start) & (t < start + n_years)).astype(np.float64) / n_years
+    rest = np.maximum(1.0 - window.sum(), 0.0) * (t == final)
+    out: FloatArray = np.asarray(base * (window + rest), dtype=np.float64)
+    return out
 
 
 def _column(x: Number, t: int) -> Number:

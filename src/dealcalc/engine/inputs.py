@@ -59,6 +59,12 @@ def check_overrides(
                 field=path,
                 hint=did_you_mean(path, known) or "only numeric parameters take arrays",
             )
+        if isinstance(get(deal, path), int):
+            raise InputError(
+                "a whole number that shapes the timeline or the tax schedule cannot vary by scenario",
+                field=path,
+                hint="value each setting with a named scenario or --set, one run each",
+            )
         arr = np.asarray(value, dtype=np.float64)
         if arr.ndim == 0:
             arr = arr.reshape(1)

@@ -8,9 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from dealcalc.engine.fiscal import depreciation, income_tax
+from dealcalc.engine.currency import cost_factors
+from dealcalc.engine.financing import debt_flows
+from dealcalc.engine.fiscal import depreciation, income_tax, straight_line
 from dealcalc.engine.inputs import Inputs, Number, check_overrides
 from dealcalc.engine.ledger import Ledger, add_lines
+from dealcalc.engine.parties import party_flows
 from dealcalc.engine.streams import stream_flows
 from dealcalc.engine.timeline import (
     capex_profile,
@@ -19,26 +22,29 @@ from dealcalc.engine.timeline import (
     phase_active,
     production_profile,
     real_discount_rate,
+    to_nominal,
     years,
 )
+from dealcalc.engine.trade import TariffFlows, tariffs
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics import irr, npv
 from dealcalc.metrics._common import FloatArray, Timing
 from dealcalc.metrics.periodic import payback_from_cumulative
 from dealcalc.models import Deal
 
-__all__ = ["METRICS", "ChunkResult", "build_ledger", "check_metrics", "evaluate_chunks"]
+__all__ = [
+    "METRICS",
+    "ChunkResult",
+    "all_metrics",
+    "build_ledger",
+    "build_parties",
+    "check_metrics",
+    "evaluate_chunks",
+    "party_metrics",
+]
 
 #: Scenarios per engine pass: about 30 lines x 16k x 20 years x 8 bytes = 77 MiB at most.
 CHUNK_SCENARIOS = 16_384
-
-
-MEMO_LINES = (
-    "Depreciation [USD]",
-    "Taxable income after losses [USD]",
-    "Losses carried forward [USD]",
-    "Minimum tax or ACT floor [USD]",
-)
 
 
 def _working_capital(inputs: Inputs, revenue: FloatArray, costs: FloatArray) -> FloatArray:
@@ -59,8 +65,21 @@ def _working_capital(inputs: Inputs, revenue: FloatArray, costs: FloatArray) -> 
     return cash
 
 
-def build_ledger(inputs: Inputs) -> Ledger:
-    """Every cash and memo line for the scenarios of ``inputs``, each written once.
+@dataclass(frozen=True)
+class ProjectParts:
+    """What the financing and the parties need from the project build, beyond its ledger."""
+
+    royalty: FloatArray  # positive
+    profit: FloatArray  # taxable profit before losses, unlevered
+    turnover: FloatArray  # realised revenue
+    unlevered_tax: FloatArray
+    tariff: TariffFlows
+    capex_by_phase: dict[str, Number]  # positive, deal basis
+    closure_index: int
+
+
+def build_ledger(inputs: Inputs) -> tuple[Ledger, ProjectParts]:
+    """Every cash and memo line of the project (unlevered) for the scenarios of ``inputs``.
 
     Lines keep their natural shape: (T,) when no scenario changes them, (S, T) otherwise.
     """
@@ -69,13 +88,15 @@ def build_ledger(inputs: Inputs) -> Ledger:
     ys = years(deal)
     shape = (inputs.n_scenarios, ys.size)
     esc = escalation(deal, n("valuation.inflation_rate"))
+    opex_fx, capex_fx = cost_factors(inputs)
     flows = [stream_flows(inputs, name, esc) for name in deal.streams]
     revenue_lines = [np.asarray(f.revenue, dtype=np.float64) for f in flows]
     revenue = add_lines(revenue_lines, shape)
     charges = add_lines([f.charges for f in flows], shape)
     royalty = add_lines([f.royalty_base for f in flows], shape, scale=n("fiscal.royalty_rate"))
-    mining = add_lines([f.mining_cost for f in flows], shape)
-    refining = add_lines([f.refining_cost for f in flows], shape)
+    mining = add_lines([f.mining_cost for f in flows], shape, scale=opex_fx)
+    conversion = add_lines([f.conversion_cost for f in flows], shape, scale=opex_fx)
+    refining = add_lines([conversion, *(f.feed_cost for f in flows)], shape)
     first = first_production_year(deal)
     overheads = add_lines(
         [
@@ -84,33 +105,38 @@ def build_ledger(inputs: Inputs) -> Ledger:
             for key, o in deal.overheads.items()
         ],
         shape,
+        scale=opex_fx,
     )
-    working_capital = _working_capital(inputs, revenue, add_lines([mining, refining, overheads], shape))
+    tariff = tariffs(inputs, flows)
+    tariff_borne = add_lines([tariff.borne_by_exporter], shape)
+    turnover = add_lines([revenue], shape, minus=[tariff_borne])
+    working_capital = _working_capital(inputs, turnover, add_lines([mining, refining, overheads], shape))
 
-    initial: dict[str, FloatArray] = {}
+    initial: dict[str, Number] = {}
     bases: dict[str, Number] = {}
     sustaining_parts = []
     for name, phase in deal.phases.items():
-        schedule = capex_profile(deal, phase) * esc
+        schedule = add_lines([capex_profile(deal, phase) * esc], shape, scale=capex_fx)
         bases[name] = n(f"phases.{name}.capex_usd") * np.sum(schedule, axis=-1, keepdims=True)
         initial[name] = np.asarray(n(f"phases.{name}.capex_usd") * schedule)
         if phase_active(phase):
             producing = production_profile(deal, phase) > 0
             sustaining_parts.append(n(f"phases.{name}.sustaining_capex_usd_per_year") * (producing * esc))
     capex = add_lines(list(initial.values()), shape)
-    sustaining = add_lines(sustaining_parts, shape)
+    sustaining = add_lines(sustaining_parts, shape, scale=capex_fx)
     closure_year = deal.closure.year or deal.valuation.end_year
     closure_index = int(np.searchsorted(ys, closure_year))
     at_closure = (np.arange(ys.size) == closure_index) * np.broadcast_to(esc, ys.shape)
-    closure = np.asarray(n("closure.cost_usd") * at_closure, dtype=np.float64)
+    closure = add_lines([n("closure.cost_usd") * at_closure], shape, scale=capex_fx)
 
     dep = depreciation(inputs, bases, sustaining, closure_index)
     # taxable profit before losses: EBITDA less depreciation and closure
-    profit = add_lines([revenue], shape, minus=[charges, royalty, mining, refining, overheads, dep, closure])
-    tax = income_tax(inputs, np.broadcast_to(profit, shape), np.broadcast_to(revenue, shape))
+    profit = add_lines([turnover], shape, minus=[charges, royalty, mining, refining, overheads, dep, closure])
+    tax = income_tax(inputs, np.broadcast_to(profit, shape), np.broadcast_to(turnover, shape))
     lines = {
         **{f"Revenue: {f.name} [USD]": r for f, r in zip(flows, revenue_lines, strict=True)},
         "Selling charges (TC/RC, freight) [USD]": -charges,
+        "Tariff borne by the exporter [USD]": -tariff_borne,
         "Royalty [USD]": -royalty,
         "Mining and processing [USD]": -mining,
         "Refining and purchased feed [USD]": -refining,
@@ -121,19 +147,32 @@ def build_ledger(inputs: Inputs) -> Ledger:
         "Closure [USD]": -closure,
         "Income tax [USD]": -tax.tax,
     }
-    return Ledger(
+    memo = {
+        "Depreciation [USD]": dep,
+        "Taxable income after losses [USD]": tax.taxable_income,
+        "Losses carried forward [USD]": tax.losses_carried,
+        "Minimum tax or ACT floor [USD]": tax.floor_tax,
+        "Tariff borne by buyers [USD]": tariff.borne_by_buyers,
+        **{f"Duty collected by {g} [USD]": d for g, d in tariff.duty_by_government.items()},
+    }
+    ledger = Ledger(
         years=ys,
         n_scenarios=inputs.n_scenarios,
         cash_lines=tuple(lines),
         lines=tuple(np.asarray(v, dtype=np.float64) for v in lines.values()),
-        memo_lines=MEMO_LINES,
-        memo_values=(
-            np.asarray(dep, dtype=np.float64),
-            tax.taxable_income,
-            tax.losses_carried,
-            tax.floor_tax,
-        ),
+        memo_lines=tuple(memo),
+        memo_values=tuple(np.asarray(v, dtype=np.float64) for v in memo.values()),
     )
+    parts = ProjectParts(
+        royalty=np.asarray(royalty, dtype=np.float64),
+        profit=np.asarray(profit, dtype=np.float64),
+        turnover=np.asarray(turnover, dtype=np.float64),
+        unlevered_tax=tax.tax,
+        tariff=tariff,
+        capex_by_phase=initial,
+        closure_index=closure_index,
+    )
+    return ledger, parts
 
 
 #: The metrics' timing convention for each ``valuation.timing``.
@@ -153,29 +192,122 @@ METRICS = (
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """The requested metrics of a chunk of scenarios, each (S,), and the ledger if it was kept."""
+    """The requested metrics of a chunk of scenarios, each (S,), and the ledgers if kept."""
 
     values: dict[str, FloatArray]
     ledger: Ledger | None
+    parties: Ledger | None = None
 
 
-def check_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
-    """The metrics to compute, in :data:`METRICS` order (the discount rate always, it is free);
-    an unknown name is an InputError."""
+def party_metrics(deal: Deal) -> tuple[str, ...]:
+    """The per-party metrics of ``deal``: ``{party}.npv_usd`` and ``{party}.irr`` for every party,
+    ``{government}.take`` for every state, and ``debt_usd`` and ``min_dscr`` if it borrows."""
+    names = [f"{p}.{m}" for p in deal.party_names() for m in ("npv_usd", "irr")]
+    names += [f"{g}.take" for g in deal.party_names() if _is_government(deal, g)]
+    if deal.finance.debt:
+        names += ["debt_usd", "min_dscr"]
+    return tuple(names)
+
+
+def _is_government(deal: Deal, party: str) -> bool:
+    return party not in deal.finance.equity and party != "lenders"
+
+
+def all_metrics(deal: Deal) -> tuple[str, ...]:
+    """Every metric an evaluation of ``deal`` can compute: :data:`METRICS`, then the parties'."""
+    return METRICS + party_metrics(deal)
+
+
+def check_metrics(deal: Deal, metrics: Sequence[str] | None) -> tuple[str, ...]:
+    """The metrics to compute, in :func:`all_metrics` order (the discount rate always, it is
+    free); an unknown name is an InputError."""
+    known = all_metrics(deal)
     if metrics is None:
-        return METRICS
+        return known
     for m in metrics:
-        if m not in METRICS:
+        if m not in known:
             raise InputError(
                 f"unknown metric {m!r}",
                 field="metrics",
-                expected=", ".join(METRICS),
-                hint=did_you_mean(m, METRICS),
+                expected=", ".join(known),
+                hint=did_you_mean(m, known),
             )
-    return tuple(m for m in METRICS if m in metrics or m == "discount_rate")
+    return tuple(m for m in known if m in metrics or m == "discount_rate")
 
 
-def _metrics(inputs: Inputs, ledger: Ledger, wanted: tuple[str, ...], keep: bool) -> ChunkResult:
+def party_discount_rate(inputs: Inputs, party: str) -> Number:
+    """A party's discount rate in the deal's basis (stated in ``valuation.discount_rate_basis``)."""
+    deal = inputs.deal
+    n = inputs.num
+    holder = deal.finance.equity.get(party)
+    if holder is not None and holder.discount_rate is not None:
+        stated = n(f"finance.equity.{party}.discount_rate")
+    elif party in deal.finance.discount_rates:
+        stated = n(f"finance.discount_rates.{party}")
+    else:
+        stated = n("valuation.discount_rate")
+    return real_discount_rate(deal, stated, n("valuation.inflation_rate"))
+
+
+def build_parties(inputs: Inputs, ledger: Ledger, parts: ProjectParts) -> Ledger:
+    """The debt schedule and each party's cash, as a ledger whose cash lines are the parties'
+    (they sum to the memo line ``Cash before state take``)."""
+    deal = inputs.deal
+    n = inputs.num
+    ys = years(deal)
+    shape = (inputs.n_scenarios, ys.size)
+    after = np.ascontiguousarray(ledger.after_tax())
+    debt = None
+    levered_tax = parts.unlevered_tax
+    if deal.finance.debt:
+        nominal = to_nominal(deal, n("valuation.inflation_rate"))
+        debt = debt_flows(inputs, parts.capex_by_phase, after, nominal)
+        idc = debt.capitalised_interest.sum(axis=1, keepdims=True)
+        start = int(np.searchsorted(ys, first_production_year(deal)))
+        amortised = straight_line(idc, start, deal.fiscal.depreciation_years, parts.closure_index, ys.size)
+        levered_profit = add_lines([parts.profit], shape, minus=[debt.interest_paid, debt.fees, amortised])
+        levered_tax = income_tax(
+            inputs, np.broadcast_to(levered_profit, shape), np.broadcast_to(parts.turnover, shape)
+        ).tax
+    split = party_flows(
+        inputs,
+        after_tax=after,
+        royalty=np.broadcast_to(parts.royalty, shape),
+        unlevered_tax=parts.unlevered_tax,
+        levered_tax=levered_tax,
+        tariff=parts.tariff,
+        debt=debt,
+    )
+    memo: dict[str, Number] = {
+        "Cash before state take [USD]": split.pie,
+        "Income tax, levered [USD]": levered_tax,
+        "Dividends before withholding [USD]": split.dividends,
+        "Dividend withholding tax [USD]": split.withholding,
+    }
+    if debt is not None:
+        memo |= {
+            "Debt drawn [USD]": debt.draws,
+            "Interest paid [USD]": debt.interest_paid,
+            "Interest capitalised [USD]": debt.capitalised_interest,
+            "Principal repaid [USD]": debt.principal,
+            "Debt fees [USD]": debt.fees,
+            "Debt balance [USD]": debt.balance,
+            "DSCR": debt.dscr,
+            "LLCR": debt.llcr,
+        }
+    return Ledger(
+        years=ys,
+        n_scenarios=inputs.n_scenarios,
+        cash_lines=tuple(f"{p} [USD]" for p in split.cash),
+        lines=tuple(split.cash.values()),
+        memo_lines=tuple(memo),
+        memo_values=tuple(np.asarray(v, dtype=np.float64) for v in memo.values()),
+    )
+
+
+def _metrics(
+    inputs: Inputs, ledger: Ledger, parts: ProjectParts, wanted: tuple[str, ...], keep: bool
+) -> ChunkResult:
     deal = inputs.deal
     n = inputs.num
     rate = real_discount_rate(deal, n("valuation.discount_rate"), n("valuation.inflation_rate"))
@@ -205,7 +337,46 @@ def _metrics(inputs: Inputs, ledger: Ledger, wanted: tuple[str, ...], keep: bool
             out["payback_years"] = payback_from_cumulative(after, cumulative, offset)
         if "peak_funding_usd" in wanted:
             out["peak_funding_usd"] = np.maximum(-cumulative.min(axis=-1), 0.0)
-    return ChunkResult(values={m: out[m] for m in wanted}, ledger=ledger if keep else None)
+    parties = None
+    if any(m not in METRICS for m in wanted) or keep:
+        parties = build_parties(inputs, ledger, parts)
+        out |= _party_values(inputs, parties, timing, start_gap, wanted)
+    return ChunkResult(
+        values={m: out[m] for m in wanted},
+        ledger=ledger if keep else None,
+        parties=parties if keep else None,
+    )
+
+
+def _party_values(
+    inputs: Inputs, parties: Ledger, timing: Timing, start_gap: int, wanted: tuple[str, ...]
+) -> dict[str, FloatArray]:
+    deal = inputs.deal
+    s = inputs.n_scenarios
+    out: dict[str, FloatArray] = {}
+    pie_total = parties.line("Cash before state take [USD]").sum(axis=1)
+    for party in deal.party_names():
+        cash = np.ascontiguousarray(parties.line(f"{party} [USD]"))
+        if f"{party}.npv_usd" in wanted:
+            rate = np.array(
+                np.broadcast_to(
+                    np.asarray(party_discount_rate(inputs, party), dtype=np.float64).reshape(-1), (s,)
+                )
+            )
+            value = np.asarray(npv(rate, cash, timing=timing), dtype=np.float64)
+            out[f"{party}.npv_usd"] = value * np.power(1.0 + rate, -float(start_gap))
+        if f"{party}.irr" in wanted:
+            out[f"{party}.irr"] = np.asarray(irr(cash), dtype=np.float64)
+        if f"{party}.take" in wanted:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[f"{party}.take"] = np.where(pie_total > 0, cash.sum(axis=1) / pie_total, np.nan)
+    if "debt_usd" in wanted:
+        out["debt_usd"] = parties.line("Debt drawn [USD]").sum(axis=1)
+    if "min_dscr" in wanted:
+        dscr = parties.line("DSCR")
+        has = ~np.isnan(dscr).all(axis=1)
+        out["min_dscr"] = np.where(has, np.nanmin(np.where(np.isnan(dscr), np.inf, dscr), axis=1), np.nan)
+    return out
 
 
 def evaluate_chunks(
@@ -217,7 +388,7 @@ def evaluate_chunks(
     metrics: Sequence[str] | None = None,
 ) -> tuple[list[ChunkResult], int]:
     """Value ``deal`` for every scenario of ``overrides``, chunk by chunk (no per-scenario loop)."""
-    wanted = check_metrics(metrics)
+    wanted = check_metrics(deal, metrics)
     n_years = years(deal).size
     checked, n_scenarios = check_overrides(deal, overrides or {}, n_years)
     keep = n_scenarios <= 1_000 if keep_ledger is None else keep_ledger
@@ -226,6 +397,6 @@ def evaluate_chunks(
         stop = min(start + chunk_size, n_scenarios)
         chunk = {k: v[start:stop] for k, v in checked.items()}
         inputs = Inputs(deal=deal, overrides=chunk, n_scenarios=stop - start, n_years=n_years)
-        ledger = build_ledger(inputs)
-        results.append(_metrics(inputs, ledger, wanted, keep))
+        ledger, parts = build_ledger(inputs)
+        results.append(_metrics(inputs, ledger, parts, wanted, keep))
     return results, n_scenarios

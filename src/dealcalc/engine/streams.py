@@ -29,7 +29,9 @@ class StreamFlows:
     charges: Number  # TC, RC, penalties and freight on product sold
     royalty_base: Number  # mine-product value owing royalty
     mining_cost: Number  # ore cost plus the stream's fixed cost
-    refining_cost: Number  # conversion plus purchased feed
+    conversion_cost: Number  # refinery conversion
+    feed_cost: Number  # purchased feed, priced in US$ off the deck
+    contained_units_sold: Number  # units of the priced product in what is sold (before payability)
 
 
 def price_path(inputs: Inputs, product: str, escalate: Number) -> Number:
@@ -118,14 +120,14 @@ def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
             charges=charges,
             royalty_base=_times(value, royalty_share),
             mining_cost=_times(ore * n(f"{p}.opex_usd_per_t_ore"), escalate) + fixed,
-            refining_cost=0.0,
+            conversion_cost=0.0,
+            feed_cost=0.0,
+            contained_units_sold=recovered_t * per_tonne * sold,
         )
     output = n(f"{p}.capacity_units_per_year") * profile
     revenue = (output * n(f"{p}.payable_fraction")) * price
-    refining = (
-        _times(output * n(f"{p}.conversion_cost_usd_per_unit"), escalate)
-        + (output * n(f"{p}.feed_cost_fraction_of_price")) * price
-    )
+    conversion = _times(output * n(f"{p}.conversion_cost_usd_per_unit"), escalate)
+    feed = (output * n(f"{p}.feed_cost_fraction_of_price")) * price
     charges = _times(output * (n(f"{p}.freight_usd_per_t_product") / per_tonne), escalate)
     royalty_share = 0.0 if s.royalty_bearing_fraction is None else n(f"{p}.royalty_bearing_fraction")
     return StreamFlows(
@@ -134,5 +136,7 @@ def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
         charges=charges,
         royalty_base=_times(revenue, royalty_share),
         mining_cost=fixed,
-        refining_cost=refining,
+        conversion_cost=conversion,
+        feed_cost=feed,
+        contained_units_sold=output,
     )

@@ -14,6 +14,7 @@ __all__ = [
     "phase_active",
     "production_profile",
     "real_discount_rate",
+    "to_nominal",
     "years",
 ]
 
@@ -68,6 +69,18 @@ def escalation(deal: Deal, inflation: float | FloatArray) -> FloatArray | float:
     """Money-of-the-day factor per year: 1 in real terms, (1+i)^(year - start) if nominal."""
     if deal.valuation.basis == "real":
         return 1.0
+    return _growth(deal, inflation)
+
+
+def to_nominal(deal: Deal, inflation: float | FloatArray) -> FloatArray | float:
+    """From the deal's money to money of the day: 1 for a nominal deal, (1+i)^(year - start)
+    for a real one (start-year money)."""
+    if deal.valuation.basis == "nominal":
+        return 1.0
+    return _growth(deal, inflation)
+
+
+def _growth(deal: Deal, inflation: float | FloatArray) -> FloatArray:
     exponent = years(deal) - deal.valuation.start_year
     return np.power(1.0 + np.asarray(inflation), exponent)  # type: ignore[no-any-return]
 

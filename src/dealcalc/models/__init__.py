@@ -1,6 +1,7 @@
 """What a deal is: validated, frozen data (pydantic v2) and no finance arithmetic."""
 
 from dealcalc.models.base import Provenance
+from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.deal import (
     Closure,
     Deal,
@@ -10,21 +11,32 @@ from dealcalc.models.deal import (
     ScenarioOverlay,
     Valuation,
 )
+from dealcalc.models.finance import DebtTranche, EquityHolder, Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
 from dealcalc.models.streams import UNITS_PER_TONNE, Product, Stream
+from dealcalc.models.trade import Destination, ProductTariff, TariffSchedule, Trade, TradeAttribution
 
 __all__ = [
     "UNITS_PER_TONNE",
     "Closure",
     "Deal",
+    "DebtTranche",
+    "Destination",
+    "EquityHolder",
+    "Finance",
     "FiscalRegime",
     "Gate",
+    "LocalCurrency",
     "Overhead",
     "Phase",
     "Product",
+    "ProductTariff",
     "Provenance",
     "ScenarioOverlay",
     "Stream",
+    "TariffSchedule",
+    "Trade",
+    "TradeAttribution",
     "Valuation",
     "WorkingCapital",
 ]

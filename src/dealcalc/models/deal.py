@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dealcalc.models.base import Fraction, Model, NonNegative, Provenance, Rate, Year
+from dealcalc.models.currency import LocalCurrency
+from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
 from dealcalc.models.streams import Product, Stream
+from dealcalc.models.trade import Trade
 
 __all__ = [
     "Closure",
@@ -144,6 +147,9 @@ class Deal(Model):
     working_capital: WorkingCapital = Field(default_factory=WorkingCapital)
     closure: Closure = Field(default_factory=Closure)
     overheads: dict[str, Overhead] = Field(default_factory=dict)
+    trade: Trade = Field(default_factory=Trade)
+    local_currency: LocalCurrency | None = None
+    finance: Finance = Field(default_factory=Finance)
     scenarios: dict[str, ScenarioOverlay] = Field(default_factory=dict)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
 
@@ -171,6 +177,8 @@ class Deal(Model):
             for deck_name, deck in self.price_decks.items():
                 if stream.product not in deck:
                     raise ValueError(f"price_decks.{deck_name} has no price for {stream.product!r}")
+        self._check_trade()
+        self._check_finance()
         for name, phase in self.phases.items():
             last = phase.start_year + phase.delay_years + len(phase.capex_schedule) - 1
             if phase.start_year < v.start_year or last > v.end_year:
@@ -179,3 +187,54 @@ class Deal(Model):
                     f"is outside the valuation years {v.start_year}-{v.end_year}"
                 )
         return self
+
+    def _check_trade(self) -> None:
+        trade = self.trade
+        for name, dest in trade.destinations.items():
+            if dest.schedule is not None and dest.schedule not in trade.schedules:
+                raise ValueError(
+                    f"trade.destinations.{name}.schedule {dest.schedule!r} is not a schedule; "
+                    f"schedules: {', '.join(trade.schedules) or 'none'}"
+                )
+        for name, schedule in trade.schedules.items():
+            for product in schedule.products:
+                if product not in self.products:
+                    raise ValueError(f"trade.schedules.{name}.products.{product}: no such product")
+        for name, stream in self.streams.items():
+            for market in stream.sales_shares:
+                if market not in trade.destinations:
+                    raise ValueError(
+                        f"streams.{name}.sales_shares.{market}: no such destination; "
+                        f"destinations: {', '.join(trade.destinations) or 'none'}"
+                    )
+        a = trade.attribution
+        if a is not None:
+            if a.destination not in trade.destinations:
+                raise ValueError(f"trade.attribution.destination {a.destination!r} is not a destination")
+            for wanted in a.schedules:
+                if wanted not in trade.schedules:
+                    raise ValueError(f"trade.attribution.schedules: {wanted!r} is not a schedule")
+
+    def _check_finance(self) -> None:
+        for name, tranche in self.finance.debt.items():
+            for phase in tranche.phases or []:
+                if phase not in self.phases:
+                    raise ValueError(f"finance.debt.{name}.phases: {phase!r} is not a phase")
+        known = set(self.party_names())
+        for party in self.finance.discount_rates:
+            if party not in known:
+                raise ValueError(
+                    f"finance.discount_rates.{party}: no such party; parties: {', '.join(sorted(known))}"
+                )
+
+    def party_names(self) -> list[str]:
+        """The parties the deal's cash is split among: owners, governments, lenders."""
+        names = list(self.finance.equity)
+        if self.finance.debt:
+            names.append("lenders")
+        names.append(self.finance.host_government)
+        for name, dest in self.trade.destinations.items():
+            government = dest.government or f"{name}_government"
+            if government not in names:
+                names.append(government)
+        return names

@@ -41,7 +41,9 @@ class Stream(Model):
     royalty (default 0: refinery value added is not royalty-bearing, and own feed pays royalty on
     the mine stream that ``feeds`` it).
 
-    Both ramp up with their phase; ``end_year`` is the last year of output.
+    Both ramp up with their phase; ``end_year`` is the last year of output. ``sales_shares``
+    splits what is sold among the deal's trade destinations (``{us: 1.0}``); the rest is sold
+    where no duty is modelled.
     """
 
     phase: str
@@ -65,6 +67,7 @@ class Stream(Model):
     fixed_opex_usd_per_year: NonNegative = 0.0
     royalty_bearing_fraction: Fraction | None = None
     feeds: str | None = None
+    sales_shares: dict[str, Fraction] = Field(default_factory=dict)
     end_year: Year | None = None
     description: str | None = None
 
@@ -78,6 +81,8 @@ class Stream(Model):
             raise ValueError("a mine stream needs exactly one of grade or grade_g_per_t")
         if refinery and (self.grade is not None or self.grade_g_per_t is not None):
             raise ValueError("a refinery stream takes no grade; its output is capacity_units_per_year")
+        if sum(self.sales_shares.values()) > 1.0 + 1e-9:
+            raise ValueError("sales_shares add up to more than 1")
         if refinery and self.feeds is not None:
             raise ValueError("only a mine stream feeds a refinery")
         return self

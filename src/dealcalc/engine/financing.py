@@ -1,0 +1,191 @@
+"""Debt: drawdown with the capex, capitalised interest, grace, repayment, fees, DSCR and LLCR.
+
+Vectorized over scenarios; the loop is over years, where each balance carries to the next.
+Schedules run in money of the day (nominal US$) and are deflated back for a real-terms deal.
+Formulas and sources: docs/methodology.md §14.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dealcalc.engine.inputs import Inputs, Number
+from dealcalc.engine.timeline import capex_profile, years
+from dealcalc.metrics._common import FloatArray
+from dealcalc.models import DebtTranche
+
+__all__ = ["DebtFlows", "debt_flows", "repayment_profile"]
+
+
+@dataclass(frozen=True)
+class DebtFlows:
+    """All tranches together, each (S, T) in the deal's basis; amounts positive."""
+
+    draws: FloatArray
+    interest_paid: FloatArray
+    capitalised_interest: FloatArray
+    principal: FloatArray
+    fees: FloatArray
+    balance: FloatArray  # at the end of each year
+    dscr: FloatArray  # CFADS / debt service, NaN without debt service
+    llcr: FloatArray  # PV of CFADS over the remaining loan life / opening balance, NaN after
+    commitment: FloatArray  # (S,): the total amount lent (draws)
+
+    @property
+    def lenders_cash(self) -> FloatArray:
+        """What the lenders receive: debt service and fees less what they lend."""
+        out: FloatArray = self.interest_paid + self.principal + self.fees - self.draws
+        return out
+
+
+def repayment_profile(kind: str, rate: float | FloatArray, n: int) -> FloatArray:
+    """Debt service per unit of the balance at the start of repayment, for each of n years.
+
+    ``annuity``: the level payment r / (1 - (1+r)^-n) (numpy-financial ``pmt``); ``linear``:
+    1/n of principal plus interest on the declining balance. Shape (n,) or (S, n).
+
+    Examples
+    --------
+    >>> repayment_profile("linear", 0.1, 4).round(3).tolist()
+    [0.35, 0.325, 0.3, 0.275]
+    """
+    r = np.asarray(rate, dtype=np.float64)[..., None]
+    j = np.arange(n, dtype=np.float64)
+    if kind == "annuity":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = np.where(r == 0.0, 1.0 / n, r / (1.0 - np.power(1.0 + r, -float(n))))
+        return np.broadcast_to(level, np.broadcast_shapes(r.shape, (n,))).copy()
+    return 1.0 / n + r * (1.0 - j / n)
+
+
+def _as_rows(x: Number, shape: tuple[int, int]) -> FloatArray:
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float64), shape))
+
+
+def _tranche(
+    inputs: Inputs, name: str, tranche: DebtTranche, funded: FloatArray, cfads: FloatArray, nominal: Number
+) -> dict[str, FloatArray] | None:
+    deal = inputs.deal
+    n = inputs.num
+    p = f"finance.debt.{name}"
+    ys = years(deal)
+    shape = (inputs.n_scenarios, ys.size)
+    phases = tranche.phases or list(deal.phases)
+    spending = sum((capex_profile(deal, deal.phases[ph]) for ph in phases), np.zeros(ys.size))
+    draw_years = np.flatnonzero(spending > 0)
+    if draw_years.size == 0:
+        return None
+    first_draw, last_draw = int(draw_years[0]), int(draw_years[-1])
+    repay_start = last_draw + 1 + tranche.grace_years
+    n_repay = min(tranche.tenor_years, ys.size - repay_start)
+    rate = n(f"{p}.interest_rate")
+    if tranche.interest_rate_basis == "real":
+        rate = (1.0 + rate) * (1.0 + n("valuation.inflation_rate")) - 1.0
+    r = np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(-1), (shape[0],))
+    funded_nom = _as_rows(funded * nominal, shape)
+    cfads_nom = _as_rows(cfads * nominal, shape)
+    # the balance at the start of repayment per unit of share: draws compounded (IDC capitalised)
+    grown = np.zeros(shape[0])
+    for t in range(last_draw + 1):
+        grown = grown * (1.0 + r) + funded_nom[:, t]
+    if tranche.share_of_capex is not None:
+        share = np.broadcast_to(np.asarray(n(f"{p}.share_of_capex"), dtype=np.float64).reshape(-1), r.shape)
+    elif n_repay <= 0:
+        share = np.zeros(r.shape)
+    else:
+        target = np.asarray(n(f"{p}.target_dscr"), dtype=np.float64).reshape(-1)
+        available = np.maximum(cfads_nom[:, repay_start : repay_start + n_repay], 0.0) / target[:, None]
+        if tranche.repayment == "sculpted":
+            discount = np.power(1.0 + r[:, None], -np.arange(1.0, n_repay + 1.0))
+            size = (available * discount).sum(axis=1)
+        else:
+            size = (available / repayment_profile(tranche.repayment, r, n_repay)).min(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.clip(np.where(grown > 0, size / grown, 0.0), 0.0, 1.0)
+    draws = funded_nom * share[:, None]
+    out = {
+        k: np.zeros(shape) for k in ("draws", "interest_paid", "capitalised", "principal", "fees", "balance")
+    }
+    out["draws"] = draws
+    out["fees"][:, first_draw] = n(f"{p}.upfront_fee") * draws.sum(axis=1)
+    if tranche.repayment != "sculpted" and n_repay > 0:
+        level = repayment_profile(tranche.repayment, r, n_repay)
+    balance = np.zeros(shape[0])
+    start_balance = np.zeros(shape[0])
+    for t in range(shape[1]):
+        interest = r * balance
+        if t <= last_draw:
+            out["capitalised"][:, t] = interest
+            balance = balance + interest + draws[:, t]
+        elif t < repay_start:
+            out["interest_paid"][:, t] = interest
+        else:
+            j = t - repay_start
+            if j == 0:
+                start_balance = balance.copy()
+            if j >= n_repay - 1:  # the last repayment year (or the horizon's end) clears the balance
+                principal = balance
+            elif tranche.repayment == "sculpted":
+                service = np.maximum(cfads_nom[:, t], 0.0) / np.asarray(n(f"{p}.target_dscr")).reshape(-1)
+                principal = np.clip(service - interest, 0.0, balance)
+            else:
+                principal = np.clip(start_balance * level[..., j] - interest, 0.0, balance)
+            out["interest_paid"][:, t] = interest
+            out["principal"][:, t] = principal
+            balance = balance - principal
+        out["balance"][:, t] = balance
+    return {k: v / nominal for k, v in out.items()} | {"rate": np.broadcast_to(r[:, None], shape)}
+
+
+def debt_flows(
+    inputs: Inputs, funded_by_phase: dict[str, Number], cfads: FloatArray, nominal: Number
+) -> DebtFlows:
+    """Every tranche's schedule for the scenarios of ``inputs``, summed.
+
+    ``funded_by_phase`` is each phase's capex line (positive, deal basis); ``cfads`` the cash
+    flow available for debt service, (S, T), deal basis; ``nominal`` the factor from the deal's
+    basis to money of the day (1.0 for a nominal deal).
+    """
+    deal = inputs.deal
+    ys = years(deal)
+    shape = (inputs.n_scenarios, ys.size)
+    keys = ("draws", "interest_paid", "capitalised", "principal", "fees", "balance")
+    total = {k: np.zeros(shape) for k in keys}
+    weighted_rate = np.zeros(shape)
+    for name, tranche in deal.finance.debt.items():
+        funded = sum((funded_by_phase[ph] for ph in tranche.phases or list(deal.phases)), np.zeros(ys.size))
+        one = _tranche(inputs, name, tranche, np.asarray(funded, dtype=np.float64), cfads, nominal)
+        if one is None:
+            continue
+        opening = np.concatenate([np.zeros((shape[0], 1)), one["balance"][:, :-1]], axis=1)
+        weighted_rate += one["rate"] * opening
+        for k in keys:
+            total[k] += one[k]
+    service = total["interest_paid"] + total["principal"]
+    cf = np.broadcast_to(cfads, shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dscr = np.where(service > 0, cf / service, np.nan)
+    # LLCR: CFADS over the remaining loan life, discounted at the balance-weighted loan rate
+    opening = np.concatenate([np.zeros((shape[0], 1)), total["balance"][:, :-1]], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_t = np.where(opening > 0, weighted_rate / opening, 0.0)
+    pv = np.zeros(shape[0])
+    llcr = np.full(shape, np.nan)
+    outstanding = opening > 0
+    for t in range(shape[1] - 1, -1, -1):
+        pv = np.where(outstanding[:, t], (cf[:, t] + pv) / (1.0 + rate_t[:, t]), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            llcr[:, t] = np.where(outstanding[:, t] & (service[:, t] > 0), pv / opening[:, t], np.nan)
+    return DebtFlows(
+        draws=total["draws"],
+        interest_paid=total["interest_paid"],
+        capitalised_interest=total["capitalised"],
+        principal=total["principal"],
+        fees=total["fees"],
+        balance=total["balance"],
+        dscr=dscr,
+        llcr=llcr,
+        commitment=total["draws"].sum(axis=1),
+    )
