@@ -154,9 +154,12 @@ def debt_flows(
     keys = ("draws", "interest_paid", "capitalised", "principal", "fees", "balance")
     total = {k: np.zeros(shape) for k in keys}
     weighted_rate = np.zeros(shape)
-    for name, tranche in deal.finance.debt.items():
+    # tranches sized by share first; a DSCR-sized tranche is sized on what they leave of CFADS
+    ordered = sorted(deal.finance.debt.items(), key=lambda item: item[1].target_dscr is not None)
+    for name, tranche in ordered:
         funded = sum((funded_by_phase[ph] for ph in tranche.phases or list(deal.phases)), np.zeros(ys.size))
-        one = _tranche(inputs, name, tranche, np.asarray(funded, dtype=np.float64), cfads, nominal)
+        left = cfads - total["interest_paid"] - total["principal"]
+        one = _tranche(inputs, name, tranche, np.asarray(funded, dtype=np.float64), left, nominal)
         if one is None:
             continue
         opening = np.concatenate([np.zeros((shape[0], 1)), one["balance"][:, :-1]], axis=1)

@@ -261,7 +261,10 @@ def build_parties(inputs: Inputs, ledger: Ledger, parts: ProjectParts) -> Ledger
     levered_tax = parts.unlevered_tax
     if deal.finance.debt:
         nominal = to_nominal(deal, n("valuation.inflation_rate"))
-        debt = debt_flows(inputs, parts.capex_by_phase, after, nominal)
+        # CFADS: operating cash after tax and sustaining capex; initial capex is funded by the
+        # drawdowns and the owners' injections, not by the cash available for debt service
+        cfads = np.ascontiguousarray(after - ledger.line("Initial capex [USD]"))
+        debt = debt_flows(inputs, parts.capex_by_phase, cfads, nominal)
         idc = debt.capitalised_interest.sum(axis=1, keepdims=True)
         start = int(np.searchsorted(ys, first_production_year(deal)))
         amortised = straight_line(idc, start, deal.fiscal.depreciation_years, parts.closure_index, ys.size)
