@@ -28,6 +28,7 @@ PUBLIC = [
     "npv",
     "payback",
     "profitability_index",
+    "tariff_attribution",
     "xirr",
     "xnpv",
 ]

@@ -3,7 +3,7 @@
 The public API is what ``__all__`` lists; everything else is private and may change.
 """
 
-from dealcalc.analyses import Valuation, compare, evaluate, flow_metrics
+from dealcalc.analyses import Valuation, compare, evaluate, flow_metrics, tariff_attribution
 from dealcalc.errors import (
     ConvergenceError,
     DealcalcError,
@@ -53,6 +53,7 @@ __all__ = [
     "npv",
     "payback",
     "profitability_index",
+    "tariff_attribution",
     "xirr",
     "xnpv",
 ]

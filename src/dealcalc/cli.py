@@ -18,12 +18,19 @@ import pandas as pd
 from rich.console import Console
 
 from dealcalc import __version__
-from dealcalc.analyses import compare, evaluate, flow_metrics
+from dealcalc.analyses import compare, evaluate, flow_metrics, tariff_attribution
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
 from dealcalc.io import EXAMPLES, example_path, load_deal, read_cash_flows_csv, write_atomic
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario, parse_assignment, paths, with_changes
-from dealcalc.report import compare_table, flow_metrics_table, ledger_workbook, valuation_table
+from dealcalc.report import (
+    attribution_table,
+    compare_table,
+    flow_metrics_table,
+    ledger_workbook,
+    party_table,
+    valuation_table,
+)
 
 __all__ = ["main"]
 
@@ -150,7 +157,7 @@ def flows(
         click.echo(text)
     else:
         title = f"{file.name}: {len(table.labels)} periods, rate {rate:g}, timing {timing}"
-        Console().print(flow_metrics_table(df, title=title))
+        _console().print(flow_metrics_table(df, title=title))
 
 
 # ------------------------------------------------------------------------------------ deals
@@ -194,13 +201,22 @@ def validate(file: Path, show_paths: bool) -> None:
     )
 
 
+def _console() -> Console:
+    """A console for tables: the terminal's width, or 120 columns when output is piped."""
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
+
+
 def _valuation_command(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json: bool) -> None:
     deal = _deal(file, assignments)
     head = evaluate(deal, scenario, keep_ledger=False).headline()
     if as_json:
         click.echo(json.dumps(head, indent=2))
         return
-    Console().print(valuation_table(head, title=f"{deal.name}: {head['scenario']}"))
+    console = _console()
+    console.print(valuation_table(head, title=f"{deal.name}: {head['scenario']}"))
+    if head.get("parties"):
+        console.print(party_table(head, title="Parties"))
 
 
 @main.command()
@@ -280,11 +296,25 @@ def compare_command(file: Path, assignments: tuple[str, ...], as_json: bool) -> 
     """Every named scenario of FILE side by side, with its change against the base case."""
     deal = _deal(file, assignments)
     df = compare(deal)
+    attribution = tariff_attribution(deal) if deal.trade.attribution is not None else None
     if as_json:
         rec = [{"scenario": str(k), **{c: _jsonable(v) for c, v in row.items()}} for k, row in df.iterrows()]
-        click.echo(json.dumps({"deal": deal.name, "scenarios": rec}, indent=2))
+        out: dict[str, Any] = {"deal": deal.name}
+        if attribution is not None:
+            out["tariff_attribution"] = {
+                str(party): {str(c): _jsonable(v) for c, v in row.items()}
+                for party, row in attribution.iterrows()
+            }
+        out["scenarios"] = rec
+        click.echo(json.dumps(out, indent=2))
         return
-    Console().print(compare_table(df, title=deal.name))
+    console = _console()
+    if attribution is not None:
+        dest = deal.trade.attribution.destination  # type: ignore[union-attr]
+        console.print(
+            attribution_table(attribution, title=f"Value of the {dest} tariff schedules to each party")
+        )
+    console.print(compare_table(df, title=deal.name))
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,13 +12,15 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.engine import Ledger, evaluate_chunks
-from dealcalc.engine.run import METRICS, check_metrics
-from dealcalc.errors import InputError
+from dealcalc.engine.run import METRICS, TIMINGS, check_metrics
+from dealcalc.engine.timeline import real_discount_rate
+from dealcalc.errors import InputError, did_you_mean
+from dealcalc.metrics import npv
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario
+from dealcalc.params import apply_scenario, with_changes
 
-__all__ = ["Valuation", "compare", "evaluate"]
+__all__ = ["Valuation", "compare", "evaluate", "tariff_attribution"]
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,7 @@ def evaluate(
     >>> many = dc.evaluate(deal, overrides={"price_decks.base.antimony": [22046, 30000, 55000]},
     ...                    metrics=["npv_usd", "irr"])
     >>> (many.npv_usd / 1e6).round(1)
-    array([-69.2,  -5.5, 194.1])
+    array([-69.3,  -5.6, 194. ])
     >>> sorted(many.values)
     ['discount_rate', 'irr', 'npv_usd']
     """
@@ -237,3 +240,97 @@ def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:
     df["npv_change_usd"] = np.asarray(values["npv_usd"]) - values["npv_usd"][0]
     df["irr_change"] = np.asarray(values["irr"]) - values["irr"][0]
     return df
+
+
+def tariff_attribution(
+    deal: Deal,
+    schedules: Sequence[str] | None = None,
+    *,
+    destination: str | None = None,
+    scenario: str | None = None,
+) -> pd.DataFrame:
+    """Each party's NPV under each tariff schedule of a destination, side by side, with the
+    change from one schedule to the next: the value of a tariff cut to whom.
+
+    Parameters
+    ----------
+    deal : Deal
+        The deal (its ``trade.attribution`` gives the defaults).
+    schedules : sequence of str, optional
+        Schedules to compare in order (e.g. 29 %, 19 %, exempt).
+    destination : str, optional
+        The destination whose schedule is switched.
+    scenario : str, optional
+        A named scenario to start from (default: the base case).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per party (each at its own discount rate) plus ``project`` (unlevered after-tax
+        NPV at the project rate) and two memo rows at the destination government's rate: the
+        duty it collects and the part its buyers bear. Columns ``npv_usd: <schedule>`` and
+        ``change_usd: <a> -> <b>``.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> table = dc.tariff_attribution(dc.load(dc.example_path("ussm-fwo")))
+    >>> list(table.columns)[:3]
+    ['npv_usd: reciprocal_29', 'npv_usd: reciprocal_19', 'npv_usd: annex_ii']
+    >>> bool(table.loc["ussm", "change_usd: reciprocal_29 -> reciprocal_19"] > 0)
+    True
+    """
+    base = apply_scenario(deal, scenario)
+    spec = base.trade.attribution
+    dest = destination or (spec.destination if spec else None)
+    names = list(schedules or (spec.schedules if spec else []))
+    if dest is None or len(names) < 2:
+        raise InputError(
+            "nothing to attribute: name a destination and at least two schedules",
+            field="trade.attribution",
+            hint="add `attribution: {destination: us, schedules: [a, b]}` under trade",
+        )
+    if dest not in base.trade.destinations:
+        raise InputError(
+            f"no destination {dest!r}", field="destination", hint=did_you_mean(dest, base.trade.destinations)
+        )
+    government = base.trade.destinations[dest].government or f"{dest}_government"
+    columns: dict[str, dict[str, float]] = {}
+    for name in names:
+        if name not in base.trade.schedules:
+            raise InputError(
+                f"no schedule {name!r}", field="schedules", hint=did_you_mean(name, base.trade.schedules)
+            )
+        switched = with_changes(
+            base, {f"trade.destinations.{dest}.schedule": name}, origin=f"schedule {name!r}"
+        )
+        v = evaluate(switched, keep_ledger=True)
+        col = {"project": float(v.npv_usd[0])}
+        col |= {p: float(v.values[f"{p}.npv_usd"][0]) for p in switched.party_names()}
+        col |= _duty_memo(v, government)
+        columns[f"npv_usd: {name}"] = col
+    df = pd.DataFrame(columns)
+    for a, b in itertools.pairwise(names):
+        df[f"change_usd: {a} -> {b}"] = df[f"npv_usd: {b}"] - df[f"npv_usd: {a}"]
+    df.index.name = "party"
+    return df
+
+
+def _duty_memo(v: Valuation, government: str) -> dict[str, float]:
+    """PV of the duty a government collects and of the part its buyers bear, at its rate."""
+    assert v.ledger is not None
+    deal = v.deal
+    rate = deal.finance.discount_rates.get(government, deal.valuation.discount_rate)
+    real = float(real_discount_rate(deal, rate, deal.valuation.inflation_rate))
+    timing = TIMINGS[deal.valuation.timing]
+    gap = deal.valuation.start_year - (deal.valuation.valuation_year or deal.valuation.start_year)
+    scale = (1.0 + real) ** -gap
+    collected = f"Duty collected by {government} [USD]"
+    out = {}
+    for label, line in (
+        (f"{government}: duty collected", collected),
+        ("buyers: duty borne", "Tariff borne by buyers [USD]"),
+    ):
+        flows = v.ledger.line(line)[0] if line in v.ledger.memo_lines else np.zeros(v.ledger.years.size)
+        out[label] = float(npv(real, flows, timing=timing)) * scale
+    return out

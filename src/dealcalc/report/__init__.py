@@ -1,6 +1,19 @@
 """Turning results into things people read: rich tables now; plots, Excel and HTML later."""
 
 from dealcalc.report.excel import ledger_workbook
-from dealcalc.report.tables import compare_table, flow_metrics_table, valuation_table
+from dealcalc.report.tables import (
+    attribution_table,
+    compare_table,
+    flow_metrics_table,
+    party_table,
+    valuation_table,
+)
 
-__all__ = ["compare_table", "flow_metrics_table", "ledger_workbook", "valuation_table"]
+__all__ = [
+    "attribution_table",
+    "compare_table",
+    "flow_metrics_table",
+    "ledger_workbook",
+    "party_table",
+    "valuation_table",
+]

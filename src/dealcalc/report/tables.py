@@ -7,7 +7,7 @@ import math
 import pandas as pd
 from rich.table import Table
 
-__all__ = ["flow_metrics_table"]
+__all__ = ["attribution_table", "compare_table", "flow_metrics_table", "party_table", "valuation_table"]
 
 
 def _money(x: float) -> str:
@@ -117,4 +117,36 @@ def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
             _number(row["payback_years"], 1),
             str(row["description"] or ""),
         )
+    return table
+
+
+def party_table(headline: dict[str, object], *, title: str | None = None) -> Table:
+    """A rich table of each party's NPV (at its own rate), IRR and, for a state, its take."""
+    table = Table(title=title, caption="money in US$ million; take: share of the cash before state take")
+    for name, justify in (("party", "left"), ("NPV", "right"), ("IRR", "right"), ("take", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    parties = headline.get("parties") or {}
+    assert isinstance(parties, dict)
+    for party, values in parties.items():
+        table.add_row(
+            str(party),
+            _usd_m(_f(values.get("npv_usd"))),
+            _percent(_f(values.get("irr"))),
+            _percent(_f(values.get("take"))) if "take" in values else "",
+        )
+    return table
+
+
+def attribution_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
+    """A rich table of :func:`dealcalc.tariff_attribution`: NPV per party under each schedule,
+    then the change from one schedule to the next."""
+    table = Table(title=title, caption="NPV in US$ million, each party at its own discount rate")
+    table.add_column("party", style="bold")
+    for column in df.columns:
+        kind, _, name = str(column).partition(": ")
+        table.add_column(
+            ("Δ " if kind == "change_usd" else "") + name.replace(" -> ", " → "), justify="right"
+        )
+    for party, row in df.iterrows():
+        table.add_row(str(party), *(_usd_m(float(x)) for x in row))
     return table
