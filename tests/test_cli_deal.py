@@ -98,6 +98,26 @@ def test_example_writes_a_copy(tmp_path: Path) -> None:
             ":10: could not determine a constructor",
         ),
         ("  royalty_rate: {value: 0.05", "  royalty_rate: {value: .nan", ": fiscal.royalty_rate:"),
+        (
+            "      schedule: {value: annex_ii",
+            "      schedule: {value: annex_iii",
+            ":190: trade.destinations.us.schedule: 'annex_iii' is not a schedule (did you mean 'annex_ii'?)",
+        ),
+        (
+            "    eca_refinery:\n",
+            "    eca_refinery:\n      tenor_yeers: 3\n",
+            "finance.debt.eca_refinery.tenor_yeers: unknown field (did you mean 'tenor_years'?)",
+        ),
+        (
+            "    ussm: {share: {value: 0.5",
+            "    ussm: {share: {value: 0.6",
+            ": finance: equity shares must sum to 1, they sum to 1.1",
+        ),
+        (
+            "      ad_valorem: {2025-04-05: 0.10, 2025-08-07: 0.19}\n      products:\n        antimony: {any",
+            "      ad_valorem: {2025-04-05: 0.10, 2025-08-07: 1.19}\n      products:\n        antimony: {any",
+            ":196: trade.schedules.annex_ii.ad_valorem.2025-08-07: Input should be less than or equal to 1",
+        ),
     ],
 )
 def test_bad_files_exit_2_with_file_line_and_field(tmp_path: Path, old: str, new: str, expected: str) -> None:
@@ -120,6 +140,10 @@ def test_bad_options_exit_2() -> None:
     assert code == 2 and "PATH=VALUE" in err
     code, _, err = run("npv", EXAMPLE, "--set", "fiscal.royalty_rate=2")
     assert code == 2 and "fiscal.royalty_rate" in err
+    code, _, err = run("npv", EXAMPLE, "--set", "trade.destinations.us.schedule=reciprocal_91")
+    assert code == 2 and "did you mean 'reciprocal_" in err
+    code, _, err = run("npv", EXAMPLE, "--set", "trade.schedules.reciprocal_19.ad_valorem.2025-08-07=0.25")
+    assert code == 0, err
 
 
 def test_table_xlsx_holds_the_ledger_and_provenance(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import math
 import os
+import re
 import tempfile
 import types
 from dataclasses import dataclass
@@ -318,6 +319,15 @@ def _extract_provenance(data: Any, path: tuple[Any, ...], found: dict[str, dict[
     return data
 
 
+_DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
+
+
+def _key(part: Any) -> Any:
+    """A location part as the YAML key it came from (pydantic spells a date key as its repr)."""
+    match = _DATE_REPR.fullmatch(part) if isinstance(part, str) else None
+    return dt.date(*map(int, match.groups())) if match else part
+
+
 def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
     for end in range(len(loc), 0, -1):
         if loc[:end] in lines:
@@ -417,7 +427,7 @@ def parse_deal(text: str, *, source: str = "<string>") -> Deal:
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
-        loc = tuple(first["loc"])
+        loc = tuple(_key(p) for p in first["loc"])
         message, expected = _describe(first)
         hint = None
         if first.get("type") == "extra_forbidden":

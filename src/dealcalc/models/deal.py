@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from dealcalc.errors import did_you_mean
 from dealcalc.models.base import Fraction, Model, NonNegative, Provenance, Rate, Year
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.finance import Finance
@@ -192,9 +193,12 @@ class Deal(Model):
         trade = self.trade
         for name, dest in trade.destinations.items():
             if dest.schedule is not None and dest.schedule not in trade.schedules:
+                hint = (
+                    did_you_mean(dest.schedule, trade.schedules)
+                    or f"schedules: {', '.join(trade.schedules) or 'none'}"
+                )
                 raise ValueError(
-                    f"trade.destinations.{name}.schedule {dest.schedule!r} is not a schedule; "
-                    f"schedules: {', '.join(trade.schedules) or 'none'}"
+                    f"trade.destinations.{name}.schedule {dest.schedule!r} is not a schedule ({hint})"
                 )
         for name, schedule in trade.schedules.items():
             for product in schedule.products:
@@ -203,10 +207,10 @@ class Deal(Model):
         for name, stream in self.streams.items():
             for market in stream.sales_shares:
                 if market not in trade.destinations:
-                    raise ValueError(
-                        f"streams.{name}.sales_shares.{market}: no such destination; "
+                    hint = did_you_mean(market, trade.destinations) or (
                         f"destinations: {', '.join(trade.destinations) or 'none'}"
                     )
+                    raise ValueError(f"streams.{name}.sales_shares.{market}: no such destination ({hint})")
         a = trade.attribution
         if a is not None:
             if a.destination not in trade.destinations:
