@@ -221,21 +221,27 @@ def evaluate(
 def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:
     """The base case and every named scenario side by side, with the change against the base.
 
+    Columns: the project metrics of :data:`METRICS`, each owner's NPV at its own rate
+    (``{owner}.npv_usd``), and the changes of project NPV and IRR against the base.
+
     Examples
     --------
     >>> import dealcalc as dc
     >>> table = dc.compare(dc.load(dc.example_path("ussm-fwo")), ["spot_2025"])
     >>> list(table.index)
     ['base', 'spot_2025']
+    >>> "ussm.npv_usd" in table.columns
+    True
     """
     names = ["base", *(scenarios if scenarios is not None else list(deal.scenarios))]
-    values: dict[str, list[float]] = {m: [] for m in METRICS}
+    owners = [f"{o}.npv_usd" for o in deal.finance.equity]
+    values: dict[str, list[float]] = {m: [] for m in (*METRICS, *owners)}
     descriptions = []
     for name in names:
-        v = evaluate(deal, None if name == "base" else name, keep_ledger=False)
+        v = evaluate(deal, None if name == "base" else name, keep_ledger=False, metrics=[*METRICS, *owners])
         descriptions.append("base case" if name == "base" else deal.scenarios[name].description)
-        for m in METRICS:
-            values[m].append(float(getattr(v, m)[0]))
+        for m in values:
+            values[m].append(float(v.values[m][0]))
     df = pd.DataFrame({"description": descriptions, **values}, index=pd.Index(names, name="scenario"))
     df["npv_change_usd"] = np.asarray(values["npv_usd"]) - values["npv_usd"][0]
     df["irr_change"] = np.asarray(values["irr"]) - values["irr"][0]

@@ -94,17 +94,20 @@ def _f(x: object) -> float:
 
 
 def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
-    """A rich table of :func:`dealcalc.compare`: every scenario with its change against the base."""
-    table = Table(title=title, caption="money in US$ million; — no solution")
-    for name, justify in (
+    """A rich table of :func:`dealcalc.compare`: every scenario with its change against the base,
+    and each owner's NPV at its own rate."""
+    owners = [c for c in df.columns if str(c).endswith(".npv_usd")]
+    table = Table(title=title, caption="money in US$ million; — no solution; owners' NPV at their own rates")
+    columns = [
         ("scenario", "left"),
         ("NPV", "right"),
         ("Δ NPV", "right"),
         ("IRR", "right"),
         ("Δ IRR", "right"),
-        ("payback", "right"),
-        ("description", "left"),
-    ):
+    ]
+    columns += [(f"{str(c).removesuffix('.npv_usd')} NPV", "right") for c in owners]
+    columns += [("payback", "right"), ("description", "left")]
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name == "scenario")  # type: ignore[arg-type]
     for label, row in df.iterrows():
         delta_irr = row["irr_change"]
@@ -114,6 +117,7 @@ def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
             _usd_m(row["npv_change_usd"]),
             _percent(row["irr"]),
             "—" if math.isnan(delta_irr) else f"{100 * delta_irr:+.2f} pp",
+            *(_usd_m(row[c]) for c in owners),
             _number(row["payback_years"], 1),
             str(row["description"] or ""),
         )
