@@ -245,3 +245,35 @@ def test_compare_shows_the_value_of_the_tariff_cut_to_each_party() -> None:
     assert attribution["ussm"][cut] > 0 and attribution["us_government"][cut] < 0
     text = CliRunner().invoke(main, ["compare", path]).output
     assert "reciprocal_29" in text and "ussm" in text
+
+
+def test_llcr_is_the_pv_of_cfads_over_the_loan_life_per_unit_of_debt() -> None:
+    # annuity of 100,000 at 8 % over 2031-33; CFADS 64,000, 64,000, 49,000
+    t = dc.evaluate(nominal_loan()).party_table()
+    cfads = [64_000.0, 64_000.0, 49_000.0]
+    balance = [100_000.0, t["Debt balance [USD]"].iloc[1], t["Debt balance [USD]"].iloc[2]]
+    for k in range(3):
+        pv = sum(c / 1.08 ** (j + 1) for j, c in enumerate(cfads[k:]))
+        assert t["LLCR"].iloc[1 + k] == pytest.approx(pv / balance[k], rel=1e-12)
+    assert np.isnan(t["LLCR"].iloc[4]) and np.isnan(t["DSCR"].iloc[0])
+
+
+def test_a_carried_owner_gets_dividends_and_funds_nothing() -> None:
+    owners = {"investor": {"share": 0.9}, "state": {"share": 0.1, "carried": True}}
+    v = dc.evaluate(deal(finance={"equity": owners}))
+    t = v.party_table()
+    investor, state = t["investor [USD]"], t["state [USD]"]
+    assert (state[:2] == 0).all() and investor[:2].tolist() == pytest.approx([-50_000.0, -50_000.0])
+    paid = investor > 0
+    np.testing.assert_allclose(state[paid], investor[paid] / 9, rtol=1e-12)
+
+
+def test_government_take_by_year_and_over_the_life() -> None:
+    v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")))
+    t = v.party_table()
+    pie = t["Cash before state take [USD]"]
+    government = t["government_of_pakistan [USD]"]
+    by_year = t["Government take: government_of_pakistan"]
+    np.testing.assert_allclose(by_year[pie > 0], (government / pie)[pie > 0], rtol=1e-12)
+    assert by_year[pie <= 0].isna().all()
+    assert v.values["government_of_pakistan.take"][0] == pytest.approx(government.sum() / pie.sum())

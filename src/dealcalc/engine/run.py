@@ -281,8 +281,14 @@ def build_parties(inputs: Inputs, ledger: Ledger, parts: ProjectParts) -> Ledger
         tariff=parts.tariff,
         debt=debt,
     )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        takes = {
+            f"Government take: {g}": np.where(split.pie > 0, split.cash[g] / split.pie, np.nan)
+            for g in split.governments
+        }
     memo: dict[str, Number] = {
         "Cash before state take [USD]": split.pie,
+        **takes,
         "Income tax, levered [USD]": levered_tax,
         "Dividends before withholding [USD]": split.dividends,
         "Dividend withholding tax [USD]": split.withholding,
