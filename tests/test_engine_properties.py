@@ -164,3 +164,9 @@ def test_add_lines_is_the_plain_signed_sum(
     )
     for a, b in zip(plus + minus, before, strict=True):  # inputs are never modified
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_whole_number_that_shapes_the_timeline_cannot_vary_by_scenario() -> None:
+    with pytest.raises(dc.InputError, match="cannot vary by scenario") as info:
+        dc.evaluate(DEAL, overrides={"phases.refinery.delay_years": [0, 1, 2]})
+    assert info.value.field == "phases.refinery.delay_years"
