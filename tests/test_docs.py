@@ -52,3 +52,11 @@ def test_examples_walkthrough_runs(capsys: object) -> None:
     runpy.run_path(str(DOCS.parent / "examples" / "walkthrough.py"), run_name="__main__")
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "P(NPV < 0)" in out and "no_refinery" in out
+
+
+def test_examples_sensitivity_runs(capsys: object) -> None:
+    import runpy
+
+    runpy.run_path(str(DOCS.parent / "examples" / "sensitivity.py"), run_name="__main__")
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "tornado of ussm.npv_usd" in out and "npv_usd = 0 at price_decks.base.antimony" in out

@@ -6,6 +6,7 @@ import dealcalc
 import dealcalc.metrics
 
 PUBLIC = [
+    "Breakeven",
     "ConvergenceError",
     "Deal",
     "DealcalcError",
@@ -15,11 +16,13 @@ PUBLIC = [
     "OutputExistsError",
     "Valuation",
     "__version__",
+    "breakeven",
     "compare",
     "discounted_payback",
     "evaluate",
     "example_path",
     "flow_metrics",
+    "grid",
     "irr",
     "irr_result",
     "irr_roots",
@@ -28,7 +31,9 @@ PUBLIC = [
     "npv",
     "payback",
     "profitability_index",
+    "spider",
     "tariff_attribution",
+    "tornado",
     "xirr",
     "xnpv",
 ]

@@ -3,7 +3,18 @@
 The public API is what ``__all__`` lists; everything else is private and may change.
 """
 
-from dealcalc.analyses import Valuation, compare, evaluate, flow_metrics, tariff_attribution
+from dealcalc.analyses import (
+    Breakeven,
+    Valuation,
+    breakeven,
+    compare,
+    evaluate,
+    flow_metrics,
+    grid,
+    spider,
+    tariff_attribution,
+    tornado,
+)
 from dealcalc.errors import (
     ConvergenceError,
     DealcalcError,
@@ -31,6 +42,7 @@ from dealcalc.models import Deal
 __version__ = "0.1.0"
 
 __all__ = [
+    "Breakeven",
     "ConvergenceError",
     "Deal",
     "DealcalcError",
@@ -40,11 +52,13 @@ __all__ = [
     "OutputExistsError",
     "Valuation",
     "__version__",
+    "breakeven",
     "compare",
     "discounted_payback",
     "evaluate",
     "example_path",
     "flow_metrics",
+    "grid",
     "irr",
     "irr_result",
     "irr_roots",
@@ -53,7 +67,9 @@ __all__ = [
     "npv",
     "payback",
     "profitability_index",
+    "spider",
     "tariff_attribution",
+    "tornado",
     "xirr",
     "xnpv",
 ]

@@ -14,21 +14,33 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
 from rich.console import Console
 
 from dealcalc import __version__
-from dealcalc.analyses import compare, evaluate, flow_metrics, tariff_attribution
+from dealcalc.analyses import (
+    breakeven,
+    compare,
+    evaluate,
+    flow_metrics,
+    grid,
+    spider,
+    tariff_attribution,
+    tornado,
+)
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
 from dealcalc.io import EXAMPLES, example_path, load_deal, read_cash_flows_csv, write_atomic
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, parse_assignment, paths, with_changes
+from dealcalc.params import apply_scenario, get, parse_assignment, paths, with_changes
 from dealcalc.report import (
     attribution_table,
     compare_table,
     flow_metrics_table,
+    frame_table,
     ledger_workbook,
     party_table,
+    tornado_table,
     valuation_table,
 )
 
@@ -315,6 +327,206 @@ def compare_command(file: Path, assignments: tuple[str, ...], as_json: bool) -> 
             attribution_table(attribution, title=f"Value of the {dest} tariff schedules to each party")
         )
     console.print(compare_table(df, title=deal.name))
+
+
+def _parse_range(text: str) -> tuple[str, tuple[float, float]]:
+    path, _, span = text.partition("=")
+    low, sep, high = span.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return path.strip(), (float(low), float(high))
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not PATH=LOW:HIGH", field="--range", expected="e.g. fiscal.royalty_rate=0.03:0.08"
+        ) from None
+
+
+def _parse_axis(text: str, option: str) -> tuple[str, list[float]]:
+    path, _, values = text.partition("=")
+    try:
+        numbers = [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers:
+        raise InputError(
+            f"{text!r} is not PATH=V1,V2,...",
+            field=option,
+            expected="e.g. price_decks.base.antimony=20000,30000,40000",
+        )
+    return path.strip(), numbers
+
+
+def _emit(payload: dict[str, Any], df: pd.DataFrame, out: Path | None, force: bool, as_json: bool) -> bool:
+    """Write ``--out`` (.json: the payload; .csv: the table) atomically; print JSON if asked.
+    Returns True when the JSON was printed (nothing else to show)."""
+    text = json.dumps(payload, indent=2, default=_jsonable)
+    if out is not None:
+        if out.suffix.lower() not in (".json", ".csv"):
+            raise InputError(
+                "unknown output type", source=str(out), field="--out", expected="a .json or .csv file"
+            )
+        write_atomic(out, text + "\n" if out.suffix.lower() == ".json" else df.to_csv(), force=force)
+    if as_json:
+        click.echo(text)
+    return as_json
+
+
+_metric_option = click.option(
+    "--metric", default="npv_usd", show_default=True, help="npv_usd, irr, … or a party's (ussm.npv_usd)."
+)
+_out_option = click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the result to .json or .csv (atomically).",
+)
+_force_option = click.option("--force", is_flag=True, help="Replace --out if it exists.")
+
+
+@main.command()
+@_file_argument
+@click.option(
+    "--kind", type=click.Choice(["tornado", "spider", "grid"]), default="tornado", show_default=True
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PATH",
+    help="A parameter to move (repeatable; default: the main drivers).",
+)
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="PATH=LOW:HIGH",
+    help="A parameter with explicit low and high values (tornado).",
+)
+@click.option(
+    "--change", type=float, default=0.2, show_default=True, help="Relative change for --param (0.2 = ±20 %)."
+)
+@click.option("--x", "x_axis", metavar="PATH=V1,V2,...", help="Grid: the first axis.")
+@click.option("--y", "y_axis", metavar="PATH=V1,V2,...", help="Grid: the second axis (optional).")
+@_metric_option
+@_scenario_option
+@_set_option
+@_json_option
+@_out_option
+@_force_option
+def sensitivity(
+    file: Path,
+    kind: str,
+    params: tuple[str, ...],
+    ranges: tuple[str, ...],
+    change: float,
+    x_axis: str | None,
+    y_axis: str | None,
+    metric: str,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """One-at-a-time sensitivity of a metric: a tornado (default), a spider, or a grid.
+
+    Examples: dealcalc sensitivity examples/ussm_fwo_2025.yaml;
+    dealcalc sensitivity FILE --kind grid --x price_decks.base.antimony=20000,30000,40000
+    --y phases.refinery.capex_usd=3e8,4e8
+    """
+    deal = _deal(file, assignments)
+    if kind == "tornado":
+        if ranges and params:
+            raise InputError("give either --range or --param, not both", field="--range")
+        spec: Any = dict(_parse_range(r) for r in ranges) if ranges else (list(params) or None)
+        df = tornado(deal, spec, change=change, metric=metric, scenario=scenario)
+        payload = {
+            "deal": deal.name,
+            "kind": kind,
+            "metric": metric,
+            "base": df.attrs["base_metric"],
+            "rows": _records(df),
+        }
+        if not _emit(payload, df, out, force, as_json):
+            _console().print(tornado_table(df, title=f"{deal.name}: what moves {metric}"))
+        return
+    if kind == "spider":
+        df = spider(
+            deal,
+            list(params) or None,
+            np.linspace(-change * 1.5, change * 1.5, 7),
+            metric=metric,
+            scenario=scenario,
+        )
+    else:
+        if x_axis is None:
+            raise InputError("a grid needs --x PATH=V1,V2,...", field="--x")
+        y = _parse_axis(y_axis, "--y") if y_axis else None
+        df = grid(deal, _parse_axis(x_axis, "--x"), y, metric=metric, scenario=scenario)
+    payload = {
+        "deal": deal.name,
+        "kind": kind,
+        "metric": metric,
+        "index": {"name": df.index.name, "values": [float(v) for v in df.index]},
+        "columns": {str(c): [_jsonable(float(v)) for v in df[c]] for c in df.columns},
+    }
+    if not _emit(payload, df, out, force, as_json):
+        _console().print(frame_table(df, metric=metric, title=f"{deal.name}: {kind} of {metric}"))
+
+
+@main.command(name="breakeven")
+@_file_argument
+@click.argument("path")
+@click.option("--target", type=float, default=0.0, show_default=True, help="The metric's target value.")
+@_metric_option
+@click.option("--low", type=float, help="Lowest value allowed (default 0).")
+@click.option("--high", type=float, help="Highest value allowed (default 4 x the base value).")
+@_scenario_option
+@_set_option
+@_json_option
+def breakeven_command(
+    file: Path,
+    path: str,
+    target: float,
+    metric: str,
+    low: float | None,
+    high: float | None,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """The value of PATH at which the metric hits its target (NPV = 0 by default).
+
+    Example: dealcalc breakeven examples/ussm_fwo_2025.yaml price_decks.base.antimony
+    """
+    deal = _deal(file, assignments)
+    bounds = None
+    if low is not None or high is not None:
+        from dealcalc.analyses.breakeven import _default_bounds
+
+        default = _default_bounds(float(get(apply_scenario(deal, scenario), path)))
+        bounds = (default[0] if low is None else low, default[1] if high is None else high)
+    result = breakeven(deal, path, target=target, metric=metric, bounds=bounds, scenario=scenario)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "deal": deal.name,
+                    "path": path,
+                    "metric": metric,
+                    "target": target,
+                    "value": _jsonable(float(result.value[0])),
+                    "found": bool(result.found[0]),
+                    "base_value": result.base_value,
+                    "bounds": list(result.bounds),
+                    "metric_at_low": _jsonable(float(result.at_low[0])),
+                    "metric_at_high": _jsonable(float(result.at_high[0])),
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{result.explain()} (base value {result.base_value:.6g})")
 
 
 @main.command()

@@ -1,6 +1,20 @@
 """Analyses built on the metrics and the engine: each returns pandas objects."""
 
+from dealcalc.analyses.breakeven import Breakeven, breakeven
 from dealcalc.analyses.evaluate import Valuation, compare, evaluate, tariff_attribution
 from dealcalc.analyses.flows import flow_metrics
+from dealcalc.analyses.sensitivity import default_drivers, grid, spider, tornado
 
-__all__ = ["Valuation", "compare", "evaluate", "flow_metrics", "tariff_attribution"]
+__all__ = [
+    "Breakeven",
+    "Valuation",
+    "breakeven",
+    "compare",
+    "default_drivers",
+    "evaluate",
+    "flow_metrics",
+    "grid",
+    "spider",
+    "tariff_attribution",
+    "tornado",
+]

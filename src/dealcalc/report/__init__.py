@@ -5,7 +5,9 @@ from dealcalc.report.tables import (
     attribution_table,
     compare_table,
     flow_metrics_table,
+    frame_table,
     party_table,
+    tornado_table,
     valuation_table,
 )
 
@@ -13,7 +15,9 @@ __all__ = [
     "attribution_table",
     "compare_table",
     "flow_metrics_table",
+    "frame_table",
     "ledger_workbook",
     "party_table",
+    "tornado_table",
     "valuation_table",
 ]

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from rich.table import Table
 
-__all__ = ["attribution_table", "compare_table", "flow_metrics_table", "party_table", "valuation_table"]
+__all__ = [
+    "attribution_table",
+    "compare_table",
+    "flow_metrics_table",
+    "frame_table",
+    "party_table",
+    "tornado_table",
+    "valuation_table",
+]
 
 
 def _money(x: float) -> str:
@@ -153,4 +162,70 @@ def attribution_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
         )
     for party, row in df.iterrows():
         table.add_row(str(party), *(_usd_m(float(x)) for x in row))
+    return table
+
+
+def _metric_cell(metric: str, x: float) -> str:
+    """A metric value: US$ million for money, per cent for a rate or take, plain otherwise."""
+    if metric.endswith("_usd"):
+        return _usd_m(x)
+    if metric.endswith(("irr", "take", "rate")):
+        return _percent(x)
+    return _number(x, 2)
+
+
+def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24) -> Table:
+    """A rich table of :func:`dealcalc.tornado`, largest swing first, with a bar per row.
+
+    The bar spans the metric from its value at the low to its value at the high input, on
+    one scale for all rows; ``|`` marks the base case.
+    """
+    metric = str(df.attrs.get("metric", "npv_usd"))
+    base = float(df.attrs.get("base_metric", float("nan")))
+    unit = " [US$ M]" if metric.endswith("_usd") else ""
+    table = Table(title=title, caption=f"{metric}{unit} at the base case: {_metric_cell(metric, base)}")
+    table.add_column("parameter", no_wrap=True)
+    for name, justify in (
+        ("low → high input", "right"),
+        (f"{metric} at low", "right"),
+        (f"{metric} at high", "right"),
+        ("swing", "right"),
+        ("", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    ends = np.concatenate([df["metric_at_low"].to_numpy(), df["metric_at_high"].to_numpy(), [base]])
+    ends = ends[np.isfinite(ends)]
+    lo, hi = (float(ends.min()), float(ends.max())) if ends.size else (0.0, 1.0)
+    scale = (width - 1) / (hi - lo) if hi > lo else 0.0
+
+    def pos(x: float) -> int:
+        return round((x - lo) * scale) if math.isfinite(x) else 0
+
+    for parameter, row in df.iterrows():
+        a, b = sorted((pos(row["metric_at_low"]), pos(row["metric_at_high"])))
+        bar = [" "] * width
+        for i in range(a, b + 1):
+            bar[i] = "█"
+        if math.isfinite(base):
+            bar[pos(base)] = "|"
+        table.add_row(
+            str(parameter),
+            f"{row['low_value']:.4g} → {row['high_value']:.4g}",
+            _metric_cell(metric, row["metric_at_low"]),
+            _metric_cell(metric, row["metric_at_high"]),
+            _metric_cell(metric, row["swing"]),
+            "".join(bar),
+        )
+    return table
+
+
+def frame_table(df: pd.DataFrame, *, metric: str, title: str | None = None) -> Table:
+    """A rich table of a spider or grid DataFrame: its index down, its columns across."""
+    table = Table(title=title, caption=f"{metric}{' [US$ M]' if metric.endswith('_usd') else ''}")
+    table.add_column(str(df.index.name or ""), justify="right", style="bold")
+    for column in df.columns:
+        table.add_column(f"{column:.4g}" if isinstance(column, float) else str(column), justify="right")
+    for label, row in df.iterrows():
+        head = f"{label:+.0%}" if df.index.name == "change" else f"{label:.4g}"
+        table.add_row(head, *(_metric_cell(metric, float(x)) for x in row))
     return table

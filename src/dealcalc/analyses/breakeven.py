@@ -1,0 +1,200 @@
+"""Breakeven: the value of one parameter at which a metric hits a target, for many scenarios.
+
+A grid over the allowed range brackets the first crossing of every scenario in one engine
+pass; then the Illinois variant of regula falsi narrows all brackets together, one engine pass
+per step over the scenarios still open. Formulas: docs/methodology.md §18.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from dealcalc.analyses.evaluate import evaluate
+from dealcalc.errors import InputError, did_you_mean
+from dealcalc.metrics._common import FloatArray
+from dealcalc.models import Deal
+from dealcalc.params import apply_scenario, numeric_leaves
+
+__all__ = ["Breakeven", "breakeven"]
+
+
+@dataclass(frozen=True)
+class Breakeven:
+    """Where ``metric`` of each scenario equals ``target`` as ``path`` moves within ``bounds``.
+
+    ``value`` is NaN (and ``found`` False) where the metric does not cross the target inside
+    the bounds; ``at_low`` and ``at_high`` give the metric at the two ends, to say why.
+    """
+
+    path: str
+    metric: str
+    target: float
+    bounds: tuple[float, float]
+    base_value: float
+    value: FloatArray
+    found: np.ndarray
+    at_low: FloatArray
+    at_high: FloatArray
+
+    def table(self) -> pd.DataFrame:
+        """One row per scenario: the breakeven value, whether it exists, the metric at the ends."""
+        return pd.DataFrame(
+            {
+                "value": self.value,
+                "found": self.found,
+                "metric_at_low": self.at_low,
+                "metric_at_high": self.at_high,
+            },
+            index=pd.RangeIndex(self.value.size, name="scenario"),
+        )
+
+    def explain(self, scenario: int = 0) -> str:
+        """One sentence: the breakeven value, or why there is none in the bounds."""
+        lo, hi = self.bounds
+        if self.found[scenario]:
+            return f"{self.metric} = {self.target:g} at {self.path} = {self.value[scenario]:.6g}"
+        a, b = self.at_low[scenario], self.at_high[scenario]
+        if np.isnan(a) or np.isnan(b):
+            side = "is undefined (no solution) at an end of the range"
+        else:
+            side = "stays above" if min(a, b) > self.target else "stays below"
+        return (
+            f"no breakeven: {self.metric} {side} {self.target:g} for {self.path} in [{lo:.6g}, {hi:.6g}] "
+            f"({a:.6g} at {lo:.6g}, {b:.6g} at {hi:.6g}); widen --low/--high"
+        )
+
+
+def _default_bounds(base: float) -> tuple[float, float]:
+    if base > 0:
+        return 0.0, 4.0 * base
+    if base < 0:
+        return 4.0 * base, 0.0
+    return 0.0, 1.0
+
+
+def breakeven(
+    deal: Deal,
+    path: str,
+    *,
+    target: float = 0.0,
+    metric: str = "npv_usd",
+    bounds: tuple[float, float] | None = None,
+    overrides: Mapping[str, ArrayLike] | None = None,
+    scenario: str | None = None,
+    grid_points: int = 33,
+    rtol: float = 1e-10,
+    max_steps: int = 100,
+) -> Breakeven:
+    """The value of ``path`` at which ``metric`` equals ``target`` (NPV = 0 by default).
+
+    Parameters
+    ----------
+    deal : Deal
+        The deal; ``scenario`` names an overlay to start from.
+    path : str
+        The parameter that moves (``price_decks.base.antimony``).
+    target : float, default 0.0
+        The metric's target (0 for NPV; 0.19 with ``metric="irr"`` for a 19 % IRR).
+    metric : str, default "npv_usd"
+        Any metric :func:`dealcalc.evaluate` computes, a party's included.
+    bounds : (float, float), optional
+        The allowed range (default: 0 to four times the base value).
+    overrides : mapping of path to array_like (S,), optional
+        Other parameters per scenario: one breakeven per scenario, all found together.
+    grid_points, rtol, max_steps
+        The bracketing grid, the relative tolerance on the value, and the most refinement steps.
+
+    Returns
+    -------
+    Breakeven
+        The lowest crossing in the range for each scenario; NaN with an explanation where none.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> b = breakeven(deal, "price_decks.base.antimony")
+    >>> round(float(b.value[0]))
+    30701
+    >>> capex = {"phases.refinery.capex_usd": [2e8, 3e8, 4e8]}
+    >>> many = breakeven(deal, "price_decks.base.antimony", overrides=capex)
+    >>> many.value.round(-1).tolist()
+    [23920.0, 30700.0, 37480.0]
+    """
+    start = apply_scenario(deal, scenario)
+    leaves = numeric_leaves(start)
+    if path not in leaves:
+        raise InputError("not a numeric parameter", field=path, hint=did_you_mean(path, leaves))
+    lo, hi = bounds if bounds is not None else _default_bounds(leaves[path])
+    if not lo < hi:
+        raise InputError(f"the range [{lo:g}, {hi:g}] is empty", field="bounds", expected="low < high")
+    others = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (overrides or {}).items()}
+    if path in others:
+        raise InputError("the parameter that moves cannot also be overridden", field=path)
+    sizes = {a.size for a in others.values()} - {1}
+    if len(sizes) > 1:
+        raise InputError(f"overrides disagree on the number of scenarios: {sorted(sizes)}", field="overrides")
+    n = sizes.pop() if sizes else 1
+    others = {k: np.broadcast_to(v, (n,)) for k, v in others.items()}
+
+    def f(rows: np.ndarray, x: FloatArray) -> FloatArray:
+        block = {k: v[rows] for k, v in others.items()} | {path: x}
+        out = evaluate(start, overrides=block, metrics=[metric], keep_ledger=False).values[metric]
+        return np.asarray(out - target, dtype=np.float64)
+
+    # 1. bracket: the metric on a grid for every scenario, in one pass
+    xs = np.linspace(lo, hi, grid_points)
+    rows = np.repeat(np.arange(n), grid_points)
+    fg = f(rows, np.tile(xs, n)).reshape(n, grid_points)
+    crossing = (np.sign(fg[:, :-1]) * np.sign(fg[:, 1:]) <= 0) & ~np.isnan(fg[:, :-1]) & ~np.isnan(fg[:, 1:])
+    found = crossing.any(axis=1)
+    k = np.argmax(crossing, axis=1)
+    a, b = xs[k], xs[k + 1]
+    fa, fb = fg[np.arange(n), k], fg[np.arange(n), k + 1]
+    value = np.full(n, np.nan)
+    exact = found & (fa == 0)
+    value[exact] = a[exact]
+    exact_b = found & ~exact & (fb == 0)
+    value[exact_b] = b[exact_b]
+    open_ = found & ~exact & ~exact_b
+    # 2. Illinois regula falsi on every open bracket at once
+    side = np.zeros(n, dtype=np.int8)
+    for _ in range(max_steps):
+        idx = np.flatnonzero(open_)
+        if idx.size == 0:
+            break
+        c = b[idx] - fb[idx] * (b[idx] - a[idx]) / (fb[idx] - fa[idx])
+        fc = f(idx, c)
+        left = np.sign(fc) == np.sign(fa[idx])
+        # the root lies in [c, b] when f(c) has a's sign, else in [a, c]
+        new_a = np.where(left, c, a[idx])
+        new_b = np.where(left, b[idx], c)
+        new_fa = np.where(left, fc, fa[idx])
+        new_fb = np.where(left, fb[idx], fc)
+        # Illinois: halve the stale end's value when the same end is kept twice
+        stale_b = left & (side[idx] == 1)
+        stale_a = ~left & (side[idx] == -1)
+        new_fb = np.where(stale_b, new_fb / 2, new_fb)
+        new_fa = np.where(stale_a, new_fa / 2, new_fa)
+        side[idx] = np.where(left, 1, -1)
+        a[idx], b[idx], fa[idx], fb[idx] = new_a, new_b, new_fa, new_fb
+        done = (fc == 0) | (np.abs(new_b - new_a) <= rtol * np.maximum(np.abs(c), 1.0))
+        value[idx[done]] = c[done]
+        open_[idx[done]] = False
+    value[open_] = 0.5 * (a[open_] + b[open_])  # the step budget ran out: the bracket's middle
+    return Breakeven(
+        path=path,
+        metric=metric,
+        target=target,
+        bounds=(float(lo), float(hi)),
+        base_value=float(leaves[path]),
+        value=value,
+        found=np.asarray(found, dtype=bool),
+        at_low=fg[:, 0] + target,
+        at_high=fg[:, -1] + target,
+    )

@@ -1,0 +1,216 @@
+"""One-at-a-time sensitivity: tornado, spider and grids, each one chunked engine pass.
+
+Every analysis builds a block of scenarios (the base case with one or two parameters changed
+per scenario) and values the whole block at once with :func:`dealcalc.evaluate`; there is no
+Python loop over scenarios. Formulas and pitfalls: docs/methodology.md §17.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from dealcalc.analyses.evaluate import evaluate
+from dealcalc.errors import InputError, did_you_mean
+from dealcalc.metrics._common import FloatArray
+from dealcalc.models import Deal
+from dealcalc.params import apply_scenario, numeric_leaves
+
+__all__ = ["default_drivers", "grid", "spider", "tornado"]
+
+
+def default_drivers(deal: Deal) -> list[str]:
+    """The parameters a tornado shows when none are named: prices of the active deck, capex
+    of each built phase, unit operating costs, royalty and income tax rates, the discount rate,
+    and the tariff pass-through; only those with a non-zero value.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> drivers = default_drivers(dc.load(dc.example_path("ussm-fwo")))
+    >>> drivers[:2]
+    ['price_decks.base.copper', 'price_decks.base.gold']
+    """
+    leaves = numeric_leaves(deal)
+    deck = deal.valuation.price_deck
+    candidates = [f"price_decks.{deck}.{p}" for p in deal.price_decks[deck]]
+    candidates += [f"phases.{name}.capex_usd" for name, phase in deal.phases.items() if phase.gate.go]
+    for name in deal.streams:
+        candidates += [f"streams.{name}.opex_usd_per_t_ore", f"streams.{name}.conversion_cost_usd_per_unit"]
+    candidates += [
+        "fiscal.royalty_rate",
+        "fiscal.income_tax_rate",
+        "valuation.discount_rate",
+        *(f"trade.destinations.{d}.pass_through_fraction" for d in deal.trade.destinations),
+    ]
+    return [p for p in candidates if leaves.get(p, 0.0) != 0.0]
+
+
+def _check_paths(deal: Deal, paths: Sequence[str]) -> dict[str, float]:
+    leaves = numeric_leaves(deal)
+    base = {}
+    for path in paths:
+        if path not in leaves:
+            raise InputError(
+                "not a numeric parameter",
+                field=path,
+                hint=did_you_mean(path, leaves) or "see `dealcalc validate FILE --paths`",
+            )
+        base[path] = leaves[path]
+    return base
+
+
+def _block(deal: Deal, rows: list[dict[str, float]], metric: str) -> FloatArray:
+    """Value one scenario per row (a row changes some paths; the rest stay at their base)."""
+    base = numeric_leaves(deal)
+    paths = sorted({p for row in rows for p in row})
+    overrides = {p: np.array([row.get(p, base[p]) for row in rows], dtype=np.float64) for p in paths}
+    return _value(deal, overrides, len(rows), metric)
+
+
+def _value(deal: Deal, overrides: dict[str, FloatArray], n: int, metric: str) -> FloatArray:
+    if not overrides:  # nothing changes: every row is the base case
+        value = evaluate(deal, metrics=[metric], keep_ledger=False).values[metric][0]
+        return np.full(n, value)
+    return evaluate(deal, overrides=overrides, metrics=[metric], keep_ledger=False).values[metric]
+
+
+def tornado(
+    deal: Deal,
+    ranges: Mapping[str, tuple[float, float]] | Sequence[str] | None = None,
+    *,
+    change: float = 0.2,
+    metric: str = "npv_usd",
+    scenario: str | None = None,
+) -> pd.DataFrame:
+    """The swing of ``metric`` as each parameter moves alone from a low to a high value.
+
+    Parameters
+    ----------
+    deal : Deal
+        The deal; ``scenario`` names an overlay to start from.
+    ranges : mapping of path to (low, high), or sequence of paths, optional
+        Explicit low and high values, or paths moved by ``±change`` of their base value
+        (default: :func:`default_drivers`).
+    change : float, default 0.2
+        The relative change for paths given without values (0.2 is ±20 %).
+    metric : str, default "npv_usd"
+        Any metric :func:`dealcalc.evaluate` computes, a party's included (``ussm.npv_usd``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter, sorted by swing (largest first): ``base_value``, ``low_value``,
+        ``high_value``, ``metric_at_low``, ``metric_at_high``, ``swing`` (= |high − low| of the
+        metric); ``df.attrs["base_metric"]`` holds the base case's value.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> t = tornado(deal, ["price_decks.base.antimony", "fiscal.royalty_rate"])
+    >>> t.index[0]
+    'price_decks.base.antimony'
+    >>> bool(t.loc["fiscal.royalty_rate", "metric_at_high"] < t.attrs["base_metric"])
+    True
+    """
+    start = apply_scenario(deal, scenario)
+    if ranges is None:
+        ranges = default_drivers(start)
+    if not isinstance(ranges, Mapping):
+        base = _check_paths(start, list(ranges))
+        ranges = {p: (v * (1.0 - change), v * (1.0 + change)) for p, v in base.items()}
+    base = _check_paths(start, list(ranges))
+    rows: list[dict[str, float]] = [{}]
+    for path, (low, high) in ranges.items():
+        rows += [{path: float(low)}, {path: float(high)}]
+    values = _block(start, rows, metric)
+    low_values, high_values = values[1::2], values[2::2]
+    df = pd.DataFrame(
+        {
+            "base_value": [base[p] for p in ranges],
+            "low_value": [float(lo) for lo, _ in ranges.values()],
+            "high_value": [float(hi) for _, hi in ranges.values()],
+            "metric_at_low": low_values,
+            "metric_at_high": high_values,
+            "swing": np.abs(high_values - low_values),
+        },
+        index=pd.Index(list(ranges), name="parameter"),
+    )
+    df = df.sort_values("swing", ascending=False, kind="stable")
+    df.attrs.update({"base_metric": float(values[0]), "metric": metric})
+    return df
+
+
+def spider(
+    deal: Deal,
+    paths: Sequence[str] | None = None,
+    changes: ArrayLike = (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3),
+    *,
+    metric: str = "npv_usd",
+    scenario: str | None = None,
+) -> pd.DataFrame:
+    """``metric`` against the relative change of each parameter, the others at their base.
+
+    Returns a DataFrame indexed by the change (0.1 is +10 %) with one column per parameter.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> s = spider(dc.load(dc.example_path("ussm-fwo")), ["fiscal.royalty_rate"], [-0.5, 0.0, 0.5])
+    >>> bool(s["fiscal.royalty_rate"].is_monotonic_decreasing)
+    True
+    """
+    start = apply_scenario(deal, scenario)
+    chosen = list(paths) if paths is not None else default_drivers(start)
+    base = _check_paths(start, chosen)
+    steps = np.asarray(changes, dtype=np.float64).reshape(-1)
+    rows = [{p: float(base[p] * (1.0 + c))} for p in chosen for c in steps]
+    values = _block(start, rows, metric).reshape(len(chosen), steps.size)
+    df = pd.DataFrame(
+        values.T, index=pd.Index(steps, name="change"), columns=pd.Index(chosen, name="parameter")
+    )
+    df.attrs["metric"] = metric
+    return df
+
+
+def grid(
+    deal: Deal,
+    x: tuple[str, ArrayLike],
+    y: tuple[str, ArrayLike] | None = None,
+    *,
+    metric: str = "npv_usd",
+    scenario: str | None = None,
+) -> pd.DataFrame:
+    """``metric`` over a 1-D or 2-D grid of parameter values (e.g. antimony price × capex).
+
+    ``x`` and ``y`` are ``(path, values)``. Returns a DataFrame indexed by the x values, with
+    one column per y value (or a single column named after the metric for a 1-D grid).
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> x = ("price_decks.base.antimony", [20e3, 40e3])
+    >>> g = grid(deal, x, ("phases.refinery.capex_usd", [300e6, 400e6]))
+    >>> g.shape
+    (2, 2)
+    """
+    start = apply_scenario(deal, scenario)
+    x_path, x_values = x[0], np.asarray(x[1], dtype=np.float64).reshape(-1)
+    paths = [x_path] if y is None else [x_path, y[0]]
+    _check_paths(start, paths)
+    if y is None:
+        values = _value(start, {x_path: x_values}, x_values.size, metric)
+        return pd.DataFrame({metric: values}, index=pd.Index(x_values, name=x_path))
+    y_path, y_values = y[0], np.asarray(y[1], dtype=np.float64).reshape(-1)
+    overrides = {x_path: np.repeat(x_values, y_values.size), y_path: np.tile(y_values, x_values.size)}
+    values = _value(start, overrides, x_values.size * y_values.size, metric).reshape(
+        x_values.size, y_values.size
+    )
+    df = pd.DataFrame(values, index=pd.Index(x_values, name=x_path), columns=pd.Index(y_values, name=y_path))
+    df.attrs["metric"] = metric
+    return df

@@ -1,0 +1,135 @@
+"""Tornado, spider, grid and breakeven against single evaluations and hand solutions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import dealcalc as dc
+from dealcalc.analyses import default_drivers
+from dealcalc.cli import main
+from test_engine_handworked import deal as hand_deal
+
+DEAL = dc.load(dc.example_path("ussm-fwo"))
+EXAMPLE = str(dc.example_path("ussm-fwo"))
+SB = "price_decks.base.antimony"
+CAPEX = "phases.refinery.capex_usd"
+
+
+def one(overrides: dict[str, float], metric: str = "npv_usd", deal: dc.Deal = DEAL) -> float:
+    v = dc.evaluate(deal, overrides={k: [x] for k, x in overrides.items()}, metrics=[metric])
+    return float(v.values[metric][0])
+
+
+def test_a_tornado_row_equals_two_single_evaluations() -> None:
+    t = dc.tornado(DEAL, {SB: (22_046.0, 55_000.0), "fiscal.royalty_rate": (0.03, 0.08)})
+    assert t.loc[SB, "metric_at_low"] == pytest.approx(one({SB: 22_046.0}), rel=1e-12)
+    assert t.loc[SB, "metric_at_high"] == pytest.approx(one({SB: 55_000.0}), rel=1e-12)
+    assert t.attrs["base_metric"] == pytest.approx(float(dc.evaluate(DEAL).npv_usd[0]), rel=1e-12)
+    assert list(t.index) == [SB, "fiscal.royalty_rate"]  # sorted by swing
+    swing = abs(t.loc[SB, "metric_at_high"] - t.loc[SB, "metric_at_low"])
+    assert t.loc[SB, "swing"] == pytest.approx(swing)
+
+
+def test_default_tornado_moves_each_driver_by_twenty_percent() -> None:
+    t = dc.tornado(DEAL, metric="ussm.npv_usd")
+    assert set(t.index) == set(default_drivers(DEAL))
+    row = t.loc["phases.refinery.capex_usd"]
+    assert (row["low_value"], row["high_value"]) == pytest.approx((240e6, 360e6))
+    assert row["metric_at_high"] == pytest.approx(one({CAPEX: 360e6}, "ussm.npv_usd"), rel=1e-12)
+    assert t["swing"].is_monotonic_decreasing
+
+
+def test_spider_at_zero_change_is_the_base_case() -> None:
+    s = dc.spider(DEAL, [SB, CAPEX], [-0.1, 0.0, 0.1], metric="irr")
+    base = float(dc.evaluate(DEAL).irr[0])
+    assert s.loc[0.0].tolist() == pytest.approx([base, base], rel=1e-12)
+    assert s.loc[0.1, SB] == pytest.approx(one({SB: 33_000.0}, "irr"), rel=1e-12)
+    assert s[SB].is_monotonic_increasing and s[CAPEX].is_monotonic_decreasing
+
+
+def test_a_grid_cell_equals_the_evaluation_with_both_values() -> None:
+    g = dc.grid(DEAL, (SB, [20e3, 40e3, 60e3]), (CAPEX, [2e8, 4e8]))
+    assert g.shape == (3, 2)
+    assert g.loc[40e3, 4e8] == pytest.approx(one({SB: 40e3, CAPEX: 4e8}), rel=1e-12)
+    line = dc.grid(DEAL, (SB, [20e3, 40e3]), metric="fwo.npv_usd")
+    assert line.loc[20e3, "fwo.npv_usd"] == pytest.approx(one({SB: 20e3}, "fwo.npv_usd"), rel=1e-12)
+
+
+def test_analyses_are_one_engine_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dealcalc.analyses.sensitivity as sensitivity
+
+    sizes = []
+    real = sensitivity.evaluate
+
+    def spy(*args: object, **kwargs: object) -> dc.Valuation:
+        overrides = kwargs.get("overrides") or {}
+        sizes.append(len(next(iter(overrides.values()))) if overrides else 1)  # type: ignore[attr-defined]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sensitivity, "evaluate", spy)
+    dc.grid(DEAL, (SB, np.linspace(2e4, 6e4, 50)), (CAPEX, np.linspace(2e8, 5e8, 40)))
+    dc.tornado(DEAL, [SB, CAPEX, "fiscal.royalty_rate"])
+    assert sizes == [2000, 7]
+
+
+def test_breakeven_plugged_back_gives_the_target() -> None:
+    b = dc.breakeven(DEAL, SB)
+    assert b.found[0] and one({SB: float(b.value[0])}) == pytest.approx(0.0, abs=1e-3)
+    hurdle = dc.breakeven(DEAL, SB, metric="ussm.irr", target=0.19)
+    assert one({SB: float(hurdle.value[0])}, "ussm.irr") == pytest.approx(0.19, abs=1e-10)
+    capex = np.linspace(2e8, 5e8, 25)
+    many = dc.breakeven(DEAL, SB, overrides={CAPEX: capex})
+    assert many.found.all() and np.all(np.diff(many.value) > 0)  # dearer refinery, higher breakeven
+    check = dc.evaluate(DEAL, overrides={SB: many.value, CAPEX: capex}, metrics=["npv_usd"])
+    np.testing.assert_allclose(check.npv_usd, 0.0, atol=1e-3)
+
+
+def test_breakeven_of_a_linear_metric_is_exact() -> None:
+    # pre-tax NPV of the hand-worked deal is linear in the price: root = -a / b
+    small = hand_deal()
+    path = "price_decks.base.metal"
+    a = one({path: 0.0}, "pre_tax_npv_usd", small)
+    slope = one({path: 1.0}, "pre_tax_npv_usd", small) - a
+    b = dc.breakeven(small, path, metric="pre_tax_npv_usd")
+    assert b.value[0] == pytest.approx(-a / slope, rel=1e-12)
+
+
+def test_no_breakeven_in_the_range_is_explained() -> None:
+    b = dc.breakeven(DEAL, "fiscal.royalty_rate", bounds=(0.0, 0.02))
+    assert not b.found[0] and np.isnan(b.value[0])
+    assert "stays above 0" in b.explain() and "widen" in b.explain()
+    with pytest.raises(dc.InputError, match="did you mean"):
+        dc.breakeven(DEAL, "price_decks.base.antimonyy")
+    with pytest.raises(dc.InputError, match="empty"):
+        dc.breakeven(DEAL, SB, bounds=(5.0, 1.0))
+
+
+def test_cli_sensitivity_and_breakeven(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["sensitivity", EXAMPLE])
+    assert result.exit_code == 0 and "valuation.discount_rate" in result.output
+    result = runner.invoke(main, ["sensitivity", EXAMPLE, "--range", f"{SB}=22046:55000", "--json"])
+    payload = json.loads(result.output)
+    assert payload["rows"][0]["name"] == SB and payload["rows"][0]["metric_at_low"] < payload["base"]
+    out = tmp_path / "grid.csv"
+    args = ["sensitivity", EXAMPLE, "--kind", "grid", "--x", f"{SB}=20000,40000", "--y", f"{CAPEX}=3e8,4e8"]
+    assert runner.invoke(main, [*args, "--out", str(out)]).exit_code == 0 and out.exists()
+    again = runner.invoke(main, [*args, "--out", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    result = runner.invoke(main, ["breakeven", EXAMPLE, SB, "--json"])
+    assert json.loads(result.output)["value"] == pytest.approx(float(dc.breakeven(DEAL, SB).value[0]))
+    result = runner.invoke(main, ["breakeven", EXAMPLE, "fiscal.royalty_rate", "--high", "0.02"])
+    assert result.exit_code == 0 and "no breakeven" in result.output
+    for bad, message in (
+        (["sensitivity", EXAMPLE, "--param", "fiscal.royalty_rat"], "did you mean 'fiscal.royalty_rate'"),
+        (["sensitivity", EXAMPLE, "--range", "fiscal.royalty_rate=0.03"], "PATH=LOW:HIGH"),
+        (["sensitivity", EXAMPLE, "--kind", "grid"], "--x"),
+        (["sensitivity", EXAMPLE, "--metric", "npv"], "did you mean"),
+    ):
+        result = runner.invoke(main, bad)
+        assert result.exit_code == 2 and message in result.output, (bad, result.output)
