@@ -25,6 +25,7 @@ from dealcalc.analyses import (
     evaluate,
     flow_metrics,
     grid,
+    monte_carlo,
     spider,
     tariff_attribution,
     tornado,
@@ -39,6 +40,7 @@ from dealcalc.report import (
     flow_metrics_table,
     frame_table,
     ledger_workbook,
+    montecarlo_table,
     party_table,
     tornado_table,
     valuation_table,
@@ -527,6 +529,68 @@ def breakeven_command(
         )
         return
     click.echo(f"{result.explain()} (base value {result.base_value:.6g})")
+
+
+@main.command(name="montecarlo")
+@_file_argument
+@click.option(
+    "-n",
+    "--draws",
+    "n",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Number of draws.",
+)
+@click.option("--seed", type=int, help="Random seed (default: the file's uncertainty.seed, else 0).")
+@click.option(
+    "--method", type=click.Choice(["random", "lhs", "sobol"]), help="Sampling design (default: the file's)."
+)
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="A metric to report (repeatable; default: the project's and each party's NPV and IRR).",
+)
+@_scenario_option
+@_set_option
+@_json_option
+@_out_option
+@_force_option
+def montecarlo_command(
+    file: Path,
+    n: int,
+    seed: int | None,
+    method: str | None,
+    metrics: tuple[str, ...],
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Sample the file's uncertainty block N times: each metric's distribution, P(NPV < 0).
+
+    Example: dealcalc montecarlo examples/ussm_fwo_2025.yaml -n 100000 --seed 1
+    """
+    deal = _deal(file, assignments)
+    mc = monte_carlo(deal, n, seed=seed, method=method, metrics=list(metrics) or None, scenario=scenario)
+    summary = mc.summary()
+    payload = {
+        "deal": deal.name,
+        "draws": mc.n,
+        "seed": mc.seed,
+        "method": mc.method,
+        "metrics": {str(m): {str(k): _jsonable(v) for k, v in row.items()} for m, row in summary.iterrows()},
+        "convergence": {
+            "metric": summary.index[0],
+            "draws": [int(x) for x in mc.convergence(str(summary.index[0])).index],
+            "mean": [_jsonable(float(x)) for x in mc.convergence(str(summary.index[0]))["mean"]],
+        },
+    }
+    if not _emit(payload, summary, out, force, as_json):
+        title = f"{deal.name}: {mc.n:,} draws ({mc.method}, seed {mc.seed})"
+        _console().print(montecarlo_table(summary, title=title))
 
 
 @main.command()

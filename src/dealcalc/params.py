@@ -33,7 +33,7 @@ def _walk(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
 
 
 def _tree(deal: Deal) -> dict[str, Any]:
-    tree = deal.model_dump(mode="python", exclude={"scenarios", "provenance"})
+    tree = deal.model_dump(mode="python", exclude={"scenarios", "provenance", "uncertainty"})
     return tree
 
 

@@ -3,10 +3,12 @@
 from dealcalc.analyses.breakeven import Breakeven, breakeven
 from dealcalc.analyses.evaluate import Valuation, compare, evaluate, tariff_attribution
 from dealcalc.analyses.flows import flow_metrics
+from dealcalc.analyses.montecarlo import MonteCarlo, monte_carlo, sample_inputs
 from dealcalc.analyses.sensitivity import default_drivers, grid, spider, tornado
 
 __all__ = [
     "Breakeven",
+    "MonteCarlo",
     "Valuation",
     "breakeven",
     "compare",
@@ -14,6 +16,8 @@ __all__ = [
     "evaluate",
     "flow_metrics",
     "grid",
+    "monte_carlo",
+    "sample_inputs",
     "spider",
     "tariff_attribution",
     "tornado",

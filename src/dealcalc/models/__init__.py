@@ -13,6 +13,7 @@ from dealcalc.models.deal import (
 )
 from dealcalc.models.finance import DebtTranche, EquityHolder, Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
+from dealcalc.models.risk import Distribution, PricePath, Uncertainty
 from dealcalc.models.streams import UNITS_PER_TONNE, Product, Stream
 from dealcalc.models.trade import Destination, ProductTariff, TariffSchedule, Trade, TradeAttribution
 
@@ -22,6 +23,7 @@ __all__ = [
     "Deal",
     "DebtTranche",
     "Destination",
+    "Distribution",
     "EquityHolder",
     "Finance",
     "FiscalRegime",
@@ -29,6 +31,7 @@ __all__ = [
     "LocalCurrency",
     "Overhead",
     "Phase",
+    "PricePath",
     "Product",
     "ProductTariff",
     "Provenance",
@@ -37,6 +40,7 @@ __all__ = [
     "TariffSchedule",
     "Trade",
     "TradeAttribution",
+    "Uncertainty",
     "Valuation",
     "WorkingCapital",
 ]

@@ -11,6 +11,7 @@ from dealcalc.models.base import Fraction, Model, NonNegative, Provenance, Rate,
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
+from dealcalc.models.risk import Uncertainty
 from dealcalc.models.streams import Product, Stream
 from dealcalc.models.trade import Trade
 
@@ -151,6 +152,7 @@ class Deal(Model):
     trade: Trade = Field(default_factory=Trade)
     local_currency: LocalCurrency | None = None
     finance: Finance = Field(default_factory=Finance)
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     scenarios: dict[str, ScenarioOverlay] = Field(default_factory=dict)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
 
@@ -180,6 +182,9 @@ class Deal(Model):
                     raise ValueError(f"price_decks.{deck_name} has no price for {stream.product!r}")
         self._check_trade()
         self._check_finance()
+        for product in self.uncertainty.price_paths:
+            if product not in self.products:
+                raise ValueError(f"uncertainty.price_paths.{product}: no such product")
         for name, phase in self.phases.items():
             last = phase.start_year + phase.delay_years + len(phase.capex_schedule) - 1
             if phase.start_year < v.start_year or last > v.end_year:

@@ -13,6 +13,7 @@ __all__ = [
     "compare_table",
     "flow_metrics_table",
     "frame_table",
+    "montecarlo_table",
     "party_table",
     "tornado_table",
     "valuation_table",
@@ -228,4 +229,29 @@ def frame_table(df: pd.DataFrame, *, metric: str, title: str | None = None) -> T
     for label, row in df.iterrows():
         head = f"{label:+.0%}" if df.index.name == "change" else f"{label:.4g}"
         table.add_row(head, *(_metric_cell(metric, float(x)) for x in row))
+    return table
+
+
+def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None) -> Table:
+    """A rich table of :meth:`dealcalc.MonteCarlo.summary`: one row per metric."""
+    table = Table(
+        title=title,
+        caption="money in US$ million; mean ± standard error; VaR 95 %: the loss at the 5th percentile",
+    )
+    table.add_column("metric", no_wrap=True, style="bold")
+    for name in ("mean", "± s.e.", "P10", "P50", "P90", "P(< 0)", "VaR 95 %", "no solution"):
+        table.add_column(name, justify="right")
+    for metric, row in summary.iterrows():
+        m = str(metric)
+        table.add_row(
+            m,
+            _metric_cell(m, row["mean"]),
+            _metric_cell(m, row["std_error"]),
+            _metric_cell(m, row["p10"]),
+            _metric_cell(m, row["p50"]),
+            _metric_cell(m, row["p90"]),
+            _percent(row["prob_negative"]),
+            _metric_cell(m, row["value_at_risk_95"]),
+            str(int(row["no_solution"])),
+        )
     return table

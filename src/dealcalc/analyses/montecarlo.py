@@ -1,0 +1,349 @@
+"""Monte Carlo: sample the ``uncertainty`` block, value every draw, summarise per metric.
+
+Static inputs are drawn for all N draws at once (plain random, Latin hypercube or scrambled
+Sobol from scipy.stats.qmc), correlated by a Gaussian copula on their rank correlations, and
+mapped through each marginal's inverse CDF (scipy.stats). Price paths are generated per fixed
+block of draws from a generator keyed by (seed, block), so results do not depend on the chunk
+size. Draws are valued in chunks by the vectorized engine. Formulas: docs/methodology.md §19.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from dealcalc.analyses.evaluate import evaluate
+from dealcalc.engine.timeline import years
+from dealcalc.errors import InputError, did_you_mean
+from dealcalc.metrics._common import FloatArray
+from dealcalc.models import Deal, Distribution, PricePath
+from dealcalc.params import apply_scenario, numeric_leaves
+
+__all__ = ["MonteCarlo", "default_metrics", "marginal", "monte_carlo", "sample_inputs"]
+
+#: Draws per block of price-path randomness (each block has its own generator).
+RNG_BLOCK = 4096
+#: Draws valued per engine call.
+CHUNK_DRAWS = 16_384
+
+
+def marginal(d: Distribution) -> Any:
+    """The inverse CDF of a distribution: a function from uniforms in (0, 1) to values.
+
+    Examples
+    --------
+    >>> from dealcalc.models import Distribution
+    >>> ppf = marginal(Distribution(dist="pert", low=0.9, mode=1.1, high=1.6))
+    >>> round(float(ppf(0.5)), 4)
+    1.1383
+    """
+    if d.dist == "normal":
+        return stats.norm(loc=d.mean, scale=d.sd).ppf
+    if d.dist == "lognormal":
+        return stats.lognorm(s=d.sigma, scale=d.median).ppf
+    if d.dist == "uniform":
+        assert d.low is not None and d.high is not None
+        return stats.uniform(loc=d.low, scale=d.high - d.low).ppf
+    if d.dist in ("triangular", "pert"):
+        assert d.low is not None and d.high is not None and d.mode is not None
+        width = d.high - d.low
+        if d.dist == "triangular":
+            return stats.triang(c=(d.mode - d.low) / width, loc=d.low, scale=width).ppf
+        a = 1.0 + 4.0 * (d.mode - d.low) / width
+        b = 1.0 + 4.0 * (d.high - d.mode) / width
+        return stats.beta(a, b, loc=d.low, scale=width).ppf
+    assert d.values is not None
+    values = np.asarray(d.values, dtype=np.float64)
+    probabilities = (
+        np.full(values.size, 1.0 / values.size) if d.probabilities is None else np.asarray(d.probabilities)
+    )
+    order = np.argsort(values, kind="stable")
+    values, cumulative = values[order], np.cumsum(probabilities[order])
+    cumulative[-1] = 1.0
+
+    def ppf(u: Any) -> Any:
+        return values[np.minimum(np.searchsorted(cumulative, u, side="right"), values.size - 1)]
+
+    return ppf
+
+
+def _copula_factor(
+    names: list[str], pairs: Sequence[tuple[str, str, float]], where: str
+) -> FloatArray | None:
+    """The Cholesky factor of the normal-score correlation matching Spearman targets."""
+    if not pairs:
+        return None
+    index = {n: i for i, n in enumerate(names)}
+    spearman = np.eye(len(names))
+    for a, b, rho in pairs:
+        spearman[index[a], index[b]] = spearman[index[b], index[a]] = rho
+    pearson = 2.0 * np.sin(np.pi * spearman / 6.0)  # Spearman -> normal-score correlation
+    try:
+        return np.asarray(np.linalg.cholesky(pearson), dtype=np.float64)
+    except np.linalg.LinAlgError:
+        smallest = float(np.linalg.eigvalsh(pearson).min())
+        raise InputError(
+            f"the correlation matrix is not positive definite (smallest eigenvalue {smallest:.3g})",
+            field=where,
+            hint="the correlations contradict each other (e.g. a~b and a~c strongly positive, b~c negative)",
+        ) from None
+
+
+def _uniforms(method: str, n: int, d: int, rng: np.random.Generator) -> FloatArray:
+    if d == 0:
+        return np.empty((n, 0))
+    if method == "random":
+        return rng.random((n, d))
+    if method == "lhs":
+        return np.asarray(qmc.LatinHypercube(d=d, seed=rng).random(n), dtype=np.float64)
+    m = max(int(np.ceil(np.log2(max(n, 2)))), 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # balance: we use a prefix of 2**m points
+        points = qmc.Sobol(d=d, scramble=True, seed=rng).random_base2(m)
+    return np.asarray(np.clip(points[:n], 1e-12, 1.0 - 1e-12), dtype=np.float64)
+
+
+def _expand(pattern: str, leaves: dict[str, float]) -> list[str]:
+    if "*" not in pattern:
+        return [pattern] if pattern in leaves else []
+    regex = re.compile(
+        "^" + "\\.".join("[^.]+" if p == "*" else re.escape(p) for p in pattern.split(".")) + "$"
+    )
+    return [p for p in leaves if regex.match(p)]
+
+
+def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | None = None) -> pd.DataFrame:
+    """The N draws of the uncertain inputs (columns in file order), correlated as declared.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> draws = sample_inputs(dc.load(dc.example_path("ussm-fwo")), 1000, seed=1)
+    >>> draws.shape[0]
+    1000
+    """
+    u = deal.uncertainty
+    names = list(u.inputs)
+    rng = np.random.default_rng(np.random.SeedSequence([seed if seed is not None else (u.seed or 0), 0]))
+    uniforms = _uniforms(method or u.method, n, len(names), rng)
+    factor = _copula_factor(names, u.correlations, "uncertainty.correlations")
+    if factor is not None:
+        z = stats.norm.ppf(np.clip(uniforms, 1e-16, 1.0 - 1e-16)) @ factor.T
+        uniforms = stats.norm.cdf(z)
+    data = {
+        name: np.asarray(marginal(u.inputs[name])(uniforms[:, k]), dtype=np.float64)
+        for k, name in enumerate(names)
+    }
+    return pd.DataFrame(data, index=pd.RangeIndex(n, name="draw"))
+
+
+def _path_block(deal: Deal, seed: int, block: int, factor: FloatArray | None) -> FloatArray:
+    """Price multipliers (RNG_BLOCK, P, T) for one block of draws; mean 1 in every year."""
+    paths = list(deal.uncertainty.price_paths.values())
+    t = years(deal).size
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1, block]))
+    shocks = rng.standard_normal((RNG_BLOCK, len(paths), t))
+    if factor is not None:
+        shocks = np.einsum("pq,nqt->npt", factor, shocks)
+    out = np.empty_like(shocks)
+    for k, p in enumerate(paths):
+        out[:, k, :] = _path(p, shocks[:, k, :])
+    return out
+
+
+def _path(p: PricePath, z: FloatArray) -> FloatArray:
+    """exp(x_t - var(x_t)/2) with x_0 = 0: GBM or a discrete Ornstein-Uhlenbeck log process."""
+    n, t = z.shape
+    x = np.zeros((n, t))
+    variance: FloatArray = np.zeros(t)
+    if p.model == "gbm" or p.reversion == 0.0:
+        x[:, 1:] = np.cumsum(p.volatility * z[:, 1:], axis=1)
+        variance = p.volatility**2 * np.arange(t, dtype=np.float64)
+        drift = p.drift * np.arange(t) if p.model == "gbm" else 0.0
+        return np.asarray(np.exp(x - variance / 2.0 + drift), dtype=np.float64)
+    keep = np.exp(-p.reversion)
+    step = p.volatility * np.sqrt((1.0 - keep**2) / (2.0 * p.reversion))
+    for i in range(1, t):
+        x[:, i] = x[:, i - 1] * keep + step * z[:, i]
+        variance[i] = variance[i - 1] * keep**2 + step**2
+    return np.asarray(np.exp(x - variance / 2.0), dtype=np.float64)
+
+
+def default_metrics(deal: Deal) -> list[str]:
+    """NPV and IRR of the project; each party's NPV; the owners' and lenders' IRR."""
+    out = ["npv_usd", "irr"] + [f"{p}.npv_usd" for p in deal.party_names()]
+    return out + [f"{p}.irr" for p in [*deal.finance.equity, *(["lenders"] if deal.finance.debt else [])]]
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """The draws, their metrics, and what a reader looks at."""
+
+    deal: Deal
+    n: int
+    seed: int
+    method: str
+    inputs: pd.DataFrame
+    values: dict[str, FloatArray]
+    checkpoints: list[int] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Per metric: mean, standard error, P5/P10/P50/P90, P(< 0), value at risk, no-solution count.
+
+        ``value_at_risk_95`` is the loss at the 5th percentile, ``-P5`` (positive: a loss).
+        The standard error is ``sd / sqrt(N)``, exact for plain random sampling and
+        conservative for Latin hypercube and Sobol designs.
+        """
+        rows = {}
+        for name, v in self.values.items():
+            ok = v[~np.isnan(v)]
+            q = np.quantile(ok, [0.05, 0.10, 0.50, 0.90]) if ok.size else np.full(4, np.nan)
+            rows[name] = {
+                "mean": float(ok.mean()) if ok.size else np.nan,
+                "std_error": float(ok.std(ddof=1) / np.sqrt(ok.size)) if ok.size > 1 else np.nan,
+                "p5": q[0],
+                "p10": q[1],
+                "p50": q[2],
+                "p90": q[3],
+                "prob_negative": float((ok < 0).mean()) if ok.size else np.nan,
+                "value_at_risk_95": -q[0],
+                "no_solution": int(v.size - ok.size),
+            }
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
+
+    def convergence(self, metric: str = "npv_usd") -> pd.DataFrame:
+        """The running mean and its standard error at N = 2^k draws (and N), for ``metric``."""
+        v = self.values[metric]
+        marks = [m for m in self.checkpoints if m <= v.size]
+        rows = []
+        for m in marks:
+            part = v[:m][~np.isnan(v[:m])]
+            se = float(part.std(ddof=1) / np.sqrt(part.size)) if part.size > 1 else np.nan
+            rows.append({"draws": m, "mean": float(part.mean()) if part.size else np.nan, "std_error": se})
+        return pd.DataFrame(rows).set_index("draws")
+
+
+def _targets(deal: Deal) -> dict[str, list[str]]:
+    leaves = numeric_leaves(deal)
+    out = {}
+    for pattern in deal.uncertainty.inputs:
+        hits = _expand(pattern, leaves)
+        if not hits:
+            raise InputError(
+                "no numeric parameter matches",
+                field=f"uncertainty.inputs.{pattern}",
+                hint=did_you_mean(pattern, leaves) or "see `dealcalc validate FILE --paths`",
+            )
+        out[pattern] = hits
+    deck = deal.valuation.price_deck
+    for product in deal.uncertainty.price_paths:
+        path = f"price_decks.{deck}.{product}"
+        if path not in leaves:
+            raise InputError(
+                "a price path needs a flat deck price to multiply",
+                field=f"uncertainty.price_paths.{product}",
+                hint=f"give {path} as one number",
+            )
+    return out
+
+
+def monte_carlo(
+    deal: Deal,
+    n: int,
+    *,
+    seed: int | None = None,
+    method: str | None = None,
+    metrics: Sequence[str] | None = None,
+    scenario: str | None = None,
+    chunk_size: int = CHUNK_DRAWS,
+) -> MonteCarlo:
+    """Sample the deal's ``uncertainty`` block N times and value every draw.
+
+    Parameters
+    ----------
+    deal : Deal
+        A deal with an ``uncertainty`` block; ``scenario`` names an overlay to start from.
+    n : int
+        Number of draws.
+    seed : int, optional
+        Overrides ``uncertainty.seed`` (default 0 when neither is given). The same seed gives
+        the same draws and results whatever ``chunk_size``.
+    method : {"random", "lhs", "sobol"}, optional
+        Overrides ``uncertainty.method``.
+    metrics : sequence of str, optional
+        Default: :func:`default_metrics`.
+
+    Returns
+    -------
+    MonteCarlo
+        ``summary()`` per metric and ``convergence(metric)``.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> mc = monte_carlo(dc.load(dc.example_path("ussm-fwo")), 2000, seed=1, metrics=["npv_usd"])
+    >>> s = mc.summary()
+    >>> bool(0.0 < s.loc["npv_usd", "prob_negative"] < 1.0)
+    True
+    """
+    start = apply_scenario(deal, scenario)
+    if n < 1:
+        raise InputError(f"{n} draws", field="n", expected="at least 1")
+    used_seed = seed if seed is not None else (start.uncertainty.seed or 0)
+    used_method = method or start.uncertainty.method
+    if used_method not in ("random", "lhs", "sobol"):
+        raise InputError(f"unknown method {used_method!r}", field="method", expected="random, lhs or sobol")
+    targets = _targets(start)
+    wanted = list(metrics) if metrics is not None else default_metrics(start)
+    draws = sample_inputs(start, n, seed=used_seed, method=used_method)
+    leaves = numeric_leaves(start)
+    overrides: dict[str, FloatArray] = {}
+    for pattern, hits in targets.items():
+        column = draws[pattern].to_numpy()
+        for path in hits:
+            overrides[path] = column * leaves[path] if start.uncertainty.inputs[pattern].factor else column
+    products = list(start.uncertainty.price_paths)
+    path_factor = _copula_factor(
+        products, start.uncertainty.price_correlations, "uncertainty.price_correlations"
+    )
+    deck = start.valuation.price_deck
+    results: dict[str, list[FloatArray]] = {m: [] for m in wanted}
+    for a in range(0, n, chunk_size):
+        b = min(a + chunk_size, n)
+        block = {k: v[a:b] for k, v in overrides.items()}
+        if products:
+            multipliers = _path_slice(start, used_seed, a, b, path_factor)
+            for k, product in enumerate(products):
+                path = f"price_decks.{deck}.{product}"
+                level = block.get(path, np.full(b - a, leaves[path]))
+                block[path] = level[:, None] * multipliers[:, k, :]
+        v = evaluate(start, overrides=block, metrics=wanted, keep_ledger=False)
+        for m in wanted:
+            results[m].append(v.values[m])
+    checkpoints = [2**k for k in range(4, int(np.log2(n)) + 1)] + ([n] if n & (n - 1) else [])
+    return MonteCarlo(
+        deal=start,
+        n=n,
+        seed=used_seed,
+        method=used_method,
+        inputs=draws,
+        values={m: np.concatenate(parts) for m, parts in results.items()},
+        checkpoints=[c for c in checkpoints if c <= n],
+    )
+
+
+def _path_slice(deal: Deal, seed: int, a: int, b: int, factor: FloatArray | None) -> FloatArray:
+    """Price multipliers for draws a..b-1, cut from their fixed RNG blocks."""
+    first, last = a // RNG_BLOCK, (b - 1) // RNG_BLOCK
+    blocks = [_path_block(deal, seed, k, factor) for k in range(first, last + 1)]
+    joined = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    offset = first * RNG_BLOCK
+    return joined[a - offset : b - offset]

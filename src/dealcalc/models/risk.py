@@ -1,0 +1,132 @@
+"""What the uncertainty is: distributions on parameter paths, rank correlations, price paths.
+
+The ``uncertainty`` block of a scenario file; dealcalc's Monte Carlo reads it
+(docs/methodology.md §19).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from dealcalc.models.base import Model, Positive
+
+__all__ = ["Distribution", "PricePath", "Uncertainty"]
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Correlation = Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
+class Distribution(Model):
+    """A distribution from scipy.stats, by name and its parameters.
+
+    ``normal(mean, sd)``, ``lognormal(median, sigma)`` (sigma of the log),
+    ``triangular(low, mode, high)``, ``pert(low, mode, high)`` (a beta on [low, high] with
+    shape 4), ``uniform(low, high)``, ``discrete(values, probabilities)`` and
+    ``empirical(values)`` (each value equally likely). With ``factor: true`` a draw multiplies
+    the base value at each path (``phases.*.capex_usd`` with a PERT around 1.1); otherwise it
+    replaces it.
+    """
+
+    dist: Literal["normal", "lognormal", "triangular", "pert", "uniform", "discrete", "empirical"]
+    mean: Finite | None = None
+    sd: Positive | None = None
+    median: Positive | None = None
+    sigma: Positive | None = None
+    low: Finite | None = None
+    mode: Finite | None = None
+    high: Finite | None = None
+    values: list[Finite] | None = None
+    probabilities: list[Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
+    factor: bool = False
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Distribution:
+        need = {
+            "normal": ("mean", "sd"),
+            "lognormal": ("median", "sigma"),
+            "triangular": ("low", "mode", "high"),
+            "pert": ("low", "mode", "high"),
+            "uniform": ("low", "high"),
+            "discrete": ("values", "probabilities"),
+            "empirical": ("values",),
+        }[self.dist]
+        given = {
+            k
+            for k in ("mean", "sd", "median", "sigma", "low", "mode", "high", "values", "probabilities")
+            if getattr(self, k) is not None
+        }
+        missing = [k for k in need if k not in given]
+        extra = sorted(given - set(need))
+        if missing or extra:
+            raise ValueError(
+                f"{self.dist} takes {', '.join(need)}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unexpected {', '.join(extra)}" if extra else "")
+            )
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+        bounded = self.mode is not None and self.low is not None and self.high is not None
+        if bounded and not self.low <= self.mode <= self.high:  # type: ignore[operator]
+            raise ValueError(f"mode {self.mode:g} must lie in [low, high]")
+        if self.values is not None and not self.values:
+            raise ValueError("values must not be empty")
+        if self.probabilities is not None and self.values is not None:
+            if len(self.probabilities) != len(self.values):
+                raise ValueError("values and probabilities must have the same length")
+            if abs(sum(self.probabilities) - 1.0) > 1e-9:
+                raise ValueError(f"probabilities must sum to 1, they sum to {sum(self.probabilities):g}")
+        return self
+
+
+class PricePath(Model):
+    """A stochastic yearly path for a product's price, multiplying the deck price.
+
+    ``gbm``: log price a random walk with ``drift`` and ``volatility`` per year.
+    ``mean_reverting``: the log of the multiplier reverts to 0 (the deck) at ``reversion``
+    per year (an Ornstein-Uhlenbeck process in discrete time), with ``volatility``.
+    Shocks are correlated across products by ``uncertainty.price_correlations``.
+    """
+
+    model: Literal["gbm", "mean_reverting"]
+    volatility: Annotated[float, Field(ge=0.0, le=5.0, allow_inf_nan=False)]
+    drift: Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)] = 0.0
+    reversion: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 0.0
+    description: str | None = None
+
+
+class Uncertainty(Model):
+    """Distributions by parameter path, their rank correlations, and price paths.
+
+    ``correlations`` lists ``[path_a, path_b, rho]`` triples of Spearman rank correlations
+    between inputs, imposed with a Gaussian copula; ``price_correlations`` does the same for
+    the price-path shocks of two products. ``method`` is the sampling design: plain
+    ``random``, Latin hypercube ``lhs`` or scrambled ``sobol`` (scipy.stats.qmc).
+    """
+
+    method: Literal["random", "lhs", "sobol"] = "lhs"
+    seed: int | None = None
+    inputs: dict[str, Distribution] = Field(default_factory=dict)
+    correlations: list[tuple[str, str, Annotated[float, Field(ge=-1.0, le=1.0)]]] = Field(
+        default_factory=list
+    )
+    price_paths: dict[str, PricePath] = Field(default_factory=dict)
+    price_correlations: list[tuple[str, str, Annotated[float, Field(ge=-1.0, le=1.0)]]] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _known_names(self) -> Uncertainty:
+        for a, b, _ in self.correlations:
+            for name in (a, b):
+                if name not in self.inputs:
+                    raise ValueError(f"correlations: {name!r} is not one of the uncertain inputs")
+            if a == b:
+                raise ValueError(f"correlations: {a!r} is correlated with itself")
+        for a, b, _ in self.price_correlations:
+            for name in (a, b):
+                if name not in self.price_paths:
+                    raise ValueError(f"price_correlations: {name!r} has no price path")
+        return self

@@ -1,0 +1,162 @@
+"""Monte Carlo against known answers: a linear model's moments, rank correlations, marginals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+import dealcalc as dc
+from dealcalc.analyses.montecarlo import marginal, sample_inputs
+from dealcalc.cli import main
+from dealcalc.models import Distribution
+from test_engine_handworked import deal as hand_deal
+
+DEAL = dc.load(dc.example_path("ussm-fwo"))
+PRICE = "price_decks.base.metal"
+
+
+def uncertain(**block: Any) -> dc.Deal:
+    return hand_deal(uncertainty=block)
+
+
+@pytest.mark.parametrize("method", ["random", "lhs", "sobol"])
+def test_a_linear_model_has_its_analytic_mean_and_variance(method: str) -> None:
+    # pre-tax NPV of the hand-worked deal is a + b * price; price ~ N(10,000, 1,500)
+    base = hand_deal()
+    at = {p: dc.evaluate(base, overrides={PRICE: [p]}).pre_tax_npv_usd[0] for p in (0.0, 1.0)}
+    a, b = at[0.0], at[1.0] - at[0.0]
+    deal = uncertain(inputs={PRICE: {"dist": "normal", "mean": 10_000.0, "sd": 1_500.0}})
+    mc = dc.monte_carlo(deal, 20_000, seed=3, method=method, metrics=["pre_tax_npv_usd"])
+    v = mc.values["pre_tax_npv_usd"]
+    se = abs(b) * 1_500.0 / np.sqrt(v.size)
+    assert abs(v.mean() - (a + b * 10_000.0)) < 4 * se
+    assert v.std(ddof=1) == pytest.approx(abs(b) * 1_500.0, rel=0.03)
+    s = mc.summary().loc["pre_tax_npv_usd"]
+    assert s["std_error"] == pytest.approx(v.std(ddof=1) / np.sqrt(v.size))
+    assert s["p50"] == pytest.approx(a + b * 10_000.0, rel=0.02)
+
+
+def test_rank_correlation_is_reproduced_within_sampling_error() -> None:
+    inputs = {
+        "price_decks.base.metal": {"dist": "lognormal", "median": 10_000.0, "sigma": 0.3},
+        "phases.mine.capex_usd": {"dist": "pert", "low": 0.9, "mode": 1.1, "high": 1.6, "factor": True},
+        "streams.ore.recovery": {"dist": "uniform", "low": 0.8, "high": 0.95},
+    }
+    correlations = [
+        ["price_decks.base.metal", "phases.mine.capex_usd", 0.6],
+        ["phases.mine.capex_usd", "streams.ore.recovery", -0.3],
+    ]
+    draws = sample_inputs(uncertain(inputs=inputs, correlations=correlations), 20_000, seed=5)
+    rho = stats.spearmanr(draws.to_numpy()).statistic
+    # sampling error of Spearman's rho at n = 20,000 is about (1 - rho^2) / sqrt(n) < 0.01
+    assert rho[0, 1] == pytest.approx(0.6, abs=0.02)
+    assert rho[1, 2] == pytest.approx(-0.3, abs=0.02)
+    assert rho[0, 2] == pytest.approx(0.0, abs=0.03)
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol", "random"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "normal", "mean": 1.0, "sd": 0.2},
+        {"dist": "lognormal", "median": 30_000.0, "sigma": 0.35},
+        {"dist": "triangular", "low": 0.9, "mode": 1.0, "high": 1.3},
+        {"dist": "pert", "low": 0.9, "mode": 1.1, "high": 1.7},
+        {"dist": "uniform", "low": 0.0, "high": 1.0},
+    ],
+)
+def test_marginals_pass_a_ks_test(method: str, spec: dict[str, Any]) -> None:
+    d = Distribution(**spec)
+    draws = sample_inputs(uncertain(inputs={PRICE: spec}), 4_000, seed=11, method=method)[PRICE].to_numpy()
+    reference = marginal(d)(np.linspace(0.00005, 0.99995, 20_000))
+    assert stats.ks_2samp(draws, reference).pvalue > 0.01
+
+
+def test_discrete_and_empirical_draw_their_values_with_their_probabilities() -> None:
+    spec = {"dist": "discrete", "values": [0.0, 0.19, 0.29], "probabilities": [0.5, 0.3, 0.2]}
+    draws = sample_inputs(uncertain(inputs={"fiscal.royalty_rate": spec}), 10_000, seed=2, method="random")
+    counts = draws["fiscal.royalty_rate"].value_counts(normalize=True).sort_index()
+    assert counts.index.tolist() == [0.0, 0.19, 0.29]
+    assert counts.tolist() == pytest.approx([0.5, 0.3, 0.2], abs=0.02)
+    emp = {"dist": "empirical", "values": [1.0, 2.0, 4.0]}
+    e = sample_inputs(uncertain(inputs={"fiscal.royalty_rate": emp}), 3_000, seed=2, method="lhs")
+    assert e["fiscal.royalty_rate"].value_counts(normalize=True).tolist() == pytest.approx(
+        [1 / 3] * 3, abs=0.01
+    )
+
+
+def test_the_same_seed_gives_the_same_result_whatever_the_chunk_size() -> None:
+    runs = [
+        dc.monte_carlo(DEAL, 6_000, seed=9, metrics=["npv_usd", "ussm.npv_usd"], chunk_size=c)
+        for c in (6_000, 1_000, 4_097)
+    ]
+    for other in runs[1:]:
+        for m in ("npv_usd", "ussm.npv_usd"):
+            np.testing.assert_array_equal(runs[0].values[m], other.values[m])
+    different = dc.monte_carlo(DEAL, 6_000, seed=10, metrics=["npv_usd"])
+    assert not np.array_equal(different.values["npv_usd"], runs[0].values["npv_usd"])
+
+
+def test_price_paths_keep_the_deck_as_their_mean() -> None:
+    from dealcalc.analyses.montecarlo import _path_slice
+
+    mult = _path_slice(DEAL, 1, 0, 20_000, None)  # (N, products, T)
+    assert mult.shape[1:] == (5, 17)
+    np.testing.assert_array_equal(mult[:, :, 0], 1.0)
+    np.testing.assert_allclose(mult.mean(axis=0), 1.0, atol=0.03)
+    log_sd = np.log(mult[:, 4, :]).std(axis=0)  # gold: gbm at 15 %, sd grows as sqrt(t)
+    np.testing.assert_allclose(log_sd[1:], 0.15 * np.sqrt(np.arange(1, 17)), rtol=0.05)
+
+
+def test_bad_uncertainty_blocks_get_clear_errors() -> None:
+    bad = {"phases.mine.capex_usd": {"dist": "pert", "low": 0.9, "mode": 1.0, "high": 1.5, "factor": True}}
+    contradict = [
+        [PRICE, "phases.mine.capex_usd", 0.9],
+        [PRICE, "streams.ore.recovery", 0.9],
+        ["phases.mine.capex_usd", "streams.ore.recovery", -0.9],
+    ]
+    inputs = {
+        PRICE: {"dist": "uniform", "low": 1.0, "high": 2.0},
+        "streams.ore.recovery": {"dist": "uniform", "low": 0.8, "high": 0.9},
+    } | bad
+    with pytest.raises(dc.InputError, match="not positive definite"):
+        dc.monte_carlo(uncertain(inputs=inputs, correlations=contradict), 100)
+    with pytest.raises(dc.InputError, match="did you mean"):
+        dc.monte_carlo(
+            uncertain(inputs={"price_decks.base.metl": {"dist": "uniform", "low": 1.0, "high": 2.0}}), 10
+        )
+    with pytest.raises(ValueError, match="pert takes low, mode, high; missing mode"):
+        Distribution(dist="pert", low=1.0, high=2.0)
+    with pytest.raises(ValueError, match="probabilities must sum to 1"):
+        Distribution(dist="discrete", values=[1.0, 2.0], probabilities=[0.5, 0.6])
+
+
+def test_summary_and_convergence() -> None:
+    mc = dc.monte_carlo(DEAL, 3_000, seed=4)
+    s = mc.summary()
+    assert {"npv_usd", "irr", "ussm.npv_usd", "government_of_pakistan.npv_usd"} <= set(s.index)
+    v = mc.values["npv_usd"]
+    assert s.loc["npv_usd", "prob_negative"] == pytest.approx((v < 0).mean())
+    assert s.loc["npv_usd", "value_at_risk_95"] == pytest.approx(-np.quantile(v, 0.05))
+    assert s.loc["irr", "no_solution"] == int(np.isnan(mc.values["irr"]).sum())
+    c = mc.convergence()
+    assert c.index[-1] == 3_000 and c["mean"].iloc[-1] == pytest.approx(v.mean())
+
+
+def test_cli_montecarlo(tmp_path: Any) -> None:
+    path = str(dc.example_path("ussm-fwo"))
+    result = CliRunner().invoke(main, ["montecarlo", path, "-n", "2000", "--seed", "1"])
+    assert result.exit_code == 0 and "P(< 0)" in result.output and "ussm.npv_usd" in result.output
+    result = CliRunner().invoke(
+        main, ["montecarlo", path, "-n", "2000", "--seed", "1", "--json", "--metric", "npv_usd"]
+    )
+    payload = json.loads(result.output)
+    assert payload["draws"] == 2000 and 0 < payload["metrics"]["npv_usd"]["prob_negative"] < 1
+    out = tmp_path / "mc.json"
+    assert CliRunner().invoke(main, ["montecarlo", path, "-n", "500", "--out", str(out)]).exit_code == 0
+    assert json.loads(out.read_text())["draws"] == 500
