@@ -60,3 +60,11 @@ def test_examples_sensitivity_runs(capsys: object) -> None:
     runpy.run_path(str(DOCS.parent / "examples" / "sensitivity.py"), run_name="__main__")
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "tornado of ussm.npv_usd" in out and "npv_usd = 0 at price_decks.base.antimony" in out
+
+
+def test_examples_montecarlo_runs(capsys: object) -> None:
+    import runpy
+
+    runpy.run_path(str(DOCS.parent / "examples" / "montecarlo.py"), run_name="__main__")
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "prob_negative" in out and "Spearman correlation with NPV" in out
