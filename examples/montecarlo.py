@@ -38,7 +38,7 @@ def main() -> None:
     #    uncertain: a sampled input overrides what a scenario sets for the same path).
     tariff = dc.monte_carlo(deal, 20_000, seed=1, scenario="tariff_19", metrics=["npv_usd", "ussm.npv_usd"])
     print(
-        "\nP(NPV < 0) at 19 % borne by the exporter:",
+        "\nP(NPV < 0) under the 19 % tariff:",
         round(tariff.summary().loc["npv_usd", "prob_negative"], 3),
     )
 
