@@ -160,3 +160,62 @@ def test_cli_montecarlo(tmp_path: Any) -> None:
     out = tmp_path / "mc.json"
     assert CliRunner().invoke(main, ["montecarlo", path, "-n", "500", "--out", str(out)]).exit_code == 0
     assert json.loads(out.read_text())["draws"] == 500
+
+
+def test_availability_scales_output_but_not_fixed_costs() -> None:
+    base = hand_deal(streams__ore__fixed_opex_usd_per_year=5_000.0)
+    half = dc.evaluate(base, overrides={"operations.availability": [0.5]}).table()
+    full = dc.evaluate(base).table()
+    np.testing.assert_allclose(half["Revenue: ore [USD]"], full["Revenue: ore [USD]"] / 2)
+    mining_var = full["Mining and processing [USD]"] + 5_000.0 * (full["Revenue: ore [USD]"] > 0)
+    np.testing.assert_allclose(
+        half["Mining and processing [USD]"], mining_var / 2 - 5_000.0 * (full["Revenue: ore [USD]"] > 0)
+    )
+
+
+def test_disruptions_take_their_expected_share_of_output() -> None:
+    from dealcalc.analyses.montecarlo import _availability_slice
+
+    events = {"incident": {"annual_probability": 0.1, "duration_years": 0.5, "output_loss": 0.8}}
+    deal = uncertain(disruptions=events, inputs={})
+    a = _availability_slice(deal, 7, 0, 40_000)
+    # after the first year every year receives 0.1 x 0.8 x 0.5 = 4 % expected loss
+    np.testing.assert_allclose(1.0 - a[:, 1:].mean(axis=0), 0.04, atol=0.003)
+    # the first year only holds what starts in it: E[min(u + 0.5, 1) - u] = 0.375 of a half-year event
+    assert 1.0 - a[:, 0].mean() == pytest.approx(0.1 * 0.8 * 0.375, abs=0.003)
+    none = uncertain(disruptions={"x": {"annual_probability": 0.0, "duration_years": 1.0}})
+    np.testing.assert_array_equal(_availability_slice(none, 7, 0, 5_000), 1.0)
+
+
+def test_a_gate_builds_with_its_continuity_probability() -> None:
+    deal = hand_deal(phases__mine__gate={"probability": 0.7})
+    built = float(dc.evaluate(deal).npv_usd[0])
+    off = float(dc.evaluate(dc.params.with_changes(deal, {"phases.mine.gate.go": False})).npv_usd[0])
+    mc = dc.monte_carlo(deal, 20_000, seed=2, metrics=["npv_usd"])
+    v = mc.values["npv_usd"]
+    assert set(np.unique(v)) == {built, off}
+    np.testing.assert_array_equal(v == built, mc.built["mine"])
+    assert mc.gate_summary().loc["mine", "p_built"] == pytest.approx(0.7, abs=0.01)
+    assert v.mean() == pytest.approx(0.7 * built + 0.3 * off, rel=0.05)
+    assert mc.option_value()["npv_usd"] == pytest.approx(0.0)  # no hurdle: no choice to value
+
+
+def test_a_price_hurdle_stops_the_phase_only_when_prices_fall_short() -> None:
+    inputs = {PRICE: {"dist": "uniform", "low": 5_000.0, "high": 15_000.0}}
+    deal = hand_deal(
+        phases__mine__gate={"min_price_usd": {"metal": 9_000.0}, "decision_year": 2030},
+        uncertainty={"inputs": inputs},
+    )
+    mc = dc.monte_carlo(deal, 4_000, seed=3, metrics=["npv_usd"])
+    price = mc.inputs[PRICE].to_numpy()
+    np.testing.assert_array_equal(mc.built["mine"], price >= 9_000.0)
+    assert (mc.values["npv_usd"][price < 9_000.0] == 0.0).all()  # nothing built, nothing spent
+    assert mc.option_value()["npv_usd"] > 0  # stopping below 9,000 avoids the losses
+
+
+def test_a_switch_scales_its_paths_with_its_probability() -> None:
+    switch = {"china": {"probability": 0.25, "scale": {PRICE: 1.5}}}
+    mc = dc.monte_carlo(uncertain(switches=switch), 8_000, seed=4, metrics=["pre_tax_npv_usd"])
+    high = float(dc.evaluate(hand_deal(), overrides={PRICE: [15_000.0]}).pre_tax_npv_usd[0])
+    v = mc.values["pre_tax_npv_usd"]
+    assert np.isclose(v, high).mean() == pytest.approx(0.25, abs=0.015)

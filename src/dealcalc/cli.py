@@ -588,9 +588,20 @@ def montecarlo_command(
             "mean": [_jsonable(float(x)) for x in mc.convergence(str(summary.index[0]))["mean"]],
         },
     }
+    if mc.built:
+        payload["gates"] = {str(p): dict(row) for p, row in mc.gate_summary().iterrows()}
+        payload["option_value_usd"] = {str(k): float(v) for k, v in mc.option_value().items()}
     if not _emit(payload, summary, out, force, as_json):
         title = f"{deal.name}: {mc.n:,} draws ({mc.method}, seed {mc.seed})"
-        _console().print(montecarlo_table(summary, title=title))
+        console = _console()
+        console.print(montecarlo_table(summary, title=title))
+        for phase, row in mc.gate_summary().iterrows():
+            console.print(
+                f"gate {phase}: continuity in {row['p_continuity']:.1%} of draws, "
+                f"built in {row['p_built']:.1%} (continuity and its price hurdles)"
+            )
+        for metric, value in (mc.option_value() if mc.built else {}).items():
+            console.print(f"value of the option to stop at the gates, {metric}: {value / 1e6:,.1f} US$ M")
 
 
 @main.command()

@@ -25,7 +25,7 @@ from dealcalc.engine.timeline import years
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, Distribution, PricePath
-from dealcalc.params import apply_scenario, numeric_leaves
+from dealcalc.params import apply_scenario, numeric_leaves, with_changes
 
 __all__ = ["MonteCarlo", "default_metrics", "marginal", "monte_carlo", "sample_inputs"]
 
@@ -194,6 +194,26 @@ class MonteCarlo:
     inputs: pd.DataFrame
     values: dict[str, FloatArray]
     checkpoints: list[int] = field(default_factory=list)
+    built: dict[str, np.ndarray] = field(default_factory=dict)
+    continued: dict[str, np.ndarray] = field(default_factory=dict)
+    committed: dict[str, FloatArray] = field(default_factory=dict)
+
+    def gate_summary(self) -> pd.DataFrame:
+        """Per gated phase: the share of draws in which continuity held and in which it was built."""
+        return pd.DataFrame(
+            {
+                "p_continuity": {p: float(v.mean()) for p, v in self.continued.items()},
+                "p_built": {p: float(v.mean()) for p, v in self.built.items()},
+            }
+        ).rename_axis("phase")
+
+    def option_value(self) -> pd.Series:
+        """Per NPV metric: E[value under the gate rules] - E[value building whenever continuity
+        holds]: what the option to stop at a gate on its price hurdles is worth."""
+        return pd.Series(
+            {m: float(np.nanmean(self.values[m]) - np.nanmean(v)) for m, v in self.committed.items()},
+            name="option_value_usd",
+        )
 
     def summary(self) -> pd.DataFrame:
         """Per metric: mean, standard error, P5/P10/P50/P90, P(< 0), value at risk, no-solution count.
@@ -316,6 +336,16 @@ def monte_carlo(
     )
     deck = start.valuation.price_deck
     results: dict[str, list[FloatArray]] = {m: [] for m in wanted}
+    gates = _gates(start)
+    branches = _branches(start, gates)
+    uniform_gates = np.random.default_rng(np.random.SeedSequence([used_seed, 4])).random((n, len(gates)))
+    switches = start.uncertainty.switches
+    uniform_switches = np.random.default_rng(np.random.SeedSequence([used_seed, 3])).random(
+        (n, len(switches))
+    )
+    built: dict[str, list[np.ndarray]] = {g: [] for g in gates}
+    continued: dict[str, list[np.ndarray]] = {g: [] for g in gates}
+    committed: dict[str, list[FloatArray]] = {m: [] for m in wanted if m.endswith("npv_usd")} if gates else {}
     for a in range(0, n, chunk_size):
         b = min(a + chunk_size, n)
         block = {k: v[a:b] for k, v in overrides.items()}
@@ -325,9 +355,39 @@ def monte_carlo(
                 path = f"price_decks.{deck}.{product}"
                 level = block.get(path, np.full(b - a, leaves[path]))
                 block[path] = level[:, None] * multipliers[:, k, :]
-        v = evaluate(start, overrides=block, metrics=wanted, keep_ledger=False)
+        for k, (name, switch) in enumerate(switches.items()):
+            on = uniform_switches[a:b, k] < switch.probability
+            for pattern, factor in switch.scale.items():
+                hits = _expand(pattern, leaves)
+                if not hits:
+                    raise InputError(
+                        "no numeric parameter matches", field=f"uncertainty.switches.{name}.scale.{pattern}"
+                    )
+                for path in hits:
+                    value = block.get(path, np.full(b - a, leaves[path]))
+                    scale = np.where(on, factor, 1.0)
+                    block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
+        if start.uncertainty.disruptions:
+            block["operations.availability"] = _availability_slice(start, used_seed, a, b)
+        if not gates:
+            values = _run(start, block, wanted, b - a)
+            for m in wanted:
+                results[m].append(values[m])
+            continue
+        by_branch = [_run(d, block, wanted, b - a) for d in branches]
+        cont = uniform_gates[a:b] < np.array([start.phases[g].gate.probability for g in gates])
+        hurdle = np.column_stack([_clears(start, g, block, leaves, b - a) for g in gates])
+        rule, commit = cont & hurdle, cont
+        for j, g in enumerate(gates):
+            built[g].append(rule[:, j])
+            continued[g].append(cont[:, j])
+        pick_rule, pick_commit = _branch_index(rule), _branch_index(commit)
+        rows = np.arange(b - a)
         for m in wanted:
-            results[m].append(v.values[m])
+            stacked = np.stack([values[m] for values in by_branch])
+            results[m].append(stacked[pick_rule, rows])
+            if m in committed:
+                committed[m].append(stacked[pick_commit, rows])
     checkpoints = [2**k for k in range(4, int(np.log2(n)) + 1)] + ([n] if n & (n - 1) else [])
     return MonteCarlo(
         deal=start,
@@ -337,6 +397,9 @@ def monte_carlo(
         inputs=draws,
         values={m: np.concatenate(parts) for m, parts in results.items()},
         checkpoints=[c for c in checkpoints if c <= n],
+        built={g: np.concatenate(v) for g, v in built.items()},
+        continued={g: np.concatenate(v) for g, v in continued.items()},
+        committed={m: np.concatenate(v) for m, v in committed.items()},
     )
 
 
@@ -347,3 +410,83 @@ def _path_slice(deal: Deal, seed: int, a: int, b: int, factor: FloatArray | None
     joined = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     offset = first * RNG_BLOCK
     return joined[a - offset : b - offset]
+
+
+def _gates(deal: Deal) -> list[str]:
+    """Phases built in the base case whose gate is uncertain (continuity below 1) or has hurdles."""
+    return [
+        name
+        for name, phase in deal.phases.items()
+        if phase.gate.go and (phase.gate.probability < 1.0 or phase.gate.min_price_usd)
+    ]
+
+
+def _branches(deal: Deal, gates: list[str]) -> list[Deal]:
+    """One deal per combination of the gated phases built or not; index bit j = gate j built."""
+    out = []
+    for code in range(2 ** len(gates)):
+        off = {f"phases.{g}.gate.go": False for j, g in enumerate(gates) if not code >> j & 1}
+        out.append(with_changes(deal, off, origin="gate") if off else deal)
+    return out
+
+
+def _branch_index(build: np.ndarray) -> np.ndarray:
+    weights = 1 << np.arange(build.shape[1])
+    return np.asarray((build * weights).sum(axis=1), dtype=np.int64)
+
+
+def _clears(
+    deal: Deal, gate: str, block: dict[str, FloatArray], leaves: dict[str, float], n: int
+) -> np.ndarray:
+    """Whether each draw's prices in the gate's decision year clear its hurdles."""
+    phase = deal.phases[gate]
+    ys = years(deal)
+    decision = phase.gate.decision_year or max(phase.start_year + phase.delay_years - 1, int(ys[0]))
+    t = int(np.clip(np.searchsorted(ys, decision), 0, ys.size - 1))
+    ok = np.ones(n, dtype=bool)
+    deck = deal.valuation.price_deck
+    for product, minimum in phase.gate.min_price_usd.items():
+        path = f"price_decks.{deck}.{product}"
+        if path not in leaves:
+            raise InputError(
+                "a price hurdle needs a flat deck price", field=f"phases.{gate}.gate.min_price_usd.{product}"
+            )
+        price = block.get(path, np.full(n, leaves[path]))
+        ok &= (price[:, t] if price.ndim == 2 else price) >= minimum
+    return ok
+
+
+def _availability_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
+    """Availability (1 - output lost to disruptions) for draws a..b-1, from fixed RNG blocks."""
+    first, last = a // RNG_BLOCK, (b - 1) // RNG_BLOCK
+    blocks = [_availability_block(deal, seed, k) for k in range(first, last + 1)]
+    joined = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    offset = first * RNG_BLOCK
+    return joined[a - offset : b - offset]
+
+
+def _availability_block(deal: Deal, seed: int, block: int) -> FloatArray:
+    """(RNG_BLOCK, T): each disruption starts in a year with its probability, at a uniform moment,
+    and takes its share of output for its duration, spilling into later years."""
+    t = years(deal).size
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2, block]))
+    lost = np.zeros((RNG_BLOCK, t))
+    for event in deal.uncertainty.disruptions.values():
+        starts = rng.random((RNG_BLOCK, t)) < event.annual_probability
+        moment = rng.random((RNG_BLOCK, t))
+        begin = np.arange(t)[None, :] + moment  # in years from the first year
+        end = begin + event.duration_years
+        for k in range(int(np.ceil(event.duration_years)) + 1):
+            # the part of [begin, end) that falls in year t + k, booked there
+            year_start = np.arange(t)[None, :] + k
+            overlap = np.clip(np.minimum(end, year_start + 1) - np.maximum(begin, year_start), 0.0, 1.0)
+            share = np.where(starts, overlap * event.output_loss, 0.0)
+            if k < t:
+                lost[:, k:] += share[:, : t - k]
+    return np.asarray(1.0 - np.minimum(lost, 1.0), dtype=np.float64)
+
+
+def _run(deal: Deal, block: dict[str, FloatArray], wanted: list[str], size: int) -> dict[str, FloatArray]:
+    """The metrics of ``size`` draws (a block without overrides is one scenario, repeated)."""
+    values = evaluate(deal, overrides=block, metrics=wanted, keep_ledger=False).values
+    return {m: np.broadcast_to(values[m], (size,)) for m in wanted}

@@ -83,8 +83,9 @@ def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
     n = inputs.num
     unit = deal.products[s.product].unit
     per_tonne = UNITS_PER_TONNE[unit]
-    profile = production_profile(deal, deal.phases[s.phase]) * _active_years(deal, s.end_year)
-    producing = (profile > 0).astype(np.float64)
+    planned = production_profile(deal, deal.phases[s.phase]) * _active_years(deal, s.end_year)
+    producing = (planned > 0).astype(np.float64)  # fixed costs run whether or not output is lost
+    profile = _times(planned, n("operations.availability"))
     price = price_path(inputs, s.product, escalate)
     fixed = _times(n(f"{p}.fixed_opex_usd_per_year") * producing, escalate)
     if s.is_mine:

@@ -6,6 +6,7 @@ from dealcalc.models.deal import (
     Closure,
     Deal,
     Gate,
+    Operations,
     Overhead,
     Phase,
     ScenarioOverlay,
@@ -13,7 +14,7 @@ from dealcalc.models.deal import (
 )
 from dealcalc.models.finance import DebtTranche, EquityHolder, Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
-from dealcalc.models.risk import Distribution, PricePath, Uncertainty
+from dealcalc.models.risk import Disruption, Distribution, PricePath, Switch, Uncertainty
 from dealcalc.models.streams import UNITS_PER_TONNE, Product, Stream
 from dealcalc.models.trade import Destination, ProductTariff, TariffSchedule, Trade, TradeAttribution
 
@@ -23,12 +24,14 @@ __all__ = [
     "Deal",
     "DebtTranche",
     "Destination",
+    "Disruption",
     "Distribution",
     "EquityHolder",
     "Finance",
     "FiscalRegime",
     "Gate",
     "LocalCurrency",
+    "Operations",
     "Overhead",
     "Phase",
     "PricePath",
@@ -37,6 +40,7 @@ __all__ = [
     "Provenance",
     "ScenarioOverlay",
     "Stream",
+    "Switch",
     "TariffSchedule",
     "Trade",
     "TradeAttribution",

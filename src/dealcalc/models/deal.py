@@ -19,6 +19,7 @@ __all__ = [
     "Closure",
     "Deal",
     "Gate",
+    "Operations",
     "Overhead",
     "Phase",
     "PriceDeck",
@@ -63,13 +64,17 @@ class Valuation(Model):
 class Gate(Model):
     """A go/no-go decision before a phase is built. ``go: false`` drops the phase.
 
-    ``probability`` (of political continuity and approval) is used by the risk analyses; a
+    ``probability`` (of political continuity and approval at the gate), ``decision_year``
+    (default: the year before construction starts) and ``min_price_usd`` (build only if each
+    named product's price in the decision year is at least this) are used by Monte Carlo: a
+    draw builds the phase only if continuity holds and the prices clear the hurdles. A
     deterministic valuation builds every phase whose gate says go.
     """
 
     go: bool = True
     probability: Fraction = 1.0
     decision_year: Year | None = None
+    min_price_usd: dict[str, NonNegative] = Field(default_factory=dict)
 
 
 class Phase(Model):
@@ -114,6 +119,13 @@ class Closure(Model):
     year: Year | None = None
 
 
+class Operations(Model):
+    """Site-wide operating factors. ``availability`` is the share of planned output achieved
+    (1 - losses to disruptions); Monte Carlo events set it per draw and year."""
+
+    availability: Fraction = 1.0
+
+
 class Overhead(Model):
     """A fixed yearly cost (G&A, security and community) from the first production year."""
 
@@ -149,6 +161,7 @@ class Deal(Model):
     working_capital: WorkingCapital = Field(default_factory=WorkingCapital)
     closure: Closure = Field(default_factory=Closure)
     overheads: dict[str, Overhead] = Field(default_factory=dict)
+    operations: Operations = Field(default_factory=Operations)
     trade: Trade = Field(default_factory=Trade)
     local_currency: LocalCurrency | None = None
     finance: Finance = Field(default_factory=Finance)

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from dealcalc.models.base import Model, Positive
 
-__all__ = ["Distribution", "PricePath", "Uncertainty"]
+__all__ = ["Disruption", "Distribution", "PricePath", "Switch", "Uncertainty"]
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Correlation = Annotated[float, Field(ge=-1.0, le=1.0)]
@@ -97,6 +97,30 @@ class PricePath(Model):
     description: str | None = None
 
 
+class Disruption(Model):
+    """A disruption that may start in any year (security incident, export ban, port closure).
+
+    Each year it starts with ``annual_probability`` at a uniformly random moment, lasts
+    ``duration_years`` and takes ``output_loss`` of the site's output while it lasts (fixed
+    costs go on). Several disruptions add up, capped at all of the output.
+    """
+
+    annual_probability: Annotated[float, Field(ge=0.0, le=1.0)]
+    duration_years: Annotated[float, Field(gt=0.0, le=20.0)]
+    output_loss: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    description: str | None = None
+
+
+class Switch(Model):
+    """A discrete policy state drawn once per draw: with ``probability`` it holds, and every
+    parameter path in ``scale`` (a ``*`` matches a level) is multiplied by its factor. China
+    re-tightening its antimony and rare-earth export controls is one."""
+
+    probability: Annotated[float, Field(ge=0.0, le=1.0)]
+    scale: dict[str, Annotated[float, Field(gt=0.0, allow_inf_nan=False)]]
+    description: str | None = None
+
+
 class Uncertainty(Model):
     """Distributions by parameter path, their rank correlations, and price paths.
 
@@ -104,18 +128,18 @@ class Uncertainty(Model):
     between inputs, imposed with a Gaussian copula; ``price_correlations`` does the same for
     the price-path shocks of two products. ``method`` is the sampling design: plain
     ``random``, Latin hypercube ``lhs`` or scrambled ``sobol`` (scipy.stats.qmc).
+    ``disruptions`` and ``switches`` are risk events; phase gates (``phases.X.gate``) with a
+    continuity probability below 1 or price hurdles are decided per draw.
     """
 
     method: Literal["random", "lhs", "sobol"] = "lhs"
     seed: int | None = None
     inputs: dict[str, Distribution] = Field(default_factory=dict)
-    correlations: list[tuple[str, str, Annotated[float, Field(ge=-1.0, le=1.0)]]] = Field(
-        default_factory=list
-    )
+    correlations: list[tuple[str, str, Correlation]] = Field(default_factory=list)
     price_paths: dict[str, PricePath] = Field(default_factory=dict)
-    price_correlations: list[tuple[str, str, Annotated[float, Field(ge=-1.0, le=1.0)]]] = Field(
-        default_factory=list
-    )
+    price_correlations: list[tuple[str, str, Correlation]] = Field(default_factory=list)
+    disruptions: dict[str, Disruption] = Field(default_factory=dict)
+    switches: dict[str, Switch] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_names(self) -> Uncertainty:
