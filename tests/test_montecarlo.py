@@ -219,3 +219,29 @@ def test_a_switch_scales_its_paths_with_its_probability() -> None:
     high = float(dc.evaluate(hand_deal(), overrides={PRICE: [15_000.0]}).pre_tax_npv_usd[0])
     v = mc.values["pre_tax_npv_usd"]
     assert np.isclose(v, high).mean() == pytest.approx(0.25, abs=0.015)
+
+
+def test_expropriation_moves_the_owners_cash_to_the_state_with_compensation() -> None:
+    deal = dc.load(dc.example_path("ussm-fwo"))
+    t = 8  # expropriated from 2034 on, with half of book value paid
+    taken = np.zeros((1, 17))
+    taken[0, t:] = 1.0
+    over = {"operations.expropriated": taken, "operations.expropriation_compensation_fraction": [0.5]}
+    v = dc.evaluate(deal, overrides=over, keep_ledger=True)
+    base = dc.evaluate(deal, keep_ledger=True)
+    p, q = v.party_table(), base.party_table()
+    owners = ["ussm [USD]", "fwo [USD]"]
+    book = np.cumsum(
+        -(base.table()["Initial capex [USD]"] + base.table()["Sustaining capex [USD]"])
+        - base.table()["Depreciation [USD]"]
+    )
+    np.testing.assert_allclose(p[owners].sum(axis=1).iloc[t], 0.5 * book.iloc[t], rtol=1e-12)
+    assert (p[owners].iloc[t + 1 :] == 0).all().all()
+    np.testing.assert_allclose(p[owners].iloc[:t], q[owners].iloc[:t], rtol=1e-12)
+    parties = [f"{name} [USD]" for name in deal.party_names()]
+    np.testing.assert_allclose(
+        p[parties].sum(axis=1), p["Cash before state take [USD]"], rtol=1e-12, atol=1e-3
+    )
+    assert v.npv_usd[0] == base.npv_usd[0]  # the project's value is unchanged; who gets it is not
+    mc = dc.monte_carlo(deal, 4_000, seed=6, metrics=["ussm.npv_usd"])
+    assert mc.values["ussm.npv_usd"].size == 4_000

@@ -369,6 +369,12 @@ def monte_carlo(
                     block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
         if start.uncertainty.disruptions:
             block["operations.availability"] = _availability_slice(start, used_seed, a, b)
+        expropriation = start.uncertainty.expropriation
+        if expropriation is not None and expropriation.annual_probability > 0:
+            block["operations.expropriated"] = _expropriated_slice(start, used_seed, a, b)
+            block["operations.expropriation_compensation_fraction"] = np.full(
+                b - a, expropriation.compensation_fraction
+            )
         if not gates:
             values = _run(start, block, wanted, b - a)
             for m in wanted:
@@ -490,3 +496,19 @@ def _run(deal: Deal, block: dict[str, FloatArray], wanted: list[str], size: int)
     """The metrics of ``size`` draws (a block without overrides is one scenario, repeated)."""
     values = evaluate(deal, overrides=block, metrics=wanted, keep_ledger=False).values
     return {m: np.broadcast_to(values[m], (size,)) for m in wanted}
+
+
+def _expropriated_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
+    """1 from the year of expropriation on (0 before; 0 throughout if it never happens)."""
+    expropriation = deal.uncertainty.expropriation
+    assert expropriation is not None
+    t = years(deal).size
+    first, last = a // RNG_BLOCK, (b - 1) // RNG_BLOCK
+    parts = []
+    for k in range(first, last + 1):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 5, k]))
+        happens = rng.random((RNG_BLOCK, t)) < expropriation.annual_probability
+        parts.append(np.maximum.accumulate(happens, axis=1).astype(np.float64))
+    joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    offset = first * RNG_BLOCK
+    return joined[a - offset : b - offset]

@@ -8,7 +8,10 @@ unlevered income tax and the tariff the exporter bears) is split without remaind
 - each destination's government: the duty the exporter bears through a lower price;
 - lenders: debt service and fees less drawdowns;
 - owners: free cash to equity (pie less all the above), paid out when positive as dividends net
-  of withholding, by share; when negative, injected by the non-carried owners pro rata.
+  of withholding, by share; when negative, injected by the non-carried owners pro rata;
+- after an expropriation (``operations.expropriated``, the share taken from that year on) the
+  host government takes that share of the owners' cash and pays them
+  ``operations.expropriation_compensation_fraction`` of the net book value when it takes it.
 
 Formulas and sources: docs/methodology.md §16.
 """
@@ -47,6 +50,7 @@ def party_flows(
     levered_tax: FloatArray,
     tariff: TariffFlows,
     debt: DebtFlows | None,
+    book_value: FloatArray | None = None,
 ) -> PartyFlows:
     """Split the project's cash among its parties (see the module docstring)."""
     deal = inputs.deal
@@ -68,14 +72,26 @@ def party_flows(
     withholding = rate * dividends
     paid_out = dividends - withholding
     funders = sum(n(f"finance.equity.{h}.share") for h, holder in f.equity.items() if not holder.carried)
+    # expropriation: the state takes the share `taken` of the owners' cash from the year it
+    # happens, and pays compensation on the book value for what it newly takes
+    taken = np.broadcast_to(np.asarray(n("operations.expropriated"), dtype=np.float64), shape)
+    compensation = np.zeros(shape)
+    if taken.any() and book_value is not None:
+        newly = np.maximum(np.diff(taken, axis=-1, prepend=0.0), 0.0)
+        compensation = (
+            n("operations.expropriation_compensation_fraction") * np.maximum(book_value, 0.0) * newly
+        )
     cash: dict[str, FloatArray] = {}
+    owners_total = np.zeros(shape)
     for name, holder in f.equity.items():
         share = n(f"finance.equity.{name}.share")
         funding = 0.0 if holder.carried else share / funders
-        cash[name] = np.asarray(share * paid_out + funding * injections, dtype=np.float64)
+        normal = np.asarray(share * paid_out + funding * injections, dtype=np.float64)
+        owners_total = owners_total + normal
+        cash[name] = (1.0 - taken) * normal + share * compensation
     if f.debt:
         cash["lenders"] = lenders
-    cash[f.host_government] = royalty + levered_tax + withholding
+    cash[f.host_government] = royalty + levered_tax + withholding + taken * owners_total - compensation
     governments = [f.host_government]
     for government in deal.party_names():
         if government in cash or government in f.equity or government == "lenders":

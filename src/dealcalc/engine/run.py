@@ -249,6 +249,13 @@ def party_discount_rate(inputs: Inputs, party: str) -> Number:
     return real_discount_rate(deal, stated, n("valuation.inflation_rate"))
 
 
+def _book_value(ledger: Ledger) -> FloatArray:
+    """Net book value at the end of each year: capital spent less tax depreciation, (S, T)."""
+    spent = -(ledger.line("Initial capex [USD]") + ledger.line("Sustaining capex [USD]"))
+    out: FloatArray = np.cumsum(spent - ledger.line("Depreciation [USD]"), axis=-1)
+    return out
+
+
 def build_parties(inputs: Inputs, ledger: Ledger, parts: ProjectParts) -> Ledger:
     """The debt schedule and each party's cash, as a ledger whose cash lines are the parties'
     (they sum to the memo line ``Cash before state take``)."""
@@ -280,6 +287,7 @@ def build_parties(inputs: Inputs, ledger: Ledger, parts: ProjectParts) -> Ledger
         levered_tax=levered_tax,
         tariff=parts.tariff,
         debt=debt,
+        book_value=_book_value(ledger),
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         takes = {

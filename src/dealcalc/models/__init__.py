@@ -14,7 +14,7 @@ from dealcalc.models.deal import (
 )
 from dealcalc.models.finance import DebtTranche, EquityHolder, Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
-from dealcalc.models.risk import Disruption, Distribution, PricePath, Switch, Uncertainty
+from dealcalc.models.risk import Disruption, Distribution, Expropriation, PricePath, Switch, Uncertainty
 from dealcalc.models.streams import UNITS_PER_TONNE, Product, Stream
 from dealcalc.models.trade import Destination, ProductTariff, TariffSchedule, Trade, TradeAttribution
 
@@ -27,6 +27,7 @@ __all__ = [
     "Disruption",
     "Distribution",
     "EquityHolder",
+    "Expropriation",
     "Finance",
     "FiscalRegime",
     "Gate",

@@ -120,10 +120,18 @@ class Closure(Model):
 
 
 class Operations(Model):
-    """Site-wide operating factors. ``availability`` is the share of planned output achieved
-    (1 - losses to disruptions); Monte Carlo events set it per draw and year."""
+    """Site-wide operating factors, set per draw and year by Monte Carlo events.
+
+    ``availability`` is the share of planned output achieved (1 - losses to disruptions).
+    ``expropriated`` is the share of the owners' cash the host state takes (1 from the year of
+    an expropriation or contract repudiation on); when it takes it, it pays
+    ``expropriation_compensation_fraction`` of the net book value (capital spent less tax
+    depreciation).
+    """
 
     availability: Fraction = 1.0
+    expropriated: Fraction = 0.0
+    expropriation_compensation_fraction: Fraction = 0.0
 
 
 class Overhead(Model):

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from dealcalc.models.base import Model, Positive
 
-__all__ = ["Disruption", "Distribution", "PricePath", "Switch", "Uncertainty"]
+__all__ = ["Disruption", "Distribution", "Expropriation", "PricePath", "Switch", "Uncertainty"]
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Correlation = Annotated[float, Field(ge=-1.0, le=1.0)]
@@ -111,6 +111,17 @@ class Disruption(Model):
     description: str | None = None
 
 
+class Expropriation(Model):
+    """Expropriation or contract repudiation: it happens in any year with
+    ``annual_probability`` (once); from then on the host state takes the owners' cash and pays
+    ``compensation_fraction`` of the net book value (the Reko Diq 2011-2022 dispute ended in a
+    settlement)."""
+
+    annual_probability: Annotated[float, Field(ge=0.0, le=1.0)]
+    compensation_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    description: str | None = None
+
+
 class Switch(Model):
     """A discrete policy state drawn once per draw: with ``probability`` it holds, and every
     parameter path in ``scale`` (a ``*`` matches a level) is multiplied by its factor. China
@@ -140,6 +151,7 @@ class Uncertainty(Model):
     price_correlations: list[tuple[str, str, Correlation]] = Field(default_factory=list)
     disruptions: dict[str, Disruption] = Field(default_factory=dict)
     switches: dict[str, Switch] = Field(default_factory=dict)
+    expropriation: Expropriation | None = None
 
     @model_validator(mode="after")
     def _known_names(self) -> Uncertainty:
