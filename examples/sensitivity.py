@@ -48,6 +48,9 @@ def main() -> None:
     print("\nbreakeven antimony price by refinery capex:")
     print(pd.Series(many.value.round(0), index=pd.Index(capex / 1e6, name="capex US$ M")).to_string())
 
+    # 5. Global: Sobol indices over the file's uncertain inputs (correlated ones grouped).
+    print("\nSobol indices of NPV:\n", dc.analyses.sobol(deal, 1024).round(3).to_string())
+
 
 if __name__ == "__main__":
     main()

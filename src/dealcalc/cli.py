@@ -26,6 +26,8 @@ from dealcalc.analyses import (
     flow_metrics,
     grid,
     monte_carlo,
+    morris,
+    sobol,
     spider,
     tariff_attribution,
     tornado,
@@ -39,6 +41,7 @@ from dealcalc.report import (
     compare_table,
     flow_metrics_table,
     frame_table,
+    indices_table,
     ledger_workbook,
     montecarlo_table,
     party_table,
@@ -388,7 +391,20 @@ _force_option = click.option("--force", is_flag=True, help="Replace --out if it 
 @main.command()
 @_file_argument
 @click.option(
-    "--kind", type=click.Choice(["tornado", "spider", "grid"]), default="tornado", show_default=True
+    "--kind",
+    type=click.Choice(["tornado", "spider", "grid", "sobol", "morris"]),
+    default="tornado",
+    show_default=True,
+    help="sobol and morris: global indices over the file's uncertain inputs (extra: gsa).",
+)
+@click.option(
+    "-n",
+    "--samples",
+    "samples",
+    type=click.IntRange(min=2),
+    default=1024,
+    show_default=True,
+    help="sobol: base sample size (a power of 2); morris: trajectories.",
 )
 @click.option(
     "--param",
@@ -418,6 +434,7 @@ _force_option = click.option("--force", is_flag=True, help="Replace --out if it 
 def sensitivity(
     file: Path,
     kind: str,
+    samples: int,
     params: tuple[str, ...],
     ranges: tuple[str, ...],
     change: float,
@@ -451,6 +468,15 @@ def sensitivity(
         }
         if not _emit(payload, df, out, force, as_json):
             _console().print(tornado_table(df, title=f"{deal.name}: what moves {metric}"))
+        return
+    if kind in ("sobol", "morris"):
+        if kind == "sobol":
+            df = sobol(deal, samples, metric=metric, scenario=scenario)
+        else:
+            df = morris(deal, samples, metric=metric, scenario=scenario)
+        payload = {"deal": deal.name, "kind": kind, "metric": metric, "rows": _records(df)}
+        if not _emit(payload, df, out, force, as_json):
+            _console().print(indices_table(df, title=f"{deal.name}: {kind} indices of {metric}"))
         return
     if kind == "spider":
         df = spider(

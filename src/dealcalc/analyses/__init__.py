@@ -3,6 +3,7 @@
 from dealcalc.analyses.breakeven import Breakeven, breakeven
 from dealcalc.analyses.evaluate import Valuation, compare, evaluate, tariff_attribution
 from dealcalc.analyses.flows import flow_metrics
+from dealcalc.analyses.gsa import morris, sobol
 from dealcalc.analyses.montecarlo import MonteCarlo, monte_carlo, sample_inputs
 from dealcalc.analyses.sensitivity import default_drivers, grid, spider, tornado
 
@@ -17,7 +18,9 @@ __all__ = [
     "flow_metrics",
     "grid",
     "monte_carlo",
+    "morris",
     "sample_inputs",
+    "sobol",
     "spider",
     "tariff_attribution",
     "tornado",

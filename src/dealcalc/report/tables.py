@@ -13,6 +13,7 @@ __all__ = [
     "compare_table",
     "flow_metrics_table",
     "frame_table",
+    "indices_table",
     "montecarlo_table",
     "party_table",
     "tornado_table",
@@ -254,4 +255,33 @@ def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None) -> Tabl
             _metric_cell(m, row["value_at_risk_95"]),
             str(int(row["no_solution"])),
         )
+    return table
+
+
+def indices_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
+    """A rich table of Sobol (S1, ST with confidence) or Morris (mu*, sigma) indices."""
+    metric = str(df.attrs.get("metric", ""))
+    money = metric.endswith("_usd")
+    table = Table(
+        title=title,
+        caption="Sobol: shares of the output variance (± half-width of the 95 % interval)"
+        if "ST" in df.columns
+        else f"Morris: elementary effects on the CDF scale{' [US$ M]' if money else ''}",
+    )
+    table.add_column("input", no_wrap=True, style="bold")
+    if "ST" in df.columns:
+        for name in ("S1 (first order)", "ST (total)"):
+            table.add_column(name, justify="right")
+        for label, row in df.iterrows():
+            table.add_row(
+                str(label),
+                f"{row['S1']:.3f} ± {row['S1_conf']:.3f}",
+                f"{row['ST']:.3f} ± {row['ST_conf']:.3f}",
+            )
+        return table
+    for name in ("mu*", "sigma"):
+        table.add_column(name, justify="right")
+    for label, row in df.iterrows():
+        cells = [_usd_m(row[k]) if money else _number(row[k], 4) for k in ("mu_star", "sigma")]
+        table.add_row(str(label), *cells)
     return table

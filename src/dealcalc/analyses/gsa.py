@@ -1,0 +1,205 @@
+"""Global sensitivity: Sobol and Morris indices through SALib, on the file's uncertain inputs.
+
+SALib samples the unit hypercube; each coordinate is mapped through its input's inverse CDF,
+so the indices are for the distributions declared in ``uncertainty.inputs``. Inputs linked by
+a rank correlation are grouped (SALib's ``groups``), because Sobol indices assume independent
+inputs and groups restore it between groups. Every sample is valued in one chunked engine pass.
+Needs the ``gsa`` extra. Formulas: docs/methodology.md §21.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dealcalc.analyses.evaluate import evaluate
+from dealcalc.analyses.montecarlo import _expand, marginal
+from dealcalc.errors import InputError, MissingExtraError
+from dealcalc.metrics._common import FloatArray
+from dealcalc.models import Deal
+from dealcalc.params import apply_scenario, numeric_leaves
+
+__all__ = ["correlation_groups", "morris", "sobol", "sobol_indices"]
+
+Model = Callable[[FloatArray], FloatArray]
+
+
+def _salib() -> Any:
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("SALib", "gsa") from None
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    return sobol_sample, sobol_analyze, morris_sample, morris_analyze
+
+
+def correlation_groups(names: Sequence[str], pairs: Sequence[tuple[str, str, float]]) -> list[str]:
+    """A group label per input: inputs joined by a non-zero correlation share one group.
+
+    Examples
+    --------
+    >>> correlation_groups(["a", "b", "c"], [("a", "c", 0.5)])
+    ['a+c', 'b', 'a+c']
+    """
+    parent = {n: n for n in names}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b, rho in pairs:
+        if rho != 0.0:
+            parent[root(a)] = root(b)
+    members: dict[str, list[str]] = {}
+    for n in names:
+        members.setdefault(root(n), []).append(n)
+    return ["+".join(members[root(n)]) for n in names]
+
+
+def sobol_indices(
+    model: Model,
+    names: Sequence[str],
+    n: int,
+    *,
+    groups: Sequence[str] | None = None,
+    seed: int = 0,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """First-order and total Sobol indices of ``model`` on the unit hypercube (SALib).
+
+    ``model`` maps an (N, D) array of points in [0, 1]^D to (N,) outputs, all at once. ``n`` is
+    the base sample size (a power of 2); the model is evaluated n (D + 2) times (n (G + 2) with
+    G groups). Returns one row per input (or group): ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = sobol_indices(lambda u: u[:, 0] + 0.1 * u[:, 1], ["x", "y"], 1024)
+    >>> bool(t.loc["x", "S1"] > 0.95)
+    True
+    """
+    sobol_sample, sobol_analyze, _, _ = _salib()
+    problem: dict[str, Any] = {
+        "num_vars": len(names),
+        "names": list(names),
+        "bounds": [[0.0, 1.0]] * len(names),
+    }
+    if groups is not None and len(set(groups)) < len(names):
+        problem["groups"] = list(groups)
+    x = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
+    y = np.asarray(model(x), dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise InputError(
+            f"the metric has no value for {int((~np.isfinite(y)).sum())} of {y.size} samples",
+            field="metric",
+            hint="use an NPV metric; an IRR may not exist for every sample",
+        )
+    result = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=conf_level, seed=seed)
+    labels = list(dict.fromkeys(problem["groups"])) if "groups" in problem else list(names)
+    return pd.DataFrame(
+        {k: np.asarray(result[k], dtype=np.float64) for k in ("S1", "S1_conf", "ST", "ST_conf")},
+        index=pd.Index(labels, name="input"),
+    ).sort_values("ST", ascending=False)
+
+
+def _deal_model(deal: Deal, metric: str) -> tuple[list[str], Model]:
+    u = deal.uncertainty
+    names = list(u.inputs)
+    if not names:
+        raise InputError(
+            "no uncertain inputs", field="uncertainty.inputs", hint="declare distributions by path"
+        )
+    leaves = numeric_leaves(deal)
+    targets = {p: _expand(p, leaves) for p in names}
+    for pattern, hits in targets.items():
+        if not hits:
+            raise InputError("no numeric parameter matches", field=f"uncertainty.inputs.{pattern}")
+    ppfs = [marginal(u.inputs[p]) for p in names]
+
+    def model(points: FloatArray) -> FloatArray:
+        clipped = np.clip(points, 1e-12, 1.0 - 1e-12)
+        overrides: dict[str, FloatArray] = {}
+        for k, pattern in enumerate(names):
+            column = np.asarray(ppfs[k](clipped[:, k]), dtype=np.float64)
+            for path in targets[pattern]:
+                overrides[path] = column * leaves[path] if u.inputs[pattern].factor else column
+        return evaluate(deal, overrides=overrides, metrics=[metric], keep_ledger=False).values[metric]
+
+    return names, model
+
+
+def sobol(
+    deal: Deal,
+    n: int = 1024,
+    *,
+    metric: str = "npv_usd",
+    seed: int = 0,
+    scenario: str | None = None,
+    group_correlated: bool = True,
+) -> pd.DataFrame:
+    """Sobol indices of ``metric`` for the deal's uncertain inputs (Saltelli sampling, SALib).
+
+    Inputs joined by ``uncertainty.correlations`` are grouped (``group_correlated``): SALib
+    assumes independent inputs, and indices of groups stay valid when the correlation is inside
+    a group. Price paths, events and gates are held at their base (they are not inputs here).
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> t = sobol(dc.load(dc.example_path("ussm-fwo")), 256)
+    >>> t.index[0]
+    'phases.*.capex_usd+streams.*.opex_usd_per_t_ore'
+    """
+    start = apply_scenario(deal, scenario)
+    names, model = _deal_model(start, metric)
+    groups = correlation_groups(names, start.uncertainty.correlations) if group_correlated else None
+    out = sobol_indices(model, names, n, groups=groups, seed=seed)
+    out.attrs["metric"] = metric
+    return out
+
+
+def morris(
+    deal: Deal,
+    trajectories: int = 50,
+    *,
+    levels: int = 4,
+    metric: str = "npv_usd",
+    seed: int = 0,
+    scenario: str | None = None,
+) -> pd.DataFrame:
+    """Morris elementary effects (mu*, sigma) of ``metric`` on the CDF scale of each input.
+
+    A cheap screening, ``trajectories * (D + 1)`` evaluations in one pass: ``mu_star`` ranks
+    influence, ``sigma`` flags non-linearity or interactions.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> t = morris(dc.load(dc.example_path("ussm-fwo")), 20)
+    >>> list(t.columns)
+    ['mu', 'mu_star', 'sigma', 'mu_star_conf']
+    """
+    _, _, morris_sample, morris_analyze = _salib()
+    start = apply_scenario(deal, scenario)
+    names, model = _deal_model(start, metric)
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    # SALib's grid {0, 1/(p-1), ..., 1} would hit the infinite tails of unbounded marginals:
+    # use the midpoints of p equal-probability strata instead, (i + 1/2) / p (a linear map,
+    # so the ranking by mu* is unchanged)
+    y = model((x * (levels - 1) + 0.5) / levels)
+    result = morris_analyze.analyze(problem, x, y, num_levels=levels, seed=seed)
+    out = pd.DataFrame(
+        {k: np.asarray(result[k], dtype=np.float64) for k in ("mu", "mu_star", "sigma", "mu_star_conf")},
+        index=pd.Index(names, name="input"),
+    ).sort_values("mu_star", ascending=False)
+    out.attrs["metric"] = metric
+    return out
