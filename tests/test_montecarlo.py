@@ -245,3 +245,37 @@ def test_expropriation_moves_the_owners_cash_to_the_state_with_compensation() ->
     assert v.npv_usd[0] == base.npv_usd[0]  # the project's value is unchanged; who gets it is not
     mc = dc.monte_carlo(deal, 4_000, seed=6, metrics=["ussm.npv_usd"])
     assert mc.values["ussm.npv_usd"].size == 4_000
+
+
+def test_dask_gives_the_same_result_as_one_process() -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = dc.monte_carlo(
+            DEAL,
+            3_000,
+            seed=12,
+            metrics=["npv_usd", "ussm.irr"],
+            chunk_size=1_000,
+            scheduler=cluster.scheduler_address,
+        )
+    local = dc.monte_carlo(DEAL, 3_000, seed=12, metrics=["npv_usd", "ussm.irr"])
+    for m in ("npv_usd", "ussm.irr"):
+        np.testing.assert_array_equal(on_dask.values[m], local.values[m])
+    np.testing.assert_array_equal(on_dask.built["refinery"], local.built["refinery"])
+
+
+def test_a_missing_dask_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real = builtins.__import__
+
+    def no_dask(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "distributed" or name.startswith("distributed."):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(dc.MissingExtraError, match=r"pip install 'dealcalc\[dask\]'"):
+        dc.monte_carlo(DEAL, 100, workers=2)

@@ -578,6 +578,10 @@ def breakeven_command(
     multiple=True,
     help="A metric to report (repeatable; default: the project's and each party's NPV and IRR).",
 )
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Run on a local dask cluster of N processes (extra: dask)."
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Run on an existing dask scheduler (extra: dask).")
 @_scenario_option
 @_set_option
 @_json_option
@@ -589,6 +593,8 @@ def montecarlo_command(
     seed: int | None,
     method: str | None,
     metrics: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
     scenario: str | None,
     assignments: tuple[str, ...],
     as_json: bool,
@@ -600,7 +606,17 @@ def montecarlo_command(
     Example: dealcalc montecarlo examples/ussm_fwo_2025.yaml -n 100000 --seed 1
     """
     deal = _deal(file, assignments)
-    mc = monte_carlo(deal, n, seed=seed, method=method, metrics=list(metrics) or None, scenario=scenario)
+    mc = monte_carlo(
+        deal,
+        n,
+        seed=seed,
+        method=method,
+        metrics=list(metrics) or None,
+        scenario=scenario,
+        workers=workers,
+        scheduler=scheduler,
+        progress=Console(stderr=True).is_terminal and not as_json,
+    )
     summary = mc.summary()
     payload = {
         "deal": deal.name,

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
+from dealcalc.analyses.distributed import progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.engine.timeline import years
 from dealcalc.errors import InputError, did_you_mean
@@ -284,6 +285,9 @@ def monte_carlo(
     metrics: Sequence[str] | None = None,
     scenario: str | None = None,
     chunk_size: int = CHUNK_DRAWS,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = False,
 ) -> MonteCarlo:
     """Sample the deal's ``uncertainty`` block N times and value every draw.
 
@@ -300,6 +304,12 @@ def monte_carlo(
         Overrides ``uncertainty.method``.
     metrics : sequence of str, optional
         Default: :func:`default_metrics`.
+    workers, scheduler : optional
+        Run the chunks on dask.distributed (extra ``dask``): a local cluster of ``workers``
+        processes, or an existing scheduler's address. The results are identical to a
+        single-process run with the same seed.
+    progress : bool, default False
+        Show a progress bar (rich, on stderr).
 
     Returns
     -------
@@ -334,66 +344,40 @@ def monte_carlo(
     path_factor = _copula_factor(
         products, start.uncertainty.price_correlations, "uncertainty.price_correlations"
     )
-    deck = start.valuation.price_deck
-    results: dict[str, list[FloatArray]] = {m: [] for m in wanted}
     gates = _gates(start)
-    branches = _branches(start, gates)
-    uniform_gates = np.random.default_rng(np.random.SeedSequence([used_seed, 4])).random((n, len(gates)))
     switches = start.uncertainty.switches
+    for name, switch in switches.items():
+        for pattern in switch.scale:
+            if not _expand(pattern, leaves):
+                raise InputError(
+                    "no numeric parameter matches", field=f"uncertainty.switches.{name}.scale.{pattern}"
+                )
+    plan = _Plan(
+        deal=start,
+        branches=_branches(start, gates),
+        gates=gates,
+        wanted=wanted,
+        seed=used_seed,
+        path_factor=path_factor,
+        leaves=leaves,
+    )
+    uniform_gates = np.random.default_rng(np.random.SeedSequence([used_seed, 4])).random((n, len(gates)))
     uniform_switches = np.random.default_rng(np.random.SeedSequence([used_seed, 3])).random(
         (n, len(switches))
     )
-    built: dict[str, list[np.ndarray]] = {g: [] for g in gates}
-    continued: dict[str, list[np.ndarray]] = {g: [] for g in gates}
-    committed: dict[str, list[FloatArray]] = {m: [] for m in wanted if m.endswith("npv_usd")} if gates else {}
-    for a in range(0, n, chunk_size):
-        b = min(a + chunk_size, n)
-        block = {k: v[a:b] for k, v in overrides.items()}
-        if products:
-            multipliers = _path_slice(start, used_seed, a, b, path_factor)
-            for k, product in enumerate(products):
-                path = f"price_decks.{deck}.{product}"
-                level = block.get(path, np.full(b - a, leaves[path]))
-                block[path] = level[:, None] * multipliers[:, k, :]
-        for k, (name, switch) in enumerate(switches.items()):
-            on = uniform_switches[a:b, k] < switch.probability
-            for pattern, factor in switch.scale.items():
-                hits = _expand(pattern, leaves)
-                if not hits:
-                    raise InputError(
-                        "no numeric parameter matches", field=f"uncertainty.switches.{name}.scale.{pattern}"
-                    )
-                for path in hits:
-                    value = block.get(path, np.full(b - a, leaves[path]))
-                    scale = np.where(on, factor, 1.0)
-                    block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
-        if start.uncertainty.disruptions:
-            block["operations.availability"] = _availability_slice(start, used_seed, a, b)
-        expropriation = start.uncertainty.expropriation
-        if expropriation is not None and expropriation.annual_probability > 0:
-            block["operations.expropriated"] = _expropriated_slice(start, used_seed, a, b)
-            block["operations.expropriation_compensation_fraction"] = np.full(
-                b - a, expropriation.compensation_fraction
-            )
-        if not gates:
-            values = _run(start, block, wanted, b - a)
-            for m in wanted:
-                results[m].append(values[m])
-            continue
-        by_branch = [_run(d, block, wanted, b - a) for d in branches]
-        cont = uniform_gates[a:b] < np.array([start.phases[g].gate.probability for g in gates])
-        hurdle = np.column_stack([_clears(start, g, block, leaves, b - a) for g in gates])
-        rule, commit = cont & hurdle, cont
-        for j, g in enumerate(gates):
-            built[g].append(rule[:, j])
-            continued[g].append(cont[:, j])
-        pick_rule, pick_commit = _branch_index(rule), _branch_index(commit)
-        rows = np.arange(b - a)
-        for m in wanted:
-            stacked = np.stack([values[m] for values in by_branch])
-            results[m].append(stacked[pick_rule, rows])
-            if m in committed:
-                committed[m].append(stacked[pick_commit, rows])
+    spans = [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
+    tasks = [
+        ({k: v[a:b] for k, v in overrides.items()}, uniform_gates[a:b], uniform_switches[a:b], a, b)
+        for a, b in spans
+    ]
+    if workers is not None or scheduler is not None:
+        parts = run_on_dask(_chunk, plan, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    else:
+        parts = []
+        with progress_bar(progress, len(tasks), f"{n:,} draws") as advance:
+            for task in tasks:
+                parts.append(_chunk(plan, *task))
+                advance()
     checkpoints = [2**k for k in range(4, int(np.log2(n)) + 1)] + ([n] if n & (n - 1) else [])
     return MonteCarlo(
         deal=start,
@@ -401,11 +385,88 @@ def monte_carlo(
         seed=used_seed,
         method=used_method,
         inputs=draws,
-        values={m: np.concatenate(parts) for m, parts in results.items()},
+        values={m: np.concatenate([p.values[m] for p in parts]) for m in wanted},
         checkpoints=[c for c in checkpoints if c <= n],
-        built={g: np.concatenate(v) for g, v in built.items()},
-        continued={g: np.concatenate(v) for g, v in continued.items()},
-        committed={m: np.concatenate(v) for m, v in committed.items()},
+        built={g: np.concatenate([p.built[g] for p in parts]) for g in gates},
+        continued={g: np.concatenate([p.continued[g] for p in parts]) for g in gates},
+        committed={m: np.concatenate([p.committed[m] for p in parts]) for m in parts[0].committed},
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a chunk needs besides its own draws (sent once to each dask worker)."""
+
+    deal: Deal
+    branches: list[Deal]
+    gates: list[str]
+    wanted: list[str]
+    seed: int
+    path_factor: FloatArray | None
+    leaves: dict[str, float]
+
+
+@dataclass(frozen=True)
+class _Part:
+    values: dict[str, FloatArray]
+    built: dict[str, np.ndarray]
+    continued: dict[str, np.ndarray]
+    committed: dict[str, FloatArray]
+
+
+def _chunk(
+    plan: _Plan,
+    block: dict[str, FloatArray],
+    uniform_gates: FloatArray,
+    uniform_switches: FloatArray,
+    a: int,
+    b: int,
+) -> _Part:
+    """Value draws a..b-1: price paths, switches, events, then each gate branch; pick per draw."""
+    start, leaves, size = plan.deal, plan.leaves, b - a
+    block = dict(block)
+    deck = start.valuation.price_deck
+    products = list(start.uncertainty.price_paths)
+    if products:
+        multipliers = _path_slice(start, plan.seed, a, b, plan.path_factor)
+        for k, product in enumerate(products):
+            path = f"price_decks.{deck}.{product}"
+            level = block.get(path, np.full(size, leaves[path]))
+            block[path] = level[:, None] * multipliers[:, k, :]
+    for k, switch in enumerate(start.uncertainty.switches.values()):
+        on = uniform_switches[:, k] < switch.probability
+        for pattern, factor in switch.scale.items():
+            scale = np.where(on, factor, 1.0)
+            for path in _expand(pattern, leaves):
+                value = block.get(path, np.full(size, leaves[path]))
+                block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
+    if start.uncertainty.disruptions:
+        block["operations.availability"] = _availability_slice(start, plan.seed, a, b)
+    expropriation = start.uncertainty.expropriation
+    if expropriation is not None and expropriation.annual_probability > 0:
+        block["operations.expropriated"] = _expropriated_slice(start, plan.seed, a, b)
+        block["operations.expropriation_compensation_fraction"] = np.full(
+            size, expropriation.compensation_fraction
+        )
+    if not plan.gates:
+        return _Part(values=_run(start, block, plan.wanted, size), built={}, continued={}, committed={})
+    by_branch = [_run(d, block, plan.wanted, size) for d in plan.branches]
+    cont = uniform_gates < np.array([start.phases[g].gate.probability for g in plan.gates])
+    hurdle = np.column_stack([_clears(start, g, block, leaves, size) for g in plan.gates])
+    rule = cont & hurdle
+    pick_rule, pick_commit = _branch_index(rule), _branch_index(cont)
+    rows = np.arange(size)
+    values, committed = {}, {}
+    for m in plan.wanted:
+        stacked = np.stack([v[m] for v in by_branch])
+        values[m] = stacked[pick_rule, rows]
+        if m.endswith("npv_usd"):
+            committed[m] = stacked[pick_commit, rows]
+    return _Part(
+        values=values,
+        built={g: rule[:, j] for j, g in enumerate(plan.gates)},
+        continued={g: cont[:, j] for j, g in enumerate(plan.gates)},
+        committed=committed,
     )
 
 
