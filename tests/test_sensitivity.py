@@ -133,3 +133,21 @@ def test_cli_sensitivity_and_breakeven(tmp_path: Path) -> None:
     ):
         result = runner.invoke(main, bad)
         assert result.exit_code == 2 and message in result.output, (bad, result.output)
+
+
+def test_a_tornado_from_the_distributions_uses_their_p10_and_p90() -> None:
+    from dealcalc.analyses.montecarlo import marginal
+
+    t = dc.tornado(DEAL, quantiles=(0.1, 0.9))
+    dist = DEAL.uncertainty.inputs["phases.*.capex_usd"]
+    p10, p90 = marginal(dist)(np.array([0.1, 0.9]))
+    row = t.loc["phases.*.capex_usd"]
+    assert (row["low_value"], row["high_value"]) == pytest.approx((p10, p90))
+    every_phase = {f"phases.{p}.capex_usd": DEAL.phases[p].capex_usd * p90 for p in DEAL.phases}
+    v = dc.evaluate(DEAL, overrides={k: [x] for k, x in every_phase.items()}, metrics=["npv_usd"])
+    assert row["metric_at_high"] == pytest.approx(float(v.npv_usd[0]), rel=1e-12)
+    assert set(t.index) == set(DEAL.uncertainty.inputs)
+    with pytest.raises(dc.InputError, match="0 < low < high < 1"):
+        dc.tornado(DEAL, quantiles=(0.9, 0.1))
+    result = CliRunner().invoke(main, ["sensitivity", EXAMPLE, "--quantiles", "0.1:0.9", "--json"])
+    assert json.loads(result.output)["rows"][0]["name"] == t.index[0]

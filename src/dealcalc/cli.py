@@ -421,6 +421,11 @@ _force_option = click.option("--force", is_flag=True, help="Replace --out if it 
     help="A parameter with explicit low and high values (tornado).",
 )
 @click.option(
+    "--quantiles",
+    metavar="LOW:HIGH",
+    help="Tornado: each uncertain input of the file between these quantiles (0.1:0.9 for P10/P90).",
+)
+@click.option(
     "--change", type=float, default=0.2, show_default=True, help="Relative change for --param (0.2 = ±20 %)."
 )
 @click.option("--x", "x_axis", metavar="PATH=V1,V2,...", help="Grid: the first axis.")
@@ -437,6 +442,7 @@ def sensitivity(
     samples: int,
     params: tuple[str, ...],
     ranges: tuple[str, ...],
+    quantiles: str | None,
     change: float,
     x_axis: str | None,
     y_axis: str | None,
@@ -458,7 +464,8 @@ def sensitivity(
         if ranges and params:
             raise InputError("give either --range or --param, not both", field="--range")
         spec: Any = dict(_parse_range(r) for r in ranges) if ranges else (list(params) or None)
-        df = tornado(deal, spec, change=change, metric=metric, scenario=scenario)
+        q = _parse_range(f"q={quantiles}")[1] if quantiles else None
+        df = tornado(deal, spec, change=change, metric=metric, scenario=scenario, quantiles=q)
         payload = {
             "deal": deal.name,
             "kind": kind,

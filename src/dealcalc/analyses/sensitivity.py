@@ -14,6 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
+from dealcalc.analyses.montecarlo import _expand, marginal
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -85,6 +86,7 @@ def tornado(
     change: float = 0.2,
     metric: str = "npv_usd",
     scenario: str | None = None,
+    quantiles: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """The swing of ``metric`` as each parameter moves alone from a low to a high value.
 
@@ -99,6 +101,10 @@ def tornado(
         The relative change for paths given without values (0.2 is ±20 %).
     metric : str, default "npv_usd"
         Any metric :func:`dealcalc.evaluate` computes, a party's included (``ussm.npv_usd``).
+    quantiles : (float, float), optional
+        Instead of ``ranges``: move each input of the file's ``uncertainty.inputs`` between
+        these quantiles of its distribution, e.g. ``(0.1, 0.9)`` for P10/P90 (a risk-weighted
+        tornado; a pattern such as ``phases.*.capex_usd`` moves every matching path together).
 
     Returns
     -------
@@ -118,6 +124,8 @@ def tornado(
     True
     """
     start = apply_scenario(deal, scenario)
+    if quantiles is not None:
+        return _tornado_from_distributions(start, quantiles, metric)
     if ranges is None:
         ranges = default_drivers(start)
     if not isinstance(ranges, Mapping):
@@ -142,6 +150,44 @@ def tornado(
     )
     df = df.sort_values("swing", ascending=False, kind="stable")
     df.attrs.update({"base_metric": float(values[0]), "metric": metric})
+    return df
+
+
+def _tornado_from_distributions(deal: Deal, quantiles: tuple[float, float], metric: str) -> pd.DataFrame:
+    """Each uncertain input between two quantiles of its distribution, the rest at base."""
+    low_q, high_q = quantiles
+    if not 0.0 < low_q < high_q < 1.0:
+        raise InputError(
+            f"quantiles {quantiles}", field="quantiles", expected="0 < low < high < 1, e.g. (0.1, 0.9)"
+        )
+    inputs = deal.uncertainty.inputs
+    if not inputs:
+        raise InputError("no uncertain inputs to take quantiles of", field="uncertainty.inputs")
+    leaves = numeric_leaves(deal)
+    rows: list[dict[str, float]] = [{}]
+    table = []
+    for pattern, dist in inputs.items():
+        hits = _expand(pattern, leaves)
+        if not hits:
+            raise InputError("no numeric parameter matches", field=f"uncertainty.inputs.{pattern}")
+        low, high = (float(x) for x in marginal(dist)(np.array([low_q, high_q])))
+        for value in (low, high):
+            rows.append({p: value * leaves[p] if dist.factor else value for p in hits})
+        base = 1.0 if dist.factor else leaves[hits[0]]
+        table.append((pattern, base, low, high))
+    values = _block(deal, rows, metric)
+    df = pd.DataFrame(
+        {
+            "base_value": [t[1] for t in table],
+            "low_value": [t[2] for t in table],
+            "high_value": [t[3] for t in table],
+            "metric_at_low": values[1::2],
+            "metric_at_high": values[2::2],
+            "swing": np.abs(values[2::2] - values[1::2]),
+        },
+        index=pd.Index([t[0] for t in table], name="parameter"),
+    ).sort_values("swing", ascending=False, kind="stable")
+    df.attrs.update({"base_metric": float(values[0]), "metric": metric, "quantiles": quantiles})
     return df
 
 
