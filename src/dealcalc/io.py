@@ -30,6 +30,7 @@ from dealcalc.models import Deal
 __all__ = [
     "EXAMPLES",
     "CashFlowTable",
+    "dump_deal",
     "example_path",
     "load_deal",
     "parse_deal",
@@ -487,3 +488,37 @@ def load_deal(path: str | os.PathLike[str]) -> Deal:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", source=source) from None
     return parse_deal(text, source=source)
+
+
+def _plain(data: Any) -> Any:
+    """Tuples to lists (YAML's safe dumper writes only plain types)."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_plain(v) for v in data]
+    return data
+
+
+def dump_deal(deal: Deal) -> str:
+    """A Deal as scenario-file YAML: ``parse_deal(dump_deal(deal)) == deal``.
+
+    Defaults and empty values are left out; provenance is written back beside its value as
+    ``{value: ..., source: ..., label: ...}``.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> parse_deal(dump_deal(deal)) == deal
+    True
+    """
+    data = _plain(deal.model_dump(mode="python", exclude={"provenance"}, exclude_none=True))
+    for path, provenance in deal.provenance.items():
+        node: Any = data
+        keys = path.split(".")
+        for key in keys[:-1]:
+            node = node[{str(k): k for k in node}[key]]
+        leaf = {str(k): k for k in node}[keys[-1]]
+        node[leaf] = {"value": node[leaf], **provenance.model_dump(exclude_none=True)}
+    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return text

@@ -54,7 +54,7 @@ def repayment_profile(kind: str, rate: float | FloatArray, n: int) -> FloatArray
     r = np.asarray(rate, dtype=np.float64)[..., None]
     j = np.arange(n, dtype=np.float64)
     if kind == "annuity":
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             level = np.where(r == 0.0, 1.0 / n, r / (1.0 - np.power(1.0 + r, -float(n))))
         return np.broadcast_to(level, np.broadcast_shapes(r.shape, (n,))).copy()
     return 1.0 / n + r * (1.0 - j / n)
@@ -102,7 +102,7 @@ def _tranche(
             size = (available * discount).sum(axis=1)
         else:
             size = (available / repayment_profile(tranche.repayment, r, n_repay)).min(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             share = np.clip(np.where(grown > 0, size / grown, 0.0), 0.0, 1.0)
     draws = funded_nom * share[:, None]
     out = {
@@ -168,18 +168,18 @@ def debt_flows(
             total[k] += one[k]
     service = total["interest_paid"] + total["principal"]
     cf = np.broadcast_to(cfads, shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         dscr = np.where(service > 0, cf / service, np.nan)
     # LLCR: CFADS over the remaining loan life, discounted at the balance-weighted loan rate
     opening = np.concatenate([np.zeros((shape[0], 1)), total["balance"][:, :-1]], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rate_t = np.where(opening > 0, weighted_rate / opening, 0.0)
     pv = np.zeros(shape[0])
     llcr = np.full(shape, np.nan)
     outstanding = opening > 0
     for t in range(shape[1] - 1, -1, -1):
         pv = np.where(outstanding[:, t], (cf[:, t] + pv) / (1.0 + rate_t[:, t]), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             llcr[:, t] = np.where(outstanding[:, t] & (service[:, t] > 0), pv / opening[:, t], np.nan)
     return DebtFlows(
         draws=total["draws"],

@@ -1,0 +1,419 @@
+"""Hypothesis strategies for testing against dealcalc: cash flows, rates, deals, overrides.
+
+Import them in your own property-based tests::
+
+    from dealcalc.strategies import cash_flows, deals, overrides
+
+Every strategy is a keyword-only function returning a ``SearchStrategy`` whose values are
+valid by construction: no ``assume`` is needed, and dealcalc accepts every value it draws. The
+module needs hypothesis (``pip install 'dealcalc[strategies]'``). docs/strategies.md shows
+whole tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import numpy as np
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "dealcalc.strategies needs hypothesis; install it with: pip install 'dealcalc[strategies]'"
+    ) from None
+
+from dealcalc.io import dump_deal
+from dealcalc.models import Deal
+from dealcalc.params import numeric_leaves
+
+__all__ = ["cash_flows", "dated_cash_flows", "deals", "overrides", "rates", "scenario_files"]
+
+SignPattern = Literal["conventional", "non_conventional", "any"]
+SearchStrategy = st.SearchStrategy
+_PERIODS = st.integers(2, 40)
+_DATED_PERIODS = st.integers(2, 30)
+_SCENARIOS = st.integers(1, 20)
+
+
+def _sizes(value: int | SearchStrategy[int]) -> SearchStrategy[int]:
+    return st.just(value) if isinstance(value, int) else value
+
+
+def _magnitudes(magnitude: float) -> SearchStrategy[float]:
+    """Non-zero sizes between magnitude/1000 and magnitude, never subnormal."""
+    return st.floats(magnitude * 1e-3, magnitude, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def _one_series(draw: Any, periods: int, pattern: SignPattern, magnitude: float) -> list[float]:
+    if pattern == "any":
+        return [
+            draw(st.floats(-magnitude, magnitude, allow_nan=False, allow_subnormal=False))
+            for _ in range(periods)
+        ]
+    if pattern == "conventional":
+        k = draw(st.integers(1, periods - 1))  # k outflows, then inflows: one sign change
+        return [-draw(_magnitudes(magnitude)) for _ in range(k)] + [
+            draw(_magnitudes(magnitude)) for _ in range(periods - k)
+        ]
+    # non-conventional: outflow, inflow(s), a later outflow (a closure cost), at least 3 periods
+    cut = draw(st.integers(2, periods - 1))
+    signs = [-1.0] + [1.0] * (cut - 1) + [-1.0] * (periods - cut)
+    return [s * draw(_magnitudes(magnitude)) for s in signs]
+
+
+def cash_flows(
+    *,
+    periods: int | SearchStrategy[int] = _PERIODS,
+    rows: int | None = None,
+    sign_pattern: SignPattern = "conventional",
+    magnitude: float = 1e6,
+) -> SearchStrategy[np.ndarray]:
+    """Cash-flow series: shape (T,), or (rows, T) with the same T in every row.
+
+    ``sign_pattern``:
+    - ``"conventional"``: outflows first, then inflows (one sign change, so one IRR);
+    - ``"non_conventional"``: an outflow, inflows, then outflows again (two sign changes, like a
+      closure cost; needs at least 3 periods);
+    - ``"any"``: finite values in [-magnitude, magnitude].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dealcalc as dc
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20, deadline=None)
+    ... @given(cash_flows(sign_pattern="conventional"))
+    ... def test_npv_at_the_irr_is_zero(flows):
+    ...     r = dc.irr(flows)
+    ...     terms = abs(flows) * (1 + r) ** -np.arange(flows.size)  # the size of each term
+    ...     assert abs(dc.npv(r, flows)) <= 1e-9 * terms.sum()
+    >>> test_npv_at_the_irr_is_zero()
+    """
+    minimum = 3 if sign_pattern == "non_conventional" else 2
+
+    @st.composite
+    def build(draw: Any) -> np.ndarray:
+        t = max(draw(_sizes(periods)), minimum)
+        if rows is None:
+            return np.array(draw(_one_series(t, sign_pattern, magnitude)))
+        return np.array([draw(_one_series(t, sign_pattern, magnitude)) for _ in range(rows)])
+
+    return build()
+
+
+def rates(*, low: float = -0.5, high: float = 1.0, size: int | None = None) -> SearchStrategy[Any]:
+    """Discount rates as fractions in [low, high] (low > -1): a float, or an array of ``size``.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20, deadline=None)
+    ... @given(cash_flows(), rates(low=-0.5, high=2.0))
+    ... def test_npv_is_positive_below_the_irr_and_negative_above(flows, rate):
+    ...     r, value = dc.irr(flows), dc.npv(rate, flows)
+    ...     tolerance = 1e-9 * abs(flows).sum()
+    ...     assert (value >= -tolerance) if rate < r else (value <= tolerance)
+    >>> test_npv_is_positive_below_the_irr_and_negative_above()
+    """
+    if not low > -1.0 or not low <= high:
+        raise ValueError("rates need -1 < low <= high")
+    element = st.floats(low, high, allow_nan=False, allow_subnormal=False)
+    if size is None:
+        return element
+    return hnp.arrays(np.float64, (size,), elements=element)
+
+
+def dated_cash_flows(
+    *,
+    periods: int | SearchStrategy[int] = _DATED_PERIODS,
+    sign_pattern: SignPattern = "conventional",
+    magnitude: float = 1e6,
+    min_gap_days: int = 180,
+    max_gap_days: int = 400,
+) -> SearchStrategy[tuple[np.ndarray, list[dt.date]]]:
+    """``(values, dates)`` for :func:`dealcalc.xnpv` and :func:`dealcalc.xirr`: dates strictly
+    increasing from the first, ``min_gap_days`` to ``max_gap_days`` apart. (With short gaps and
+    a large inflow the rate can exceed about 1e6, beyond XIRR's search, which then answers NaN.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dealcalc as dc
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20, deadline=None)
+    ... @given(dated_cash_flows())
+    ... def test_xnpv_at_the_xirr_is_zero(case):
+    ...     values, dates = case
+    ...     r = dc.xirr(values, dates)
+    ...     years = np.array([(d - dates[0]).days for d in dates]) / 365.0
+    ...     terms = (abs(values) * (1 + r) ** -years).sum()  # the size of the discounted terms
+    ...     assert abs(dc.xnpv(r, values, dates)) <= 1e-9 * terms
+    >>> test_xnpv_at_the_xirr_is_zero()
+    """
+
+    @st.composite
+    def build(draw: Any) -> tuple[np.ndarray, list[dt.date]]:
+        values = draw(cash_flows(periods=periods, sign_pattern=sign_pattern, magnitude=magnitude))
+        start = draw(st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31)))
+        gaps = draw(
+            st.lists(
+                st.integers(min_gap_days, max_gap_days), min_size=values.size - 1, max_size=values.size - 1
+            )
+        )
+        dates = [start]
+        for gap in gaps:
+            dates.append(dates[-1] + dt.timedelta(days=gap))
+        return values, dates
+
+    return build()
+
+
+def _fractions(draw: Any, n: int) -> list[float]:
+    """n positive fractions summing to exactly 1 (within 1e-12)."""
+    weights = [draw(st.integers(1, 20)) for _ in range(n)]
+    total = sum(weights)
+    out = [w / total for w in weights]
+    out[-1] = 1.0 - sum(out[:-1])
+    return out
+
+
+@st.composite
+def _deal_data(
+    draw: Any, max_phases: int, max_streams: int, fiscal: bool, trade: bool, finance: bool, max_years: int
+) -> dict[str, Any]:
+    start = draw(st.integers(2020, 2040))
+    years = draw(st.integers(4, max_years))
+    end = start + years - 1
+    products = {"metal": {"unit": "t"}, "oxide": {"unit": "kg"}, "gold": {"unit": "oz"}}
+    deck = {
+        "metal": draw(st.floats(1_000, 50_000, allow_subnormal=False)),
+        "oxide": draw(st.floats(5, 200, allow_subnormal=False)),
+        "gold": draw(st.floats(500, 5_000, allow_subnormal=False)),
+    }
+    phases: dict[str, Any] = {}
+    for k in range(draw(st.integers(1, max_phases))):
+        build_years = draw(st.integers(1, 3))
+        first = draw(st.integers(start, max(start, end - build_years - 1)))
+        schedule = _fractions(draw, build_years)
+        phases[f"phase{k}"] = {
+            "start_year": first,
+            "capex_usd": draw(st.floats(1e6, 5e8, allow_subnormal=False)),
+            "capex_schedule": schedule,
+            "ramp_up": [
+                draw(st.floats(0.2, 1.0, allow_subnormal=False)) for _ in range(draw(st.integers(0, 3)))
+            ],
+            "sustaining_capex_usd_per_year": draw(st.floats(0, 1e7, allow_subnormal=False)),
+        }
+    streams: dict[str, Any] = {}
+    for k in range(draw(st.integers(1, max_streams))):
+        phase = draw(st.sampled_from(sorted(phases)))
+        kind = draw(st.sampled_from(["mine", "gold", "refinery"]))
+        if kind == "refinery":
+            streams[f"s{k}"] = {
+                "phase": phase,
+                "product": "oxide",
+                "capacity_units_per_year": draw(st.floats(1e3, 1e6, allow_subnormal=False)),
+                "conversion_cost_usd_per_unit": draw(st.floats(0, 20, allow_subnormal=False)),
+                "feed_cost_fraction_of_price": draw(st.floats(0, 0.6, allow_subnormal=False)),
+            }
+        elif kind == "gold":
+            streams[f"s{k}"] = {
+                "phase": phase,
+                "product": "gold",
+                "ore_tpa": draw(st.floats(1e4, 2e6, allow_subnormal=False)),
+                "grade_g_per_t": draw(st.floats(0.05, 5.0, allow_subnormal=False)),
+                "recovery": draw(st.floats(0.3, 0.95, allow_subnormal=False)),
+            }
+        else:
+            streams[f"s{k}"] = {
+                "phase": phase,
+                "product": "metal",
+                "ore_tpa": draw(st.floats(1e4, 2e6, allow_subnormal=False)),
+                "grade": draw(st.floats(0.001, 0.05, allow_subnormal=False)),
+                "recovery": draw(st.floats(0.5, 0.95, allow_subnormal=False)),
+                "payable_fraction": draw(st.floats(0.6, 1.0, allow_subnormal=False)),
+                "concentrate_grade": draw(st.floats(0.2, 0.6, allow_subnormal=False)),
+                "treatment_charge_usd_per_dmt": draw(st.floats(0, 100, allow_subnormal=False)),
+                "opex_usd_per_t_ore": draw(st.floats(1, 60, allow_subnormal=False)),
+            }
+    data: dict[str, Any] = {
+        "name": "generated deal",
+        "valuation": {
+            "start_year": start,
+            "end_year": end,
+            "timing": draw(st.sampled_from(["end", "mid", "begin"])),
+            "discount_rate": draw(st.floats(0.0, 0.25, allow_subnormal=False)),
+        },
+        "products": products,
+        "price_decks": {"base": deck},
+        "phases": phases,
+        "streams": streams,
+        "closure": {"cost_usd": draw(st.floats(0, 5e7, allow_subnormal=False))},
+    }
+    if fiscal:
+        data["fiscal"] = {
+            "royalty_rate": draw(st.floats(0, 0.1, allow_subnormal=False)),
+            "income_tax_rate": draw(st.floats(0, 0.4, allow_subnormal=False)),
+            "minimum_tax_rate": draw(st.floats(0, 0.02, allow_subnormal=False)),
+            "depreciation_years": draw(st.integers(1, 15)),
+            "loss_carry_forward_years": draw(st.integers(0, 10)),
+        }
+    if trade:
+        rate_dates = sorted(
+            draw(st.sets(st.dates(dt.date(start - 1, 1, 1), dt.date(end, 12, 31)), min_size=1, max_size=3))
+        )
+        data["trade"] = {
+            "destinations": {
+                "us": {
+                    "schedule": "s",
+                    "pass_through_fraction": draw(st.floats(0, 1, allow_subnormal=False)),
+                },
+            },
+            "schedules": {
+                "s": {"ad_valorem": {d: draw(st.floats(0, 0.5, allow_subnormal=False)) for d in rate_dates}}
+            },
+        }
+        for stream in streams.values():
+            stream["sales_shares"] = {"us": draw(st.floats(0, 1, allow_subnormal=False))}
+    if finance:
+        owners = _fractions(draw, draw(st.integers(1, 3)))
+        data["finance"] = {
+            "equity": {
+                f"owner{k}": {
+                    "share": share,
+                    "discount_rate": draw(st.floats(0.02, 0.25, allow_subnormal=False)),
+                }
+                for k, share in enumerate(owners)
+            },
+            "dividend_withholding_rate": draw(st.floats(0, 0.3, allow_subnormal=False)),
+        }
+        if draw(st.booleans()):
+            data["finance"]["debt"] = {
+                "loan": {
+                    "share_of_capex": draw(st.floats(0, 0.8, allow_subnormal=False)),
+                    "interest_rate": draw(st.floats(0.0, 0.15, allow_subnormal=False)),
+                    "tenor_years": draw(st.integers(1, 10)),
+                    "repayment": draw(st.sampled_from(["annuity", "linear"])),
+                }
+            }
+    return data
+
+
+def deals(
+    *,
+    max_phases: int = 3,
+    max_streams: int = 4,
+    fiscal: bool = True,
+    trade: bool = True,
+    finance: bool = True,
+    max_years: int = 25,
+) -> SearchStrategy[Deal]:
+    """Valid :class:`dealcalc.Deal` objects: phases with capex schedules and ramp-ups, mine,
+    precious-metal and refinery streams, and optionally a fiscal regime, a dated US tariff
+    schedule with incidence, owners and a loan.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dealcalc as dc
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(deals())
+    ... def test_the_parties_add_up(deal):
+    ...     v = dc.evaluate(deal, keep_ledger=True)
+    ...     split = v.party_table()
+    ...     parties = [f"{p} [USD]" for p in deal.party_names()]
+    ...     total = split["Cash before state take [USD]"]
+    ...     assert np.allclose(split[parties].sum(axis=1), total, rtol=1e-9, atol=1e-3)
+    >>> test_the_parties_add_up()
+    """
+    return _deal_data(max_phases, max_streams, fiscal, trade, finance, max_years).map(Deal.model_validate)
+
+
+def scenario_files(**kwargs: Any) -> SearchStrategy[str]:
+    """Valid scenario-file YAML text (the :func:`deals` arguments apply).
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> from dealcalc.io import parse_deal
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(scenario_files())
+    ... def test_every_file_loads(text):
+    ...     assert parse_deal(text).streams
+    >>> test_every_file_loads()
+    """
+    return deals(**kwargs).map(dump_deal)
+
+
+#: Parameter families an override may change, and the factor range that keeps them valid.
+_SCALED = (
+    ("price_decks.", (0.0, 2.0)),
+    (".capex_usd", (0.0, 2.0)),
+    (".ore_tpa", (0.0, 2.0)),
+    (".capacity_units_per_year", (0.0, 2.0)),
+    (".opex_usd_per_t_ore", (0.0, 2.0)),
+    ("_rate", (0.0, 1.0)),
+)
+
+
+def overrides(
+    deal: Deal,
+    *,
+    n_scenarios: int | SearchStrategy[int] = _SCENARIOS,
+    max_paths: int = 3,
+) -> SearchStrategy[dict[str, np.ndarray]]:
+    """Valid ``evaluate(deal, overrides=...)`` arrays: up to ``max_paths`` of the deal's
+    prices, capex, throughputs, unit costs and rates, each (S,), scaled from its base value
+    within a range that keeps it valid (amounts 0-2x, rates 0-1x).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dealcalc as dc
+    >>> from hypothesis import given, settings
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(overrides(deal))
+    ... def test_many_at_once_equal_one_at_a_time(over):
+    ...     many = dc.evaluate(deal, overrides=over, metrics=["npv_usd"]).npv_usd
+    ...     first = dc.evaluate(deal, overrides={k: v[:1] for k, v in over.items()}, metrics=["npv_usd"])
+    ...     assert many[0] == first.npv_usd[0]
+    >>> test_many_at_once_equal_one_at_a_time()
+    """
+    leaves = numeric_leaves(deal)
+    choices = sorted(
+        (path, bounds)
+        for path, value in leaves.items()
+        for marker, bounds in _SCALED
+        if (path.startswith(marker) or path.endswith(marker))
+        and not (
+            path.startswith("price_decks.")
+            and not path.startswith(f"price_decks.{deal.valuation.price_deck}.")
+        )
+        and value != 0.0
+        and not isinstance(value, bool)
+        and not path.startswith(("finance.", "uncertainty."))
+    )
+    if not choices:
+        raise ValueError("the deal has no prices, capex, throughputs, unit costs or rates to vary")
+
+    @st.composite
+    def build(draw: Any) -> dict[str, np.ndarray]:
+        n = draw(_sizes(n_scenarios))
+        picked = draw(
+            st.lists(st.sampled_from(choices), min_size=1, max_size=max_paths, unique_by=lambda c: c[0])
+        )
+        out = {}
+        for path, (lo, hi) in picked:
+            factors = draw(hnp.arrays(np.float64, (n,), elements=st.floats(lo, hi, allow_subnormal=False)))
+            out[path] = factors * leaves[path]
+        return out
+
+    return build()
