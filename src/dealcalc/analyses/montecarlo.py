@@ -22,6 +22,7 @@ from scipy.stats import qmc
 
 from dealcalc.analyses.distributed import progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
+from dealcalc.engine.memory import check_fits
 from dealcalc.engine.timeline import years
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
@@ -333,6 +334,16 @@ def monte_carlo(
         raise InputError(f"unknown method {used_method!r}", field="method", expected="random, lhs or sobol")
     targets = _targets(start)
     wanted = list(metrics) if metrics is not None else default_metrics(start)
+    u = start.uncertainty
+    stored = len(u.inputs) + 2 * len(wanted) + len(u.switches) + 4 * len(start.phases)
+    t = years(start).size
+    working = 8.0 * min(chunk_size, n) * t * (120 + 3 * len(u.price_paths)) * 2
+    check_fits(
+        8.0 * stored * n + (8.0 * n * len(u.inputs) * 3 if u.correlations else 0.0) + working,
+        f"a Monte Carlo of {n:,} draws",
+        "ask for fewer metrics, or run fewer draws several times with different seeds and pool "
+        "them; the per-draw results of N draws must fit in memory",
+    )
     draws = sample_inputs(start, n, seed=used_seed, method=used_method)
     leaves = numeric_leaves(start)
     overrides: dict[str, FloatArray] = {}

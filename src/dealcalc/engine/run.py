@@ -13,6 +13,7 @@ from dealcalc.engine.financing import debt_flows
 from dealcalc.engine.fiscal import depreciation, income_tax, straight_line
 from dealcalc.engine.inputs import Inputs, Number, check_overrides
 from dealcalc.engine.ledger import Ledger, add_lines
+from dealcalc.engine.memory import check_fits
 from dealcalc.engine.parties import party_flows
 from dealcalc.engine.streams import stream_flows
 from dealcalc.engine.timeline import (
@@ -409,6 +410,13 @@ def evaluate_chunks(
     n_years = years(deal).size
     checked, n_scenarios = check_overrides(deal, overrides or {}, n_years)
     keep = n_scenarios <= 1_000 if keep_ledger is None else keep_ledger
+    lines = 40 + 6 * len(deal.streams) + 5 * len(deal.party_names())
+    per_scenario = 8.0 * (len(wanted) + (2 * lines * n_years if keep else 0))
+    check_fits(
+        per_scenario * n_scenarios + 8.0 * 120 * n_years * min(chunk_size, n_scenarios),
+        f"valuing {n_scenarios:,} scenarios" + (" and keeping their ledgers" if keep else ""),
+        "ask for fewer metrics (metrics=[...]), keep_ledger=False, or value the scenarios in batches",
+    )
     results = []
     for start in range(0, n_scenarios, chunk_size):
         stop = min(start + chunk_size, n_scenarios)
