@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from dealcalc.models.base import Model, Positive
@@ -165,4 +166,22 @@ class Uncertainty(Model):
             for name in (a, b):
                 if name not in self.price_paths:
                     raise ValueError(f"price_correlations: {name!r} has no price path")
+        _positive_definite("correlations", list(self.inputs), self.correlations)
+        _positive_definite("price_correlations", list(self.price_paths), self.price_correlations)
         return self
+
+
+def _positive_definite(where: str, names: list[str], pairs: list[tuple[str, str, float]]) -> None:
+    """The normal-score matrix of Spearman targets (2 sin(pi rho / 6)) must be positive definite."""
+    if not pairs:
+        return
+    index = {n: i for i, n in enumerate(names)}
+    matrix = np.eye(len(names))
+    for a, b, rho in pairs:
+        matrix[index[a], index[b]] = matrix[index[b], index[a]] = 2.0 * np.sin(np.pi * rho / 6.0)
+    smallest = float(np.linalg.eigvalsh(matrix).min())
+    if smallest <= 1e-12:
+        raise ValueError(
+            f"{where}: the correlation matrix is not positive definite (smallest eigenvalue {smallest:.3g}); "
+            "the correlations contradict each other"
+        )

@@ -1,0 +1,107 @@
+"""Bad input, catalogued (docs/errors.md): each mistake gets exit 2 and one line naming the
+file, the line and the field, and nothing already on disk is damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import dealcalc as dc
+from dealcalc.cli import main
+
+TEXT = Path(dc.example_path("ussm-fwo")).read_text(encoding="utf-8")
+
+CASES = [
+    # (what, old text, new text, command, expected in the message)
+    (
+        "wrong type",
+        "ore_tpa: {value: 1.0e6",
+        "ore_tpa: {value: lots",
+        "npv",
+        ":89: streams.copper.ore_tpa: Input should be a valid number",
+    ),
+    (
+        "negative tonnage",
+        "ore_tpa: {value: 1.0e6",
+        "ore_tpa: {value: -1.0e6",
+        "npv",
+        ":89: streams.copper.ore_tpa: Input should be greater than or equal to 0",
+    ),
+    ("NaN price", "    copper: {value: 9500", "    copper: {value: .nan", "npv", "price_decks.base.copper"),
+    ("a 10,000-year horizon", "  end_year: 2042", "  end_year: 12042", "npv", ":18: valuation.end_year"),
+    (
+        "schedule not summing to 1",
+        "    capex_schedule: [0.5, 0.5]\n    ramp_up",
+        "    capex_schedule: [0.5, 0.6]\n    ramp_up",
+        "npv",
+        "fractions must sum to 1, they sum to 1.1",
+    ),
+    (
+        "dates out of order",
+        "ad_valorem: {2025-04-05: 0.10, 2025-08-07: 0.19, 2026-07-01:",
+        "ad_valorem: {2025-08-07: 0.19, 2025-04-05: 0.10, 2026-07-01:",
+        "npv",
+        ":231: trade.schedules.ieepa_struck_down.ad_valorem: give the dates in order",
+    ),
+    (
+        "sales shares above 1",
+        "sales_shares: {us: {value: 1.0",
+        "sales_shares: {eu: 0.5, us: {value: 1.0",
+        "npv",
+        "sales_shares add up to more than 1",
+    ),
+    (
+        "misspelt key",
+        "    capex_schedule: [0.5, 0.5]\n    ramp_up",
+        "    capex_shedule: [0.5, 0.5]\n    ramp_up",
+        "validate",
+        "did you mean 'capex_schedule'",
+    ),
+    (
+        "a correlation matrix that is not positive definite",
+        "    - [phases.*.capex_usd, streams.*.opex_usd_per_t_ore, 0.5]",
+        "    - [phases.*.capex_usd, streams.*.opex_usd_per_t_ore, 0.9]\n"
+        "    - [phases.*.capex_usd, streams.copper.recovery, 0.9]\n"
+        "    - [streams.*.opex_usd_per_t_ore, streams.copper.recovery, -0.9]",
+        "montecarlo",
+        ": uncertainty: correlations: the correlation matrix is not positive definite",
+    ),
+    (
+        "YAML that builds Python objects",
+        "name: USSM",
+        "name: !!python/object/apply:os.system [ls]\nx: USSM",
+        "npv",
+        "could not determine a constructor",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "old", "new", "command", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_files_get_one_clear_line(
+    tmp_path: Path, what: str, old: str, new: str, command: str, expected: str
+) -> None:
+    assert old in TEXT, what
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TEXT.replace(old, new, 1), encoding="utf-8")
+    args = [command, str(bad)] + (["-n", "100"] if command == "montecarlo" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, (what, result.output)
+    assert expected in result.output and str(bad) in result.output, (what, result.output)
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_outputs_are_never_damaged(tmp_path: Path) -> None:
+    path = str(dc.example_path("ussm-fwo"))
+    out = tmp_path / "table.csv"
+    out.write_text("precious\n", encoding="utf-8")
+    for args in (["table", path, "--csv", str(out)], ["montecarlo", path, "-n", "50", "--out", str(out)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "--force" in result.output
+        assert out.read_text(encoding="utf-8") == "precious\n"
+    missing = tmp_path / "no" / "such" / "dir" / "x.json"
+    result = CliRunner().invoke(main, ["sensitivity", path, "--out", str(missing)])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = CliRunner().invoke(main, ["sensitivity", path, "--out", str(tmp_path / "x.txt")])
+    assert result.exit_code == 2 and "unknown output type" in result.output
