@@ -99,6 +99,7 @@ arrays = hnp.arrays(
 
 
 @given(arrays, st.one_of(st.floats(allow_nan=True, allow_infinity=True), arrays))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow near 1e308 or a rate near -1 gives inf
 def test_metrics_answer_or_raise_value_error(values: np.ndarray, rate: Any) -> None:
     for call in (
         lambda: dc.npv(rate, values),
@@ -113,3 +114,8 @@ def test_metrics_answer_or_raise_value_error(values: np.ndarray, rate: Any) -> N
             assert str(exc)
         else:  # a float, or one value per row (or per rate, for an NPV profile)
             assert np.ndim(result) <= 1
+
+
+def test_values_too_large_to_add_up_get_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="too large to add up"):
+        dc.irr([-1.0, 1e308, 1e308])

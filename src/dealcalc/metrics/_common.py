@@ -54,15 +54,20 @@ def as_values(values: ArrayLike, *, min_periods: int = 1, check_finite: bool = T
     # A finite sum proves every value finite (NaN and inf propagate) without a boolean
     # temporary as large as the input; only a non-finite sum needs the element-wise look.
     if check_finite:
-        require_finite(arr.sum(), arr)
+        with np.errstate(over="ignore"):
+            total = arr.sum()
+        require_finite(total, arr)
     return arr
 
 
 def require_finite(result: Any, values: FloatArray) -> None:
     """Raise if ``values`` hold NaN or infinity, looking element-wise only if ``result`` is not
     finite (NaN and inf propagate into sums, so a finite result proves finite inputs)."""
-    if not np.isfinite(result).all() and not np.isfinite(values).all():
-        raise ValueError("values contain NaN or infinity")
+    if not np.isfinite(result).all():
+        if not np.isfinite(values).all():
+            raise ValueError("values contain NaN or infinity")
+        if np.abs(values).max() > 1e300:
+            raise ValueError("values are too large to add up in floating point; express them in larger units")
 
 
 def as_rate(rate: ArrayLike, values: FloatArray, *, name: str = "rate") -> FloatArray:
