@@ -481,13 +481,20 @@ def _chunk(
     )
 
 
-def _path_slice(deal: Deal, seed: int, a: int, b: int, factor: FloatArray | None) -> FloatArray:
-    """Price multipliers for draws a..b-1, cut from their fixed RNG blocks."""
+def _from_blocks(make: Any, a: int, b: int) -> FloatArray:
+    """Rows a..b-1 cut from the fixed RNG blocks that ``make(k)`` builds (RNG_BLOCK rows each),
+    so a draw's randomness does not depend on how the draws are chunked."""
     first, last = a // RNG_BLOCK, (b - 1) // RNG_BLOCK
-    blocks = [_path_block(deal, seed, k, factor) for k in range(first, last + 1)]
+    blocks = [make(k) for k in range(first, last + 1)]
     joined = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     offset = first * RNG_BLOCK
-    return joined[a - offset : b - offset]
+    out: FloatArray = joined[a - offset : b - offset]
+    return out
+
+
+def _path_slice(deal: Deal, seed: int, a: int, b: int, factor: FloatArray | None) -> FloatArray:
+    """Price multipliers for draws a..b-1."""
+    return _from_blocks(lambda k: _path_block(deal, seed, k, factor), a, b)
 
 
 def _gates(deal: Deal) -> list[str]:
@@ -535,12 +542,8 @@ def _clears(
 
 
 def _availability_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
-    """Availability (1 - output lost to disruptions) for draws a..b-1, from fixed RNG blocks."""
-    first, last = a // RNG_BLOCK, (b - 1) // RNG_BLOCK
-    blocks = [_availability_block(deal, seed, k) for k in range(first, last + 1)]
-    joined = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    offset = first * RNG_BLOCK
-    return joined[a - offset : b - offset]
+    """Availability (1 - output lost to disruptions) for draws a..b-1."""
+    return _from_blocks(lambda k: _availability_block(deal, seed, k), a, b)
 
 
 def _availability_block(deal: Deal, seed: int, block: int) -> FloatArray:
@@ -575,12 +578,10 @@ def _expropriated_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
     expropriation = deal.uncertainty.expropriation
     assert expropriation is not None
     t = years(deal).size
-    first, last = a // RNG_BLOCK, (b - 1) // RNG_BLOCK
-    parts = []
-    for k in range(first, last + 1):
+
+    def block(k: int) -> FloatArray:
         rng = np.random.default_rng(np.random.SeedSequence([seed, 5, k]))
         happens = rng.random((RNG_BLOCK, t)) < expropriation.annual_probability
-        parts.append(np.maximum.accumulate(happens, axis=1).astype(np.float64))
-    joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    offset = first * RNG_BLOCK
-    return joined[a - offset : b - offset]
+        return np.maximum.accumulate(happens, axis=1).astype(np.float64)
+
+    return _from_blocks(block, a, b)
