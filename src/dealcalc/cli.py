@@ -35,7 +35,7 @@ from dealcalc.analyses import (
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
 from dealcalc.io import EXAMPLES, example_path, load_deal, read_cash_flows_csv, write_atomic
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, get, parse_assignment, paths, with_changes
+from dealcalc.params import apply_scenario, parse_assignment, paths, with_changes
 from dealcalc.report import (
     attribution_table,
     compare_table,
@@ -535,13 +535,7 @@ def breakeven_command(
     Example: dealcalc breakeven examples/ussm_fwo_2025.yaml price_decks.base.antimony
     """
     deal = _deal(file, assignments)
-    bounds = None
-    if low is not None or high is not None:
-        from dealcalc.analyses.breakeven import _default_bounds
-
-        default = _default_bounds(float(get(apply_scenario(deal, scenario), path)))
-        bounds = (default[0] if low is None else low, default[1] if high is None else high)
-    result = breakeven(deal, path, target=target, metric=metric, bounds=bounds, scenario=scenario)
+    result = breakeven(deal, path, target=target, metric=metric, bounds=(low, high), scenario=scenario)
     if as_json:
         click.echo(
             json.dumps(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -19,7 +19,15 @@ from pydantic import ValidationError
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.models import Deal
 
-__all__ = ["apply_scenario", "get", "numeric_leaves", "parse_assignment", "paths", "with_changes"]
+__all__ = [
+    "apply_scenario",
+    "get",
+    "match_paths",
+    "numeric_leaves",
+    "parse_assignment",
+    "paths",
+    "with_changes",
+]
 
 
 def _walk(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -63,6 +71,23 @@ def numeric_leaves(deal: Deal) -> dict[str, float]:
         for path, value in _walk(_tree(deal), "")
         if isinstance(value, int | float) and not isinstance(value, bool)
     }
+
+
+def match_paths(pattern: str, candidates: Iterable[str]) -> list[str]:
+    """The ``candidates`` a path pattern matches (``*`` matches one level, as in scenarios).
+
+    Examples
+    --------
+    >>> match_paths("phases.*.capex_usd", ["phases.a.capex_usd", "phases.a.b.capex_usd", "x"])
+    ['phases.a.capex_usd']
+    """
+    parts = pattern.split(".")
+    return [
+        c
+        for c in candidates
+        if len(keys := c.split(".")) == len(parts)
+        and all(fnmatch.fnmatchcase(k, q) for k, q in zip(keys, parts, strict=True))
+    ]
 
 
 def get(deal: Deal, path: str) -> Any:

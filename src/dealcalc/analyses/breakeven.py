@@ -83,7 +83,7 @@ def breakeven(
     *,
     target: float = 0.0,
     metric: str = "npv_usd",
-    bounds: tuple[float, float] | None = None,
+    bounds: tuple[float | None, float | None] | None = None,
     overrides: Mapping[str, ArrayLike] | None = None,
     scenario: str | None = None,
     grid_points: int = 33,
@@ -102,8 +102,9 @@ def breakeven(
         The metric's target (0 for NPV; 0.19 with ``metric="irr"`` for a 19 % IRR).
     metric : str, default "npv_usd"
         Any metric :func:`dealcalc.evaluate` computes, a party's included.
-    bounds : (float, float), optional
-        The allowed range (default: 0 to four times the base value).
+    bounds : (float or None, float or None), optional
+        The allowed range (default, also for an end given as None: 0 to four times the base
+        value).
     overrides : mapping of path to array_like (S,), optional
         Other parameters per scenario: one breakeven per scenario, all found together.
     grid_points, rtol, max_steps
@@ -130,7 +131,10 @@ def breakeven(
     leaves = numeric_leaves(start)
     if path not in leaves:
         raise InputError("not a numeric parameter", field=path, hint=did_you_mean(path, leaves))
-    lo, hi = bounds if bounds is not None else _default_bounds(leaves[path])
+    default = _default_bounds(leaves[path])
+    given = bounds if bounds is not None else (None, None)
+    lo = default[0] if given[0] is None else given[0]
+    hi = default[1] if given[1] is None else given[1]
     if not lo < hi:
         raise InputError(f"the range [{lo:g}, {hi:g}] is empty", field="bounds", expected="low < high")
     others = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (overrides or {}).items()}

@@ -12,8 +12,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.engine import Ledger, evaluate_chunks
-from dealcalc.engine.run import METRICS, TIMINGS, check_metrics
-from dealcalc.engine.timeline import real_discount_rate
+from dealcalc.engine.inputs import Inputs
+from dealcalc.engine.run import METRICS, TIMINGS, check_metrics, party_discount_rate
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics import npv
 from dealcalc.metrics._common import FloatArray
@@ -326,8 +326,7 @@ def _duty_memo(v: Valuation, government: str) -> dict[str, float]:
     """PV of the duty a government collects and of the part its buyers bear, at its rate."""
     assert v.ledger is not None
     deal = v.deal
-    rate = deal.finance.discount_rates.get(government, deal.valuation.discount_rate)
-    real = float(real_discount_rate(deal, rate, deal.valuation.inflation_rate))
+    real = float(party_discount_rate(Inputs(deal=deal), government))
     timing = TIMINGS[deal.valuation.timing]
     gap = deal.valuation.start_year - (deal.valuation.valuation_year or deal.valuation.start_year)
     scale = (1.0 + real) ** -gap

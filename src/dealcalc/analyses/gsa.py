@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from dealcalc.analyses.evaluate import evaluate
-from dealcalc.analyses.montecarlo import _expand, marginal
+from dealcalc.analyses.montecarlo import input_overrides, input_targets, marginal
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, numeric_leaves
+from dealcalc.params import apply_scenario
 
 __all__ = ["correlation_groups", "morris", "sobol", "sobol_indices"]
 
@@ -117,20 +117,13 @@ def _deal_model(deal: Deal, metric: str) -> tuple[list[str], Model]:
         raise InputError(
             "no uncertain inputs", field="uncertainty.inputs", hint="declare distributions by path"
         )
-    leaves = numeric_leaves(deal)
-    targets = {p: _expand(p, leaves) for p in names}
-    for pattern, hits in targets.items():
-        if not hits:
-            raise InputError("no numeric parameter matches", field=f"uncertainty.inputs.{pattern}")
+    input_targets(deal)  # every pattern matches a parameter
     ppfs = [marginal(u.inputs[p]) for p in names]
 
     def model(points: FloatArray) -> FloatArray:
         clipped = np.clip(points, 1e-12, 1.0 - 1e-12)
-        overrides: dict[str, FloatArray] = {}
-        for k, pattern in enumerate(names):
-            column = np.asarray(ppfs[k](clipped[:, k]), dtype=np.float64)
-            for path in targets[pattern]:
-                overrides[path] = column * leaves[path] if u.inputs[pattern].factor else column
+        columns = {p: np.asarray(ppfs[k](clipped[:, k]), dtype=np.float64) for k, p in enumerate(names)}
+        overrides = input_overrides(deal, columns)
         return evaluate(deal, overrides=overrides, metrics=[metric], keep_ledger=False).values[metric]
 
     return names, model

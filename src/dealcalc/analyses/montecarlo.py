@@ -9,9 +9,8 @@ size. Draws are valued in chunks by the vectorized engine. Formulas: docs/method
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +26,18 @@ from dealcalc.engine.timeline import years
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, Distribution, PricePath
-from dealcalc.params import apply_scenario, numeric_leaves, with_changes
+from dealcalc.models.risk import normal_score_correlation
+from dealcalc.params import apply_scenario, match_paths, numeric_leaves, with_changes
 
-__all__ = ["MonteCarlo", "default_metrics", "marginal", "monte_carlo", "sample_inputs"]
+__all__ = [
+    "MonteCarlo",
+    "default_metrics",
+    "input_overrides",
+    "input_targets",
+    "marginal",
+    "monte_carlo",
+    "sample_inputs",
+]
 
 #: Draws per block of price-path randomness (each block has its own generator).
 RNG_BLOCK = 4096
@@ -83,11 +91,7 @@ def _copula_factor(
     """The Cholesky factor of the normal-score correlation matching Spearman targets."""
     if not pairs:
         return None
-    index = {n: i for i, n in enumerate(names)}
-    spearman = np.eye(len(names))
-    for a, b, rho in pairs:
-        spearman[index[a], index[b]] = spearman[index[b], index[a]] = rho
-    pearson = 2.0 * np.sin(np.pi * spearman / 6.0)  # Spearman -> normal-score correlation
+    pearson = normal_score_correlation(names, pairs)
     try:
         return np.asarray(np.linalg.cholesky(pearson), dtype=np.float64)
     except np.linalg.LinAlgError:
@@ -111,15 +115,6 @@ def _uniforms(method: str, n: int, d: int, rng: np.random.Generator) -> FloatArr
         warnings.simplefilter("ignore", UserWarning)  # balance: we use a prefix of 2**m points
         points = qmc.Sobol(d=d, scramble=True, seed=rng).random_base2(m)
     return np.asarray(np.clip(points[:n], 1e-12, 1.0 - 1e-12), dtype=np.float64)
-
-
-def _expand(pattern: str, leaves: dict[str, float]) -> list[str]:
-    if "*" not in pattern:
-        return [pattern] if pattern in leaves else []
-    regex = re.compile(
-        "^" + "\\.".join("[^.]+" if p == "*" else re.escape(p) for p in pattern.split(".")) + "$"
-    )
-    return [p for p in leaves if regex.match(p)]
 
 
 def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | None = None) -> pd.DataFrame:
@@ -253,11 +248,12 @@ class MonteCarlo:
         return pd.DataFrame(rows).set_index("draws")
 
 
-def _targets(deal: Deal) -> dict[str, list[str]]:
+def input_targets(deal: Deal) -> dict[str, list[str]]:
+    """The parameter paths each uncertain input (a path pattern) sets; an error if none."""
     leaves = numeric_leaves(deal)
     out = {}
     for pattern in deal.uncertainty.inputs:
-        hits = _expand(pattern, leaves)
+        hits = match_paths(pattern, leaves)
         if not hits:
             raise InputError(
                 "no numeric parameter matches",
@@ -265,6 +261,24 @@ def _targets(deal: Deal) -> dict[str, list[str]]:
                 hint=did_you_mean(pattern, leaves) or "see `dealcalc validate FILE --paths`",
             )
         out[pattern] = hits
+    return out
+
+
+def input_overrides(deal: Deal, columns: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+    """Override arrays from draws of the uncertain inputs, ``{pattern: values}``: each draw
+    replaces the value at every path the pattern matches, or multiplies it (``factor: true``)."""
+    leaves = numeric_leaves(deal)
+    targets = input_targets(deal)
+    out: dict[str, FloatArray] = {}
+    for pattern, column in columns.items():
+        factor = deal.uncertainty.inputs[pattern].factor
+        for path in targets[pattern]:
+            out[path] = column * leaves[path] if factor else column
+    return out
+
+
+def _check_price_paths(deal: Deal) -> None:
+    leaves = numeric_leaves(deal)
     deck = deal.valuation.price_deck
     for product in deal.uncertainty.price_paths:
         path = f"price_decks.{deck}.{product}"
@@ -274,7 +288,6 @@ def _targets(deal: Deal) -> dict[str, list[str]]:
                 field=f"uncertainty.price_paths.{product}",
                 hint=f"give {path} as one number",
             )
-    return out
 
 
 def monte_carlo(
@@ -332,7 +345,8 @@ def monte_carlo(
     used_method = method or start.uncertainty.method
     if used_method not in ("random", "lhs", "sobol"):
         raise InputError(f"unknown method {used_method!r}", field="method", expected="random, lhs or sobol")
-    targets = _targets(start)
+    input_targets(start)
+    _check_price_paths(start)
     wanted = list(metrics) if metrics is not None else default_metrics(start)
     u = start.uncertainty
     stored = len(u.inputs) + 2 * len(wanted) + len(u.switches) + 4 * len(start.phases)
@@ -346,11 +360,7 @@ def monte_carlo(
     )
     draws = sample_inputs(start, n, seed=used_seed, method=used_method)
     leaves = numeric_leaves(start)
-    overrides: dict[str, FloatArray] = {}
-    for pattern, hits in targets.items():
-        column = draws[pattern].to_numpy()
-        for path in hits:
-            overrides[path] = column * leaves[path] if start.uncertainty.inputs[pattern].factor else column
+    overrides = input_overrides(start, {p: draws[p].to_numpy() for p in draws.columns})
     products = list(start.uncertainty.price_paths)
     path_factor = _copula_factor(
         products, start.uncertainty.price_correlations, "uncertainty.price_correlations"
@@ -359,7 +369,7 @@ def monte_carlo(
     switches = start.uncertainty.switches
     for name, switch in switches.items():
         for pattern in switch.scale:
-            if not _expand(pattern, leaves):
+            if not match_paths(pattern, leaves):
                 raise InputError(
                     "no numeric parameter matches", field=f"uncertainty.switches.{name}.scale.{pattern}"
                 )
@@ -448,7 +458,7 @@ def _chunk(
         on = uniform_switches[:, k] < switch.probability
         for pattern, factor in switch.scale.items():
             scale = np.where(on, factor, 1.0)
-            for path in _expand(pattern, leaves):
+            for path in match_paths(pattern, leaves):
                 value = block.get(path, np.full(size, leaves[path]))
                 block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
     if start.uncertainty.disruptions:

@@ -14,7 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
-from dealcalc.analyses.montecarlo import _expand, marginal
+from dealcalc.analyses.montecarlo import input_overrides, input_targets, marginal
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -128,10 +128,9 @@ def tornado(
         return _tornado_from_distributions(start, quantiles, metric)
     if ranges is None:
         ranges = default_drivers(start)
-    if not isinstance(ranges, Mapping):
-        base = _check_paths(start, list(ranges))
-        ranges = {p: (v * (1.0 - change), v * (1.0 + change)) for p, v in base.items()}
     base = _check_paths(start, list(ranges))
+    if not isinstance(ranges, Mapping):
+        ranges = {p: (v * (1.0 - change), v * (1.0 + change)) for p, v in base.items()}
     rows: list[dict[str, float]] = [{}]
     for path, (low, high) in ranges.items():
         rows += [{path: float(low)}, {path: float(high)}]
@@ -164,17 +163,15 @@ def _tornado_from_distributions(deal: Deal, quantiles: tuple[float, float], metr
     if not inputs:
         raise InputError("no uncertain inputs to take quantiles of", field="uncertainty.inputs")
     leaves = numeric_leaves(deal)
+    targets = input_targets(deal)
     rows: list[dict[str, float]] = [{}]
     table = []
     for pattern, dist in inputs.items():
-        hits = _expand(pattern, leaves)
-        if not hits:
-            raise InputError("no numeric parameter matches", field=f"uncertainty.inputs.{pattern}")
-        low, high = (float(x) for x in marginal(dist)(np.array([low_q, high_q])))
-        for value in (low, high):
-            rows.append({p: value * leaves[p] if dist.factor else value for p in hits})
-        base = 1.0 if dist.factor else leaves[hits[0]]
-        table.append((pattern, base, low, high))
+        ends = np.asarray(marginal(dist)(np.array([low_q, high_q])), dtype=np.float64)
+        moved = input_overrides(deal, {pattern: ends})
+        rows += [{p: float(v[0]) for p, v in moved.items()}, {p: float(v[1]) for p, v in moved.items()}]
+        base = 1.0 if dist.factor else leaves[targets[pattern][0]]
+        table.append((pattern, base, float(ends[0]), float(ends[1])))
     values = _block(deal, rows, metric)
     df = pd.DataFrame(
         {

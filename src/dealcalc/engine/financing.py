@@ -31,7 +31,6 @@ class DebtFlows:
     balance: FloatArray  # at the end of each year
     dscr: FloatArray  # CFADS / debt service, NaN without debt service
     llcr: FloatArray  # PV of CFADS over the remaining loan life / opening balance, NaN after
-    commitment: FloatArray  # (S,): the total amount lent (draws)
 
     @property
     def lenders_cash(self) -> FloatArray:
@@ -190,5 +189,4 @@ def debt_flows(
         balance=total["balance"],
         dscr=dscr,
         llcr=llcr,
-        commitment=total["draws"].sum(axis=1),
     )

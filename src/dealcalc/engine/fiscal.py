@@ -36,13 +36,12 @@ def depreciation(
     producing_phases = {s.phase for s in deal.streams.values()}
     first_any = first_production_year(deal)
     parts: list[Number] = []
-    remaining: Number = 0.0
     for name, base in bases.items():
         phase = deal.phases[name]
         start = phase.first_production_year if name in producing_phases else first_any
-        window = ((ys >= start) & (ys < start + n_years)).astype(np.float64) / n_years
-        parts.append(base * window)
-        remaining = remaining + base * (1.0 - window.sum())
+        parts.append(
+            straight_line(base, int(np.searchsorted(ys, start)), n_years, closure_year_index, ys.size)
+        )
     # sustaining: a rolling window of the last n_years of spend, each spread over n_years
     c = np.cumsum(sustaining, axis=-1)
     lagged = np.zeros_like(c)
@@ -50,8 +49,8 @@ def depreciation(
         lagged[..., n_years:] = c[..., :-n_years]
     rolling = (c - lagged) / n_years
     parts.append(rolling)
-    remaining = remaining + (c[..., -1:] - rolling.sum(axis=-1, keepdims=True))
-    # write off the remaining tax base in the final year
+    remaining = c[..., -1:] - rolling.sum(axis=-1, keepdims=True)
+    # write off the remaining sustaining base in the final year
     final = (np.arange(ys.size) == closure_year_index).astype(np.float64)
     parts.append(np.maximum(remaining, 0.0) * final)
     return add_lines(parts, shape)

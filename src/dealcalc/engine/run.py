@@ -29,7 +29,7 @@ from dealcalc.engine.timeline import (
 from dealcalc.engine.trade import TariffFlows, tariffs
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics import irr, npv
-from dealcalc.metrics._common import FloatArray, Timing
+from dealcalc.metrics._common import FloatArray, Timing, timing_offset
 from dealcalc.metrics.periodic import payback_from_cumulative
 from dealcalc.models import Deal
 
@@ -351,7 +351,7 @@ def _metrics(
     if "payback_years" in wanted or "peak_funding_usd" in wanted:
         cumulative = np.cumsum(after, axis=-1)
         if "payback_years" in wanted:
-            offset = {"end": 1.0, "mid": 0.5, "t0": 0.0}[timing] + start_gap
+            offset = timing_offset(timing) + start_gap
             out["payback_years"] = payback_from_cumulative(after, cumulative, offset)
         if "peak_funding_usd" in wanted:
             out["peak_funding_usd"] = np.maximum(-cumulative.min(axis=-1), 0.0)

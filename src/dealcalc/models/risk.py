@@ -6,6 +6,7 @@ The ``uncertainty`` block of a scenario file; dealcalc's Monte Carlo reads it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import numpy as np
@@ -13,7 +14,15 @@ from pydantic import Field, model_validator
 
 from dealcalc.models.base import Model, Positive
 
-__all__ = ["Disruption", "Distribution", "Expropriation", "PricePath", "Switch", "Uncertainty"]
+__all__ = [
+    "Disruption",
+    "Distribution",
+    "Expropriation",
+    "PricePath",
+    "Switch",
+    "Uncertainty",
+    "normal_score_correlation",
+]
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Correlation = Annotated[float, Field(ge=-1.0, le=1.0)]
@@ -171,14 +180,21 @@ class Uncertainty(Model):
         return self
 
 
-def _positive_definite(where: str, names: list[str], pairs: list[tuple[str, str, float]]) -> None:
-    """The normal-score matrix of Spearman targets (2 sin(pi rho / 6)) must be positive definite."""
-    if not pairs:
-        return
+def normal_score_correlation(names: list[str], pairs: Sequence[tuple[str, str, float]]) -> np.ndarray:
+    """The Gaussian-copula correlation that gives Spearman rank correlations ``pairs``:
+    r = 2 sin(pi rho / 6) (Kruskal 1958), ones on the diagonal."""
     index = {n: i for i, n in enumerate(names)}
     matrix = np.eye(len(names))
     for a, b, rho in pairs:
         matrix[index[a], index[b]] = matrix[index[b], index[a]] = 2.0 * np.sin(np.pi * rho / 6.0)
+    return matrix
+
+
+def _positive_definite(where: str, names: list[str], pairs: list[tuple[str, str, float]]) -> None:
+    """The normal-score correlation of the Spearman targets must be positive definite."""
+    if not pairs:
+        return
+    matrix = normal_score_correlation(names, pairs)
     smallest = float(np.linalg.eigvalsh(matrix).min())
     if smallest <= 1e-12:
         raise ValueError(
