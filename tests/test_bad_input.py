@@ -3,6 +3,11 @@ file, the line and the field, and nothing already on disk is damaged."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -105,3 +110,61 @@ def test_outputs_are_never_damaged(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "does not exist" in result.output
     result = CliRunner().invoke(main, ["sensitivity", path, "--out", str(tmp_path / "x.txt")])
     assert result.exit_code == 2 and "unknown output type" in result.output
+
+
+def _without_privilege(
+    args: list[str], cwd: Path, *, module: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process that file modes bind: as root, every capability is dropped first
+    (util-linux's setpriv), since root otherwise writes through read-only modes."""
+    command = [sys.executable, *(["-m", "dealcalc"] if module else []), *args]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *command]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX file modes")
+def test_read_only_and_unreadable_paths() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="dealcalc-ro-"))
+    try:
+        folder.chmod(0o755)
+        deal = folder / "deal.yaml"
+        deal.write_text(TEXT, encoding="utf-8")
+        deal.chmod(0o644)
+        if os.geteuid() == 0 and shutil.which("setpriv") is None:
+            pytest.skip("running as root without util-linux's setpriv to drop privileges")
+        locked = folder / "locked"
+        locked.mkdir()
+        kept = locked / "table.csv"
+        kept.write_text("precious\n", encoding="utf-8")
+        kept.chmod(0o444)
+        locked.chmod(0o555)
+        # a read-only folder: refused with the reason, even with --force; the old file is intact
+        for args in (
+            ["table", str(deal), "--csv", str(kept), "--force"],
+            ["table", str(deal), "--csv", str(locked / "new.csv")],
+        ):
+            result = _without_privilege(args, folder)
+            assert result.returncode == 2, result.stderr
+            assert "cannot write here" in result.stderr and "Traceback" not in result.stderr
+        # the API: the same error, as an InputError
+        code = (
+            "import dealcalc as dc\nfrom dealcalc.io import write_atomic\n"
+            f"try:\n    write_atomic({str(kept)!r}, 'x', force=True)\n"
+            "except dc.InputError as exc:\n    print('InputError:', exc)\n"
+        )
+        api = _without_privilege(["-c", code], folder, module=False)
+        assert api.returncode == 0 and "InputError:" in api.stdout and "cannot write here" in api.stdout, api
+        assert kept.read_text(encoding="utf-8") == "precious\n"
+        assert sorted(p.name for p in locked.iterdir()) == ["table.csv"]  # no temporary file left
+        # an unreadable input file
+        secret = folder / "secret.yaml"
+        secret.write_text(TEXT, encoding="utf-8")
+        secret.chmod(0o000)
+        result = _without_privilege(["npv", str(secret)], folder)
+        assert result.returncode == 2 and "is not readable" in result.stderr, result.stderr
+        assert str(secret) in result.stderr and "Traceback" not in result.stderr
+    finally:
+        for path in folder.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(folder)

@@ -399,6 +399,7 @@ def parse_deal(text: str, *, source: str = "<string>") -> Deal:
         problem = exc.problem or "invalid YAML"
         if isinstance(exc, yaml.constructor.ConstructorError):
             problem = f"{problem}; Python objects and other custom tags are refused"
+        # errors.md: Python objects and other custom tags are refused
         raise InputError(problem, source=source, line=line, expected="plain YAML") from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", source=source) from None
@@ -441,6 +442,7 @@ def parse_deal(text: str, *, source: str = "<string>") -> Deal:
         more = len(errors) - 1
         if more:
             message += f" [and {more} more problem{'s' if more > 1 else ''}]"
+        # errors.md: Scenario-file checks
         raise InputError(
             message,
             source=source,

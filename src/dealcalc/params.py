@@ -96,6 +96,7 @@ def get(deal: Deal, path: str) -> Any:
     for part in path.split("."):
         keys = {str(k): k for k in node} if isinstance(node, dict) else {}
         if part not in keys:  # keys may be years or dates: paths spell them as text
+            # errors.md: no such parameter
             raise _unknown_path(deal, path)
         node = node[keys[part]]
     return node
@@ -160,6 +161,7 @@ def with_changes(
     def update(pattern: str, change: Callable[[list[Any], Any], Any]) -> None:
         hits = _expand(tree, pattern)
         if not hits:
+            # errors.md: no such parameter
             raise _unknown_path(deal, pattern)
         for keys in hits:
             node = tree
@@ -188,6 +190,7 @@ def with_changes(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
         msg = str(first["msg"]).removeprefix("Value error, ")
+        # errors.md: (a model check, as above)
         raise InputError(f"{origin}: {msg}", field=field) from None
 
 
