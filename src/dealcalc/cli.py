@@ -39,10 +39,10 @@ from dealcalc.params import apply_scenario, parse_assignment, paths, with_change
 from dealcalc.report import (
     attribution_table,
     compare_table,
+    excel_model,
     flow_metrics_table,
     frame_table,
     indices_table,
-    ledger_workbook,
     montecarlo_table,
     party_table,
     tornado_table,
@@ -288,12 +288,7 @@ def table(
             raise OutputExistsError(f"{out} exists; use --force to replace it")
     ledger = evaluate(deal, scenario, keep_ledger=True).table()
     if xlsx_out is not None:
-        inputs = None
-        if deal.provenance:
-            rows = [{"parameter": p, **d.model_dump(exclude_none=True)} for p, d in deal.provenance.items()]
-            inputs = pd.DataFrame(rows).set_index("parameter")
-        book = ledger_workbook(ledger, title=deal.name, assumptions=inputs)
-        write_atomic(xlsx_out, book, force=force)
+        write_atomic(xlsx_out, excel_model(deal, scenario), force=force)
         click.echo(f"wrote {xlsx_out}")
     if csv_out is not None:
         write_atomic(csv_out, ledger.to_csv(), force=force)

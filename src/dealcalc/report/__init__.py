@@ -1,6 +1,6 @@
 """Turning results into things people read: rich tables now; plots, Excel and HTML later."""
 
-from dealcalc.report.excel import ledger_workbook
+from dealcalc.report.excel import excel_model, ledger_workbook
 from dealcalc.report.tables import (
     attribution_table,
     compare_table,
@@ -16,6 +16,7 @@ from dealcalc.report.tables import (
 __all__ = [
     "attribution_table",
     "compare_table",
+    "excel_model",
     "flow_metrics_table",
     "frame_table",
     "indices_table",

@@ -1,20 +1,283 @@
-"""Excel output (extra ``excel``: xlsxwriter). The ledger as values; live formulas come later."""
+"""The Excel model (extra ``excel``: xlsxwriter): the project ledger with live formulas.
+
+The workbook recomputes the unlevered project ledger, the income tax and the NPV and IRR from
+an **Inputs** sheet, so an analyst who changes a price, a capex, an operating cost, a fiscal
+rate, a working-capital day count or the discount rate sees NPV and IRR move in the
+spreadsheet. How each line is written (methodology §22):
+
+* Lines that are affine in the live inputs (revenue, selling charges, tariff borne, royalty
+  base, operating costs, capex, depreciation) are ``base + Σ coefficient × input``. dealcalc
+  finds the base and the coefficients from one engine pass over K + 1 basis scenarios (every
+  live input at 0, then each one at 1), which is exact for an affine line and copies none of
+  the engine's formulas. The coefficients sit on the **Drivers** sheet.
+* Royalty, working capital, the tax (losses carried forward oldest first with expiry on the
+  **Losses** sheet, super tax, minimum tax and ACT floors with their credit, holidays and the
+  cap after them) and the metrics are spreadsheet formulas on those lines.
+
+A **Check** column on the Summary sheet holds dealcalc's own numbers, so a reader sees at once
+that the spreadsheet agrees; ``tests/test_excel.py`` recomputes the workbook with a formula
+engine and checks every line. The parties' split, debt and Monte Carlo are written as values
+(the Parties sheet).
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from dealcalc.analyses.evaluate import Valuation, evaluate
+from dealcalc.engine.inputs import Inputs, check_overrides
+from dealcalc.engine.run import build_ledger
+from dealcalc.engine.timeline import first_production_year, phase_active, years
 from dealcalc.errors import MissingExtraError
+from dealcalc.models import Deal
+from dealcalc.params import apply_scenario
 
-__all__ = ["ledger_workbook"]
+__all__ = ["excel_model", "ledger_workbook"]
+
+#: Ledger lines written as base + coefficients x live inputs (their engine names).
+AFFINE = (
+    "Selling charges (TC/RC, freight) [USD]",
+    "Tariff borne by the exporter [USD]",
+    "Mining and processing [USD]",
+    "Refining and purchased feed [USD]",
+    "Overheads [USD]",
+    "Initial capex [USD]",
+    "Sustaining capex [USD]",
+    "Closure [USD]",
+)
+ROYALTY_BASE = "Royalty base (value owing royalty) [USD]"
+DEPRECIATION = "Depreciation [USD]"
 
 
-def ledger_workbook(ledger: pd.DataFrame, *, title: str, assumptions: pd.DataFrame | None = None) -> bytes:
-    """An .xlsx workbook: the annual ledger (years as rows, US$) and, optionally, the inputs
-    with their provenance.
+def _require_xlsxwriter() -> None:
+    if importlib.util.find_spec("xlsxwriter") is None:
+        raise MissingExtraError("xlsxwriter", "excel")
+
+
+@dataclass(frozen=True)
+class LiveInput:
+    """One input cell of the workbook: its deal path, label, unit, value and Excel name."""
+
+    path: str
+    label: str
+    unit: str
+    value: float
+    name: str
+
+
+def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
+    """(affine inputs found by basis runs, rates used in formulas) of the valued deal."""
+    deck = deal.valuation.price_deck
+    affine: list[LiveInput] = []
+    sold = dict.fromkeys(s.product for s in deal.streams.values())
+    for product in sold:
+        raw = deal.price_decks[deck][product]
+        if isinstance(raw, dict):  # a dated deck stays as the file gives it (Drivers base)
+            continue
+        unit = deal.products[product].unit
+        affine.append(
+            LiveInput(
+                f"price_decks.{deck}.{product}",
+                f"Price: {product}",
+                f"USD/{unit}",
+                float(raw),
+                f"price_{product}",
+            )
+        )
+    for name, phase in deal.phases.items():
+        if phase_active(phase):
+            affine.append(
+                LiveInput(
+                    f"phases.{name}.capex_usd",
+                    f"Capex: {name}",
+                    "USD",
+                    float(phase.capex_usd),
+                    f"capex_{name}",
+                )
+            )
+    for name, s in deal.streams.items():
+        if s.is_mine and s.opex_usd_per_t_ore is not None:
+            affine.append(
+                LiveInput(
+                    f"streams.{name}.opex_usd_per_t_ore",
+                    f"Operating cost: {name}",
+                    "USD/t ore",
+                    float(s.opex_usd_per_t_ore),
+                    f"opex_{name}",
+                )
+            )
+    f, wc = deal.fiscal, deal.working_capital
+    rates = [
+        LiveInput("fiscal.royalty_rate", "Royalty rate", "fraction", float(f.royalty_rate), "royalty_rate"),
+        LiveInput(
+            "fiscal.income_tax_rate", "Income tax rate", "fraction", float(f.income_tax_rate), "tax_rate"
+        ),
+        LiveInput(
+            "fiscal.super_tax_rate", "Super tax rate", "fraction", float(f.super_tax_rate), "super_rate"
+        ),
+        LiveInput(
+            "fiscal.super_tax_threshold_usd",
+            "Super tax threshold",
+            "USD",
+            float(f.super_tax_threshold_usd),
+            "super_threshold",
+        ),
+        LiveInput(
+            "fiscal.minimum_tax_rate",
+            "Minimum tax on turnover",
+            "fraction",
+            float(f.minimum_tax_rate),
+            "min_rate",
+        ),
+        LiveInput(
+            "fiscal.alternative_tax_rate",
+            "Alternative corporate tax",
+            "fraction",
+            float(f.alternative_tax_rate),
+            "act_rate",
+        ),
+        LiveInput(
+            "fiscal.income_tax_cap_after_holiday",
+            "Tax cap after the holiday",
+            "fraction",
+            float(f.income_tax_cap_after_holiday if f.income_tax_cap_after_holiday is not None else 1.0),
+            "tax_cap",
+        ),
+        LiveInput(
+            "working_capital.receivable_days",
+            "Receivable days",
+            "days",
+            float(wc.receivable_days),
+            "receivable_days",
+        ),
+        LiveInput(
+            "working_capital.inventory_days",
+            "Inventory days",
+            "days",
+            float(wc.inventory_days),
+            "inventory_days",
+        ),
+        LiveInput(
+            "working_capital.payable_days", "Payable days", "days", float(wc.payable_days), "payable_days"
+        ),
+    ]
+    return affine, rates
+
+
+@dataclass(frozen=True)
+class _Affine:
+    base: np.ndarray  # (T,)
+    coefficients: dict[str, np.ndarray]  # input name -> (T,)
+
+
+def _basis(deal: Deal, live: list[LiveInput]) -> dict[str, _Affine]:
+    """Base and coefficients of each affine line, from one engine pass over K + 1 scenarios."""
+    k = len(live)
+    overrides: dict[str, Any] = {}
+    for i, item in enumerate(live):
+        column = np.zeros(k + 1)
+        column[i + 1] = 1.0
+        overrides[item.path] = column
+    overrides["fiscal.royalty_rate"] = np.ones(k + 1)  # the royalty line is then minus its base
+    n_years = int(years(deal).size)
+    checked, n = check_overrides(deal, overrides, n_years)
+    ledger, _ = build_ledger(Inputs(deal=deal, overrides=checked, n_scenarios=n, n_years=n_years))
+    names = [name for name in ledger.cash_lines if name.startswith("Revenue: ")] + list(AFFINE)
+    table = {name: ledger.line(name) for name in names}
+    table[ROYALTY_BASE] = -ledger.line("Royalty [USD]")
+    table[DEPRECIATION] = ledger.line(DEPRECIATION)
+    out = {}
+    for name, values in table.items():
+        base = np.asarray(values[0], dtype=np.float64)
+        coefficients = {}
+        for i, item in enumerate(live):
+            c = np.asarray(values[i + 1] - values[0], dtype=np.float64)
+            if np.any(np.abs(c) > 1e-12 * max(1.0, float(np.abs(values).max()))):
+                coefficients[item.name] = c
+        out[name] = _Affine(base, coefficients)
+    return out
+
+
+def _cell(row: int, col: int, *, sheet: str | None = None, absolute: bool = False) -> str:
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    ref = xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
+    return f"'{sheet}'!{ref}" if sheet else ref
+
+
+class _Rows:
+    """Rows of a sheet with years as columns from ``first_col``; each row is found by key."""
+
+    def __init__(self, sheet: Any, name: str, first_row: int, first_col: int, n_years: int) -> None:
+        self.sheet, self.name, self.row, self.col, self.n = sheet, name, first_row, first_col, n_years
+        self.at: dict[str, int] = {}
+        self.cache: dict[str, np.ndarray] = {}  # dealcalc's values, stored as each formula's result
+        self._pending: list[tuple[int, str, Callable[[int], str], Any]] = []
+
+    def ref(self, key: str, t: int, *, here: str | None = None) -> str:
+        """The cell of row ``key`` in year column ``t`` (sheet-qualified from another sheet)."""
+        return _cell(self.at[key], self.col + t, sheet=None if here == self.name else self.name)
+
+    def span(self, key: str, *, here: str | None = None) -> str:
+        first = _cell(self.at[key], self.col)
+        last = _cell(self.at[key], self.col + self.n - 1)
+        return f"{first}:{last}" if here == self.name else f"'{self.name}'!{first}:{last}"
+
+    def values(self, key: str, label: str, values: np.ndarray, fmt: Any, how: str = "") -> None:
+        self._head(key, label, how)
+        for t in range(self.n):
+            self.sheet.write_number(self.row, self.col + t, float(values[t]), fmt)
+        self.row += 1
+
+    def formulas(self, key: str, label: str, make: Callable[[int], str], fmt: Any, how: str = "") -> None:
+        """A row of formulas; written by :meth:`flush`, so a formula may refer to later rows."""
+        self._head(key, label, how)
+        self._pending.append((self.row, label, make, fmt))
+        self.row += 1
+
+    def flush(self) -> None:
+        for row, label, make, fmt in self._pending:
+            cached = self.cache.get(label)
+            for t in range(self.n):
+                value = float(cached[t]) if cached is not None else 0
+                self.sheet.write_formula(row, self.col + t, "=" + make(t), fmt, value)
+        self._pending.clear()
+
+    def _head(self, key: str, label: str, how: str) -> None:
+        self.at[key] = self.row
+        self.sheet.write_string(self.row, 0, label)
+        if how:
+            self.sheet.write_string(self.row, 1, how)
+
+    def skip(self, title: str = "", fmt: Any = None) -> None:
+        self.row += 1
+        if title:
+            self.sheet.write_string(self.row, 0, title, fmt)
+            self.row += 1
+
+
+def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
+    """An .xlsx workbook whose ledger, tax and NPV/IRR recompute with live formulas.
+
+    Parameters
+    ----------
+    deal : Deal
+        From :func:`dealcalc.load`.
+    scenario : str, optional
+        A named scenario of the file (default: the base case).
+
+    Returns
+    -------
+    bytes
+        The workbook; write it with ``Path("deal.xlsx").write_bytes(...)`` or
+        ``dealcalc table FILE --xlsx deal.xlsx``.
 
     Raises
     ------
@@ -24,22 +287,410 @@ def ledger_workbook(ledger: pd.DataFrame, *, title: str, assumptions: pd.DataFra
     Examples
     --------
     >>> import dealcalc as dc
-    >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")))
-    >>> ledger_workbook(v.table(), title="USSM-FWO")[:2]   # an xlsx file is a zip archive
+    >>> from dealcalc.report.excel import excel_model
+    >>> book = excel_model(dc.load(dc.example_path("ussm-fwo")))
+    >>> book[:2]   # an xlsx file is a zip archive
     b'PK'
     """
-    if importlib.util.find_spec("xlsxwriter") is None:
-        raise MissingExtraError("xlsxwriter", "excel")
+    _require_xlsxwriter()
+    import xlsxwriter
+
+    valued = apply_scenario(deal, scenario)
+    result = evaluate(valued, keep_ledger=True)
+    live, rates = _live_inputs(valued)
+    affine = _basis(valued, live)
+    ys = years(valued)
+    n_years = int(ys.size)
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = book.add_format({"bold": True})
+    title = book.add_format({"bold": True, "font_size": 14})
+    money = book.add_format({"num_format": "#,##0;[Red]-#,##0"})
+    money_bold = book.add_format({"num_format": "#,##0;[Red]-#,##0", "bold": True, "top": 1})
+    coef = book.add_format({"num_format": "0.000000"})
+    frac = book.add_format({"num_format": "0.00%"})
+    editable = book.add_format({"bg_color": "#FFF2CC", "border": 1})
+    pct_bold = book.add_format({"num_format": "0.00%", "bold": True})
+
+    summary = book.add_worksheet("Summary")
+    inputs = book.add_worksheet("Inputs")
+    ledger = book.add_worksheet("Ledger")
+    drivers = book.add_worksheet("Drivers")
+    losses = book.add_worksheet("Losses")
+    parties = book.add_worksheet("Parties")
+    assumptions = book.add_worksheet("Assumptions")
+
+    # --- Inputs: the live cells, each a defined name ------------------------------------
+    inputs.write_string(0, 0, f"{valued.name}: live inputs", title)
+    inputs.write_string(1, 0, "Change a yellow cell; the Ledger, the tax and NPV/IRR recompute.")
+    for c, head in enumerate(("input", "value", "unit", "parameter path", "label", "source")):
+        inputs.write_string(3, c, head, bold)
+    rate_used = float(result.discount_rate[0])
+    start_gap = valued.valuation.start_year - (valued.valuation.valuation_year or valued.valuation.start_year)
+    rows = [*live, *rates]
+    rows.append(
+        LiveInput(
+            "valuation.discount_rate",
+            "Discount rate, as used (deal's basis)",
+            "fraction",
+            rate_used,
+            "discount_rate",
+        )
+    )
+    for i, item in enumerate(rows):
+        r = 4 + i
+        inputs.write_string(r, 0, item.label)
+        inputs.write_number(r, 1, item.value, editable)
+        inputs.write_string(r, 2, item.unit)
+        inputs.write_string(r, 3, item.path)
+        prov = valued.provenance.get(item.path)
+        if prov is not None:
+            inputs.write_string(r, 4, prov.label or "")
+            inputs.write_string(r, 5, prov.source or "")
+        book.define_name(item.name, f"=Inputs!{_cell(r, 1, absolute=True)}")
+    inputs.set_column(0, 0, 38)
+    inputs.set_column(1, 1, 16)
+    inputs.set_column(3, 3, 42)
+    inputs.set_column(5, 5, 60)
+
+    # --- Drivers: base and coefficients found by dealcalc ------------------------------
+    drv = _Rows(drivers, "Drivers", 4, 2, n_years)
+    drivers.write_string(0, 0, "Drivers: each affine ledger line = base + Σ coefficient × input", title)
+    drivers.write_string(
+        1, 0, "Computed by dealcalc from basis runs of its engine (values; methodology §22)."
+    )
+    _year_header(drivers, 3, 2, ys, bold)
+    line_names = (
+        [n for n in affine if n.startswith("Revenue: ")] + list(AFFINE) + [ROYALTY_BASE, DEPRECIATION]
+    )
+    for name in line_names:
+        parts = affine[name]
+        drv.values(f"{name}|base", name, parts.base, money, "base")
+        for input_name, column in parts.coefficients.items():
+            drv.values(f"{name}|{input_name}", name, column, coef, f"× {input_name}")
+
+    def affine_formula(name: str) -> Callable[[int], str]:
+        def make(t: int) -> str:
+            terms = [drv.ref(f"{name}|base", t)]
+            terms += [f"{drv.ref(f'{name}|{i}', t)}*{i}" for i in affine[name].coefficients]
+            return "+".join(terms)
+
+        return make
+
+    # --- Ledger ---------------------------------------------------------------------------
+    led = _Rows(ledger, "Ledger", 4, 2, n_years)
+    led.cache = {str(k): v.to_numpy(dtype=float) for k, v in result.table().items()}
+
+    def at(key: str, t: int) -> str:  # a Ledger cell, from the Ledger
+        return led.ref(key, t, here="Ledger")
+
+    ledger.write_string(0, 0, f"{valued.name}: ledger (US$, inflows positive, live formulas)", title)
+    ledger.write_string(1, 0, f"Scenario: {scenario or 'base'}; {valued.valuation.basis} terms.")
+    _year_header(ledger, 3, 2, ys, bold)
+    L = "Ledger"
+    revenue_lines = [n for n in line_names if n.startswith("Revenue: ")]
+    for name in revenue_lines:
+        led.formulas(name, name, affine_formula(name), money, "Drivers")
+    for name in AFFINE[:2]:
+        led.formulas(name, name, affine_formula(name), money, "Drivers")
+    led.formulas(ROYALTY_BASE, ROYALTY_BASE, affine_formula(ROYALTY_BASE), money, "memo; Drivers")
+    led.formulas(
+        "Royalty [USD]",
+        "Royalty [USD]",
+        lambda t: f"-royalty_rate*{at(ROYALTY_BASE, t)}",
+        money,
+        "rate × base",
+    )
+    for name in AFFINE[2:5]:
+        led.formulas(name, name, affine_formula(name), money, "Drivers")
+    # working capital: balance (receivable x turnover + (inventory - payable) x costs) / 365
+    led.formulas(
+        "turnover",
+        "Turnover (revenue less tariff borne) [USD]",
+        lambda t: "+".join(at(n, t) for n in [*revenue_lines, AFFINE[1]]),
+        money,
+        "memo",
+    )
+    led.formulas(
+        "costs",
+        "Operating costs [USD]",
+        lambda t: "-(" + "+".join(at(n, t) for n in AFFINE[2:5]) + ")",
+        money,
+        "memo",
+    )
+    last = n_years - 1
+    led.formulas(
+        "wc_balance",
+        "Working-capital balance [USD]",
+        lambda t: (
+            "0"
+            if t == last
+            else f"(receivable_days*{at('turnover', t)}+(inventory_days-payable_days)*{at('costs', t)})/365"
+        ),
+        money,
+        "memo; recovered at the end",
+    )
+    led.formulas(
+        "Working capital [USD]",
+        "Working capital [USD]",
+        lambda t: f"-{at('wc_balance', t)}" if t == 0 else f"{at('wc_balance', t - 1)}-{at('wc_balance', t)}",
+        money,
+        "change of the balance",
+    )
+    for name in AFFINE[5:]:
+        led.formulas(name, name, affine_formula(name), money, "Drivers")
+    led.formulas(
+        "Income tax [USD]",
+        "Income tax [USD]",
+        lambda t: f"-{at('tax', t)}",
+        money,
+        "tax block below",
+    )
+    operating = [*revenue_lines, *AFFINE[:2], "Royalty [USD]", *AFFINE[2:5]]
+    investment = ["Working capital [USD]", *AFFINE[5:]]
+    led.formulas("EBITDA [USD]", "EBITDA [USD]", _sum_of(led, operating, L), money_bold)
+    led.formulas(
+        "Pre-tax cash flow [USD]",
+        "Pre-tax cash flow [USD]",
+        _sum_of(led, operating + investment, L),
+        money_bold,
+    )
+    led.formulas(
+        "After-tax cash flow [USD]",
+        "After-tax cash flow [USD]",
+        lambda t: f"{at('Pre-tax cash flow [USD]', t)}+{at('Income tax [USD]', t)}",
+        money_bold,
+    )
+
+    # --- tax block ---------------------------------------------------------------------
+    led.skip("Income tax (methodology §Fiscal)", bold)
+    led.formulas(DEPRECIATION, DEPRECIATION, affine_formula(DEPRECIATION), money, "Drivers")
+    led.formulas(
+        "profit",
+        "Taxable profit before losses [USD]",
+        lambda t: f"{at('EBITDA [USD]', t)}-{at(DEPRECIATION, t)}+{at('Closure [USD]', t)}",
+        money,
+        "EBITDA - depreciation - closure",
+    )
+    led.formulas("loss", "Loss of the year [USD]", lambda t: f"MAX(-{at('profit', t)},0)", money)
+    keep = int(valued.fiscal.loss_carry_forward_years)
+    los = _loss_sheet(losses, led, keep, n_years, ys, money, bold, title)
+    led.formulas("used", "Losses used [USD]", lambda t: f"SUM({los(t)})", money, "Losses sheet")
+    led.formulas(
+        "Taxable income after losses [USD]",
+        "Taxable income after losses [USD]",
+        lambda t: f"MAX({at('profit', t)},0)-{at('used', t)}",
+        money,
+    )
+    led.formulas(
+        "Losses carried forward [USD]",
+        "Losses carried forward [USD]",
+        lambda t: f"SUM('Losses'!{_cell(4 + n_years + 2, 2 + t)}:{_cell(4 + 2 * n_years + 1, 2 + t)})",
+        money,
+    )
+    first = first_production_year(valued)
+    hol = valued.fiscal.holiday_years
+    in_holiday = ((ys >= first) & (ys < first + hol)).astype(float)
+    capped = ((ys >= first + hol) & (hol > 0)).astype(float)
+    led.values("holiday", "In tax holiday (1 = yes)", in_holiday, None)
+    led.values("after", "Cap applies (1 = yes)", capped, None)
+    taxable = "Taxable income after losses [USD]"
+    led.formulas(
+        "rate",
+        "Combined rate",
+        lambda t: (
+            f"IF({at('after', t)}=1,MIN(tax_cap,"
+            f"tax_rate+IF({at(taxable, t)}>super_threshold,super_rate,0)),"
+            f"tax_rate+IF({at(taxable, t)}>super_threshold,super_rate,0))"
+        ),
+        frac,
+        "income + super tax, capped after a holiday",
+    )
+    led.formulas(
+        "normal",
+        "Normal tax [USD]",
+        lambda t: f"IF({at('holiday', t)}=1,0,{at('rate', t)}*{at(taxable, t)})",
+        money,
+    )
+    led.formulas(
+        "Minimum tax or ACT floor [USD]",
+        "Minimum tax or ACT floor [USD]",
+        lambda t: (
+            f"IF({at('holiday', t)}=1,0,MAX(min_rate*MAX({at('turnover', t)},0),"
+            f"act_rate*MAX({at('profit', t)},0)))"
+        ),
+        money,
+    )
+    floor = "Minimum tax or ACT floor [USD]"
+    led.formulas(
+        "credit_used",
+        "Floor credit used [USD]",
+        lambda t: "0" if t == 0 else f"MIN({at('credit', t - 1)},MAX({at('normal', t)}-{at(floor, t)},0))",
+        money,
+    )
+    led.formulas(
+        "tax",
+        "Income tax paid [USD]",
+        lambda t: f"MAX({at('normal', t)}-{at('credit_used', t)},{at(floor, t)})",
+        money_bold,
+    )
+    led.formulas(
+        "credit",
+        "Floor credit carried [USD]",
+        lambda t: (
+            ("0" if t == 0 else at("credit", t - 1))
+            + f"-{at('credit_used', t)}+MAX({at(floor, t)}-{at('normal', t)},0)"
+        ),
+        money,
+    )
+    led.flush()
+    ledger.set_column(0, 0, 44)
+    ledger.set_column(1, 1, 22)
+    ledger.set_column(2, 1 + n_years, 14)
+    ledger.freeze_panes(4, 2)
+
+    # --- Summary: the metrics as formulas, dealcalc's numbers beside them ----------------
+    timing = valued.valuation.timing
+    shift = {"end": "1", "mid": "(1+discount_rate)^0.5", "t0": "(1+discount_rate)"}[timing]
+    gap = f"(1+discount_rate)^(-{start_gap})" if start_gap else "1"
+    after_span = led.span("After-tax cash flow [USD]")
+    pre_span = led.span("Pre-tax cash flow [USD]")
+    summary.write_string(0, 0, valued.name, title)
+    summary.write_string(1, 0, f"Scenario {scenario or 'base'}; timing {timing}; change Inputs to recompute.")
+    for c, head in enumerate(("metric", "spreadsheet (live)", "dealcalc", "unit")):
+        summary.write_string(3, c, head, bold)
+    metrics = [
+        (
+            "NPV, after tax",
+            f"NPV(discount_rate,{after_span})*{shift}*{gap}",
+            float(result.npv_usd[0]),
+            money_bold,
+            "USD",
+        ),
+        ("IRR, after tax", f"IRR({after_span})", float(result.irr[0]), pct_bold, "fraction"),
+        (
+            "NPV, pre-tax",
+            f"NPV(discount_rate,{pre_span})*{shift}*{gap}",
+            float(result.pre_tax_npv_usd[0]),
+            money_bold,
+            "USD",
+        ),
+        ("IRR, pre-tax", f"IRR({pre_span})", float(result.pre_tax_irr[0]), pct_bold, "fraction"),
+        ("Discount rate", "discount_rate", rate_used, frac, "fraction"),
+    ]
+    for i, (label, formula, check, fmt, unit) in enumerate(metrics):
+        summary.write_string(4 + i, 0, label)
+        summary.write_formula(4 + i, 1, "=" + formula, fmt, check)
+        if np.isfinite(check):
+            summary.write_number(4 + i, 2, check, fmt)
+        summary.write_string(4 + i, 3, unit)
+    summary.write_string(10, 0, "dealcalc's column holds its own result as values, for comparison.")
+    summary.write_string(11, 0, "Parties, debt and government take: the Parties sheet (values).")
+    summary.set_column(0, 0, 24)
+    summary.set_column(1, 2, 20)
+
+    # --- Parties and the assumptions, as values -------------------------------------------
+    _frame(
+        parties,
+        result.party_table().T,
+        ys,
+        "Parties, debt and government take (values from dealcalc)",
+        bold,
+        title,
+        money,
+    )
+    _assumptions(assumptions, valued, bold, title)
+    book.close()
+    return buffer.getvalue()
+
+
+def _sum_of(rows: _Rows, keys: list[str], here: str) -> Callable[[int], str]:
+    return lambda t: "+".join(rows.ref(k, t, here=here) for k in keys)
+
+
+def _year_header(sheet: Any, row: int, col: int, ys: np.ndarray, fmt: Any) -> None:
+    sheet.write_string(row, 0, "line", fmt)
+    sheet.write_string(row, 1, "how", fmt)
+    for t, year in enumerate(ys):
+        sheet.write_number(row, col + t, int(year), fmt)
+
+
+def _loss_sheet(
+    sheet: Any, led: _Rows, keep: int, n_years: int, ys: np.ndarray, money: Any, bold: Any, title: Any
+) -> Callable[[int], str]:
+    """Loss vintages: used (rows 4..) and remaining (below), oldest first; returns the range of
+    year t's 'used' column."""
+    sheet.write_string(0, 0, f"Losses carried forward: oldest first, each for {keep} years", title)
+    sheet.write_string(1, 0, "Rows are the year a loss arose; columns the year it is used.")
+    used0 = 4
+    rem0 = used0 + n_years + 2
+    sheet.write_string(used0 - 1, 0, "Used in the year", bold)
+    sheet.write_string(rem0 - 1, 0, "Remaining at the end of the year", bold)
+    for t, year in enumerate(ys):
+        sheet.write_number(2, 2 + t, int(year), bold)
+    for v in range(n_years):
+        sheet.write_number(used0 + v, 0, int(ys[v]))
+        sheet.write_number(rem0 + v, 0, int(ys[v]))
+        for t in range(n_years):
+            age = t - v
+            if 1 <= age <= keep:
+                older = f"SUM({_cell(used0, 2 + t)}:{_cell(used0 + v - 1, 2 + t)})" if v > 0 else "0"
+                used = f"=MAX(0,MIN({_cell(rem0 + v, 1 + t)},MAX({led.ref('profit', t)},0)-{older}))"
+                sheet.write_formula(used0 + v, 2 + t, used, money)
+            else:
+                sheet.write_number(used0 + v, 2 + t, 0.0, money)
+            if age == 0 and keep > 0:
+                sheet.write_formula(rem0 + v, 2 + t, f"={led.ref('loss', t)}", money)
+            elif 1 <= age < keep:
+                sheet.write_formula(
+                    rem0 + v, 2 + t, f"={_cell(rem0 + v, 1 + t)}-{_cell(used0 + v, 2 + t)}", money
+                )
+            else:
+                sheet.write_number(rem0 + v, 2 + t, 0.0, money)
+    return lambda t: f"'Losses'!{_cell(used0, 2 + t)}:{_cell(used0 + n_years - 1, 2 + t)}"
+
+
+def _frame(
+    sheet: Any, frame: pd.DataFrame, ys: np.ndarray, heading: str, bold: Any, title: Any, money: Any
+) -> None:
+    sheet.write_string(0, 0, heading, title)
+    sheet.write_string(2, 0, "line", bold)
+    for t, year in enumerate(ys):
+        sheet.write_number(2, 1 + t, int(year), bold)
+    for r, (name, row) in enumerate(frame.iterrows()):
+        sheet.write_string(3 + r, 0, str(name))
+        for t, value in enumerate(row.to_numpy(dtype=float)):
+            if np.isfinite(value):
+                sheet.write_number(3 + r, 1 + t, float(value), money)
+    sheet.set_column(0, 0, 44)
+    sheet.set_column(1, len(ys), 14)
+
+
+def _assumptions(sheet: Any, deal: Deal, bold: Any, title: Any) -> None:
+    sheet.write_string(0, 0, "Every input with a stated source (from the scenario file)", title)
+    for c, head in enumerate(("parameter", "label", "source", "as of", "note")):
+        sheet.write_string(2, c, head, bold)
+    for r, (path, prov) in enumerate(sorted(deal.provenance.items())):
+        for c, text in enumerate((path, prov.label, prov.source, prov.as_of, prov.note)):
+            if text:
+                sheet.write_string(3 + r, c, str(text))
+    sheet.set_column(0, 0, 50)
+    sheet.set_column(2, 2, 80)
+
+
+def ledger_workbook(valuation: Valuation) -> bytes:
+    """The ledger of a valuation as values (one sheet), for when live formulas are not wanted.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.excel import ledger_workbook
+    >>> ledger_workbook(dc.evaluate(dc.load(dc.example_path("ussm-fwo"))))[:2]
+    b'PK'
+    """
+    _require_xlsxwriter()
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        ledger.to_excel(writer, sheet_name="Ledger", startrow=2)
-        sheet = writer.sheets["Ledger"]
-        sheet.write(0, 0, title)
-        sheet.write(1, 0, "US$; inflows positive; computed by dealcalc (values)")
-        sheet.set_column(0, 0, 8)
-        sheet.set_column(1, ledger.shape[1], 18, writer.book.add_format({"num_format": "#,##0"}))
-        if assumptions is not None:
-            assumptions.to_excel(writer, sheet_name="Inputs")
-            writer.sheets["Inputs"].set_column(0, 0, 45)
-            writer.sheets["Inputs"].set_column(1, assumptions.shape[1], 30)
+        valuation.table().to_excel(writer, sheet_name="Ledger")
     return buffer.getvalue()
