@@ -48,6 +48,9 @@ from dealcalc.report import (
     tornado_table,
     valuation_table,
 )
+from dealcalc.report.charts import FORMATS, KINDS, Results, figure
+from dealcalc.report.html import html_report
+from dealcalc.report.plots import render
 
 __all__ = ["main"]
 
@@ -640,6 +643,127 @@ def montecarlo_command(
             )
         for metric, value in (mc.option_value() if mc.built else {}).items():
             console.print(f"value of the option to stop at the gates, {metric}: {value / 1e6:,.1f} US$ M")
+
+
+def _refuse_existing(out: Path, force: bool, suffixes: tuple[str, ...]) -> None:
+    """Check ``--out`` before any work: a known type, and not an existing file without --force."""
+    if out.suffix.lower() not in suffixes:
+        raise InputError(
+            "unknown output type", source=str(out), field="--out", expected=f"a {', '.join(suffixes)} file"
+        )
+    if out.exists() and not force:
+        raise OutputExistsError(f"{out} exists; use --force to replace it")
+
+
+@main.command(name="plot")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@_file_argument
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The chart file: .png, .svg or .pdf (written atomically).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PATH",
+    help="tornado/spider: a parameter to move (repeatable).",
+)
+@click.option("--x", "x_axis", metavar="PATH=V1,V2,...", help="grid: the first axis.")
+@click.option("--y", "y_axis", metavar="PATH=V1,V2,...", help="grid: the second axis.")
+@click.option(
+    "-n",
+    "--draws",
+    type=click.IntRange(min=10),
+    default=10_000,
+    show_default=True,
+    help="histogram/cdf: draws.",
+)
+@click.option("--seed", type=int, help="histogram/cdf: random seed (default: the file's).")
+@click.option("--width", type=click.FloatRange(min=2, max=40), default=8.0, show_default=True, help="Inches.")
+@click.option(
+    "--height", type=click.FloatRange(min=2, max=40), default=4.5, show_default=True, help="Inches."
+)
+@_metric_option
+@_scenario_option
+@_set_option
+@_force_option
+def plot_command(
+    kind: str,
+    file: Path,
+    out: Path,
+    params: tuple[str, ...],
+    x_axis: str | None,
+    y_axis: str | None,
+    draws: int,
+    seed: int | None,
+    width: float,
+    height: float,
+    metric: str,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    force: bool,
+) -> None:
+    """Draw a chart of the deal to --out (extra: plot). KIND is one of: cashflow, waterfall,
+    npv-profile, tornado, spider, grid, histogram, cdf, parties.
+
+    Example: dealcalc plot waterfall examples/ussm_fwo_2025.yaml --out waterfall.png
+    """
+    _refuse_existing(out, force, FORMATS)
+    deal = _deal(file, assignments)
+    results = Results(
+        deal,
+        scenario=scenario,
+        metric=metric,
+        draws=draws,
+        seed=seed,
+        params=list(params) or None,
+        x=_parse_axis(x_axis, "--x") if x_axis else None,
+        y=_parse_axis(y_axis, "--y") if y_axis else None,
+    )
+    fig = figure(kind, results, width=width, height=height)
+    write_atomic(out, render(fig, out.suffix.lower().lstrip(".")), force=force)
+    click.echo(f"wrote {out}")
+
+
+@main.command(name="report")
+@_file_argument
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The .html page to write (self-contained; written atomically).",
+)
+@click.option(
+    "-n", "--draws", type=click.IntRange(min=10), default=10_000, show_default=True, help="Monte Carlo draws."
+)
+@click.option("--seed", type=int, help="Monte Carlo seed (default: the file's).")
+@click.option("--no-charts", is_flag=True, help="Tables only (no matplotlib needed).")
+@_scenario_option
+@_set_option
+@_force_option
+def report_command(
+    file: Path,
+    out: Path,
+    draws: int,
+    seed: int | None,
+    no_charts: bool,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    force: bool,
+) -> None:
+    """Write one self-contained HTML page about the deal: headline, parties, tariff attribution,
+    charts, tornado, Monte Carlo (when the file has an uncertainty block), ledger, sources.
+
+    Example: dealcalc report examples/ussm_fwo_2025.yaml --out report.html
+    """
+    _refuse_existing(out, force, (".html", ".htm"))
+    deal = _deal(file, assignments)
+    page = html_report(deal, scenario=scenario, draws=draws, seed=seed, charts=not no_charts)
+    write_atomic(out, page, force=force)
+    click.echo(f"wrote {out}")
 
 
 @main.command()

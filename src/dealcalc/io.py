@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import os
 import re
+import stat
 import tempfile
 import types
 from dataclasses import dataclass
@@ -220,6 +221,18 @@ def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
     )
 
 
+def _default_mode() -> int:
+    """0o666 less the process umask (read without changing it where the OS allows)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+        line = next(x for x in status.splitlines() if x.startswith("Umask:"))
+        return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically; keep an existing file unless ``force``.
 
@@ -272,6 +285,9 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror}", source=str(target)) from None
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would (the
+        # umask's), or the mode of the file it replaces
+        os.fchmod(fd, stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from rich.console import Group
 
+from dealcalc.analyses.display import frame_html, frame_rich
 from dealcalc.engine import Ledger, evaluate_chunks
 from dealcalc.engine.inputs import Inputs
 from dealcalc.engine.run import METRICS, TIMINGS, check_metrics, party_discount_rate
@@ -137,6 +139,33 @@ class Valuation:
     def summary(self) -> pd.DataFrame:
         """One row per scenario: the metrics computed."""
         return pd.DataFrame(self.values, index=pd.RangeIndex(self.n_scenarios, name="scenario"))
+
+    def _overview(self) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+        """(project metrics, parties or None, note) as shown in Jupyter and rich."""
+        if self.n_scenarios == 1:
+            metrics = self.summary().T.rename(columns={0: "value"}).rename_axis("metric")
+            parties = self.party_summary() if self.deal.party_names() else None
+            return metrics, parties, "money in US$ million; each party's NPV at its own discount rate"
+        stats = self.summary().describe(percentiles=[0.1, 0.5, 0.9]).T
+        stats = stats[["mean", "10%", "50%", "90%"]].rename(
+            columns={"10%": "P10", "50%": "P50", "90%": "P90"}
+        )
+        return stats.rename_axis("metric"), None, f"{self.n_scenarios} scenarios; money in US$ million"
+
+    def _repr_html_(self) -> str:
+        metrics, parties, note = self._overview()
+        title = f"{self.deal.name}: {self.scenario}"
+        out = frame_html(metrics, title=title, by_row=True)
+        if parties is not None:
+            out += frame_html(parties, title="Parties")
+        return out + f"<p><small>{note}</small></p>"
+
+    def __rich__(self) -> Group:
+        metrics, parties, note = self._overview()
+        tables = [frame_rich(metrics, title=f"{self.deal.name}: {self.scenario}", by_row=True)]
+        if parties is not None:
+            tables.append(frame_rich(parties, title="Parties", note=note))
+        return Group(*tables)
 
     def headline(self) -> dict[str, Any]:
         """The first scenario's metrics as plain numbers (NaN as None), with the settings used."""

@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.console import Group
 from scipy import stats
 from scipy.stats import qmc
 
+from dealcalc.analyses.display import frame_html, frame_rich
 from dealcalc.analyses.distributed import progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.engine.memory import check_fits
@@ -235,6 +237,30 @@ class MonteCarlo:
                 "no_solution": int(v.size - ok.size),
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
+
+    def _tables(self) -> list[tuple[pd.DataFrame, str, str]]:
+        cols = ["mean", "std_error", "p10", "p50", "p90", "prob_negative", "no_solution"]
+        summary = self.summary()[cols]
+        out = [
+            (
+                summary,
+                f"{self.deal.name}: Monte Carlo, {self.n:,} draws ({self.method}, seed {self.seed})",
+                "money in US$ million; each party's NPV at its own discount rate",
+            )
+        ]
+        if self.built:
+            out.append((self.gate_summary(), "Phase gates", ""))
+        return out
+
+    def _repr_html_(self) -> str:
+        return "".join(
+            frame_html(df, title=title, note=note, by_row=True) for df, title, note in self._tables()
+        )
+
+    def __rich__(self) -> Group:
+        return Group(
+            *(frame_rich(df, title=title, note=note, by_row=True) for df, title, note in self._tables())
+        )
 
     def convergence(self, metric: str = "npv_usd") -> pd.DataFrame:
         """The running mean and its standard error at N = 2^k draws (and N), for ``metric``."""

@@ -1,0 +1,435 @@
+"""Charts (extra ``plot``: matplotlib). Each function draws on an Axes and returns it.
+
+Pass ``ax=`` to draw into a figure of your own (a notebook cell, a subplot grid); without it
+the current Axes of pyplot is used. Money is shown in US$ million. ``figure(kind, ...)`` builds
+a whole figure without pyplot (thread-safe), for the CLI and the HTML report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from dealcalc.analyses.evaluate import Valuation
+from dealcalc.analyses.montecarlo import MonteCarlo
+from dealcalc.engine.run import TIMINGS
+from dealcalc.errors import MissingExtraError
+from dealcalc.metrics import npv
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "cash_flow_chart",
+    "cdf_chart",
+    "grid_heatmap",
+    "histogram_chart",
+    "new_figure",
+    "npv_profile_chart",
+    "parties_chart",
+    "render",
+    "spider_chart",
+    "tornado_chart",
+    "waterfall_chart",
+]
+
+M = 1e6
+INFLOW, OUTFLOW, TOTAL = "#2b7bba", "#d95f02", "#555555"
+
+
+def _require() -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        raise MissingExtraError("matplotlib", "plot")
+
+
+def _integer_years(ax: Axes) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _axes(ax: Axes | None) -> Axes:
+    _require()
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
+
+
+def _metric_label(metric: str) -> str:
+    return f"{metric} [US$ M]" if metric.endswith("_usd") else metric
+
+
+def _scale(metric: str) -> float:
+    return M if metric.endswith("_usd") else 1.0
+
+
+def cash_flow_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = None) -> Axes:
+    """Annual after-tax cash flow as bars, with the cumulative cash flow as a line.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import cash_flow_chart
+    >>> ax = cash_flow_chart(dc.evaluate(dc.load(dc.example_path("ussm-fwo"))))
+    >>> ax.get_ylabel()
+    'US$ million'
+    """
+    ax = _axes(ax)
+    table = valuation.table(scenario)
+    flow = table["After-tax cash flow [USD]"].to_numpy() / M
+    years = table.index.to_numpy()
+    ax.bar(years, flow, color=[INFLOW if x >= 0 else OUTFLOW for x in flow], label="after-tax cash flow")
+    ax.plot(years, np.cumsum(flow), color=TOTAL, marker="o", ms=3, label="cumulative")
+    _integer_years(ax)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_ylabel("US$ million")
+    ax.set_title(f"Cash flow: {valuation.deal.name}")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def waterfall_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = None) -> Axes:
+    """Where the revenue goes over the life of the deal (undiscounted US$ million): revenue,
+    less charges, operating costs and investment, gives the cash before state take, which is
+    split among the governments (royalty, tax, withholding, duty), the lenders and the owners.
+
+    The parties' bars add up to the cash before state take.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import waterfall_chart
+    >>> ax = waterfall_chart(dc.evaluate(dc.load(dc.example_path("ussm-fwo"))))
+    >>> ax.get_xticklabels()[0].get_text()
+    'revenue'
+    """
+    ax = _axes(ax)
+    t = valuation.table(scenario).sum() / M
+    revenue = float(t[[c for c in t.index if str(c).startswith("Revenue: ")]].sum())
+    steps = [
+        ("revenue", revenue),
+        ("charges", float(t["Selling charges (TC/RC, freight) [USD]"])),
+        (
+            "operating costs",
+            float(
+                t[
+                    ["Mining and processing [USD]", "Refining and purchased feed [USD]", "Overheads [USD]"]
+                ].sum()
+            ),
+        ),
+        (
+            "investment",
+            float(
+                t[
+                    [
+                        "Initial capex [USD]",
+                        "Sustaining capex [USD]",
+                        "Working capital [USD]",
+                        "Closure [USD]",
+                    ]
+                ].sum()
+            ),
+        ),
+    ]
+    labels, bottoms, heights, colours = [], [], [], []
+    level = 0.0
+    for label, change in steps:
+        labels.append(label)
+        bottoms.append(level if change >= 0 else level + change)
+        heights.append(abs(change))
+        colours.append(INFLOW if change >= 0 else OUTFLOW)
+        level += change
+    labels.append("before state take")
+    bottoms.append(min(level, 0.0))
+    heights.append(abs(level))
+    colours.append(TOTAL)
+    if valuation.parties is not None:
+        parties = valuation.party_table(scenario).sum() / M
+        for party in valuation.deal.party_names():
+            share = float(parties[f"{party} [USD]"])
+            labels.append(party)
+            bottoms.append(min(share, 0.0))
+            heights.append(abs(share))
+            colours.append("#1b9e77" if f"{party}.take" in valuation.values else "#7570b3")
+    x = np.arange(len(labels))
+    ax.bar(x, heights, bottom=bottoms, color=colours)
+    for xi, b, h in zip(x, bottoms, heights, strict=True):
+        ax.text(float(xi), b + h, f"{h:,.0f}", ha="center", va="bottom", fontsize="x-small")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xticks(x, labels, rotation=30, ha="right", fontsize="small")
+    ax.set_ylabel("US$ million, life of deal (undiscounted)")
+    ax.set_title("From revenue to each party")
+    return ax
+
+
+def npv_profile_chart(
+    valuation: Valuation, *, scenario: int = 0, rates: Any = None, ax: Axes | None = None
+) -> Axes:
+    """NPV of the after-tax cash flow against the discount rate, with the IRR and the deal's
+    discount rate marked.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import npv_profile_chart
+    >>> ax = npv_profile_chart(dc.evaluate(dc.load(dc.example_path("ussm-fwo"))))
+    >>> ax.get_xlabel()
+    'discount rate'
+    """
+    ax = _axes(ax)
+    flows = valuation.table(scenario)["After-tax cash flow [USD]"].to_numpy()
+    grid = np.linspace(0.0, 0.30, 61) if rates is None else np.asarray(rates, dtype=np.float64)
+    v = valuation.deal.valuation
+    gap = v.start_year - (v.valuation_year or v.start_year)
+    values = npv(grid, np.tile(flows, (grid.size, 1)), timing=TIMINGS[v.timing]) * (1.0 + grid) ** -gap / M
+    ax.plot(grid, values, color=INFLOW, label="NPV after tax")
+    ax.axhline(0, color="black", lw=0.6)
+    irr = float(valuation.irr[scenario])
+    if np.isfinite(irr):
+        ax.axvline(irr, color=OUTFLOW, ls="--", lw=1)
+        ax.annotate(f"IRR {irr:.2%}", (irr, 0), xytext=(5, 10), textcoords="offset points", fontsize="small")
+    rate = float(valuation.discount_rate[scenario])
+    ax.axvline(rate, color=TOTAL, ls=":", lw=1, label=f"discount rate {rate:.2%}")
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_xlabel("discount rate")
+    ax.set_ylabel("NPV [US$ M]")
+    ax.set_title("NPV profile")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def tornado_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None) -> Axes:
+    """Bars from the metric at each parameter's low and high value, widest swing on top
+    (the DataFrame of :func:`dealcalc.tornado`).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import tornado_chart
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> ax = tornado_chart(dc.tornado(deal, ["fiscal.royalty_rate", "price_decks.base.copper"]))
+    >>> len(ax.get_yticklabels())
+    2
+    """
+    ax = _axes(ax)
+    metric = metric or str(table.attrs.get("metric", "npv_usd"))
+    scale = _scale(metric)
+    df = table.sort_values("swing")
+    low = df["metric_at_low"].to_numpy() / scale
+    high = df["metric_at_high"].to_numpy() / scale
+    y = np.arange(len(df))
+    base = float(table.attrs.get("base_metric", np.nan)) / scale
+    centre = base if np.isfinite(base) else float(np.median(np.r_[low, high]))
+    ax.barh(y, low - centre, left=centre, color=OUTFLOW, label="at low value")
+    ax.barh(y, high - centre, left=centre, color=INFLOW, label="at high value")
+    ax.axvline(centre, color="black", lw=0.8)
+    ax.set_yticks(y, [str(i) for i in df.index], fontsize="small")
+    ax.set_xlabel(_metric_label(metric))
+    ax.set_title("Tornado")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def spider_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None) -> Axes:
+    """The metric against the % change of each parameter (the DataFrame of :func:`dealcalc.spider`).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import spider_chart
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> ax = spider_chart(dc.spider(deal, ["fiscal.royalty_rate", "price_decks.base.copper"]))
+    >>> len(ax.get_lines()) >= 2
+    True
+    """
+    ax = _axes(ax)
+    metric = metric or str(table.attrs.get("metric", "npv_usd"))
+    scale = _scale(metric)
+    changes = table.index.to_numpy(dtype=float)
+    order = table.iloc[[0, -1]].diff().abs().iloc[-1].sort_values(ascending=False).index
+    for column in order:
+        ax.plot(changes, table[column].to_numpy() / scale, marker="o", ms=3, label=str(column))
+    ax.axvline(0, color="black", lw=0.6)
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:+.0%}")
+    ax.set_xlabel("change of the parameter")
+    ax.set_ylabel(_metric_label(metric))
+    ax.set_title("Spider")
+    ax.legend(loc="best", fontsize="x-small", ncol=2)
+    return ax
+
+
+def grid_heatmap(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None) -> Axes:
+    """A 2-D grid (the DataFrame of :func:`dealcalc.grid`) as a heat map, zero contour drawn.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import grid_heatmap
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> g = dc.grid(deal, ("price_decks.base.antimony", [2e4, 3e4, 4e4]),
+    ...             ("phases.refinery.capex_usd", [2e8, 3e8]))
+    >>> grid_heatmap(g).get_xlabel()
+    'phases.refinery.capex_usd'
+    """
+    ax = _axes(ax)
+    metric = metric or str(table.attrs.get("metric", "npv_usd"))
+    values = table.to_numpy(dtype=float) / _scale(metric)
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    image = ax.imshow(values, origin="lower", aspect="auto", cmap="RdBu", vmin=-limit, vmax=limit)
+    ax.set_yticks(range(len(table.index)), [f"{v:.4g}" for v in table.index], fontsize="small")
+    ax.set_xticks(range(len(table.columns)), [f"{float(v):.4g}" for v in table.columns], fontsize="small")
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize="x-small")
+    if values.shape[0] > 1 and values.shape[1] > 1 and np.nanmin(values) < 0 < np.nanmax(values):
+        ax.contour(values, levels=[0.0], colors="black", linewidths=1)
+    ax.figure.colorbar(image, ax=ax, label=_metric_label(metric))
+    ax.set_ylabel(str(table.index.name))
+    ax.set_xlabel(str(table.columns.name))
+    ax.set_title("Grid")
+    return ax
+
+
+def _draws(result: MonteCarlo, metric: str) -> np.ndarray:
+    v = np.asarray(result.values[metric], dtype=np.float64)
+    return v[np.isfinite(v)] / _scale(metric)
+
+
+def _marks(ax: Axes, values: np.ndarray) -> None:
+    for q, style in ((0.1, ":"), (0.5, "--"), (0.9, ":")):
+        x = float(np.quantile(values, q))
+        ax.axvline(x, color=TOTAL, ls=style, lw=1, label=f"P{int(q * 100)} {x:,.1f}")
+
+
+def histogram_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | None = None) -> Axes:
+    """The Monte Carlo distribution of ``metric`` with P10/P50/P90 and P(< 0) marked.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import histogram_chart
+    >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 200, seed=1)
+    >>> "P(< 0)" in histogram_chart(mc).get_title()
+    True
+    """
+    ax = _axes(ax)
+    values = _draws(result, metric)
+    below = values < 0
+    edges = np.histogram_bin_edges(values, bins="auto")
+    if edges[0] < 0 < edges[-1]:  # shift the edges so that one falls on zero
+        edges = edges - edges[np.searchsorted(edges, 0.0)]
+        edges = np.append(edges, edges[-1] + (edges[1] - edges[0]))
+    bins = [float(b) for b in edges]
+    ax.hist(values[below], bins=bins, color=OUTFLOW, alpha=0.85, label="below zero")
+    ax.hist(values[~below], bins=bins, color=INFLOW, alpha=0.85, label="zero or above")
+    _marks(ax, values)
+    ax.set_xlabel(_metric_label(metric))
+    ax.set_ylabel("draws")
+    ax.set_title(f"{metric}: {result.n:,} draws, P(< 0) = {below.mean():.1%}")
+    ax.legend(loc="best", fontsize="x-small")
+    return ax
+
+
+def cdf_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | None = None) -> Axes:
+    """The empirical CDF of ``metric`` with P10/P50/P90 and P(< 0) marked.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import cdf_chart
+    >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 200, seed=1)
+    >>> cdf_chart(mc).get_ylabel()
+    'P(metric ≤ x)'
+    """
+    ax = _axes(ax)
+    values = np.sort(_draws(result, metric))
+    p = np.arange(1, values.size + 1) / values.size
+    ax.step(values, p, where="post", color=INFLOW)
+    below = float((values < 0).mean())
+    ax.axvline(0, color="black", lw=0.6)
+    ax.axhline(below, color=OUTFLOW, lw=0.8, ls="--", label=f"P(< 0) = {below:.1%}")
+    _marks(ax, values)
+    ax.set_xlabel(_metric_label(metric))
+    ax.set_ylabel("P(metric ≤ x)")
+    ax.set_title(f"{metric}: cumulative distribution")
+    ax.legend(loc="best", fontsize="x-small")
+    return ax
+
+
+def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = None) -> Axes:
+    """Each party's cash by year (stacked bars) and each government's take (lines, right axis).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import parties_chart
+    >>> ax = parties_chart(dc.evaluate(dc.load(dc.example_path("ussm-fwo"))))
+    >>> ax.get_ylabel()
+    'US$ million'
+    """
+    ax = _axes(ax)
+    table = valuation.party_table(scenario)
+    years = table.index.to_numpy()
+    up = np.zeros(years.size)
+    down = np.zeros(years.size)
+    for party in valuation.deal.party_names():
+        cash = table[f"{party} [USD]"].to_numpy() / M
+        bottom = np.where(cash >= 0, up, down)
+        ax.bar(years, cash, bottom=bottom, label=party)
+        up += np.maximum(cash, 0)
+        down += np.minimum(cash, 0)
+    ax.axhline(0, color="black", lw=0.6)
+    span = max(float(up.max() - down.min()), 1e-9)
+    ax.set_ylim(float(down.min()) - 0.05 * span, float(up.max()) + 0.15 * span)
+    _integer_years(ax)
+    ax.set_ylabel("US$ million")
+    ax.set_title("Each party's cash, and government take")
+    takes = [c for c in table.columns if str(c).startswith("Government take: ")]
+    if takes:
+        right = ax.twinx()
+        for column, colour in zip(takes, ("black", "dimgrey", "grey", "silver"), strict=False):
+            right.plot(years, table[column].to_numpy(), ls="--", marker=".", color=colour, label=str(column))
+        right.set_ylabel("government take (share of cash before state take)")
+        right.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+        right.legend(loc="upper right", fontsize="x-small")
+    ax.legend(loc="upper left", fontsize="x-small")
+    return ax
+
+
+def new_figure(width: float = 8.0, height: float = 4.5) -> Figure:
+    """A figure made without pyplot (no global state; safe in threads and servers)."""
+    _require()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def render(figure: Figure, fmt: str = "png", dpi: int = 120) -> bytes:
+    """The figure as bytes: ``png``, ``svg`` or ``pdf``."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=dpi, metadata={"Software": "dealcalc"} if fmt == "png" else None)
+    return buffer.getvalue()

@@ -1,0 +1,46 @@
+"""Results show themselves: HTML tables in Jupyter, rich tables in a terminal."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+import dealcalc as dc
+
+DEAL = dc.load(dc.example_path("ussm-fwo"))
+
+
+def _text(renderable: object) -> str:
+    console = Console(width=160, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_valuation_shows_metrics_and_parties() -> None:
+    v = dc.evaluate(DEAL)
+    page = v._repr_html_()
+    npv = f"{v.npv_usd[0] / 1e6:,.1f}"
+    irr = f"{100 * v.irr[0]:.2f} %"
+    assert f"<td>{npv}</td>" in page and f"<td>{irr}</td>" in page
+    for party in DEAL.party_names():
+        assert f"<th>{party}</th>" in page
+    text = _text(v)
+    assert npv in text and irr in text and "Parties" in text
+
+
+def test_many_scenarios_show_their_spread() -> None:
+    v = dc.evaluate(DEAL, overrides={"price_decks.base.antimony": [20e3, 30e3, 40e3]})
+    page = v._repr_html_()
+    assert "<th>P10</th>" in page and "3 scenarios" in page
+    assert "P90" in _text(v)
+
+
+def test_monte_carlo_shows_its_summary_and_gates() -> None:
+    mc = dc.monte_carlo(DEAL, 300, seed=2)
+    s = mc.summary()
+    page = mc._repr_html_()
+    assert f"<td>{s.loc['npv_usd', 'mean'] / 1e6:,.1f}</td>" in page
+    assert f"<td>{100 * s.loc['npv_usd', 'prob_negative']:.2f} %</td>" in page
+    assert "Phase gates" in page
+    assert "300 draws" in _text(mc)

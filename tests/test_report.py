@@ -1,0 +1,94 @@
+"""The HTML report: one self-contained page that a browser renders with its charts and no
+console errors (headless Chromium, Debian's ``chromium``, installed by .ci/run)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import dealcalc as dc
+from dealcalc.cli import main
+from dealcalc.report.html import html_report
+
+EXAMPLE = str(dc.example_path("ussm-fwo"))
+DEAL = dc.load(EXAMPLE)
+
+
+def test_tables_only_page_holds_every_section() -> None:
+    page = html_report(DEAL, draws=200, seed=1, charts=False)
+    for heading in (
+        "Headline",
+        "Tariff attribution",
+        "What drives the value",
+        "Uncertainty: Monte Carlo",
+        "Ledger",
+        "Assumptions and sources",
+    ):
+        assert f"<h2>{heading}</h2>" in page
+    npv = dc.evaluate(DEAL).npv_usd[0] / 1e6
+    assert f">{npv:,.1f}<" in page  # the headline NPV in US$ million
+    assert "Balochistan practice" in page  # a source of an assumption
+    assert "<img" not in page
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("matplotlib")
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = CliRunner().invoke(main, ["report", EXAMPLE, "--out", str(out), "-n", "500", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_the_page_is_self_contained(page_file: Path) -> None:
+    page = page_file.read_text(encoding="utf-8")
+    assert page.count('<img class="chart"') == 7
+    assert re.findall(r'(?:src|href)="(?!data:)', page) == []  # nothing fetched from anywhere
+    assert "<link" not in page and "@import" not in page
+    result = CliRunner().invoke(main, ["report", EXAMPLE, "--out", str(page_file)])
+    assert result.exit_code == 2 and "--force" in result.output  # kept without --force
+
+
+def _chromium() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if found is None and os.environ.get("DEALCALC_REQUIRE_CHROMIUM"):
+        pytest.fail("chromium is required here (DEALCALC_REQUIRE_CHROMIUM) but not installed")
+    return found
+
+
+def test_chromium_renders_every_chart_without_console_errors(page_file: Path, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        page_file.as_uri(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # the page's own check: every chart decoded with a size
+    assert 'data-charts="7/7"' in done.stdout, done.stdout[:500]
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    assert any("dealcalc-report: 7/7 charts" in line for line in console), done.stderr[-2000:]
+    problems = [line for line in console if "dealcalc-report:" not in line]
+    assert problems == [], problems
+    assert "Uncaught" not in done.stderr
