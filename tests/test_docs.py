@@ -68,3 +68,23 @@ def test_examples_montecarlo_runs(capsys: object) -> None:
     runpy.run_path(str(DOCS.parent / "examples" / "montecarlo.py"), run_name="__main__")
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "prob_negative" in out and "Spearman correlation with NPV" in out
+
+
+def test_examples_charts_runs(tmp_path: Path, capsys: object) -> None:
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("needs dealcalc[plot]")
+    import runpy
+
+    module = runpy.run_path(str(DOCS.parent / "examples" / "charts.py"), run_name="charts")
+    written = module["main"](tmp_path)
+    assert {p.name for p in written} >= {"waterfall.png", "tornado.png", "ussm_fwo.xlsx", "report.html"}
+    # the user guide shows every chart kind, from docs/images
+    from dealcalc.report.charts import KINDS
+
+    guide = (DOCS / "user-guide.md").read_text(encoding="utf-8")
+    for kind in KINDS:
+        assert f"images/{kind}.png" in guide and (DOCS / "images" / f"{kind}.png").is_file(), kind

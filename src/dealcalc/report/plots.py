@@ -245,8 +245,11 @@ def tornado_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | 
     return ax
 
 
-def spider_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None) -> Axes:
-    """The metric against the % change of each parameter (the DataFrame of :func:`dealcalc.spider`).
+def spider_chart(
+    table: pd.DataFrame, *, metric: str | None = None, top: int = 8, ax: Axes | None = None
+) -> Axes:
+    """The metric against the % change of each parameter (the DataFrame of :func:`dealcalc.spider`):
+    the ``top`` parameters with the widest range, steepest first.
 
     Examples
     --------
@@ -263,8 +266,8 @@ def spider_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | N
     metric = metric or str(table.attrs.get("metric", "npv_usd"))
     scale = _scale(metric)
     changes = table.index.to_numpy(dtype=float)
-    order = table.iloc[[0, -1]].diff().abs().iloc[-1].sort_values(ascending=False).index
-    for column in order:
+    spread = (table.max() - table.min()).sort_values(ascending=False)
+    for column in spread.index[:top]:
         ax.plot(changes, table[column].to_numpy() / scale, marker="o", ms=3, label=str(column))
     ax.axvline(0, color="black", lw=0.6)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:+.0%}")
