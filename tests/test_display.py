@@ -44,3 +44,21 @@ def test_monte_carlo_shows_its_summary_and_gates() -> None:
     assert f"<td>{100 * s.loc['npv_usd', 'prob_negative']:.2f} %</td>" in page
     assert "Phase gates" in page
     assert "300 draws" in _text(mc)
+
+
+def test_tidy_ledger_holds_every_cell_of_every_scenario() -> None:
+    v = dc.evaluate(DEAL, overrides={"price_decks.base.antimony": [20e3, 45e3]})
+    tidy = v.tidy()
+    for s in range(2):
+        wide = v.table(s)
+        back = tidy[tidy["scenario"] == s].pivot(index="year", columns="line", values="value_usd")
+        assert back.loc[wide.index, wide.columns].equals(wide.rename_axis("year").rename_axis("line", axis=1))
+
+
+def test_monte_carlo_frame_is_one_row_per_draw() -> None:
+    mc = dc.monte_carlo(DEAL, 128, seed=4, metrics=["npv_usd", "ussm.npv_usd"])
+    df = mc.frame()
+    assert len(df) == 128
+    assert (df["npv_usd"].to_numpy() == mc.values["npv_usd"]).all()
+    assert set(mc.inputs.columns) <= set(df.columns)
+    assert df["built: refinery"].mean() == mc.gate_summary().loc["refinery", "p_built"]

@@ -111,6 +111,25 @@ class Valuation:
             raise ValueError("the ledger was not kept; call evaluate(..., keep_ledger=True)")
         return self.ledger.table(scenario)
 
+    def tidy(self) -> pd.DataFrame:
+        """Every kept ledger line of every scenario in long form: columns ``scenario``, ``year``,
+        ``line`` and ``value_usd`` (for seaborn, plotnine, groupby).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> deal = dc.load(dc.example_path("ussm-fwo"))
+        >>> df = dc.evaluate(deal, overrides={"fiscal.royalty_rate": [0.05, 0.07]}).tidy()
+        >>> list(df.columns), df["scenario"].nunique()
+        (['scenario', 'year', 'line', 'value_usd'], 2)
+        """
+        frames = []
+        for s in range(self.n_scenarios):
+            long = self.table(s).rename_axis("year").reset_index().melt(id_vars="year", var_name="line")
+            long.insert(0, "scenario", s)
+            frames.append(long.rename(columns={"value": "value_usd"}))
+        return pd.concat(frames, ignore_index=True)
+
     def party_table(self, scenario: int = 0) -> pd.DataFrame:
         """Each party's cash by year, with the debt schedule and the split's memo lines."""
         if self.parties is None:

@@ -238,6 +238,25 @@ class MonteCarlo:
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
 
+    def frame(self) -> pd.DataFrame:
+        """One row per draw (tidy): the sampled inputs, each metric, and per gated phase
+        whether it was built.
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 64, seed=1, metrics=["npv_usd"])
+        >>> df = mc.frame()
+        >>> df.shape[0], "npv_usd" in df, "built: refinery" in df
+        (64, True, True)
+        """
+        out = self.inputs.copy()
+        for name, values in self.values.items():
+            out[name] = values
+        for phase, built in self.built.items():
+            out[f"built: {phase}"] = built
+        return out
+
     def _tables(self) -> list[tuple[pd.DataFrame, str, str]]:
         cols = ["mean", "std_error", "p10", "p50", "p90", "prob_negative", "no_solution"]
         summary = self.summary()[cols]
