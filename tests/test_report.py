@@ -37,6 +37,17 @@ def test_tables_only_page_holds_every_section() -> None:
     assert "<img" not in page
 
 
+def test_a_deal_with_nothing_uncertain_has_no_monte_carlo_section() -> None:
+    from dealcalc.params import with_changes
+
+    quiet = DEAL.model_copy(update={"uncertainty": type(DEAL.uncertainty)()})
+    quiet = with_changes(
+        quiet, {"phases.refinery.gate.probability": 1.0, "phases.refinery.gate.min_price_usd": {}}
+    )
+    page = html_report(quiet, charts=False)
+    assert "<h2>Headline</h2>" in page and "<h2>Uncertainty: Monte Carlo</h2>" not in page
+
+
 @pytest.fixture(scope="module")
 def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("matplotlib")

@@ -552,6 +552,20 @@ def _path_slice(deal: Deal, seed: int, a: int, b: int, factor: FloatArray | None
     return _from_blocks(lambda k: _path_block(deal, seed, k, factor), a, b)
 
 
+def has_uncertainty(deal: Deal) -> bool:
+    """Whether a Monte Carlo of ``deal`` has anything to draw: uncertain inputs, price paths,
+    disruptions, switches, expropriation, or a phase gate that may not pass.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> has_uncertainty(dc.load(dc.example_path("ussm-fwo")))
+    True
+    """
+    u = deal.uncertainty
+    return bool(u.inputs or u.price_paths or u.disruptions or u.switches or u.expropriation or _gates(deal))
+
+
 def _gates(deal: Deal) -> list[str]:
     """Phases built in the base case whose gate is uncertain (continuity below 1) or has hurdles."""
     return [

@@ -20,6 +20,7 @@ import pandas as pd
 from dealcalc import __version__
 from dealcalc.analyses import tariff_attribution
 from dealcalc.analyses.display import format_cell, frame_html
+from dealcalc.analyses.montecarlo import has_uncertainty
 from dealcalc.errors import InputError
 from dealcalc.models import Deal
 from dealcalc.report.charts import KINDS, Results, figure
@@ -204,7 +205,7 @@ def html_report(
     drivers = frame_html(_drivers(valued, torn), title="The main drivers and their sources")
     add(f'<div class="scroll">{drivers}</div>')
 
-    if valued.uncertainty is not None:
+    if has_uncertainty(valued):
         mc = results.monte_carlo
         add("<h2>Uncertainty: Monte Carlo</h2>")
         add(
