@@ -516,18 +516,26 @@ def _chunk(
         )
     if not plan.gates:
         return _Part(values=_run(start, block, plan.wanted, size), built={}, continued={}, committed={})
-    by_branch = [_run(d, block, plan.wanted, size) for d in plan.branches]
     cont = uniform_gates < np.array([start.phases[g].gate.probability for g in plan.gates])
     hurdle = np.column_stack([_clears(start, g, block, leaves, size) for g in plan.gates])
     rule = cont & hurdle
     pick_rule, pick_commit = _branch_index(rule), _branch_index(cont)
+    # each branch values only the draws that end in it, under the rule or committed
+    stacked = {m: np.full((len(plan.branches), size), np.nan) for m in plan.wanted}
+    for k, branch in enumerate(plan.branches):
+        rows_k = np.flatnonzero((pick_rule == k) | (pick_commit == k))
+        if rows_k.size == 0:
+            continue
+        sub = {p: (v[rows_k] if np.ndim(v) and v.shape[0] == size else v) for p, v in block.items()}
+        got = _run(branch, sub, plan.wanted, rows_k.size)
+        for m in plan.wanted:
+            stacked[m][k, rows_k] = got[m]
     rows = np.arange(size)
     values, committed = {}, {}
     for m in plan.wanted:
-        stacked = np.stack([v[m] for v in by_branch])
-        values[m] = stacked[pick_rule, rows]
+        values[m] = stacked[m][pick_rule, rows]
         if m.endswith("npv_usd"):
-            committed[m] = stacked[pick_commit, rows]
+            committed[m] = stacked[m][pick_commit, rows]
     return _Part(
         values=values,
         built={g: rule[:, j] for j, g in enumerate(plan.gates)},
