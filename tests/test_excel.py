@@ -168,3 +168,55 @@ def test_a_named_scenario_and_the_cli(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     _assert_same(Recomputed(out.read_bytes(), tmp_path), dc.evaluate(DEAL, "tariff_19"))
+
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def test_libreoffice_recomputes_the_workbook_after_a_price_change(tmp_path: Path) -> None:
+    """A real spreadsheet (LibreOffice Calc, headless) opens the workbook after an analyst changed
+    the antimony price, recalculates it, and lands on dealcalc's NPV and IRR for that price."""
+    import csv
+    import os
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        if os.environ.get("DEALCALC_REQUIRE_LIBREOFFICE"):
+            pytest.fail("LibreOffice is required here (DEALCALC_REQUIRE_LIBREOFFICE) but not installed")
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    book = openpyxl.load_workbook(io.BytesIO(excel_model(DEAL)))
+    for row in book["Inputs"].iter_rows(min_col=1, max_col=2):
+        if row[0].value == "Price: antimony":
+            row[1].value = 40000.0
+    changed = tmp_path / "changed.xlsx"
+    book.save(changed)  # as an analyst's edit would: the old results are not kept
+    profile = tmp_path / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    command = [
+        office,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--convert-to",
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,1",
+        "--outdir",
+        str(tmp_path / "out"),
+        str(changed),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "out" / "changed-Summary.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    found = {r[0]: r[1] for r in rows if len(r) > 1}
+    expected = dc.evaluate(with_changes(DEAL, {"price_decks.base.antimony": 40000.0}))
+    assert float(found["NPV, after tax"]) == pytest.approx(expected.npv_usd[0], rel=1e-9, abs=1.0)
+    assert float(found["IRR, after tax"].rstrip("%")) / 100 == pytest.approx(expected.irr[0], abs=1e-9)
+    assert float(found["NPV, after tax"]) != pytest.approx(dc.evaluate(DEAL).npv_usd[0], rel=1e-3)
