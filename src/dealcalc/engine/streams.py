@@ -89,41 +89,36 @@ def stream_flows(inputs: Inputs, name: str, escalate: Number) -> StreamFlows:
     price = price_path(inputs, s.product, escalate)
     fixed = _times(n(f"{p}.fixed_opex_usd_per_year") * producing, escalate)
     if s.is_mine:
-        ore = n(f"{p}.ore_tpa") * profile
+        # Per-draw scalars ((S, 1) or float) are multiplied together first, so each line costs
+        # one pass over the (S, T) production profile.
+        ore_k = n(f"{p}.ore_tpa")
         if s.grade is not None:
-            recovered_t = ore * n(f"{p}.grade") * n(f"{p}.recovery")
+            recovered_k = ore_k * n(f"{p}.grade") * n(f"{p}.recovery")
         else:
-            recovered_t = ore * n(f"{p}.grade_g_per_t") * n(f"{p}.recovery") / GRAMS_PER_TONNE
-        payable = recovered_t * (per_tonne * n(f"{p}.payable_fraction"))
-        value = payable * price
+            recovered_k = ore_k * n(f"{p}.grade_g_per_t") * n(f"{p}.recovery") / GRAMS_PER_TONNE
+        payable_k = recovered_k * (per_tonne * n(f"{p}.payable_fraction"))
+        value = (payable_k * profile) * price
         sold = _transfer_mask(deal, s.feeds)
-        dmt: Number
-        wmt: Number
+        sold_profile = profile * sold
+        # charges per recovered tonne: TC and penalties per dry tonne of concentrate, freight per
+        # wet tonne, freight per tonne of product; RC per payable unit
+        per_recovered_t = n(f"{p}.freight_usd_per_t_product")
         if s.concentrate_grade is not None:
-            dmt = recovered_t / n(f"{p}.concentrate_grade")
-            wmt = dmt / (1.0 - n(f"{p}.moisture_fraction"))
-        else:
-            dmt = wmt = 0.0
-        charges = _times(
-            (
-                dmt * (n(f"{p}.treatment_charge_usd_per_dmt") + n(f"{p}.penalties_usd_per_dmt"))
-                + wmt * n(f"{p}.freight_usd_per_wmt")
-                + payable * n(f"{p}.refining_charge_usd_per_unit")
-                + recovered_t * n(f"{p}.freight_usd_per_t_product")
-            )
-            * sold,
-            escalate,
-        )
+            grade_c = n(f"{p}.concentrate_grade")
+            per_dmt = n(f"{p}.treatment_charge_usd_per_dmt") + n(f"{p}.penalties_usd_per_dmt")
+            per_wmt = n(f"{p}.freight_usd_per_wmt") / (1.0 - n(f"{p}.moisture_fraction"))
+            per_recovered_t = per_recovered_t + (per_dmt + per_wmt) / grade_c
+        charge_k = recovered_k * per_recovered_t + payable_k * n(f"{p}.refining_charge_usd_per_unit")
         royalty_share = 1.0 if s.royalty_bearing_fraction is None else n(f"{p}.royalty_bearing_fraction")
         return StreamFlows(
             name=name,
             revenue=value * sold,
-            charges=charges,
+            charges=_times(charge_k * sold_profile, escalate),
             royalty_base=_times(value, royalty_share),
-            mining_cost=_times(ore * n(f"{p}.opex_usd_per_t_ore"), escalate) + fixed,
+            mining_cost=_times((ore_k * n(f"{p}.opex_usd_per_t_ore")) * profile, escalate) + fixed,
             conversion_cost=0.0,
             feed_cost=0.0,
-            contained_units_sold=recovered_t * per_tonne * sold,
+            contained_units_sold=(recovered_k * per_tonne) * sold_profile,
         )
     output = n(f"{p}.capacity_units_per_year") * profile
     revenue = (output * n(f"{p}.payable_fraction")) * price
