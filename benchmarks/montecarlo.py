@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             run(deal, n)
             times.append(time.perf_counter() - t0)
         seconds = statistics.median(times)
-        peak = peak_mib(deal, n) if n <= 100_000 or args.repeat > 1 else float("nan")
+        peak = peak_mib(deal, n)
         ratio = per_draw * n / seconds
         print(
             f"| {n:,} | {seconds:.2f} s | {seconds * 1e6 / n:.1f} s | {per_draw * n:.0f} s | {ratio:.0f} | {peak:.0f} |"

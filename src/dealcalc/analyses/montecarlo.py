@@ -44,7 +44,7 @@ __all__ = [
 #: Draws per block of price-path randomness (each block has its own generator).
 RNG_BLOCK = 4096
 #: Draws valued per engine call.
-CHUNK_DRAWS = 16_384
+CHUNK_DRAWS = 4_096
 
 
 def marginal(d: Distribution) -> Any:
@@ -134,9 +134,11 @@ def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | 
     rng = np.random.default_rng(np.random.SeedSequence([seed if seed is not None else (u.seed or 0), 0]))
     uniforms = _uniforms(method or u.method, n, len(names), rng)
     factor = _copula_factor(names, u.correlations, "uncertainty.correlations")
-    if factor is not None:
-        z = stats.norm.ppf(np.clip(uniforms, 1e-16, 1.0 - 1e-16)) @ factor.T
-        uniforms = stats.norm.cdf(z)
+    if factor is not None:  # in row blocks, so the copula's temporaries stay small for any N
+        for a in range(0, n, RNG_BLOCK):
+            rows = uniforms[a : a + RNG_BLOCK]
+            z = stats.norm.ppf(np.clip(rows, 1e-16, 1.0 - 1e-16)) @ factor.T
+            uniforms[a : a + RNG_BLOCK] = stats.norm.cdf(z)
     data = {
         name: np.asarray(marginal(u.inputs[name])(uniforms[:, k]), dtype=np.float64)
         for k, name in enumerate(names)
@@ -405,7 +407,7 @@ def monte_carlo(
     )
     draws = sample_inputs(start, n, seed=used_seed, method=used_method)
     leaves = numeric_leaves(start)
-    overrides = input_overrides(start, {p: draws[p].to_numpy() for p in draws.columns})
+    columns = {p: draws[p].to_numpy() for p in draws.columns}
     products = list(start.uncertainty.price_paths)
     path_factor = _copula_factor(
         products, start.uncertainty.price_correlations, "uncertainty.price_correlations"
@@ -432,17 +434,41 @@ def monte_carlo(
         (n, len(switches))
     )
     spans = [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
-    tasks = [
-        ({k: v[a:b] for k, v in overrides.items()}, uniform_gates[a:b], uniform_switches[a:b], a, b)
+    # each chunk's override arrays are made from its slice of the draws when it runs
+    tasks = (
+        (
+            input_overrides(start, {k: v[a:b] for k, v in columns.items()}),
+            uniform_gates[a:b],
+            uniform_switches[a:b],
+            a,
+            b,
+        )
         for a, b in spans
-    ]
+    )
+    # every chunk's results go straight into arrays of N, so no second copy is ever made
+    values = {m: np.empty(n) for m in wanted}
+    committed = {m: np.empty(n) for m in wanted if gates and m.endswith("npv_usd")}
+    built = {g: np.empty(n, dtype=bool) for g in gates}
+    continued = {g: np.empty(n, dtype=bool) for g in gates}
+
+    def store(part: _Part, a: int, b: int) -> None:
+        for target, got in ((values, part.values), (committed, part.committed)):
+            for m, v in got.items():
+                target[m][a:b] = v
+        for target_flags, got_flags in ((built, part.built), (continued, part.continued)):
+            for g, f in got_flags.items():
+                target_flags[g][a:b] = f
+
     if workers is not None or scheduler is not None:
-        parts = run_on_dask(_chunk, plan, tasks, workers=workers, scheduler=scheduler, progress=progress)
+        parts = run_on_dask(
+            _chunk, plan, list(tasks), workers=workers, scheduler=scheduler, progress=progress
+        )
+        for part, (a, b) in zip(parts, spans, strict=True):
+            store(part, a, b)
     else:
-        parts = []
-        with progress_bar(progress, len(tasks), f"{n:,} draws") as advance:
-            for task in tasks:
-                parts.append(_chunk(plan, *task))
+        with progress_bar(progress, len(spans), f"{n:,} draws") as advance:
+            for task, (a, b) in zip(tasks, spans, strict=True):
+                store(_chunk(plan, *task), a, b)
                 advance()
     checkpoints = [2**k for k in range(4, int(np.log2(n)) + 1)] + ([n] if n & (n - 1) else [])
     return MonteCarlo(
@@ -451,11 +477,11 @@ def monte_carlo(
         seed=used_seed,
         method=used_method,
         inputs=draws,
-        values={m: np.concatenate([p.values[m] for p in parts]) for m in wanted},
+        values=values,
         checkpoints=[c for c in checkpoints if c <= n],
-        built={g: np.concatenate([p.built[g] for p in parts]) for g in gates},
-        continued={g: np.concatenate([p.continued[g] for p in parts]) for g in gates},
-        committed={m: np.concatenate([p.committed[m] for p in parts]) for m in parts[0].committed},
+        built=built,
+        continued=continued,
+        committed=committed,
     )
 
 
