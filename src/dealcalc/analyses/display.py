@@ -33,7 +33,7 @@ def format_cell(name: str, x: object) -> str:
     if isinstance(x, float) and math.isnan(x):
         return "—"
     key = name.rsplit(".", 1)[-1].split(":")[0].strip()  # "npv_usd: reciprocal_19" is money
-    if key.endswith("_usd") or name.endswith("[USD]") or key in ("mean_usd",):
+    if key.endswith("_usd") or name.endswith("[USD]"):
         return f"{x / 1e6:,.1f}"
     if key in _PERCENT or key.endswith("irr"):
         return f"{100 * x:.2f} %"

@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import importlib.util
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dealcalc import __version__
@@ -24,6 +22,7 @@ from dealcalc.analyses.montecarlo import has_uncertainty
 from dealcalc.errors import InputError
 from dealcalc.models import Deal
 from dealcalc.report.charts import KINDS, Results, figure
+from dealcalc.report.plots import require_matplotlib
 
 __all__ = ["html_report"]
 
@@ -138,10 +137,8 @@ def html_report(
     >>> page.startswith("<!DOCTYPE html>") and "Tariff attribution" in page
     True
     """
-    if charts and importlib.util.find_spec("matplotlib") is None:
-        from dealcalc.errors import MissingExtraError
-
-        raise MissingExtraError("matplotlib", "plot")
+    if charts:
+        require_matplotlib()
     results = Results(deal, scenario=scenario, draws=draws, seed=seed)
     valuation = results.valuation
     valued = valuation.deal
@@ -227,10 +224,8 @@ def html_report(
                 )
 
     add("<h2>Ledger</h2>")
-    ledger = (valuation.table() / 1e6).T
-    ledger.columns = [str(c) for c in ledger.columns]
-    ledger.index.name = "US$ million"
-    add(f'<div class="scroll">{_ledger_html(ledger)}</div>')
+    ledger = valuation.table().T.rename_axis("US$ million")  # lines down, years across
+    add(f'<div class="scroll">{frame_html(ledger, by_row=True)}</div>')
 
     add("<h2>Assumptions and sources</h2>")
     add(
@@ -245,18 +240,4 @@ def html_report(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}: dealcalc report</title><style>{STYLE}</style></head>"
         f"<body>{body}<script>{CHECK}</script></body></html>\n"
-    )
-
-
-def _ledger_html(ledger: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in ledger.columns)
-    rows = []
-    for name, row in ledger.iterrows():
-        cells = "".join(
-            f"<td>{'' if not np.isfinite(x) else f'{x:,.1f}'}</td>" for x in row.to_numpy(dtype=float)
-        )
-        rows.append(f"<tr><th>{html.escape(str(name))}</th>{cells}</tr>")
-    return (
-        f'<table class="dealcalc"><thead><tr><th>US$ million</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
     )

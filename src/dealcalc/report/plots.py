@@ -33,6 +33,7 @@ __all__ = [
     "npv_profile_chart",
     "parties_chart",
     "render",
+    "require_matplotlib",
     "spider_chart",
     "tornado_chart",
     "waterfall_chart",
@@ -42,7 +43,8 @@ M = 1e6
 INFLOW, OUTFLOW, TOTAL = "#2b7bba", "#d95f02", "#555555"
 
 
-def _require() -> None:
+def require_matplotlib() -> None:
+    """Raise :class:`MissingExtraError` naming ``dealcalc[plot]`` when matplotlib is missing."""
     if importlib.util.find_spec("matplotlib") is None:
         raise MissingExtraError("matplotlib", "plot")
 
@@ -54,7 +56,7 @@ def _integer_years(ax: Axes) -> None:
 
 
 def _axes(ax: Axes | None) -> Axes:
-    _require()
+    require_matplotlib()
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -425,7 +427,7 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
 
 def new_figure(width: float = 8.0, height: float = 4.5) -> Figure:
     """A figure made without pyplot (no global state; safe in threads and servers)."""
-    _require()
+    require_matplotlib()
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
