@@ -113,6 +113,30 @@ def test_price_paths_keep_the_deck_as_their_mean() -> None:
     np.testing.assert_allclose(log_sd[1:], 0.15 * np.sqrt(np.arange(1, 17)), rtol=0.05)
 
 
+def test_mean_reverting_paths_follow_the_ornstein_uhlenbeck_recursion() -> None:
+    """Antimony (sigma 0.35, kappa 0.3): Var x_t = s^2 (1 - k^(2t)) / (1 - k^2) with k = e^-kappa and
+    s^2 = sigma^2 (1 - k^2) / (2 kappa), and corr(x_t, x_{t-1}) = k sd_{t-1} / sd_t, hand-derived
+    from x_t = k x_{t-1} + s e_t; shocks of antimony and apt correlated at 2 sin(pi 0.4 / 6)."""
+    from dealcalc.analyses.montecarlo import _copula_factor, _path_slice
+
+    products = list(DEAL.uncertainty.price_paths)
+    factor = _copula_factor(products, DEAL.uncertainty.price_correlations, "x")
+    mult = _path_slice(DEAL, 3, 0, 40_000, factor)
+    x = np.log(mult[:, 0, :]) + 0.0
+    k = np.exp(-0.3)
+    step2 = 0.35**2 * (1 - k**2) / 0.6
+    t = np.arange(17)
+    variance = step2 * (1 - k ** (2 * t)) / (1 - k**2)
+    centred = x + variance / 2  # E[log M_t] = -Var/2
+    np.testing.assert_allclose(centred.mean(axis=0)[1:], 0.0, atol=0.01)
+    np.testing.assert_allclose(centred.var(axis=0)[1:], variance[1:], rtol=0.05)
+    lag1 = [np.corrcoef(centred[:, i], centred[:, i - 1])[0, 1] for i in range(2, 17)]
+    np.testing.assert_allclose(lag1, k * np.sqrt(variance[1:-1] / variance[2:]), atol=0.02)
+    # first-year shocks of antimony and apt carry the shocks' correlation
+    z_sb, z_apt = centred[:, 1], np.log(mult[:, 1, 1])
+    assert np.corrcoef(z_sb, z_apt)[0, 1] == pytest.approx(2 * np.sin(np.pi * 0.4 / 6), abs=0.02)
+
+
 def test_bad_uncertainty_blocks_get_clear_errors() -> None:
     bad = {"phases.mine.capex_usd": {"dist": "pert", "low": 0.9, "mode": 1.0, "high": 1.5, "factor": True}}
     contradict = [

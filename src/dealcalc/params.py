@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -45,6 +46,28 @@ def _tree(deal: Deal) -> dict[str, Any]:
     return tree
 
 
+#: The flattened leaves of each live Deal, by id (a Deal is frozen, so they never go stale; an
+#: entry is dropped when its Deal is collected). Analyses look paths up once per chunk, and a
+#: pydantic dump of the whole deal each time cost more than valuing a small chunk.
+_LEAVES: dict[int, tuple[dict[str, Any], dict[str, float]]] = {}
+
+
+def _flat(deal: Deal) -> tuple[dict[str, Any], dict[str, float]]:
+    """Every leaf of ``deal`` by path, and the numeric ones as floats (cached per Deal)."""
+    key = id(deal)
+    hit = _LEAVES.get(key)
+    if hit is None:
+        leaves = dict(_walk(_tree(deal), ""))
+        numbers = {
+            path: float(value)
+            for path, value in leaves.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        }
+        hit = _LEAVES[key] = (leaves, numbers)
+        weakref.finalize(deal, _LEAVES.pop, key, None)
+    return hit
+
+
 def paths(deal: Deal, *, numeric: bool = True) -> list[str]:
     """Every parameter path of ``deal`` (numeric leaves only by default), in file order.
 
@@ -56,21 +79,15 @@ def paths(deal: Deal, *, numeric: bool = True) -> list[str]:
     >>> "phases.refinery.capex_usd" in paths(deal)
     True
     """
-    out = []
-    for path, value in _walk(_tree(deal), ""):
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if value is not None and (is_number or not numeric):
-            out.append(path)
-    return out
+    leaves, numbers = _flat(deal)
+    if numeric:
+        return list(numbers)
+    return [path for path, value in leaves.items() if value is not None]
 
 
 def numeric_leaves(deal: Deal) -> dict[str, float]:
-    """Every numeric leaf of ``deal`` by path (read in one pass)."""
-    return {
-        path: float(value)
-        for path, value in _walk(_tree(deal), "")
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    }
+    """Every numeric leaf of ``deal`` by path (a new dict; read once per Deal)."""
+    return dict(_flat(deal)[1])
 
 
 def match_paths(pattern: str, candidates: Iterable[str]) -> list[str]:
@@ -92,6 +109,9 @@ def match_paths(pattern: str, candidates: Iterable[str]) -> list[str]:
 
 def get(deal: Deal, path: str) -> Any:
     """The value at ``path``; an :class:`InputError` with a suggestion if there is none."""
+    leaves = _flat(deal)[0]
+    if path in leaves:
+        return leaves[path]
     node: Any = _tree(deal)
     for part in path.split("."):
         keys = {str(k): k for k in node} if isinstance(node, dict) else {}

@@ -27,7 +27,7 @@ from dealcalc.engine.memory import check_fits
 from dealcalc.engine.timeline import years
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
-from dealcalc.models import Deal, Distribution, PricePath
+from dealcalc.models import Deal, Distribution
 from dealcalc.models.risk import normal_score_correlation
 from dealcalc.params import apply_scenario, match_paths, numeric_leaves, with_changes
 
@@ -146,36 +146,44 @@ def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | 
     return pd.DataFrame(data, index=pd.RangeIndex(n, name="draw"))
 
 
-def _path_block(deal: Deal, seed: int, block: int, factor: FloatArray | None) -> FloatArray:
-    """Price multipliers (RNG_BLOCK, P, T) for one block of draws; mean 1 in every year."""
+def _path_map(deal: Deal, factor: FloatArray | None) -> tuple[FloatArray, FloatArray]:
+    """The price paths as one linear map of the shocks: log multipliers ``x = z @ A.T + c``.
+
+    For product p, ``x_p = L_p (F z)_p`` where F is the shocks' correlation factor and L_p is
+    lower triangular: ``sigma`` on and below the diagonal for a random walk, ``step *
+    keep**(t-s)`` for the discrete Ornstein-Uhlenbeck process (the recursion of methodology
+    §19 unrolled). ``c = drift * t - var(x_t) / 2`` with ``var(x_t) = sum_s L_p[t, s]**2`` (the
+    rows of F have unit length), so every multiplier has mean 1 (or ``exp(drift * t)``).
+    Shapes: A (P*T, P*T), c (P, T).
+    """
     paths = list(deal.uncertainty.price_paths.values())
     t = years(deal).size
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1, block]))
-    shocks = rng.standard_normal((RNG_BLOCK, len(paths), t))
-    if factor is not None:
-        shocks = np.einsum("pq,nqt->npt", factor, shocks)
-    out = np.empty_like(shocks)
+    lag = np.arange(t)[:, None] - np.arange(t)[None, :]
+    live = (lag >= 0) & (np.arange(t)[None, :] >= 1)  # x_0 = 0: the first year's shock is unused
+    corr = np.eye(len(paths)) if factor is None else factor
+    a = np.zeros((len(paths), t, len(paths), t))
+    c = np.zeros((len(paths), t))
     for k, p in enumerate(paths):
-        out[:, k, :] = _path(p, shocks[:, k, :])
-    return out
-
-
-def _path(p: PricePath, z: FloatArray) -> FloatArray:
-    """exp(x_t - var(x_t)/2) with x_0 = 0: GBM or a discrete Ornstein-Uhlenbeck log process."""
-    n, t = z.shape
-    x = np.zeros((n, t))
-    variance: FloatArray = np.zeros(t)
-    if p.model == "gbm" or p.reversion == 0.0:
-        x[:, 1:] = np.cumsum(p.volatility * z[:, 1:], axis=1)
-        variance = p.volatility**2 * np.arange(t, dtype=np.float64)
+        if p.model == "gbm" or p.reversion == 0.0:
+            lower = np.where(live, p.volatility, 0.0)
+        else:
+            keep = np.exp(-p.reversion)
+            step = p.volatility * np.sqrt((1.0 - keep**2) / (2.0 * p.reversion))
+            lower = np.where(live, step * keep ** np.maximum(lag, 0), 0.0)
+        a[k] = lower[:, None, :] * corr[k][None, :, None]
         drift = p.drift * np.arange(t) if p.model == "gbm" else 0.0
-        return np.asarray(np.exp(x - variance / 2.0 + drift), dtype=np.float64)
-    keep = np.exp(-p.reversion)
-    step = p.volatility * np.sqrt((1.0 - keep**2) / (2.0 * p.reversion))
-    for i in range(1, t):
-        x[:, i] = x[:, i - 1] * keep + step * z[:, i]
-        variance[i] = variance[i - 1] * keep**2 + step**2
-    return np.asarray(np.exp(x - variance / 2.0), dtype=np.float64)
+        c[k] = drift - (lower**2).sum(axis=1) / 2.0
+    return a.reshape(len(paths) * t, len(paths) * t), c
+
+
+def _path_block(seed: int, block: int, path_map: tuple[FloatArray, FloatArray]) -> FloatArray:
+    """Price multipliers (RNG_BLOCK, P, T) for one block of draws; mean 1 in every year."""
+    a, c = path_map
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1, block]))
+    shocks = rng.standard_normal((RNG_BLOCK, a.shape[1]))
+    x = (shocks @ a.T).reshape((RNG_BLOCK, *c.shape))
+    x += c
+    return np.exp(x, out=x)
 
 
 def default_metrics(deal: Deal) -> list[str]:
@@ -311,11 +319,14 @@ def input_targets(deal: Deal) -> dict[str, list[str]]:
     return out
 
 
-def input_overrides(deal: Deal, columns: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+def input_overrides(
+    deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[str, list[str]] | None = None
+) -> dict[str, FloatArray]:
     """Override arrays from draws of the uncertain inputs, ``{pattern: values}``: each draw
-    replaces the value at every path the pattern matches, or multiplies it (``factor: true``)."""
+    replaces the value at every path the pattern matches, or multiplies it (``factor: true``).
+    ``targets`` is :func:`input_targets` of ``deal``, when the caller already has it."""
     leaves = numeric_leaves(deal)
-    targets = input_targets(deal)
+    targets = input_targets(deal) if targets is None else targets
     out: dict[str, FloatArray] = {}
     for pattern, column in columns.items():
         factor = deal.uncertainty.inputs[pattern].factor
@@ -392,7 +403,7 @@ def monte_carlo(
     used_method = method or start.uncertainty.method
     if used_method not in ("random", "lhs", "sobol"):
         raise InputError(f"unknown method {used_method!r}", field="method", expected="random, lhs or sobol")
-    input_targets(start)
+    targets = input_targets(start)
     _check_price_paths(start)
     wanted = list(metrics) if metrics is not None else default_metrics(start)
     u = start.uncertainty
@@ -414,12 +425,15 @@ def monte_carlo(
     )
     gates = _gates(start)
     switches = start.uncertainty.switches
+    switch_targets: dict[str, dict[str, list[str]]] = {}
     for name, switch in switches.items():
         for pattern in switch.scale:
-            if not match_paths(pattern, leaves):
+            hits = match_paths(pattern, leaves)
+            if not hits:
                 raise InputError(
                     "no numeric parameter matches", field=f"uncertainty.switches.{name}.scale.{pattern}"
                 )
+            switch_targets.setdefault(name, {})[pattern] = hits
     plan = _Plan(
         deal=start,
         branches=_branches(start, gates),
@@ -428,6 +442,7 @@ def monte_carlo(
         seed=used_seed,
         path_factor=path_factor,
         leaves=leaves,
+        switch_targets=switch_targets,
     )
     uniform_gates = np.random.default_rng(np.random.SeedSequence([used_seed, 4])).random((n, len(gates)))
     uniform_switches = np.random.default_rng(np.random.SeedSequence([used_seed, 3])).random(
@@ -437,7 +452,7 @@ def monte_carlo(
     # each chunk's override arrays are made from its slice of the draws when it runs
     tasks = (
         (
-            input_overrides(start, {k: v[a:b] for k, v in columns.items()}),
+            input_overrides(start, {k: v[a:b] for k, v in columns.items()}, targets),
             uniform_gates[a:b],
             uniform_switches[a:b],
             a,
@@ -496,6 +511,7 @@ class _Plan:
     seed: int
     path_factor: FloatArray | None
     leaves: dict[str, float]
+    switch_targets: dict[str, dict[str, list[str]]]  # per switch, the paths each pattern scales
 
 
 @dataclass(frozen=True)
@@ -525,11 +541,11 @@ def _chunk(
             path = f"price_decks.{deck}.{product}"
             level = block.get(path, np.full(size, leaves[path]))
             block[path] = level[:, None] * multipliers[:, k, :]
-    for k, switch in enumerate(start.uncertainty.switches.values()):
+    for k, (name, switch) in enumerate(start.uncertainty.switches.items()):
         on = uniform_switches[:, k] < switch.probability
         for pattern, factor in switch.scale.items():
             scale = np.where(on, factor, 1.0)
-            for path in match_paths(pattern, leaves):
+            for path in plan.switch_targets[name][pattern]:
                 value = block.get(path, np.full(size, leaves[path]))
                 block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
     if start.uncertainty.disruptions:
@@ -582,8 +598,9 @@ def _from_blocks(make: Any, a: int, b: int) -> FloatArray:
 
 
 def _path_slice(deal: Deal, seed: int, a: int, b: int, factor: FloatArray | None) -> FloatArray:
-    """Price multipliers for draws a..b-1."""
-    return _from_blocks(lambda k: _path_block(deal, seed, k, factor), a, b)
+    """Price multipliers for draws a..b-1, (b - a, P, T)."""
+    path_map = _path_map(deal, factor)
+    return _from_blocks(lambda k: _path_block(seed, k, path_map), a, b)
 
 
 def has_uncertainty(deal: Deal) -> bool:
@@ -656,17 +673,16 @@ def _availability_block(deal: Deal, seed: int, block: int) -> FloatArray:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2, block]))
     lost = np.zeros((RNG_BLOCK, t))
     for event in deal.uncertainty.disruptions.values():
-        starts = rng.random((RNG_BLOCK, t)) < event.annual_probability
-        moment = rng.random((RNG_BLOCK, t))
-        begin = np.arange(t)[None, :] + moment  # in years from the first year
+        # only the (rare) years in which a disruption starts are followed through
+        draw, year = np.nonzero(rng.random((RNG_BLOCK, t)) < event.annual_probability)
+        begin = year + rng.random(draw.size)  # a uniform moment, in years from the first year
         end = begin + event.duration_years
         for k in range(int(np.ceil(event.duration_years)) + 1):
-            # the part of [begin, end) that falls in year t + k, booked there
-            year_start = np.arange(t)[None, :] + k
-            overlap = np.clip(np.minimum(end, year_start + 1) - np.maximum(begin, year_start), 0.0, 1.0)
-            share = np.where(starts, overlap * event.output_loss, 0.0)
-            if k < t:
-                lost[:, k:] += share[:, : t - k]
+            # the part of [begin, end) that falls in year `year + k`, booked there
+            at = year + k
+            overlap = np.clip(np.minimum(end, at + 1) - np.maximum(begin, at), 0.0, 1.0)
+            inside = at < t
+            np.add.at(lost, (draw[inside], at[inside]), overlap[inside] * event.output_loss)
     return np.asarray(1.0 - np.minimum(lost, 1.0), dtype=np.float64)
 
 

@@ -37,12 +37,16 @@ def safeguarded_newton(
     *,
     maxiter: int,
     xtol: float,
+    unbracketed_limit: int | None = None,
 ) -> tuple[FloatArray, BoolArray]:
     """Solve every row's equation from ``r0``; return the roots and a converged mask.
 
     ``upper`` is a rate above every root of the row, where ``f`` has the sign ``upper_sign``
     (known analytically, so it is never evaluated). A row converges when its Newton step is
-    below ``xtol * (1 + |r|)`` or ``f`` is exactly zero.
+    below ``xtol * (1 + |r|)`` or ``f`` is exactly zero. With ``unbracketed_limit``, a row that
+    has found no sign change after that many evaluations is given up (not converged), for the
+    caller's exact fallback: such a row usually has no root at all, and would otherwise walk
+    towards -1 for all ``maxiter`` evaluations.
     """
     n = r0.shape[0]
     roots = np.full(n, np.nan)
@@ -55,7 +59,7 @@ def safeguarded_newton(
     prev = np.full(n, np.nan)  # size of the previous accepted Newton step
     done = np.zeros(n, dtype=bool)
 
-    for _ in range(maxiter):
+    for iteration in range(maxiter):
         f, df = problem.evaluate(r)
         sign = np.sign(f)
         below = r < hi
@@ -89,6 +93,8 @@ def safeguarded_newton(
         roots[idx[newly]] = r[newly]
         converged[idx[newly]] = True
         done |= newly
+        if unbracketed_limit is not None and iteration + 1 >= unbracketed_limit:
+            done |= np.isnan(lo)  # given up: never converged, so the caller's fallback decides
         if done.all():
             break
         if done.sum() * 2 > done.size:  # compact once fewer than half remain active

@@ -51,6 +51,10 @@ XTOL = 1e-13
 #: of the flows, never an absolute amount of money.
 RTOL = 1e-9
 MAXITER = 60
+#: Rows the safeguarded driver has not bracketed after this many evaluations go to the exact
+#: companion-matrix fallback: they almost always have no root (a Monte Carlo's owners who never
+#: get their money back), and the driver would walk them towards -1 for MAXITER evaluations.
+UNBRACKETED_LIMIT = 16
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,7 @@ def _solve_block(block: FloatArray) -> tuple[FloatArray, IntArray]:
             upper_sign[hard],
             maxiter=MAXITER,
             xtol=XTOL,
+            unbracketed_limit=UNBRACKETED_LIMIT,
         )
     multi = ok & (changes[candidates] > 1)
     if multi.any():
