@@ -138,3 +138,28 @@ def test_readme_one_liner() -> None:
     got = dc.irr([-70000, 12000, 15000, 18000, 21000, 26000])
     assert isinstance(got, float)
     assert got == pytest.approx(0.08663094803653168, rel=1e-10)
+
+
+def test_irr_rows_that_need_the_exact_fallback_agree_with_all_their_roots() -> None:
+    """Rows Newton cannot settle (no root despite two sign changes; a root below -50 %; closure
+    costs) leave the safeguarded driver early for the companion matrix; in a batch of easy
+    rows each still gets the highest of its own roots (irr_roots, computed alone)."""
+    rng = np.random.default_rng(7)
+    hard = [
+        [-100.0, 250.0, -160.0],  # -100 + 250x - 160x^2 < 0 everywhere: no IRR
+        [-100.0, 10.0, 10.0],  # IRR about -58 %
+        [-5.0, 10.5, 1.0, -8.0, 1.0],  # three roots; the policy takes 0.7096
+    ]
+    easy = np.column_stack([-np.full(50, 100.0), rng.uniform(20, 60, size=(50, 4))])
+    rows = np.zeros((len(hard) * 20 + 50, 5))
+    for i, h in enumerate(hard):
+        rows[i * 20 : (i + 1) * 20, : len(h)] = np.outer(rng.uniform(0.5, 2.0, 20), h)
+    rows[len(hard) * 20 :] = easy
+    got = dc.irr(rows)
+    for row, value in zip(rows, got, strict=True):
+        roots = dc.irr_roots(row)
+        if roots.size == 0:
+            assert math.isnan(value)
+        else:
+            assert value == pytest.approx(roots.max(), rel=1e-10)
+    assert np.isnan(got[:20]).all() and np.isfinite(got[20:]).all()

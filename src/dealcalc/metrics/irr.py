@@ -54,7 +54,7 @@ MAXITER = 60
 #: Rows the safeguarded driver has not bracketed after this many evaluations go to the exact
 #: companion-matrix fallback: they almost always have no root (a Monte Carlo's owners who never
 #: get their money back), and the driver would walk them towards -1 for MAXITER evaluations.
-UNBRACKETED_LIMIT = 16
+UNBRACKETED_LIMIT = 4
 
 
 @dataclass(frozen=True)
@@ -188,6 +188,7 @@ def _companion_roots(rows: FloatArray) -> list[FloatArray]:
     first = np.argmax(nonzero, axis=1)
     last = rows.shape[1] - 1 - np.argmax(nonzero[:, ::-1], axis=1)
     degree = np.where(has, last - first, 0)
+    owners, candidates = [], []  # every real, positive eigenvalue x and its row
     for d in np.unique(degree[degree > 0]):
         members = np.flatnonzero(degree == d)
         take = first[members, None] + np.arange(d + 1)[None, :]
@@ -197,27 +198,37 @@ def _companion_roots(rows: FloatArray) -> list[FloatArray]:
         if d > 1:
             comp[:, np.arange(1, d), np.arange(d - 1)] = 1.0
         comp[:, 0, :] = -desc[:, 1:] / desc[:, :1]
-        eig = np.linalg.eigvals(comp)
-        for i, row_index in enumerate(members):
-            z = eig[i]
-            real = z.real[(np.abs(z.imag) <= 1e-6 * np.maximum(1.0, np.abs(z))) & (z.real > 0)]
-            if real.size == 0:
-                continue
-            xs = np.sort(real)
-            block = np.repeat(rows[row_index][:, None], xs.size, axis=1)
-            for _ in range(4):
-                p, dp = horner_with_derivative(block, xs)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    nxt = xs - p / dp
-                xs = np.where(np.isfinite(nxt) & (nxt > 0), nxt, xs)
-            p = horner(block, xs)
-            gross = horner(np.abs(block), xs)
-            xs = xs[np.isfinite(p) & np.isfinite(gross) & (np.abs(p) <= 1e-7 * gross)]
-            if xs.size == 0:
-                continue
-            rates = np.sort(1.0 / xs - 1.0)
-            distinct = np.concatenate(([True], np.diff(rates) > 1e-10 * (1.0 + np.abs(rates[1:]))))
-            out[row_index] = rates[distinct]
+        z = np.linalg.eigvals(comp)
+        real = (np.abs(z.imag) <= 1e-6 * np.maximum(1.0, np.abs(z))) & (z.real > 0)
+        owners.append(np.broadcast_to(members[:, None], z.shape)[real])
+        candidates.append(z.real[real])
+    if not owners:
+        return out
+    row_of = np.concatenate(owners)
+    xs = np.concatenate(candidates)
+    # polish every candidate at once: Newton on P(x) in a block with one column per candidate
+    block = np.ascontiguousarray(rows[row_of].T)
+    for _ in range(4):
+        p, dp = horner_with_derivative(block, xs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nxt = xs - p / dp
+        xs = np.where(np.isfinite(nxt) & (nxt > 0), nxt, xs)
+    p = horner(block, xs)
+    gross = horner(np.abs(block), xs)
+    good = np.isfinite(p) & np.isfinite(gross) & (np.abs(p) <= 1e-7 * gross)
+    row_of, rates = row_of[good], 1.0 / xs[good] - 1.0
+    if rates.size == 0:
+        return out
+    order = np.lexsort((rates, row_of))  # by row, then rate
+    row_of, rates = row_of[order], rates[order]
+    # one root per cluster: drop a rate within 1e-10 (relative) of the one before it in its row
+    same_row = np.concatenate(([False], row_of[1:] == row_of[:-1]))
+    close = np.concatenate(([False], np.diff(rates) <= 1e-10 * (1.0 + np.abs(rates[1:]))))
+    keep = ~(same_row & close)
+    row_of, rates = row_of[keep], rates[keep]
+    bounds = np.flatnonzero(np.diff(row_of)) + 1
+    for r, part in zip(row_of[np.r_[0, bounds]], np.split(rates, bounds), strict=True):
+        out[int(r)] = part
     return out
 
 
