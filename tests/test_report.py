@@ -48,6 +48,28 @@ def test_a_deal_with_nothing_uncertain_has_no_monte_carlo_section() -> None:
     assert "<h2>Headline</h2>" in page and "<h2>Uncertainty: Monte Carlo</h2>" not in page
 
 
+def test_without_matplotlib_the_report_falls_back_to_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default install has no matplotlib: `dealcalc report` still writes the page, says on it
+    and on stderr which install adds the charts; asking for charts outright is an error."""
+    import dealcalc.cli
+    import dealcalc.report.html
+    import dealcalc.report.plots
+
+    for module in (dealcalc.cli, dealcalc.report.html, dealcalc.report.plots):
+        monkeypatch.setattr(module, "has_matplotlib", lambda: False)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", EXAMPLE, "--out", str(out), "-n", "100"])
+    assert result.exit_code == 0, result.output
+    assert "pip install 'dealcalc[plot]'" in result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<h2>Ledger</h2>" in page and "<img" not in page
+    assert "pip install &#x27;dealcalc[plot]&#x27;" in page
+    result = CliRunner().invoke(main, ["report", EXAMPLE, "--out", str(tmp_path / "b.html"), "--charts"])
+    assert result.exit_code == 2 and "dealcalc[plot]" in result.output
+
+
 @pytest.fixture(scope="module")
 def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("matplotlib")

@@ -49,8 +49,8 @@ from dealcalc.report import (
     valuation_table,
 )
 from dealcalc.report.charts import FORMATS, KINDS, Results, figure
-from dealcalc.report.html import html_report
-from dealcalc.report.plots import render
+from dealcalc.report.html import CHARTS_MISSING, html_report
+from dealcalc.report.plots import has_matplotlib, render
 
 __all__ = ["main"]
 
@@ -740,7 +740,11 @@ def plot_command(
     "-n", "--draws", type=click.IntRange(min=10), default=10_000, show_default=True, help="Monte Carlo draws."
 )
 @click.option("--seed", type=int, help="Monte Carlo seed (default: the file's).")
-@click.option("--no-charts", is_flag=True, help="Tables only (no matplotlib needed).")
+@click.option(
+    "--charts/--no-charts",
+    default=None,
+    help="Draw the charts (needs dealcalc[plot]) or tables only. Default: charts if matplotlib is installed.",
+)
 @_scenario_option
 @_set_option
 @_force_option
@@ -749,7 +753,7 @@ def report_command(
     out: Path,
     draws: int,
     seed: int | None,
-    no_charts: bool,
+    charts: bool | None,
     scenario: str | None,
     assignments: tuple[str, ...],
     force: bool,
@@ -761,7 +765,9 @@ def report_command(
     """
     _refuse_existing(out, force, (".html", ".htm"))
     deal = _deal(file, assignments)
-    page = html_report(deal, scenario=scenario, draws=draws, seed=seed, charts=not no_charts)
+    if charts is None and not has_matplotlib():
+        click.echo(CHARTS_MISSING, err=True)
+    page = html_report(deal, scenario=scenario, draws=draws, seed=seed, charts=charts)
     write_atomic(out, page, force=force)
     click.echo(f"wrote {out}")
 

@@ -22,7 +22,7 @@ from dealcalc.analyses.montecarlo import has_uncertainty
 from dealcalc.errors import InputError
 from dealcalc.models import Deal
 from dealcalc.report.charts import KINDS, Results, figure
-from dealcalc.report.plots import require_matplotlib
+from dealcalc.report.plots import has_matplotlib, require_matplotlib
 
 __all__ = ["html_report"]
 
@@ -108,13 +108,17 @@ def _provenance(deal: Deal) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter")
 
 
+#: Said on the page (and by the CLI) when the charts are left out because matplotlib is missing.
+CHARTS_MISSING = "Charts left out: matplotlib is not installed (pip install 'dealcalc[plot]')."
+
+
 def html_report(
     deal: Deal,
     *,
     scenario: str | None = None,
     draws: int = 10_000,
     seed: int | None = None,
-    charts: bool = True,
+    charts: bool | None = None,
 ) -> str:
     """The whole report as one HTML document (a string).
 
@@ -126,8 +130,9 @@ def html_report(
         A named scenario of the file (default: the base case).
     draws, seed : int
         Monte Carlo draws and seed, used when the file has an uncertainty block.
-    charts : bool
+    charts : bool, optional
         Draw the charts (needs the extra ``plot``); without them the page holds the tables.
+        Default: draw them if matplotlib is installed, else say on the page how to add them.
 
     Examples
     --------
@@ -137,8 +142,13 @@ def html_report(
     >>> page.startswith("<!DOCTYPE html>") and "Tariff attribution" in page
     True
     """
-    if charts:
-        require_matplotlib()
+    if charts is None:
+        charts = has_matplotlib()
+        missing_note = not charts
+    else:
+        missing_note = False
+        if charts:
+            require_matplotlib()
     results = Results(deal, scenario=scenario, draws=draws, seed=seed)
     valuation = results.valuation
     valued = valuation.deal
@@ -156,6 +166,8 @@ def html_report(
     )
     if valued.description:
         add(f"<p>{html.escape(valued.description)}</p>")
+    if missing_note:
+        add(f'<p class="note">{html.escape(CHARTS_MISSING)}</p>')
 
     add("<h2>Headline</h2>")
     add(_cards(valuation.values))

@@ -43,9 +43,14 @@ M = 1e6
 INFLOW, OUTFLOW, TOTAL = "#2b7bba", "#d95f02", "#555555"
 
 
+def has_matplotlib() -> bool:
+    """Whether matplotlib (the extra ``plot``) is installed."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def require_matplotlib() -> None:
     """Raise :class:`MissingExtraError` naming ``dealcalc[plot]`` when matplotlib is missing."""
-    if importlib.util.find_spec("matplotlib") is None:
+    if not has_matplotlib():
         raise MissingExtraError("matplotlib", "plot")
 
 
