@@ -373,6 +373,7 @@ def _party_values(
     s = inputs.n_scenarios
     out: dict[str, FloatArray] = {}
     pie_total = parties.line("Cash before state take [USD]").sum(axis=1)
+    solved: list[tuple[FloatArray, FloatArray]] = []  # (cash, IRR): owners with equal shares share both
     for party in deal.party_names():
         cash = np.ascontiguousarray(parties.line(f"{party} [USD]"))
         if f"{party}.npv_usd" in wanted:
@@ -384,7 +385,9 @@ def _party_values(
             value = np.asarray(npv(rate, cash, timing=timing), dtype=np.float64)
             out[f"{party}.npv_usd"] = value * np.power(1.0 + rate, -float(start_gap))
         if f"{party}.irr" in wanted:
-            out[f"{party}.irr"] = np.asarray(irr(cash), dtype=np.float64)
+            same = next((r for c, r in solved if np.array_equal(c, cash)), None)
+            out[f"{party}.irr"] = same.copy() if same is not None else np.asarray(irr(cash), dtype=np.float64)
+            solved.append((cash, out[f"{party}.irr"]))
         if f"{party}.take" in wanted:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[f"{party}.take"] = np.where(pie_total > 0, cash.sum(axis=1) / pie_total, np.nan)
