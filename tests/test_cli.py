@@ -81,3 +81,14 @@ def test_version_and_help() -> None:
     assert dc.__version__ in run("--version")[1]
     code, out, _ = run("flows", "--help")
     assert code == 0 and "one series per column" in out
+
+
+def test_the_cli_starts_without_importing_scipy_stats() -> None:
+    """scipy.stats takes about 0.7 s to import; only Monte Carlo and the quantile tornado need it,
+    so `dealcalc npv` must not pay for it."""
+    import subprocess
+    import sys
+
+    code = "import sys, dealcalc.cli; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.console import Group
-from scipy import stats
-from scipy.stats import qmc
 
 from dealcalc.analyses.display import frame_html, frame_rich
 from dealcalc.analyses.distributed import progress_bar, run_on_dask
@@ -57,6 +55,8 @@ def marginal(d: Distribution) -> Any:
     >>> round(float(ppf(0.5)), 4)
     1.1383
     """
+    from scipy import stats  # here, not at import: scipy.stats costs every CLI command 0.7 s
+
     if d.dist == "normal":
         return stats.norm(loc=d.mean, scale=d.sd).ppf
     if d.dist == "lognormal":
@@ -106,6 +106,8 @@ def _copula_factor(
 
 
 def _uniforms(method: str, n: int, d: int, rng: np.random.Generator) -> FloatArray:
+    from scipy.stats import qmc  # see marginal
+
     if d == 0:
         return np.empty((n, 0))
     if method == "random":
@@ -129,6 +131,8 @@ def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | 
     >>> draws.shape[0]
     1000
     """
+    from scipy import special  # see marginal
+
     u = deal.uncertainty
     names = list(u.inputs)
     rng = np.random.default_rng(np.random.SeedSequence([seed if seed is not None else (u.seed or 0), 0]))
@@ -137,8 +141,8 @@ def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | 
     if factor is not None:  # in row blocks, so the copula's temporaries stay small for any N
         for a in range(0, n, RNG_BLOCK):
             rows = uniforms[a : a + RNG_BLOCK]
-            z = stats.norm.ppf(np.clip(rows, 1e-16, 1.0 - 1e-16)) @ factor.T
-            uniforms[a : a + RNG_BLOCK] = stats.norm.cdf(z)
+            z = special.ndtri(np.clip(rows, 1e-16, 1.0 - 1e-16)) @ factor.T  # the normal's inverse CDF
+            uniforms[a : a + RNG_BLOCK] = special.ndtr(z)  # and its CDF
     data = {
         name: np.asarray(marginal(u.inputs[name])(uniforms[:, k]), dtype=np.float64)
         for k, name in enumerate(names)
