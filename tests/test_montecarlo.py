@@ -281,7 +281,7 @@ def test_dask_gives_the_same_result_as_one_process() -> None:
             3_000,
             seed=12,
             metrics=["npv_usd", "ussm.irr"],
-            chunk_size=1_000,
+            chunk_size=250,  # 12 chunks: more than are kept in flight, so tasks are refilled
             scheduler=cluster.scheduler_address,
         )
     local = dc.monte_carlo(DEAL, 3_000, seed=12, metrics=["npv_usd", "ussm.irr"])

@@ -6,7 +6,8 @@ same numbers on a cluster as locally. Needs the ``dask`` extra.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -15,6 +16,9 @@ from dealcalc.errors import MissingExtraError
 __all__ = ["progress_bar", "run_on_dask"]
 
 T = TypeVar("T")
+
+#: Tasks kept submitted per worker: enough to keep each busy, few enough to keep memory flat.
+IN_FLIGHT_PER_WORKER = 2
 
 
 @contextmanager
@@ -34,16 +38,21 @@ def progress_bar(show: bool, total: int, label: str) -> Iterator[Callable[[], No
 def run_on_dask(
     func: Callable[..., T],
     shared: Any,
-    tasks: Sequence[tuple[Any, ...]],
+    tasks: Iterable[tuple[Any, ...]],
+    on_result: Callable[[int, T], None],
     *,
+    total: int,
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = False,
-) -> list[T]:
-    """``[func(shared, *task) for task in tasks]`` on dask.distributed, in order.
+) -> None:
+    """``on_result(i, func(shared, *task_i))`` for every task, run on dask.distributed.
 
-    ``shared`` is scattered once to every worker. Without ``scheduler`` a local cluster of
-    ``workers`` single-threaded processes is started and closed afterwards.
+    ``shared`` is scattered once to every worker. Tasks are made as they are submitted and at
+    most a few per worker are in flight, so neither the tasks' inputs nor their results pile up
+    in memory; ``on_result`` gets each result once it is in (not necessarily in order).
+    Without ``scheduler`` a local cluster of ``workers`` single-threaded processes is started and
+    closed afterwards.
     """
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -57,12 +66,21 @@ def run_on_dask(
     client = Client(scheduler or cluster)
     try:
         handle = client.scatter(shared, broadcast=True)
-        futures = [client.submit(func, handle, *task, pure=False) for task in tasks]
-        with progress_bar(progress, len(futures), f"{len(futures)} chunks on dask") as advance:
-            for _ in as_completed(futures):
+        in_flight = IN_FLIGHT_PER_WORKER * max(len(client.scheduler_info()["workers"]), 1)
+        pending = enumerate(tasks)
+        index = {}
+        for i, task in itertools.islice(pending, in_flight):
+            index[client.submit(func, handle, *task, pure=False)] = i
+        done = as_completed(list(index))
+        with progress_bar(progress, total, f"{total} chunks on dask") as advance:
+            for future in done:
+                on_result(index.pop(future), future.result())
+                future.release()
                 advance()
-        results: list[T] = client.gather(futures)
-        return results
+                for i, task in itertools.islice(pending, 1):
+                    nxt = client.submit(func, handle, *task, pure=False)
+                    index[nxt] = i
+                    done.add(nxt)
     finally:
         client.close()
         if cluster is not None:

@@ -479,11 +479,16 @@ def monte_carlo(
                 target_flags[g][a:b] = f
 
     if workers is not None or scheduler is not None:
-        parts = run_on_dask(
-            _chunk, plan, list(tasks), workers=workers, scheduler=scheduler, progress=progress
+        run_on_dask(
+            _chunk,
+            plan,
+            tasks,
+            lambda i, part: store(part, *spans[i]),
+            total=len(spans),
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
         )
-        for part, (a, b) in zip(parts, spans, strict=True):
-            store(part, a, b)
     else:
         with progress_bar(progress, len(spans), f"{n:,} draws") as advance:
             for task, (a, b) in zip(tasks, spans, strict=True):
