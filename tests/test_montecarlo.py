@@ -186,6 +186,7 @@ def test_summary_and_convergence() -> None:
     v = mc.values["npv_usd"]
     assert s.loc["npv_usd", "prob_negative"] == pytest.approx((v < 0).mean())
     assert s.loc["npv_usd", "value_at_risk_95"] == pytest.approx(-np.quantile(v, 0.05))
+    assert np.isnan(s.loc["irr", "value_at_risk_95"])  # a loss of money, not of a rate
     assert s.loc["irr", "no_solution"] == int(np.isnan(mc.values["irr"]).sum())
     c = mc.convergence()
     assert c.index[-1] == 3_000 and c["mean"].iloc[-1] == pytest.approx(v.mean())

@@ -260,7 +260,8 @@ class MonteCarlo:
     def summary(self) -> pd.DataFrame:
         """Per metric: mean, standard error, P5/P10/P50/P90, P(< 0), value at risk, no-solution count.
 
-        ``value_at_risk_95`` is the loss at the 5th percentile, ``-P5`` (positive: a loss).
+        ``value_at_risk_95`` is the loss at the 5th percentile, ``-P5`` (positive: a loss), for
+        money metrics (``*_usd``); NaN for rates such as an IRR, where it means nothing.
         The standard error is ``sd / sqrt(N)``, exact for plain random sampling and
         conservative for Latin hypercube and Sobol designs.
         """
@@ -276,7 +277,7 @@ class MonteCarlo:
                 "p50": q[2],
                 "p90": q[3],
                 "prob_negative": float((ok < 0).mean()) if ok.size else np.nan,
-                "value_at_risk_95": -q[0],
+                "value_at_risk_95": -q[0] if name.endswith("_usd") else np.nan,
                 "no_solution": int(v.size - ok.size),
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
