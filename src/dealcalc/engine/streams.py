@@ -48,7 +48,7 @@ def price_path(inputs: Inputs, product: str, escalate: Number) -> Number:
         base: Number = values[idx]  # a year path is set in the file; overrides take a flat price
     else:
         base = inputs.num(path)
-    return base * escalate
+    return _times(base, escalate)
 
 
 def _transfer_mask(deal: Deal, feeds: str | None) -> FloatArray:
