@@ -28,6 +28,7 @@ def main() -> None:
         (s.loc[money, ["mean", "std_error", "p10", "p50", "p90"]] / 1e6)
         .round(1)
         .join(s["prob_negative"].round(3))
+        .to_string()  # every column, whatever the terminal's width
     )
     print("\ndraws with no project IRR:", int(s.loc["irr", "no_solution"]))
 
