@@ -122,9 +122,9 @@ def test_the_same_seed_gives_the_same_result_whatever_the_chunk_size() -> None:
 
 
 def test_price_paths_keep_the_deck_as_their_mean() -> None:
-    from dealcalc.analyses.montecarlo import _path_slice
+    from dealcalc.analyses.montecarlo import _path_map, _path_slice
 
-    mult = _path_slice(DEAL, 1, 0, 20_000, None)  # (N, products, T)
+    mult = _path_slice(1, 0, 20_000, _path_map(DEAL, None))  # (N, products, T)
     assert mult.shape[1:] == (5, 17)
     np.testing.assert_array_equal(mult[:, :, 0], 1.0)
     np.testing.assert_allclose(mult.mean(axis=0), 1.0, atol=0.03)
@@ -136,11 +136,11 @@ def test_mean_reverting_paths_follow_the_ornstein_uhlenbeck_recursion() -> None:
     """Antimony (sigma 0.35, kappa 0.3): Var x_t = s^2 (1 - k^(2t)) / (1 - k^2) with k = e^-kappa and
     s^2 = sigma^2 (1 - k^2) / (2 kappa), and corr(x_t, x_{t-1}) = k sd_{t-1} / sd_t, hand-derived
     from x_t = k x_{t-1} + s e_t; shocks of antimony and apt correlated at 2 sin(pi 0.4 / 6)."""
-    from dealcalc.analyses.montecarlo import _copula_factor, _path_slice
+    from dealcalc.analyses.montecarlo import _copula_factor, _path_map, _path_slice
 
     products = list(DEAL.uncertainty.price_paths)
     factor = _copula_factor(products, DEAL.uncertainty.price_correlations, "x")
-    mult = _path_slice(DEAL, 3, 0, 40_000, factor)
+    mult = _path_slice(3, 0, 40_000, _path_map(DEAL, factor))
     x = np.log(mult[:, 0, :]) + 0.0
     k = np.exp(-0.3)
     step2 = 0.35**2 * (1 - k**2) / 0.6

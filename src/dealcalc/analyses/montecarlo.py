@@ -474,7 +474,7 @@ def monte_carlo(
         gates=gates,
         wanted=wanted,
         seed=used_seed,
-        path_factor=path_factor,
+        path_map=_path_map(start, path_factor),
         leaves=leaves,
         switch_targets=switch_targets,
     )
@@ -548,7 +548,7 @@ class _Plan:
     gates: list[str]
     wanted: list[str]
     seed: int
-    path_factor: FloatArray | None
+    path_map: tuple[FloatArray, FloatArray]  # the price paths' linear map (_path_map)
     leaves: dict[str, float]
     switch_targets: dict[str, dict[str, list[str]]]  # per switch, the paths each pattern scales
 
@@ -575,7 +575,7 @@ def _chunk(
     deck = start.valuation.price_deck
     products = list(start.uncertainty.price_paths)
     if products:
-        multipliers = _path_slice(start, plan.seed, a, b, plan.path_factor)
+        multipliers = _path_slice(plan.seed, a, b, plan.path_map)
         for k, product in enumerate(products):
             path = f"price_decks.{deck}.{product}"
             level = block.get(path, np.full(size, leaves[path]))
@@ -636,9 +636,8 @@ def _from_blocks(make: Any, a: int, b: int) -> FloatArray:
     return out
 
 
-def _path_slice(deal: Deal, seed: int, a: int, b: int, factor: FloatArray | None) -> FloatArray:
+def _path_slice(seed: int, a: int, b: int, path_map: tuple[FloatArray, FloatArray]) -> FloatArray:
     """Price multipliers for draws a..b-1, (b - a, P, T)."""
-    path_map = _path_map(deal, factor)
     return _from_blocks(lambda k: _path_block(seed, k, path_map), a, b)
 
 

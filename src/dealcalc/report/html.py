@@ -142,13 +142,11 @@ def html_report(
     >>> page.startswith("<!DOCTYPE html>") and "Tariff attribution" in page
     True
     """
+    missing_note = charts is None and not has_matplotlib()
     if charts is None:
-        charts = has_matplotlib()
-        missing_note = not charts
-    else:
-        missing_note = False
-        if charts:
-            require_matplotlib()
+        charts = not missing_note
+    elif charts:
+        require_matplotlib()
     results = Results(deal, scenario=scenario, draws=draws, seed=seed)
     valuation = results.valuation
     valued = valuation.deal
