@@ -151,3 +151,23 @@ def test_a_tornado_from_the_distributions_uses_their_p10_and_p90() -> None:
         dc.tornado(DEAL, quantiles=(0.9, 0.1))
     result = CliRunner().invoke(main, ["sensitivity", EXAMPLE, "--quantiles", "0.1:0.9", "--json"])
     assert json.loads(result.output)["rows"][0]["name"] == t.index[0]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_tornado_bar_is_whole_on_a_narrow_terminal(columns: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from dealcalc.report import tornado_table
+
+    t = dc.tornado(DEAL, [SB, CAPEX, "fiscal.royalty_rate"])
+    bar = min(24, max(10, columns - 90))  # what the CLI picks
+    console = Console(width=columns, file=io.StringIO(), record=True)
+    console.print(tornado_table(t, width=bar))
+    text = console.export_text()
+    cells = [line.split("│")[-2] for line in text.splitlines() if "█" in line]
+    assert len(cells) == 3 and "…" not in text
+    # every bar cell is the full width, with the base-case mark and at least one block
+    assert all(len(c.strip(" ")) >= 2 and "|" in c and len(c) == bar + 2 for c in cells), cells
+    assert max(len(line) for line in text.splitlines()) <= columns

@@ -472,7 +472,9 @@ def sensitivity(
             "rows": _records(df),
         }
         if not _emit(payload, df, out, force, as_json):
-            _console().print(tornado_table(df, title=f"{deal.name}: what moves {metric}"))
+            console = _console()
+            bar = min(24, max(10, console.width - 90))  # narrow terminals: a shorter bar, whole
+            console.print(tornado_table(df, title=f"{deal.name}: what moves {metric}", width=bar))
         return
     if kind in ("sobol", "morris"):
         if kind == "sobol":

@@ -185,16 +185,17 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
     metric = str(df.attrs.get("metric", "npv_usd"))
     base = float(df.attrs.get("base_metric", float("nan")))
     unit = " [US$ M]" if metric.endswith("_usd") else ""
-    table = Table(title=title, caption=f"{metric}{unit} at the base case: {_metric_cell(metric, base)}")
-    table.add_column("parameter", no_wrap=True)
-    for name, justify in (
-        ("low → high input", "right"),
-        (f"{metric} at low", "right"),
-        (f"{metric} at high", "right"),
-        ("swing", "right"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = Table(
+        title=title,
+        caption=f"{metric}{unit} at the low and the high input; base case: {_metric_cell(metric, base)}",
+    )
+    # on a narrow terminal the parameter paths fold and the inputs wrap; numbers and the bar
+    # keep their width (the bar is never clipped)
+    table.add_column("parameter", overflow="fold")
+    table.add_column("input low → high", justify="right")
+    for name in ("at low", "at high", "swing"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, min_width=width)
     ends = np.concatenate([df["metric_at_low"].to_numpy(), df["metric_at_high"].to_numpy(), [base]])
     ends = ends[np.isfinite(ends)]
     lo, hi = (float(ends.min()), float(ends.max())) if ends.size else (0.0, 1.0)
