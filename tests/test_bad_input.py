@@ -74,6 +74,14 @@ CASES = [
         ": uncertainty: correlations: the correlation matrix is not positive definite",
     ),
     (
+        # found by test_fuzz's nightly profile: PyYAML's bare ValueError used to escape
+        "a date no calendar has",
+        '  copper: {unit: t, description: "Cu metal price (LME), USD/t"}',
+        "  copper: 2025-13-45",
+        "npv",
+        ":27: '2025-13-45' is not a valid date: month must be in 1..12",
+    ),
+    (
         "YAML that builds Python objects",
         "name: USSM",
         "name: !!python/object/apply:os.system [ls]\nx: USSM",
@@ -168,3 +176,13 @@ def test_read_only_and_unreadable_paths() -> None:
         for path in folder.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
         shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "0000-01-01", "2025-01-01 25:00:00"])
+def test_an_impossible_date_in_set_is_one_clear_line(value: str) -> None:
+    result = CliRunner().invoke(
+        main, ["npv", str(dc.example_path("ussm-fwo")), "--set", f"valuation.end_year={value}"]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"--set valuation.end_year: '{value}' is not a valid date" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1

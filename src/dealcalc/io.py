@@ -31,6 +31,8 @@ from dealcalc.models import Deal
 __all__ = [
     "EXAMPLES",
     "CashFlowTable",
+    "InvalidDateError",
+    "SafeYamlLoader",
     "dump_deal",
     "example_path",
     "load_deal",
@@ -401,14 +403,56 @@ def _describe(error: Any) -> tuple[str, str | None]:
     return message, None
 
 
+class SafeYamlLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` whose impossible dates are YAML errors with a line, not crashes.
+
+    YAML 1.1 reads anything shaped like ``2025-13-45`` as a timestamp, and PyYAML's safe loader
+    then fails with a bare ``ValueError`` from ``datetime``; here it is a
+    :class:`InvalidDateError` that points at the value.
+
+    Examples
+    --------
+    >>> yaml.load("d: 2025-08-07", Loader=SafeYamlLoader)
+    {'d': datetime.date(2025, 8, 7)}
+    >>> try:
+    ...     yaml.load("d: 2025-13-45", Loader=SafeYamlLoader)
+    ... except InvalidDateError as exc:
+    ...     print(exc.problem, "at line", exc.problem_mark.line + 1)
+    '2025-13-45' is not a valid date: month must be in 1..12 at line 1
+    """
+
+
+class InvalidDateError(yaml.constructor.ConstructorError):
+    """A value written as a date that no calendar has (month 13, day 45, year 0)."""
+
+
+def _timestamp(loader: SafeYamlLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        # errors.md: is not a valid date
+        raise InvalidDateError(
+            None, None, f"{node.value!r} is not a valid date: {exc}", node.start_mark
+        ) from None
+
+
+SafeYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def parse_deal(text: str, *, source: str = "<string>") -> Deal:
     """Validate the text of a scenario file into a :class:`~dealcalc.models.Deal`.
 
     See :func:`load_deal`; this is the same for text already in memory.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SafeYamlLoader)
+        data = yaml.load(text, Loader=SafeYamlLoader)
+    except InvalidDateError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        # errors.md: is not a valid date
+        raise InputError(
+            str(exc.problem), source=source, line=line, expected="a date as YYYY-MM-DD"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

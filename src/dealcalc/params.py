@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from dealcalc.errors import InputError, did_you_mean
+from dealcalc.io import InvalidDateError, SafeYamlLoader
 from dealcalc.models import Deal
 
 __all__ = [
@@ -251,7 +252,10 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         )
     path, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw)
+        value = yaml.load(raw, Loader=SafeYamlLoader)
+    except InvalidDateError as exc:
+        # errors.md: is not a valid date
+        raise InputError(str(exc.problem), field=f"--set {path}", expected="a date as YYYY-MM-DD") from None
     except yaml.YAMLError:
         raise InputError(f"cannot read the value {raw!r}", field=f"--set {path}") from None
     return path.strip(), value
