@@ -186,3 +186,38 @@ def test_an_impossible_date_in_set_is_one_clear_line(value: str) -> None:
     assert result.exit_code == 2, result.output
     assert f"--set valuation.end_year: '{value}' is not a valid date" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{k}: &{k} [{', '.join([f'*{p}'] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("what", "text", "expected"),
+    [
+        (
+            "a recursive alias",
+            "name: x\nvaluation: &v [*v]\n",
+            ":2: an alias refers to a value that contains it",
+        ),
+        ("a billion laughs", BOMB, ":6: the file expands to more than 200,000 values through its aliases"),
+        (
+            "nesting 150 deep",
+            "name: " + "[" * 150 + "]" * 150 + "\n",
+            ":1: values nested more than 100 levels",
+        ),
+        (
+            "nesting 5,000 deep",
+            "name: " + "[" * 5000 + "]" * 5000 + "\n",
+            ": values nested too deeply to read",
+        ),
+    ],
+)
+def test_hostile_yaml_is_refused_quickly(tmp_path: Path, what: str, text: str, expected: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2, (what, result.output)
+    assert expected in result.output and "Traceback" not in result.output, (what, result.output)
+    assert len(result.output.strip().splitlines()) == 1

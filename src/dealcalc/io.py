@@ -309,6 +309,61 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
 _PROVENANCE_KEYS = {"source", "as_of", "label", "note"}
 
 
+#: Limits on a scenario file's shape, far above any real deal (the bundled one: depth 9, about
+#: 1,600 values): a file past them is refused before anything is built from it.
+MAX_YAML_DEPTH = 100
+MAX_YAML_VALUES = 200_000
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_shape(root: yaml.Node, source: str) -> None:
+    """Refuse an alias that contains itself, aliases that multiply into too many values (a
+    "billion laughs" file) and nesting deeper than :data:`MAX_YAML_DEPTH`, before anything is
+    built. Iterative, with each shared node (an alias's anchor) sized once."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, finished = stack.pop()
+        key = id(node)
+        line = node.start_mark.line + 1
+        if finished:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            if size[key] > MAX_YAML_VALUES:
+                # errors.md: values through its aliases
+                raise InputError(
+                    f"the file expands to more than {MAX_YAML_VALUES:,} values through its aliases",
+                    source=source,
+                    line=line,
+                    expected="aliases (*name) that repeat a few values, not multiply them",
+                )
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise InputError(
+                "an alias refers to a value that contains it", source=source, line=line, expected="plain YAML"
+            )
+        if depth > MAX_YAML_DEPTH:
+            raise InputError(
+                f"values nested more than {MAX_YAML_DEPTH} levels deep",
+                source=source,
+                line=line,
+                expected="a scenario file (a few levels of mappings and lists)",
+            )
+        on_path.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in _children(node))
+
+
 def _yaml_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
     """Record the 1-based line of every key and item under ``node``."""
     if isinstance(node, yaml.MappingNode):
@@ -446,7 +501,15 @@ def parse_deal(text: str, *, source: str = "<string>") -> Deal:
     """
     try:
         node = yaml.compose(text, Loader=SafeYamlLoader)
+        if node is not None:
+            _check_shape(node, source)
         data = yaml.load(text, Loader=SafeYamlLoader)
+    except RecursionError:
+        raise InputError(
+            "values nested too deeply to read",
+            source=source,
+            expected="a scenario file (a few levels of mappings and lists)",
+        ) from None
     except InvalidDateError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
         # errors.md: is not a valid date
