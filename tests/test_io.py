@@ -31,6 +31,8 @@ def test_reads_dates_and_headerless_index(tmp_path: Path) -> None:
     assert t.dates == (dt.date(2026, 1, 1), dt.date(2026, 7, 1))
     t2 = read_cash_flows_csv(_csv(tmp_path, "A,B\n-1,-2\n3,4\n"))
     assert t2.names == ("A", "B") and t2.labels == ("0", "1")
+    t3 = read_cash_flows_csv(_csv(tmp_path, "year,A\nFY26,-1\nFY28,2\n"))  # names, not numbers
+    assert t3.labels == ("FY26", "FY28")
 
 
 @pytest.mark.parametrize(
@@ -45,6 +47,10 @@ def test_reads_dates_and_headerless_index(tmp_path: Path) -> None:
         ("", "flows.csv: the file is empty"),
         ("A\n", "flows.csv: no data rows"),
         ("date,A\n2026-13-01,1\n", "flows.csv:2: column 'date': '2026-13-01' is not a date"),
+        # a skipped or repeated period would shift every later flow by a period
+        ("year,A\n2026,-100\n2028,60\n", "flows.csv:3: column 'year': period 2028 follows period 2026"),
+        ("period,A\n0,-100\n0,60\n", "flows.csv:3: column 'period': period 0 follows period 0"),
+        ("t,A\n2,-100\n1,60\n", "flows.csv:3: column 't': period 1 follows period 2"),
     ],
 )
 def test_bad_csv_names_file_line_and_column(tmp_path: Path, text: str, expected: str) -> None:

@@ -122,11 +122,32 @@ def _number(text: str, source: str, line: int, column: str) -> float:
     return value
 
 
+def _check_consecutive(labels: list[str], lines: list[int], source: str, column: str) -> None:
+    """Whole-number period labels must count up by one: every row is one period, so a gap or a
+    repeat would silently shift every later flow. Other labels (``FY26``) are names only."""
+    try:
+        numbers = [float(label) for label in labels]
+    except ValueError:
+        return
+    for k, number in enumerate(numbers):
+        if k > 0 and number != numbers[k - 1] + 1:
+            expected = f"{numbers[k - 1] + 1:g} next" if numbers[k - 1].is_integer() else "whole numbers"
+            raise InputError(
+                f"period {labels[k]} follows period {labels[k - 1]}",
+                source=source,
+                line=lines[k],
+                field=f"column '{column}'",
+                expected=f"one row per period, counting up by one ({expected}); "
+                "write 0 for a period without flows, or use a date column for irregular dates",
+            )
+
+
 def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
     """Read cash-flow series from a CSV file, one series per column.
 
     The first row holds the series names. An optional first column headed ``period``,
-    ``year`` or ``t`` labels the periods; one headed ``date`` gives each row a date (ISO
+    ``year`` or ``t`` labels the periods (whole numbers must count up by one: each row is one
+    period); one headed ``date`` gives each row a date (ISO
     ``YYYY-MM-DD``), for XNPV and XIRR. Thousands separators (``1,500``) are accepted inside
     quoted cells.
 
@@ -215,6 +236,8 @@ def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
             labels.append(str(j))
         for i, (name, cell) in enumerate(zip(names, cells, strict=True)):
             data[i, j] = _number(cell, source, line, name)
+    if index_kind == "period":
+        _check_consecutive(labels, [line for line, _ in body], source, header[0])
     return CashFlowTable(
         names=tuple(names),
         values=data,
