@@ -177,6 +177,18 @@ def test_bad_uncertainty_blocks_get_clear_errors() -> None:
         Distribution(dist="pert", low=1.0, high=2.0)
     with pytest.raises(ValueError, match="probabilities must sum to 1"):
         Distribution(dist="discrete", values=[1.0, 2.0], probabilities=[0.5, 0.6])
+    # a seed numpy cannot use is an input error, in the API, the file and the CLI
+    for seed in (-1, 1.5, True):
+        with pytest.raises(dc.InputError, match="is not a seed; expected a whole number >= 0"):
+            dc.monte_carlo(
+                uncertain(inputs={PRICE: {"dist": "uniform", "low": 1.0, "high": 2.0}}), 10, seed=seed
+            )  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        uncertain(inputs={PRICE: {"dist": "uniform", "low": 1.0, "high": 2.0}}, seed=-4)
+    result = CliRunner().invoke(
+        main, ["montecarlo", str(dc.example_path("ussm-fwo")), "-n", "10", "--seed", "-1"]
+    )
+    assert result.exit_code == 2 and "x>=0" in result.output
 
 
 def test_summary_and_convergence() -> None:

@@ -569,7 +569,9 @@ def breakeven_command(
     show_default=True,
     help="Number of draws.",
 )
-@click.option("--seed", type=int, help="Random seed (default: the file's uncertainty.seed, else 0).")
+@click.option(
+    "--seed", type=click.IntRange(min=0), help="Random seed (default: the file's uncertainty.seed, else 0)."
+)
 @click.option(
     "--method", type=click.Choice(["random", "lhs", "sobol"]), help="Sampling design (default: the file's)."
 )
@@ -683,7 +685,7 @@ def _refuse_existing(out: Path, force: bool, suffixes: tuple[str, ...]) -> None:
     show_default=True,
     help="histogram/cdf: draws.",
 )
-@click.option("--seed", type=int, help="histogram/cdf: random seed (default: the file's).")
+@click.option("--seed", type=click.IntRange(min=0), help="histogram/cdf: random seed (default: the file's).")
 @click.option("--width", type=click.FloatRange(min=2, max=40), default=8.0, show_default=True, help="Inches.")
 @click.option(
     "--height", type=click.FloatRange(min=2, max=40), default=4.5, show_default=True, help="Inches."
@@ -741,7 +743,7 @@ def plot_command(
 @click.option(
     "-n", "--draws", type=click.IntRange(min=10), default=10_000, show_default=True, help="Monte Carlo draws."
 )
-@click.option("--seed", type=int, help="Monte Carlo seed (default: the file's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Monte Carlo seed (default: the file's).")
 @click.option(
     "--charts/--no-charts",
     default=None,

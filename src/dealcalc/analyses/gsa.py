@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dealcalc.analyses.evaluate import evaluate
-from dealcalc.analyses.montecarlo import input_overrides, input_targets, marginal
+from dealcalc.analyses.montecarlo import check_seed, input_overrides, input_targets, marginal
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -86,6 +86,7 @@ def sobol_indices(
     >>> bool(t.loc["x", "S1"] > 0.95)
     True
     """
+    check_seed(seed)
     sobol_sample, sobol_analyze, _, _ = _salib()
     problem: dict[str, Any] = {
         "num_vars": len(names),
@@ -180,6 +181,7 @@ def morris(
     >>> list(t.columns)
     ['mu', 'mu_star', 'sigma', 'mu_star_conf']
     """
+    check_seed(seed)
     _, _, morris_sample, morris_analyze = _salib()
     start = apply_scenario(deal, scenario)
     names, model = _deal_model(start, metric)

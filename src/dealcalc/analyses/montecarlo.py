@@ -150,6 +150,23 @@ def _uniforms(method: str, n: int, d: int, rng: np.random.Generator) -> FloatArr
     return np.asarray(np.clip(points[:n], 1e-12, 1.0 - 1e-12), dtype=np.float64)
 
 
+def check_seed(seed: object, field: str = "seed") -> None:
+    """Refuse a seed numpy cannot use (a negative or non-integer one) with a clear message.
+
+    Examples
+    --------
+    >>> check_seed(2025)
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: seed: -1 is not a seed; expected a whole number >= 0
+    """
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"{seed!r} is not a seed", field=field, expected="a whole number >= 0")
+
+
 def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | None = None) -> pd.DataFrame:
     """The N draws of the uncertain inputs (columns in file order), correlated as declared.
 
@@ -162,6 +179,7 @@ def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | 
     """
     from scipy import special  # see marginal
 
+    check_seed(seed)
     u = deal.uncertainty
     names = list(u.inputs)
     rng = np.random.default_rng(np.random.SeedSequence([seed if seed is not None else (u.seed or 0), 0]))
@@ -433,6 +451,7 @@ def monte_carlo(
     start = apply_scenario(deal, scenario)
     if n < 1:
         raise InputError(f"{n} draws", field="n", expected="at least 1")
+    check_seed(seed)
     used_seed = seed if seed is not None else (start.uncertainty.seed or 0)
     used_method = method or start.uncertainty.method
     if used_method not in ("random", "lhs", "sobol"):

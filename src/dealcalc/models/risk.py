@@ -154,7 +154,7 @@ class Uncertainty(Model):
     """
 
     method: Literal["random", "lhs", "sobol"] = "lhs"
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0)
     inputs: dict[str, Distribution] = Field(default_factory=dict)
     correlations: list[tuple[str, str, Correlation]] = Field(default_factory=list)
     price_paths: dict[str, PricePath] = Field(default_factory=dict)
