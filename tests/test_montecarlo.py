@@ -335,3 +335,46 @@ def test_a_missing_dask_names_the_install_command(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(dc.MissingExtraError, match=r"pip install 'dealcalc\[dask\]'"):
         dc.monte_carlo(DEAL, 100, workers=2)
+
+
+@pytest.mark.parametrize(("low", "high"), [(None, 1.0), (0.7, None), (0.7, 1.0)])
+def test_a_truncated_normal_is_scipys_truncnorm(low: float | None, high: float | None) -> None:
+    d = Distribution(dist="normal", mean=0.88, sd=0.1, low=low, high=high)
+    a = -np.inf if low is None else (low - 0.88) / 0.1
+    b = np.inf if high is None else (high - 0.88) / 0.1
+    u = np.linspace(0.0005, 0.9995, 999)
+    np.testing.assert_allclose(
+        marginal(d)(u), stats.truncnorm(a, b, loc=0.88, scale=0.1).ppf(u), rtol=0, atol=1e-12
+    )
+
+
+def test_a_truncated_lognormal_follows_the_conditional_distribution() -> None:
+    d = Distribution(dist="lognormal", median=100.0, sigma=0.5, low=60.0, high=250.0)
+    x = marginal(d)(np.random.default_rng(7).random(20_000))
+    assert x.min() >= 60.0 and x.max() <= 250.0
+    full = stats.lognorm(s=0.5, scale=100.0)
+    lo, hi = full.cdf(60.0), full.cdf(250.0)
+    assert stats.kstest(x, lambda v: (full.cdf(v) - lo) / (hi - lo)).pvalue > 0.01
+    with pytest.raises(ValueError, match="bounds keep"):
+        marginal(Distribution(dist="normal", mean=0.0, sd=1.0, low=40.0))
+
+
+def test_draws_outside_a_fields_limits_are_refused_with_the_inputs_name() -> None:
+    unbounded = uncertain(inputs={"streams.ore.recovery": {"dist": "normal", "mean": 0.88, "sd": 0.1}})
+    with pytest.raises(dc.InputError) as info:
+        dc.monte_carlo(unbounded, 2_000, seed=1)
+    message = str(info.value)
+    assert message.startswith(
+        "uncertainty.inputs.streams.ore.recovery: the draws of streams.ore.recovery run"
+    )
+    assert "less than or equal to 1" in message and "low/high" in message
+    bounded = uncertain(
+        inputs={"streams.ore.recovery": {"dist": "normal", "mean": 0.88, "sd": 0.1, "high": 1.0}}
+    )
+    mc = dc.monte_carlo(bounded, 2_000, seed=1)
+    drawn = mc.inputs["streams.ore.recovery"]
+    assert drawn.max() <= 1.0 and 0.84 < drawn.mean() < 0.88  # the mass above 1 is cut, not piled at 1
+    # a factor input is checked at the values it produces (base x draw), not the draw itself
+    factor = {"dist": "uniform", "low": 0.9, "high": 1.2, "factor": True}
+    with pytest.raises(dc.InputError, match=r"the draws of streams\.ore\.recovery run from 0\.81"):
+        dc.monte_carlo(uncertain(inputs={"streams.ore.recovery": factor}), 500, seed=1)

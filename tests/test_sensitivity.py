@@ -171,3 +171,39 @@ def test_the_tornado_bar_is_whole_on_a_narrow_terminal(columns: int) -> None:
     # every bar cell is the full width, with the base-case mark and at least one block
     assert all(len(c.strip(" ")) >= 2 and "|" in c and len(c) == bar + 2 for c in cells), cells
     assert max(len(line) for line in text.splitlines()) <= columns
+
+
+def test_scenario_values_outside_a_fields_limits_are_input_errors() -> None:
+    recovery = "streams.copper.recovery"
+    with pytest.raises(
+        dc.InputError, match=r"streams\.copper\.recovery: override values run from 0\.8 to 1\.2: "
+    ):
+        dc.evaluate(DEAL, overrides={recovery: [0.8, 1.2]})
+    with pytest.raises(dc.InputError, match="greater than or equal to 0"):
+        dc.evaluate(DEAL, overrides={SB: [-1.0, 30_000.0]})
+    with pytest.raises(dc.InputError, match="override is not numbers"):
+        dc.evaluate(DEAL, overrides={SB: ["a lot"]})
+    with pytest.raises(dc.InputError, match="override has no values"):
+        dc.evaluate(DEAL, overrides={SB: []})
+    # inside the limits, at them, and on paths whose type is a mapping of dated values: fine
+    assert dc.evaluate(DEAL, overrides={recovery: [0.5, 1.0]}).npv_usd.shape == (2,)
+    # an explicit range past a limit is the user's to fix, and says so
+    result = CliRunner().invoke(main, ["sensitivity", EXAMPLE, "--range", f"{recovery}=0.8:1.1"])
+    assert result.exit_code == 2 and "less than or equal to 1 (1.1)" in result.output, result.output
+
+
+def test_relative_moves_stay_inside_a_fields_limits() -> None:
+    recovery, share = "streams.copper.recovery", "trade.destinations.us.pass_through_fraction"
+    # ±20 % of a recovery of 0.88 stops at 1 (the table shows the values used)
+    t = dc.tornado(DEAL, [recovery])
+    assert t.loc[recovery, "low_value"] == pytest.approx(0.704) and t.loc[recovery, "high_value"] == 1.0
+    at_one = dc.evaluate(DEAL, overrides={recovery: [1.0]}, metrics=["npv_usd"]).npv_usd[0]
+    assert t.loc[recovery, "metric_at_high"] == pytest.approx(at_one, rel=1e-12)
+    # a spider leaves the points past the limit out (NaN) and values the rest
+    s = dc.spider(DEAL, [recovery], [-0.1, 0.0, 0.1, 0.2])
+    assert np.isnan(s.loc[0.2, recovery]) and np.isfinite(s.loc[[-0.1, 0.0, 0.1], recovery]).all()
+    # a breakeven's default range (0 to 4x the base) stops at the limit too: [0, 1] for a share
+    b = dc.breakeven(DEAL, share)
+    assert b.bounds == (0.0, 1.0)
+    r = dc.breakeven(DEAL, recovery)
+    assert r.bounds == (0.0, 1.0) and r.found[0] and 0.0 < r.value[0] < 1.0

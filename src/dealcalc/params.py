@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import functools
+import types
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
+import numpy as np
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.io import InvalidDateError, SafeYamlLoader
@@ -23,7 +26,9 @@ from dealcalc.models import Deal
 
 __all__ = [
     "apply_scenario",
+    "check_range",
     "get",
+    "limits",
     "match_paths",
     "numeric_leaves",
     "parse_assignment",
@@ -121,6 +126,134 @@ def get(deal: Deal, path: str) -> Any:
             raise _unknown_path(deal, path)
         node = node[keys[part]]
     return node
+
+
+def _members(tp: Any) -> list[Any]:
+    """The types a value of ``tp`` may have: Optional and unions split, Annotated stripped."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _members(get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        return [m for a in get_args(tp) if a is not type(None) for m in _members(a)]
+    return [tp]
+
+
+def _step(tp: Any, part: str) -> Any | None:
+    """The declared type one level below ``tp`` at key ``part`` (constraints kept), or None."""
+    for member in _members(tp):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            info = member.model_fields.get(part)
+            if info is None:
+                return None
+            return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        if get_origin(member) is dict:
+            return get_args(member)[1]
+        if get_origin(member) is list:
+            return get_args(member)[0]
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _leaf_type(path: str) -> Any | None:
+    """The declared type at ``path``, its limits included, or None where it is not declared."""
+    current: Any = Deal
+    for part in path.split("."):
+        current = _step(current, part)
+        if current is None:
+            return None
+    return current
+
+
+@functools.lru_cache(maxsize=4096)
+def _leaf_adapter(path: str) -> TypeAdapter[Any] | None:
+    """A validator of one value at ``path`` with the field's declared limits, or None."""
+    kind = _leaf_type(path)
+    return None if kind is None else TypeAdapter(kind)
+
+
+def _bounds(tp: Any) -> tuple[float, float] | None:
+    """The closed interval a number of type ``tp`` must lie in (open ends nudged inside), or
+    None where ``tp`` has no number branch."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        inner, *meta = get_args(tp)
+        found = _bounds(inner)
+        if found is None:
+            return None
+        low, high = found
+        for item in (m for entry in meta for m in getattr(entry, "metadata", [entry])):
+            if (ge := getattr(item, "ge", None)) is not None:
+                low = max(low, float(ge))
+            if (gt := getattr(item, "gt", None)) is not None:
+                low = max(low, float(np.nextafter(float(gt), np.inf)))
+            if (le := getattr(item, "le", None)) is not None:
+                high = min(high, float(le))
+            if (lt := getattr(item, "lt", None)) is not None:
+                high = min(high, float(np.nextafter(float(lt), -np.inf)))
+        return low, high
+    if origin in (Union, types.UnionType):
+        for member in get_args(tp):
+            found = _bounds(member)
+            if found is not None:
+                return found
+        return None
+    return (-np.inf, np.inf) if tp in (float, int) else None
+
+
+def limits(path: str) -> tuple[float, float]:
+    """The smallest and largest value a scenario file may hold at ``path`` (its field's
+    ``ge``/``gt``/``le``/``lt``); infinite where the field sets none.
+
+    Examples
+    --------
+    >>> limits("streams.copper.recovery")
+    (0.0, 1.0)
+    >>> limits("price_decks.base.antimony")
+    (0.0, inf)
+    """
+    kind = _leaf_type(path)
+    found = _bounds(kind) if kind is not None else None
+    return found if found is not None else (-np.inf, np.inf)
+
+
+def check_range(
+    path: str,
+    values: np.ndarray,
+    *,
+    what: str = "override values",
+    field: str | None = None,
+    hint: str | None = None,
+) -> None:
+    """Raise an :class:`InputError` if any of ``values`` is outside what the Deal allows at
+    ``path`` (a recovery above 1, a negative price): the same limits a scenario file is checked
+    against, applied to arrays of scenario values (their smallest and largest).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_range("fiscal.royalty_rate", np.array([0.03, 0.08]))
+    >>> check_range("fiscal.royalty_rate", np.array([0.03, 1.2]))
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: fiscal.royalty_rate: override values run from 0.03 to 1.2: \
+Input should be less than or equal to 1 (1.2); expected values the scenario file would accept
+    """
+    adapter = _leaf_adapter(path)
+    if adapter is None or values.size == 0:
+        return
+    low, high = float(values.min()), float(values.max())
+    for value in (low, high) if low != high else (low,):
+        try:
+            adapter.validate_python(value)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"])
+            # errors.md: values run from
+            raise InputError(
+                f"{what} run from {low:.6g} to {high:.6g}: {message} ({value:.6g})",
+                field=field or path,
+                expected=None if hint else "values the scenario file would accept",
+                hint=hint,
+            ) from None
 
 
 def _unknown_path(deal: Deal, path: str) -> InputError:

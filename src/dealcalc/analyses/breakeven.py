@@ -18,7 +18,7 @@ from dealcalc.analyses.evaluate import evaluate
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, numeric_leaves
+from dealcalc.params import apply_scenario, limits, numeric_leaves
 
 __all__ = ["Breakeven", "breakeven"]
 
@@ -104,7 +104,7 @@ def breakeven(
         Any metric :func:`dealcalc.evaluate` computes, a party's included.
     bounds : (float or None, float or None), optional
         The allowed range (default, also for an end given as None: 0 to four times the base
-        value).
+        value, within what the field allows: a recovery stops at 1).
     overrides : mapping of path to array_like (S,), optional
         Other parameters per scenario: one breakeven per scenario, all found together.
     grid_points, rtol, max_steps
@@ -131,7 +131,7 @@ def breakeven(
     leaves = numeric_leaves(start)
     if path not in leaves:
         raise InputError("not a numeric parameter", field=path, hint=did_you_mean(path, leaves))
-    default = _default_bounds(leaves[path])
+    default = tuple(float(np.clip(b, *limits(path))) for b in _default_bounds(leaves[path]))
     given = bounds if bounds is not None else (None, None)
     lo = default[0] if given[0] is None else given[0]
     hi = default[1] if given[1] is None else given[1]

@@ -27,7 +27,7 @@ from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, Distribution
 from dealcalc.models.risk import normal_score_correlation
-from dealcalc.params import apply_scenario, match_paths, numeric_leaves, with_changes
+from dealcalc.params import apply_scenario, check_range, match_paths, numeric_leaves, with_changes
 
 __all__ = [
     "MonteCarlo",
@@ -57,10 +57,25 @@ def marginal(d: Distribution) -> Any:
     """
     from scipy import stats  # here, not at import: scipy.stats costs every CLI command 0.7 s
 
-    if d.dist == "normal":
-        return stats.norm(loc=d.mean, scale=d.sd).ppf
-    if d.dist == "lognormal":
-        return stats.lognorm(s=d.sigma, scale=d.median).ppf
+    if d.dist in ("normal", "lognormal"):
+        frozen = (
+            stats.norm(loc=d.mean, scale=d.sd)
+            if d.dist == "normal"
+            else stats.lognorm(s=d.sigma, scale=d.median)
+        )
+        if d.low is None and d.high is None:
+            return frozen.ppf
+        # truncated by inverse transform: u -> F(low) + u (F(high) - F(low)), then F^-1
+        lo = float(frozen.cdf(d.low)) if d.low is not None else 0.0
+        hi = float(frozen.cdf(d.high)) if d.high is not None else 1.0
+        if not hi - lo > 1e-9:
+            raise InputError(
+                f"the bounds keep {max(hi - lo, 0.0):.2g} of the {d.dist} distribution",
+                field="uncertainty.inputs",
+                expected="low and high that keep a real share of it (move them, or the mean)",
+            )
+        inverse = frozen.ppf
+        return lambda u: inverse(lo + np.asarray(u) * (hi - lo))
     if d.dist == "uniform":
         assert d.low is not None and d.high is not None
         return stats.uniform(loc=d.low, scale=d.high - d.low).ppf
@@ -387,6 +402,22 @@ def input_overrides(
     return out
 
 
+def _check_draws(deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[str, list[str]]) -> None:
+    """Every draw must give each path it sets a value the deal allows (a recovery of at most 1,
+    a price of at least 0), checked on the draws' extremes before anything is valued."""
+    leaves = numeric_leaves(deal)
+    for pattern, column in columns.items():
+        ends = np.array([column.min(), column.max()])
+        for path in targets[pattern]:
+            check_range(
+                path,
+                ends * leaves[path] if deal.uncertainty.inputs[pattern].factor else ends,
+                what=f"the draws of {path}",
+                field=f"uncertainty.inputs.{pattern}",
+                hint="bound it: a normal or lognormal with low/high, or uniform, triangular or PERT",
+            )
+
+
 def _check_price_paths(deal: Deal) -> None:
     leaves = numeric_leaves(deal)
     deck = deal.valuation.price_deck
@@ -472,6 +503,7 @@ def monte_carlo(
     draws = sample_inputs(start, n, seed=used_seed, method=used_method)
     leaves = numeric_leaves(start)
     columns = {p: draws[p].to_numpy() for p in draws.columns}
+    _check_draws(start, columns, targets)
     products = list(start.uncertainty.price_paths)
     path_factor = _copula_factor(
         products, start.uncertainty.price_correlations, "uncertainty.price_correlations"

@@ -18,7 +18,7 @@ from dealcalc.analyses.montecarlo import input_overrides, input_targets, margina
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, numeric_leaves
+from dealcalc.params import apply_scenario, limits, numeric_leaves
 
 __all__ = ["default_drivers", "grid", "spider", "tornado"]
 
@@ -96,6 +96,7 @@ def tornado(
         The deal; ``scenario`` names an overlay to start from.
     ranges : mapping of path to (low, high), or sequence of paths, optional
         Explicit low and high values, or paths moved by ``±change`` of their base value
+        (kept within what the field allows: a recovery of 0.9 goes up to 1)
         (default: :func:`default_drivers`).
     change : float, default 0.2
         The relative change for paths given without values (0.2 is ±20 %).
@@ -130,7 +131,14 @@ def tornado(
         ranges = default_drivers(start)
     base = _check_paths(start, list(ranges))
     if not isinstance(ranges, Mapping):
-        ranges = {p: (v * (1.0 - change), v * (1.0 + change)) for p, v in base.items()}
+        # ±change, kept inside what the field allows: a recovery of 0.9 goes up to 1, not 1.08
+        ranges = {
+            p: (
+                float(np.clip(v * (1.0 - change), *limits(p))),
+                float(np.clip(v * (1.0 + change), *limits(p))),
+            )
+            for p, v in base.items()
+        }
     rows: list[dict[str, float]] = [{}]
     for path, (low, high) in ranges.items():
         rows += [{path: float(low)}, {path: float(high)}]
@@ -198,7 +206,8 @@ def spider(
 ) -> pd.DataFrame:
     """``metric`` against the relative change of each parameter, the others at their base.
 
-    Returns a DataFrame indexed by the change (0.1 is +10 %) with one column per parameter.
+    Returns a DataFrame indexed by the change (0.1 is +10 %) with one column per parameter;
+    NaN where the change would take the parameter outside what its field allows.
 
     Examples
     --------
@@ -211,12 +220,17 @@ def spider(
     chosen = list(paths) if paths is not None else default_drivers(start)
     base = _check_paths(start, chosen)
     steps = np.asarray(changes, dtype=np.float64).reshape(-1)
-    rows = [{p: float(base[p] * (1.0 + c))} for p in chosen for c in steps]
-    values = _block(start, rows, metric).reshape(len(chosen), steps.size)
+    moved = np.array([[base[p] * (1.0 + c) for c in steps] for p in chosen]).reshape(len(chosen), steps.size)
+    bounds = np.array([limits(p) for p in chosen]).reshape(len(chosen), 2)
+    # a change that would leave what the field allows (a recovery above 1) is not valued: NaN
+    inside = (moved >= bounds[:, :1]) & (moved <= bounds[:, 1:])
+    rows = [{p: float(moved[i, j])} for i, p in enumerate(chosen) for j in range(steps.size) if inside[i, j]]
+    values = np.full(moved.shape, np.nan)
+    values[inside] = _block(start, rows, metric)
     df = pd.DataFrame(
         values.T, index=pd.Index(steps, name="change"), columns=pd.Index(chosen, name="parameter")
     )
-    df.attrs["metric"] = metric
+    df.attrs.update({"metric": metric, "past_limits": bool((~inside).any())})
     return df
 
 

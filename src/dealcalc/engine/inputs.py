@@ -11,7 +11,7 @@ import numpy as np
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import get, numeric_leaves, paths
+from dealcalc.params import check_range, get, numeric_leaves, paths
 
 __all__ = ["Inputs", "Number"]
 
@@ -65,9 +65,16 @@ def check_overrides(
                 field=path,
                 hint="value each setting with a named scenario or --set, one run each",
             )
-        arr = np.asarray(value, dtype=np.float64)
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(
+                "override is not numbers", field=path, expected="numbers, one per scenario"
+            ) from None
         if arr.ndim == 0:
             arr = arr.reshape(1)
+        if arr.shape[0] == 0:
+            raise InputError("override has no values", field=path, expected="at least one scenario")
         if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != n_years):
             raise InputError(
                 f"override has shape {arr.shape}",
@@ -76,6 +83,7 @@ def check_overrides(
             )
         if not np.isfinite(arr).all():
             raise InputError("override contains NaN or infinity", field=path)
+        check_range(path, arr)
         sizes.add(arr.shape[0])
         out[path] = arr
     sizes.discard(1)

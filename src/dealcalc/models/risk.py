@@ -31,7 +31,8 @@ Correlation = Annotated[float, Field(ge=-1.0, le=1.0)]
 class Distribution(Model):
     """A distribution from scipy.stats, by name and its parameters.
 
-    ``normal(mean, sd)``, ``lognormal(median, sigma)`` (sigma of the log),
+    ``normal(mean, sd)``, ``lognormal(median, sigma)`` (sigma of the log), either one
+    optionally truncated to ``[low, high]`` (give one bound or both),
     ``triangular(low, mode, high)``, ``pert(low, mode, high)`` (a beta on [low, high] with
     shape 4), ``uniform(low, high)``, ``discrete(values, probabilities)`` and
     ``empirical(values)`` (each value equally likely). With ``factor: true`` a draw multiplies
@@ -68,11 +69,13 @@ class Distribution(Model):
             for k in ("mean", "sd", "median", "sigma", "low", "mode", "high", "values", "probabilities")
             if getattr(self, k) is not None
         }
+        may = {"normal": ("low", "high"), "lognormal": ("low", "high")}.get(self.dist, ())
         missing = [k for k in need if k not in given]
-        extra = sorted(given - set(need))
+        extra = sorted(given - set(need) - set(may))
         if missing or extra:
             raise ValueError(
                 f"{self.dist} takes {', '.join(need)}"
+                + (f" (and optionally {', '.join(may)})" if may else "")
                 + (f"; missing {', '.join(missing)}" if missing else "")
                 + (f"; unexpected {', '.join(extra)}" if extra else "")
             )

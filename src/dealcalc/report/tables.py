@@ -224,7 +224,10 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
 
 def frame_table(df: pd.DataFrame, *, metric: str, title: str | None = None) -> Table:
     """A rich table of a spider or grid DataFrame: its index down, its columns across."""
-    table = Table(title=title, caption=f"{metric}{' [US$ M]' if metric.endswith('_usd') else ''}")
+    caption = f"{metric}{' [US$ M]' if metric.endswith('_usd') else ''}"
+    if df.attrs.get("past_limits"):
+        caption += "; — the change would take the parameter past its allowed range"
+    table = Table(title=title, caption=caption)
     table.add_column(str(df.index.name or ""), justify="right", style="bold")
     for column in df.columns:
         table.add_column(f"{column:.4g}" if isinstance(column, float) else str(column), justify="right")
