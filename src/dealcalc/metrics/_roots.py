@@ -29,6 +29,22 @@ class RootProblem(Protocol):
         ...
 
 
+def step_tolerance(r: FloatArray, xtol: float) -> FloatArray:
+    """The Newton step below which a rate has converged: ``xtol * (1 + r)``, relative to the
+    discount factor's own scale, so the residual bound holds near ``r = -1`` too; never below
+    four units in the last place of ``r`` (what double precision can resolve there).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> step_tolerance(np.array([0.1, -0.5, -0.9999999]), 1e-13).tolist()
+    [1.1e-13, 5e-14, 4.440892098500626e-16]
+    """
+    with np.errstate(invalid="ignore"):
+        tol: FloatArray = np.maximum(xtol * (1.0 + r), 4.0 * np.spacing(np.abs(r)))
+    return tol
+
+
 def safeguarded_newton(
     problem: RootProblem,
     r0: FloatArray,
@@ -43,7 +59,7 @@ def safeguarded_newton(
 
     ``upper`` is a rate above every root of the row, where ``f`` has the sign ``upper_sign``
     (known analytically, so it is never evaluated). A row converges when its Newton step is
-    below ``xtol * (1 + |r|)`` or ``f`` is exactly zero. With ``unbracketed_limit``, a row that
+    below :func:`step_tolerance` or ``f`` is exactly zero. With ``unbracketed_limit``, a row that
     has found no sign change after that many evaluations is given up (not converged), for the
     caller's exact fallback: such a row usually has no root at all, and would otherwise walk
     towards -1 for all ``maxiter`` evaluations.
@@ -73,7 +89,7 @@ def safeguarded_newton(
         # Converged first: a last step below one ulp lands exactly on a bracket end, which
         # the bracket test below would otherwise reject and bisect away from the root.
         size = np.abs(step)
-        tol = xtol * (1.0 + np.abs(r))
+        tol = step_tolerance(r, xtol)
         # In Newton's quadratic regime the error after this step is about C * size**2 with
         # C ~ size / prev**2, so size**3 / prev**2 <= tol certifies convergence one
         # evaluation early; the plain test size <= tol covers the rest.
@@ -135,7 +151,7 @@ def plain_newton(
             f, df = problem.evaluate(r)
             step = f / df
             size = np.abs(step)
-            tol = xtol * (1.0 + np.abs(r))
+            tol = step_tolerance(r, xtol)
             conv = active & (
                 (size <= tol) | (f == 0.0) | ((size <= 0.01 * prev) & (size**3 <= tol * prev * prev))
             )

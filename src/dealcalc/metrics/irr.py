@@ -45,7 +45,7 @@ from dealcalc.metrics._roots import plain_newton, safeguarded_newton
 
 __all__ = ["IRRResult", "irr", "irr_result", "irr_roots"]
 
-#: Newton stops when its step is below ``XTOL * (1 + |r|)``.
+#: Newton stops when its step is below ``XTOL * (1 + r)`` (see ``_roots.step_tolerance``).
 XTOL = 1e-13
 #: A root is accepted when ``|NPV(r)| <= RTOL * sum_t |v_t| / (1+r)**t``: relative to the size
 #: of the flows, never an absolute amount of money.
