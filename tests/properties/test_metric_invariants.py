@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 
 import dealcalc as dc
 from dealcalc.strategies import cash_flows, dated_cash_flows, rates
@@ -58,6 +60,8 @@ def test_rows_at_once_equal_rows_one_by_one(flows: np.ndarray) -> None:
 
 
 @given(dated_cash_flows())
+# found by the nightly profile: an XIRR of -99.9998 % used to stop 100x short of this bound
+@example(case=(np.array([-685467.0, 1000.0]), [dt.date(2000, 1, 1), dt.date(2000, 6, 29)]))
 def test_xnpv_at_the_xirr_is_zero(case: tuple[np.ndarray, list]) -> None:
     values, dates = case
     r = dc.xirr(values, dates)
