@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 import dealcalc as dc
+from dealcalc.models import Distribution
 
 HERE = Path(__file__).parent
 pd.set_option("display.width", 160)
@@ -48,6 +49,25 @@ def main() -> None:
     print(
         "\nSpearman correlation with NPV:\n", mc.inputs.corrwith(npv, method="spearman").round(2).to_string()
     )
+
+    # 5. Draws must be values the deal allows. A normal on the copper recovery (88 % +- 5 %)
+    #    reaches past 100 %: the run is refused, naming the input. Bounded at 1 (a truncated
+    #    normal), it runs, and no draw recovers more copper than the ore holds.
+    inputs = dict(deal.uncertainty.inputs)
+    for bound in (None, 1.0):
+        inputs["streams.copper.recovery"] = Distribution(dist="normal", mean=0.88, sd=0.05, high=bound)
+        changed = deal.model_copy(
+            update={"uncertainty": deal.uncertainty.model_copy(update={"inputs": inputs})}
+        )
+        try:
+            run = dc.monte_carlo(changed, 5_000, seed=1, metrics=["npv_usd"])
+        except dc.InputError as error:
+            print("\nrefused:", error)
+        else:
+            drawn = run.inputs["streams.copper.recovery"]
+            print(
+                f"bounded at {bound}: recovery {drawn.min():.3f}-{drawn.max():.3f}, mean {drawn.mean():.3f}"
+            )
 
 
 if __name__ == "__main__":
