@@ -68,6 +68,7 @@ def test_examples_montecarlo_runs(capsys: object) -> None:
     runpy.run_path(str(DOCS.parent / "examples" / "montecarlo.py"), run_name="__main__")
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "prob_negative" in out and "Spearman correlation with NPV" in out
+    assert "refused: uncertainty.inputs.streams.copper.recovery" in out and "bounded at 1.0" in out
 
 
 def test_examples_charts_runs(tmp_path: Path, capsys: object) -> None:
