@@ -489,7 +489,7 @@ def sensitivity(
         df = spider(
             deal,
             list(params) or None,
-            np.linspace(-change * 1.5, change * 1.5, 7),
+            np.linspace(-change * 1.5, change * 1.5, 7).round(12),  # -0.3, not -0.30000000000000004
             metric=metric,
             scenario=scenario,
         )
