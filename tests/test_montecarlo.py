@@ -378,3 +378,14 @@ def test_draws_outside_a_fields_limits_are_refused_with_the_inputs_name() -> Non
     factor = {"dist": "uniform", "low": 0.9, "high": 1.2, "factor": True}
     with pytest.raises(dc.InputError, match=r"the draws of streams\.ore\.recovery run from 0\.81"):
         dc.monte_carlo(uncertain(inputs={"streams.ore.recovery": factor}), 500, seed=1)
+
+
+def test_a_deal_with_nothing_uncertain_says_so(tmp_path: Any) -> None:
+    with pytest.warns(UserWarning, match="nothing in the deal is uncertain"):
+        mc = dc.monte_carlo(hand_deal(), 50, seed=1, metrics=["npv_usd"])
+    assert np.ptp(mc.values["npv_usd"]) == 0.0  # every draw is the base case
+    path = tmp_path / "certain.yaml"
+    path.write_text(dc.io.dump_deal(hand_deal()), encoding="utf-8")
+    result = CliRunner().invoke(main, ["montecarlo", str(path), "-n", "50"])
+    assert result.exit_code == 0, result.output
+    assert "note: " in result.output and "every draw is the base case" in result.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -609,17 +610,21 @@ def montecarlo_command(
     Example: dealcalc montecarlo examples/ussm_fwo_2025.yaml -n 100000 --seed 1
     """
     deal = _deal(file, assignments)
-    mc = monte_carlo(
-        deal,
-        n,
-        seed=seed,
-        method=method,
-        metrics=list(metrics) or None,
-        scenario=scenario,
-        workers=workers,
-        scheduler=scheduler,
-        progress=Console(stderr=True).is_terminal and not as_json,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        mc = monte_carlo(
+            deal,
+            n,
+            seed=seed,
+            method=method,
+            metrics=list(metrics) or None,
+            scenario=scenario,
+            workers=workers,
+            scheduler=scheduler,
+            progress=Console(stderr=True).is_terminal and not as_json,
+        )
+    for w in caught:
+        click.echo(f"note: {file}: {w.message}", err=True)
     summary = mc.summary()
     payload = {
         "deal": deal.name,

@@ -165,6 +165,13 @@ def _uniforms(method: str, n: int, d: int, rng: np.random.Generator) -> FloatArr
     return np.asarray(np.clip(points[:n], 1e-12, 1.0 - 1e-12), dtype=np.float64)
 
 
+#: Said (a UserWarning; a note on the CLI) when a Monte Carlo has nothing to draw.
+NOTHING_UNCERTAIN = (
+    "nothing in the deal is uncertain (no uncertainty inputs, price paths, events or switches, and "
+    "no phase gate below certainty): every draw is the base case; see docs/scenario-file.md, uncertainty"
+)
+
+
 def check_seed(seed: object, field: str = "seed") -> None:
     """Refuse a seed numpy cannot use (a negative or non-integer one) with a clear message.
 
@@ -487,6 +494,8 @@ def monte_carlo(
     used_method = method or start.uncertainty.method
     if used_method not in ("random", "lhs", "sobol"):
         raise InputError(f"unknown method {used_method!r}", field="method", expected="random, lhs or sobol")
+    if not has_uncertainty(start):
+        warnings.warn(NOTHING_UNCERTAIN, UserWarning, stacklevel=2)
     targets = input_targets(start)
     _check_price_paths(start)
     wanted = list(metrics) if metrics is not None else default_metrics(start)
