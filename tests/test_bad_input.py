@@ -118,6 +118,10 @@ def test_outputs_are_never_damaged(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "does not exist" in result.output
     result = CliRunner().invoke(main, ["sensitivity", path, "--out", str(tmp_path / "x.txt")])
     assert result.exit_code == 2 and "unknown output type" in result.output
+    for option in ("--xlsx", "--csv"):  # the ledger's files are named for what they are
+        result = CliRunner().invoke(main, ["table", path, option, str(tmp_path / "ledger.txt")])
+        assert result.exit_code == 2 and f"{option}: unknown output type" in result.output
+        assert not (tmp_path / "ledger.txt").exists()
 
 
 def _without_privilege(

@@ -287,6 +287,11 @@ def table(
 ) -> None:
     """The annual ledger of the deal: every line by year (US$; inflows positive)."""
     deal = _deal(file, assignments)
+    for out, suffix, option in ((csv_out, ".csv", "--csv"), (xlsx_out, ".xlsx", "--xlsx")):
+        if out is not None and out.suffix.lower() != suffix:  # a workbook named .txt helps nobody
+            raise InputError(
+                "unknown output type", source=str(out), field=option, expected=f"a {suffix} file"
+            )
     for out in (csv_out, xlsx_out):  # refuse before doing any work
         if out is not None and out.exists() and not force:
             raise OutputExistsError(f"{out} exists; use --force to replace it")
