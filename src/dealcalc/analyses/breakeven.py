@@ -63,9 +63,16 @@ class Breakeven:
             side = "is undefined (no solution) at an end of the range"
         else:
             side = "stays above" if min(a, b) > self.target else "stays below"
+        allowed = limits(self.path)
+        advice = (
+            "the range already spans every value the field allows"
+            if (lo, hi) == allowed
+            else "widen --low/--high"
+            + (f" (the field allows {allowed[0]:.6g} to {allowed[1]:.6g})" if np.isfinite(allowed[1]) else "")
+        )
         return (
             f"no breakeven: {self.metric} {side} {self.target:g} for {self.path} in [{lo:.6g}, {hi:.6g}] "
-            f"({a:.6g} at {lo:.6g}, {b:.6g} at {hi:.6g}); widen --low/--high"
+            f"({a:.6g} at {lo:.6g}, {b:.6g} at {hi:.6g}); {advice}"
         )
 
 
