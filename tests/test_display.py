@@ -62,3 +62,27 @@ def test_monte_carlo_frame_is_one_row_per_draw() -> None:
     assert (df["npv_usd"].to_numpy() == mc.values["npv_usd"]).all()
     assert set(mc.inputs.columns) <= set(df.columns)
     assert df["built: refinery"].mean() == mc.gate_summary().loc["refinery", "p_built"]
+
+
+def test_names_with_brackets_print_as_written(tmp_path: object) -> None:
+    """rich reads ``[word]`` as a style tag: a name like "[/x]" used to raise MarkupError (a
+    traceback on the CLI) and "[years from valuation date]" vanished from the table."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from dealcalc.cli import main
+    from test_engine_handworked import deal as hand_deal
+
+    named = hand_deal(
+        name="Deal [/x] [bold]", scenarios={"[odd] case": {"scale": {"phases.mine.capex_usd": 1.1}}}
+    )
+    assert "Deal [/x] [bold]" in _text(dc.evaluate(named))
+    path = Path(str(tmp_path)) / "named.yaml"
+    path.write_text(dc.io.dump_deal(named), encoding="utf-8")
+    for args in (["npv"], ["compare"], ["sensitivity"], ["montecarlo", "-n", "20"]):
+        result = CliRunner().invoke(main, [args[0], str(path), *args[1:]])
+        assert result.exit_code == 0, (args, result.output)
+        assert "Deal [/x] [bold]" in result.output, args
+    assert "[odd] case" in CliRunner().invoke(main, ["compare", str(path)]).output
+    assert "Payback [years from valuation date]" in CliRunner().invoke(main, ["npv", str(path)]).output

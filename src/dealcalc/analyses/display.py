@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import pandas as pd
+from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
-__all__ = ["format_cell", "frame_html", "frame_rich"]
+__all__ = ["PlainTable", "format_cell", "frame_html", "frame_rich"]
 
 _PERCENT = ("irr", "take", "prob_negative", "discount_rate", "p_continuity", "p_built")
 #: Columns whose own name says how to show them, even in a table formatted by row.
@@ -69,9 +72,41 @@ def frame_html(df: pd.DataFrame, *, title: str = "", note: str = "", by_row: boo
     )
 
 
+def _plain(x: Any) -> Any:
+    return Text(x) if isinstance(x, str) else x
+
+
+class PlainTable(Table):
+    """A rich table whose text shows as written, never read as console markup: a deal, scenario
+    or party named ``[b]`` or ``[/x]`` prints as such instead of vanishing or raising
+    ``MarkupError`` (rich reads ``[word]`` as a style tag).
+
+    Examples
+    --------
+    >>> import io
+    >>> from rich.console import Console
+    >>> table = PlainTable(title="Deal [/x]")
+    >>> table.add_column("[party]")
+    >>> table.add_row("[b]old")
+    >>> console = Console(file=io.StringIO(), width=40)
+    >>> console.print(table)
+    >>> "[/x]" in console.file.getvalue() and "[b]old" in console.file.getvalue()
+    True
+    """
+
+    def __init__(self, *headers: Any, title: Any = None, caption: Any = None, **kwargs: Any) -> None:
+        super().__init__(*map(_plain, headers), title=_plain(title), caption=_plain(caption), **kwargs)
+
+    def add_column(self, header: RenderableType = "", *args: Any, **kwargs: Any) -> None:
+        super().add_column(_plain(header), *args, **kwargs)
+
+    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
+        super().add_row(*map(_plain, renderables), **kwargs)
+
+
 def frame_rich(df: pd.DataFrame, *, title: str = "", note: str = "", by_row: bool = False) -> Table:
     """A rich table of ``df``, formatted as :func:`frame_html` does."""
-    table = Table(title=title or None, caption=note or None)
+    table = PlainTable(title=title or None, caption=note or None)
     table.add_column(str(df.index.name or ""), style="bold", no_wrap=True)
     for c in df.columns:
         table.add_column(str(c), justify="right")

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
+from dealcalc.analyses.display import PlainTable
+
 __all__ = [
     "attribution_table",
     "compare_table",
@@ -50,7 +52,7 @@ def flow_metrics_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
     >>> "14.90 %" in console.export_text()
     True
     """
-    table = Table(title=title, caption="— no solution; * several sign changes (see MIRR)")
+    table = PlainTable(title=title, caption="— no solution; * several sign changes (see MIRR)")
     table.add_column("series", style="bold")
     for name in ("NPV", "IRR", "MIRR", "payback", "disc. payback", "PI"):
         table.add_column(name, justify="right")
@@ -82,7 +84,7 @@ def _usd_m(x: float) -> str:
 
 def valuation_table(headline: dict[str, object], *, title: str | None = None) -> Table:
     """A rich table of a valuation's headline numbers (money in US$ million)."""
-    table = Table(title=title, show_header=False)
+    table = PlainTable(title=title, show_header=False)
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
     rows = [
@@ -108,7 +110,9 @@ def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
     """A rich table of :func:`dealcalc.compare`: every scenario with its change against the base,
     and each owner's NPV at its own rate."""
     owners = [c for c in df.columns if str(c).endswith(".npv_usd")]
-    table = Table(title=title, caption="money in US$ million; — no solution; owners' NPV at their own rates")
+    table = PlainTable(
+        title=title, caption="money in US$ million; — no solution; owners' NPV at their own rates"
+    )
     columns = [
         ("scenario", "left"),
         ("NPV", "right"),
@@ -119,7 +123,7 @@ def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
     columns += [(f"{str(c).removesuffix('.npv_usd')} NPV", "right") for c in owners]
     columns += [("payback", "right"), ("description", "left")]
     for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=name == "scenario")  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=name == "scenario")
     for label, row in df.iterrows():
         delta_irr = row["irr_change"]
         table.add_row(
@@ -137,9 +141,9 @@ def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
 
 def party_table(headline: dict[str, object], *, title: str | None = None) -> Table:
     """A rich table of each party's NPV (at its own rate), IRR and, for a state, its take."""
-    table = Table(title=title, caption="money in US$ million; take: share of the cash before state take")
+    table = PlainTable(title=title, caption="money in US$ million; take: share of the cash before state take")
     for name, justify in (("party", "left"), ("NPV", "right"), ("IRR", "right"), ("take", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify)
     parties = headline.get("parties") or {}
     assert isinstance(parties, dict)
     for party, values in parties.items():
@@ -155,7 +159,7 @@ def party_table(headline: dict[str, object], *, title: str | None = None) -> Tab
 def attribution_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
     """A rich table of :func:`dealcalc.tariff_attribution`: NPV per party under each schedule,
     then the change from one schedule to the next."""
-    table = Table(title=title, caption="NPV in US$ million, each party at its own discount rate")
+    table = PlainTable(title=title, caption="NPV in US$ million, each party at its own discount rate")
     table.add_column("party", style="bold")
     for column in df.columns:
         kind, _, name = str(column).partition(": ")
@@ -185,7 +189,7 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
     metric = str(df.attrs.get("metric", "npv_usd"))
     base = float(df.attrs.get("base_metric", float("nan")))
     unit = " [US$ M]" if metric.endswith("_usd") else ""
-    table = Table(
+    table = PlainTable(
         title=title,
         caption=f"{metric}{unit} at the low and the high input; base case: {_metric_cell(metric, base)}",
     )
@@ -227,7 +231,7 @@ def frame_table(df: pd.DataFrame, *, metric: str, title: str | None = None) -> T
     caption = f"{metric}{' [US$ M]' if metric.endswith('_usd') else ''}"
     if df.attrs.get("past_limits"):
         caption += "; — the change would take the parameter past its allowed range"
-    table = Table(title=title, caption=caption)
+    table = PlainTable(title=title, caption=caption)
     table.add_column(str(df.index.name or ""), justify="right", style="bold")
     for column in df.columns:
         table.add_column(f"{column:.4g}" if isinstance(column, float) else str(column), justify="right")
@@ -239,7 +243,7 @@ def frame_table(df: pd.DataFrame, *, metric: str, title: str | None = None) -> T
 
 def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None) -> Table:
     """A rich table of :meth:`dealcalc.MonteCarlo.summary`: one row per metric."""
-    table = Table(
+    table = PlainTable(
         title=title,
         caption="money in US$ million; mean ± standard error; VaR 95 %: the loss at the 5th percentile",
     )
@@ -266,7 +270,7 @@ def indices_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
     """A rich table of Sobol (S1, ST with confidence) or Morris (mu*, sigma) indices."""
     metric = str(df.attrs.get("metric", ""))
     money = metric.endswith("_usd")
-    table = Table(
+    table = PlainTable(
         title=title,
         caption="Sobol: shares of the output variance (± half-width of the 95 % interval)"
         if "ST" in df.columns
