@@ -84,5 +84,7 @@ def test_names_with_brackets_print_as_written(tmp_path: object) -> None:
         result = CliRunner().invoke(main, [args[0], str(path), *args[1:]])
         assert result.exit_code == 0, (args, result.output)
         assert "Deal [/x] [bold]" in result.output, args
-    assert "[odd] case" in CliRunner().invoke(main, ["compare", str(path)]).output
+    compared = CliRunner().invoke(main, ["compare", str(path)]).output
+    assert "[odd] case" in compared and "nan" not in compared  # no description: an empty cell
+    assert dc.compare(named).loc["[odd] case", "description"] == ""
     assert "Payback [years from valuation date]" in CliRunner().invoke(main, ["npv", str(path)]).output

@@ -287,7 +287,7 @@ def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:
     descriptions = []
     for name in names:
         v = evaluate(deal, None if name == "base" else name, keep_ledger=False, metrics=[*METRICS, *owners])
-        descriptions.append("base case" if name == "base" else deal.scenarios[name].description)
+        descriptions.append("base case" if name == "base" else deal.scenarios[name].description or "")
         for m in values:
             values[m].append(float(v.values[m][0]))
     df = pd.DataFrame({"description": descriptions, **values}, index=pd.Index(names, name="scenario"))
