@@ -200,6 +200,9 @@ def test_relative_moves_stay_inside_a_fields_limits() -> None:
     # ±20 % of a recovery of 0.88 stops at 1 (the table shows the values used)
     t = dc.tornado(DEAL, [recovery])
     assert t.loc[recovery, "low_value"] == pytest.approx(0.704) and t.loc[recovery, "high_value"] == 1.0
+    assert t.attrs["clipped"] == [recovery] and dc.tornado(DEAL, [SB]).attrs["clipped"] == []
+    shown = CliRunner().invoke(main, ["sensitivity", EXAMPLE, "--param", recovery]).output
+    assert "held at the field's limit:" in shown and "streams.copper.recovery" in shown
     at_one = dc.evaluate(DEAL, overrides={recovery: [1.0]}, metrics=["npv_usd"]).npv_usd[0]
     assert t.loc[recovery, "metric_at_high"] == pytest.approx(at_one, rel=1e-12)
     # a spider leaves the points past the limit out (NaN) and values the rest

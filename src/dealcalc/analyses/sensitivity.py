@@ -130,15 +130,15 @@ def tornado(
     if ranges is None:
         ranges = default_drivers(start)
     base = _check_paths(start, list(ranges))
+    clipped: list[str] = []
     if not isinstance(ranges, Mapping):
         # ±change, kept inside what the field allows: a recovery of 0.9 goes up to 1, not 1.08
+        wanted = {p: (v * (1.0 - change), v * (1.0 + change)) for p, v in base.items()}
         ranges = {
-            p: (
-                float(np.clip(v * (1.0 - change), *limits(p))),
-                float(np.clip(v * (1.0 + change), *limits(p))),
-            )
-            for p, v in base.items()
+            p: (float(np.clip(lo, *limits(p))), float(np.clip(hi, *limits(p))))
+            for p, (lo, hi) in wanted.items()
         }
+        clipped = [p for p in wanted if ranges[p] != wanted[p]]
     rows: list[dict[str, float]] = [{}]
     for path, (low, high) in ranges.items():
         rows += [{path: float(low)}, {path: float(high)}]
@@ -156,7 +156,7 @@ def tornado(
         index=pd.Index(list(ranges), name="parameter"),
     )
     df = df.sort_values("swing", ascending=False, kind="stable")
-    df.attrs.update({"base_metric": float(values[0]), "metric": metric})
+    df.attrs.update({"base_metric": float(values[0]), "metric": metric, "clipped": clipped})
     return df
 
 

@@ -189,10 +189,10 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
     metric = str(df.attrs.get("metric", "npv_usd"))
     base = float(df.attrs.get("base_metric", float("nan")))
     unit = " [US$ M]" if metric.endswith("_usd") else ""
-    table = PlainTable(
-        title=title,
-        caption=f"{metric}{unit} at the low and the high input; base case: {_metric_cell(metric, base)}",
-    )
+    caption = f"{metric}{unit} at the low and the high input; base case: {_metric_cell(metric, base)}"
+    if clipped := df.attrs.get("clipped"):
+        caption += f"; held at the field's limit: {', '.join(clipped)}"
+    table = PlainTable(title=title, caption=caption)
     # on a narrow terminal the parameter paths fold and the inputs wrap; numbers and the bar
     # keep their width (the bar is never clipped)
     table.add_column("parameter", overflow="fold")
