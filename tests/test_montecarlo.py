@@ -389,3 +389,14 @@ def test_a_deal_with_nothing_uncertain_says_so(tmp_path: Any) -> None:
     result = CliRunner().invoke(main, ["montecarlo", str(path), "-n", "50"])
     assert result.exit_code == 0, result.output
     assert "note: " in result.output and "every draw is the base case" in result.output
+
+
+@pytest.mark.parametrize("size", [0, -5])
+def test_a_chunk_of_no_draws_is_refused(size: int) -> None:
+    # range(0, n, -5) is empty: the results used to come back as unwritten memory
+    with pytest.raises(dc.InputError, match="chunk_size: chunks of"):
+        dc.monte_carlo(DEAL, 10, seed=1, chunk_size=size)
+    from dealcalc.engine.run import evaluate_chunks
+
+    with pytest.raises(dc.InputError, match="chunk_size: chunks of"):
+        evaluate_chunks(DEAL, {"fiscal.royalty_rate": [0.1, 0.2]}, chunk_size=size)

@@ -213,3 +213,16 @@ def test_relative_moves_stay_inside_a_fields_limits() -> None:
     assert b.bounds == (0.0, 1.0)
     r = dc.breakeven(DEAL, recovery)
     assert r.bounds == (0.0, 1.0) and r.found[0] and 0.0 < r.value[0] < 1.0
+
+
+def test_a_grid_axis_must_be_a_path_and_numbers() -> None:
+    for axis, message in (
+        ({SB: [1.0]}, "x: dict given; expected (path, values)"),
+        ((SB, []), f"x: {SB}: no values"),
+        ((SB, ["a lot"]), f"x: {SB}: the values are not numbers"),
+    ):
+        with pytest.raises(
+            dc.InputError, match=message.replace(".", r"\.").replace("(", r"\(").replace(")", r"\)")
+        ):
+            dc.grid(DEAL, axis)  # type: ignore[arg-type]
+    assert dc.grid(DEAL, [SB, [20_000.0, 40_000.0]]).shape == (2, 1)  # type: ignore[arg-type]

@@ -489,6 +489,8 @@ def monte_carlo(
     start = apply_scenario(deal, scenario)
     if n < 1:
         raise InputError(f"{n} draws", field="n", expected="at least 1")
+    if chunk_size < 1:  # a chunk of none would leave every result unwritten
+        raise InputError(f"chunks of {chunk_size} draws", field="chunk_size", expected="at least 1")
     check_seed(seed)
     used_seed = seed if seed is not None else (start.uncertainty.seed or 0)
     used_method = method or start.uncertainty.method

@@ -234,6 +234,23 @@ def spider(
     return df
 
 
+def _axis(axis: object, name: str) -> tuple[str, FloatArray]:
+    """A grid axis ``(path, values)``: a parameter path and at least one number."""
+    if not (isinstance(axis, tuple | list) and len(axis) == 2 and isinstance(axis[0], str)):
+        raise InputError(
+            f"{type(axis).__name__} given",
+            field=name,
+            expected="(path, values), e.g. ('fiscal.royalty_rate', [0.03, 0.07])",
+        )
+    try:
+        values = np.asarray(axis[1], dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError("the values are not numbers", field=f"{name}: {axis[0]}") from None
+    if values.size == 0:
+        raise InputError("no values", field=f"{name}: {axis[0]}", expected="at least one value")
+    return axis[0], values
+
+
 def grid(
     deal: Deal,
     x: tuple[str, ArrayLike],
@@ -257,13 +274,13 @@ def grid(
     (2, 2)
     """
     start = apply_scenario(deal, scenario)
-    x_path, x_values = x[0], np.asarray(x[1], dtype=np.float64).reshape(-1)
-    paths = [x_path] if y is None else [x_path, y[0]]
+    x_path, x_values = _axis(x, "x")
+    paths = [x_path] if y is None else [x_path, _axis(y, "y")[0]]
     _check_paths(start, paths)
     if y is None:
         values = _value(start, {x_path: x_values}, x_values.size, metric)
         return pd.DataFrame({metric: values}, index=pd.Index(x_values, name=x_path))
-    y_path, y_values = y[0], np.asarray(y[1], dtype=np.float64).reshape(-1)
+    y_path, y_values = _axis(y, "y")
     overrides = {x_path: np.repeat(x_values, y_values.size), y_path: np.tile(y_values, x_values.size)}
     values = _value(start, overrides, x_values.size * y_values.size, metric).reshape(
         x_values.size, y_values.size

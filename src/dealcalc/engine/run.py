@@ -410,6 +410,8 @@ def evaluate_chunks(
 ) -> tuple[list[ChunkResult], int]:
     """Value ``deal`` for every scenario of ``overrides``, chunk by chunk (no per-scenario loop)."""
     wanted = check_metrics(deal, metrics)
+    if chunk_size < 1:
+        raise InputError(f"chunks of {chunk_size} scenarios", field="chunk_size", expected="at least 1")
     n_years = years(deal).size
     checked, n_scenarios = check_overrides(deal, overrides or {}, n_years)
     keep = n_scenarios <= 1_000 if keep_ledger is None else keep_ledger
