@@ -400,3 +400,9 @@ def test_a_chunk_of_no_draws_is_refused(size: int) -> None:
 
     with pytest.raises(dc.InputError, match="chunk_size: chunks of"):
         evaluate_chunks(DEAL, {"fiscal.royalty_rate": [0.1, 0.2]}, chunk_size=size)
+
+
+@pytest.mark.parametrize("n", [0, -3, 10.5, True])
+def test_a_number_of_draws_is_a_whole_number_from_one(n: Any) -> None:
+    with pytest.raises(dc.InputError, match="expected a whole number, at least 1"):
+        dc.monte_carlo(DEAL, n, seed=1)

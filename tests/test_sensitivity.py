@@ -226,3 +226,9 @@ def test_a_grid_axis_must_be_a_path_and_numbers() -> None:
         ):
             dc.grid(DEAL, axis)  # type: ignore[arg-type]
     assert dc.grid(DEAL, [SB, [20_000.0, 40_000.0]]).shape == (2, 1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf")])
+def test_a_breakeven_target_is_a_number(target: float) -> None:
+    with pytest.raises(dc.InputError, match="is not a target"):
+        dc.breakeven(DEAL, SB, target=target)

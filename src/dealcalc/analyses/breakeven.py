@@ -135,6 +135,10 @@ def breakeven(
     [23920.0, 30700.0, 37480.0]
     """
     start = apply_scenario(deal, scenario)
+    if not np.isfinite(target):
+        raise InputError(
+            f"{target} is not a target", field="target", expected="a finite number (0 for NPV = 0)"
+        )
     leaves = numeric_leaves(start)
     if path not in leaves:
         raise InputError("not a numeric parameter", field=path, hint=did_you_mean(path, leaves))

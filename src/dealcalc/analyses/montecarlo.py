@@ -487,8 +487,8 @@ def monte_carlo(
     True
     """
     start = apply_scenario(deal, scenario)
-    if n < 1:
-        raise InputError(f"{n} draws", field="n", expected="at least 1")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise InputError(f"{n!r} draws", field="n", expected="a whole number, at least 1")
     if chunk_size < 1:  # a chunk of none would leave every result unwritten
         raise InputError(f"chunks of {chunk_size} draws", field="chunk_size", expected="at least 1")
     check_seed(seed)
