@@ -146,3 +146,19 @@ def test_missing_plot_extra_names_the_install_command(monkeypatch: pytest.Monkey
     )
     with pytest.raises(dc.MissingExtraError, match=r"dealcalc\[plot\]"):
         plots.cash_flow_chart(dc.evaluate(DEAL))
+
+
+def test_asking_for_what_is_not_there_is_an_input_error(valuation: dc.Valuation) -> None:
+    mc = dc.monte_carlo(DEAL, 64, seed=1, metrics=["npv_usd", "irr"])
+    with pytest.raises(dc.InputError, match=r"no metric 'ir' in this run.*did you mean 'irr'"):
+        plots.histogram_chart(mc, metric="ir")
+    with pytest.raises(dc.InputError, match=r"no metric 'ussm\.npv_usd'"):
+        mc.convergence("ussm.npv_usd")
+    assert mc.metric("irr") is mc.values["irr"]
+    with pytest.raises(dc.InputError, match="a heat map needs a grid of two axes"):
+        plots.grid_heatmap(dc.grid(DEAL, ("fiscal.royalty_rate", [0.03, 0.05])))
+    with pytest.raises(dc.InputError, match=r"no scenario 5; expected 0 to 0 \(this valuation has 1\)"):
+        plots.waterfall_chart(valuation, scenario=5)
+    with pytest.raises(dc.InputError, match="is not a scenario number"):
+        valuation.table(1.5)  # type: ignore[arg-type]
+    assert valuation.table(-1).equals(valuation.table(0))  # Python's own negative index

@@ -105,8 +105,23 @@ class Valuation:
         """Number of scenarios valued."""
         return int(next(iter(self.values.values())).shape[0])
 
+    def _scenario(self, scenario: int) -> int:
+        """``scenario`` as a row of this valuation; an InputError naming the range otherwise."""
+        if isinstance(scenario, bool) or not isinstance(scenario, int | np.integer):
+            raise InputError(
+                f"{scenario!r} is not a scenario number", field="scenario", expected="a whole number"
+            )
+        if not -self.n_scenarios <= scenario < self.n_scenarios:
+            raise InputError(
+                f"no scenario {scenario}",
+                field="scenario",
+                expected=f"0 to {self.n_scenarios - 1} (this valuation has {self.n_scenarios:,})",
+            )
+        return int(scenario)
+
     def table(self, scenario: int = 0) -> pd.DataFrame:
         """The annual ledger of one scenario: years by lines, units in the column names."""
+        scenario = self._scenario(scenario)
         if self.ledger is None:
             raise ValueError("the ledger was not kept; call evaluate(..., keep_ledger=True)")
         return self.ledger.table(scenario)
@@ -132,6 +147,7 @@ class Valuation:
 
     def party_table(self, scenario: int = 0) -> pd.DataFrame:
         """Each party's cash by year, with the debt schedule and the split's memo lines."""
+        scenario = self._scenario(scenario)
         if self.parties is None:
             raise ValueError("the parties' ledger was not kept; call evaluate(..., keep_ledger=True)")
         return self.parties.table(scenario)
@@ -146,6 +162,7 @@ class Valuation:
         >>> list(v.party_summary().columns)
         ['npv_usd', 'irr', 'take']
         """
+        scenario = self._scenario(scenario)
         rows = {}
         for party in self.deal.party_names():
             row = {}

@@ -365,9 +365,27 @@ class MonteCarlo:
             *(frame_rich(df, title=title, note=note, by_row=True) for df, title, note in self._tables())
         )
 
+    def metric(self, name: str) -> FloatArray:
+        """The N draws of one metric (NaN where it has no solution, e.g. no IRR).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 100, seed=1, metrics=["irr"])
+        >>> mc.metric("irr").shape
+        (100,)
+        """
+        if name not in self.values:
+            raise InputError(
+                f"no metric {name!r} in this run",
+                field="metric",
+                hint=did_you_mean(name, self.values) or f"this run has {', '.join(self.values)}",
+            )
+        return self.values[name]
+
     def convergence(self, metric: str = "npv_usd") -> pd.DataFrame:
         """The running mean and its standard error at N = 2^k draws (and N), for ``metric``."""
-        v = self.values[metric]
+        v = self.metric(metric)
         marks = [m for m in self.checkpoints if m <= v.size]
         rows = []
         for m in marks:

@@ -17,7 +17,7 @@ import pandas as pd
 from dealcalc.analyses.evaluate import Valuation
 from dealcalc.analyses.montecarlo import MonteCarlo
 from dealcalc.engine.run import TIMINGS
-from dealcalc.errors import MissingExtraError
+from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.metrics import npv
 
 if TYPE_CHECKING:
@@ -300,6 +300,12 @@ def grid_heatmap(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | N
     >>> grid_heatmap(g).get_xlabel()
     'phases.refinery.capex_usd'
     """
+    if table.columns.name is None:  # dc.grid with one axis: a column named after the metric
+        raise InputError(
+            "a heat map needs a grid of two axes",
+            field="grid",
+            expected="dc.grid(deal, (x_path, x_values), (y_path, y_values))",
+        )
     ax = _axes(ax)
     metric = metric or str(table.attrs.get("metric", "npv_usd"))
     values = table.to_numpy(dtype=float) / _scale(metric)
@@ -319,7 +325,7 @@ def grid_heatmap(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | N
 
 
 def _draws(result: MonteCarlo, metric: str) -> np.ndarray:
-    v = np.asarray(result.values[metric], dtype=np.float64)
+    v = np.asarray(result.metric(metric), dtype=np.float64)
     return v[np.isfinite(v)] / _scale(metric)
 
 
