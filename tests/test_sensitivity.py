@@ -232,3 +232,13 @@ def test_a_grid_axis_must_be_a_path_and_numbers() -> None:
 def test_a_breakeven_target_is_a_number(target: float) -> None:
     with pytest.raises(dc.InputError, match="is not a target"):
         dc.breakeven(DEAL, SB, target=target)
+
+
+def test_a_risk_weighted_tornado_names_the_distribution_that_leaves_the_limits() -> None:
+    from dealcalc.models import Distribution
+
+    inputs = dict(DEAL.uncertainty.inputs)
+    inputs["streams.copper.recovery"] = Distribution(dist="normal", mean=0.95, sd=0.1)  # P90 above 1
+    deal = DEAL.model_copy(update={"uncertainty": DEAL.uncertainty.model_copy(update={"inputs": inputs})})
+    with pytest.raises(dc.InputError, match=r"^uncertainty\.inputs\.streams\.copper\.recovery: the draws"):
+        dc.tornado(deal, quantiles=(0.1, 0.9))

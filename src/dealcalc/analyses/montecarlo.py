@@ -31,6 +31,8 @@ from dealcalc.params import apply_scenario, check_range, match_paths, numeric_le
 
 __all__ = [
     "MonteCarlo",
+    "check_draws",
+    "check_seed",
     "default_metrics",
     "input_overrides",
     "input_targets",
@@ -427,9 +429,24 @@ def input_overrides(
     return out
 
 
-def _check_draws(deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[str, list[str]]) -> None:
+def check_draws(deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[str, list[str]]) -> None:
     """Every draw must give each path it sets a value the deal allows (a recovery of at most 1,
-    a price of at least 0), checked on the draws' extremes before anything is valued."""
+    a price of at least 0), checked on the draws' extremes before anything is valued.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dealcalc as dc
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> targets = input_targets(deal)
+    >>> check_draws(deal, {"streams.copper.recovery": np.array([0.8, 0.95])}, targets)
+    >>> check_draws(deal, {"streams.copper.recovery": np.array([0.8, 1.05])}, targets)
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: uncertainty.inputs.streams.copper.recovery: the draws of \
+streams.copper.recovery run from 0.8 to 1.05: Input should be less than or equal to 1 (1.05) \
+(bound it: a normal or lognormal with low/high, or uniform, triangular or PERT)
+    """
     leaves = numeric_leaves(deal)
     for pattern, column in columns.items():
         ends = np.array([column.min(), column.max()])
@@ -532,7 +549,7 @@ def monte_carlo(
     draws = sample_inputs(start, n, seed=used_seed, method=used_method)
     leaves = numeric_leaves(start)
     columns = {p: draws[p].to_numpy() for p in draws.columns}
-    _check_draws(start, columns, targets)
+    check_draws(start, columns, targets)
     products = list(start.uncertainty.price_paths)
     path_factor = _copula_factor(
         products, start.uncertainty.price_correlations, "uncertainty.price_correlations"

@@ -14,7 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
-from dealcalc.analyses.montecarlo import input_overrides, input_targets, marginal
+from dealcalc.analyses.montecarlo import check_draws, input_overrides, input_targets, marginal
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -176,6 +176,7 @@ def _tornado_from_distributions(deal: Deal, quantiles: tuple[float, float], metr
     table = []
     for pattern, dist in inputs.items():
         ends = np.asarray(marginal(dist)(np.array([low_q, high_q])), dtype=np.float64)
+        check_draws(deal, {pattern: ends}, targets)  # named for the input, not as an override
         moved = input_overrides(deal, {pattern: ends})
         rows += [{p: float(v[0]) for p, v in moved.items()}, {p: float(v[1]) for p, v in moved.items()}]
         base = 1.0 if dist.factor else leaves[targets[pattern][0]]
