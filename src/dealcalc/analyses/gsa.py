@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dealcalc.analyses.evaluate import evaluate
-from dealcalc.analyses.montecarlo import check_seed, input_overrides, input_targets, marginal
+from dealcalc.analyses.montecarlo import check_draws, check_seed, input_overrides, input_targets, marginal
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -118,13 +118,14 @@ def _deal_model(deal: Deal, metric: str) -> tuple[list[str], Model]:
         raise InputError(
             "no uncertain inputs", field="uncertainty.inputs", hint="declare distributions by path"
         )
-    input_targets(deal)  # every pattern matches a parameter
+    targets = input_targets(deal)  # every pattern matches a parameter
     ppfs = [marginal(u.inputs[p]) for p in names]
 
     def model(points: FloatArray) -> FloatArray:
         clipped = np.clip(points, 1e-12, 1.0 - 1e-12)
         columns = {p: np.asarray(ppfs[k](clipped[:, k]), dtype=np.float64) for k, p in enumerate(names)}
-        overrides = input_overrides(deal, columns)
+        check_draws(deal, columns, targets)  # a distribution past a field's limit, named as such
+        overrides = input_overrides(deal, columns, targets)
         return evaluate(deal, overrides=overrides, metrics=[metric], keep_ledger=False).values[metric]
 
     return names, model
