@@ -170,3 +170,25 @@ def test_a_whole_number_that_shapes_the_timeline_cannot_vary_by_scenario() -> No
     with pytest.raises(dc.InputError, match="cannot vary by scenario") as info:
         dc.evaluate(DEAL, overrides={"phases.refinery.delay_years": [0, 1, 2]})
     assert info.value.field == "phases.refinery.delay_years"
+
+
+def test_limits_are_the_ones_the_file_is_checked_against() -> None:
+    """``params.limits`` (which clips tornado ends and checks overrides and draws) agrees with
+    the model's own validation: just past a limit, a --set is refused as well."""
+    from dealcalc.params import check_range, limits, numeric_leaves, with_changes
+
+    checked = 0
+    for path, value in numeric_leaves(DEAL).items():
+        if path.startswith("uncertainty.") or isinstance(value, bool | int):
+            continue
+        low, high = limits(path)
+        for end, beyond in ((low, np.nextafter(low, -np.inf)), (high, np.nextafter(high, np.inf))):
+            if not np.isfinite(end):
+                continue
+            check_range(path, np.array([end]))  # the limit itself is allowed
+            with pytest.raises(dc.InputError):
+                check_range(path, np.array([beyond]))
+            with pytest.raises(dc.InputError):
+                with_changes(DEAL, {path: float(beyond)})
+            checked += 1
+    assert checked > 100  # prices, rates, fractions, costs: most leaves have a limit
