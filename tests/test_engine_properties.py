@@ -192,3 +192,19 @@ def test_limits_are_the_ones_the_file_is_checked_against() -> None:
                 with_changes(DEAL, {path: float(beyond)})
             checked += 1
     assert checked > 100  # prices, rates, fractions, costs: most leaves have a limit
+
+
+def test_a_dated_price_follows_its_override() -> None:
+    """A {year: price} step path: each given price is a parameter of its own, and an override
+    of it moves the deal exactly as the same price written in the file (it used to be ignored)."""
+    from dealcalc.params import with_changes
+    from test_engine_handworked import deal as hand_deal
+
+    deal = hand_deal(price_decks={"base": {"metal": {2030: 9000.0, 2031: 10000.0, 2033: 11000.0}}})
+    for path in ("price_decks.base.metal.2031", "price_decks.base.metal.2033"):
+        moved = dc.evaluate(deal, overrides={path: [5000.0, 20000.0]}, metrics=["npv_usd"]).npv_usd
+        in_file = [
+            dc.evaluate(with_changes(deal, {path: x}), metrics=["npv_usd"]).npv_usd[0] for x in (5e3, 2e4)
+        ]
+        np.testing.assert_allclose(moved, in_file, rtol=1e-12)
+        assert moved[1] > moved[0]  # the price is sold at: a higher one is worth more

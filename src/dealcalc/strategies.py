@@ -184,17 +184,28 @@ def _fractions(draw: Any, n: int) -> list[float]:
 
 @st.composite
 def _deal_data(
-    draw: Any, max_phases: int, max_streams: int, fiscal: bool, trade: bool, finance: bool, max_years: int
+    draw: Any,
+    max_phases: int,
+    max_streams: int,
+    fiscal: bool,
+    trade: bool,
+    finance: bool,
+    max_years: int,
+    dated_prices: bool = False,
 ) -> dict[str, Any]:
     start = draw(st.integers(2020, 2040))
     years = draw(st.integers(4, max_years))
     end = start + years - 1
     products = {"metal": {"unit": "t"}, "oxide": {"unit": "kg"}, "gold": {"unit": "oz"}}
-    deck = {
-        "metal": draw(st.floats(1_000, 50_000, allow_subnormal=False)),
+    metal_price = st.floats(1_000, 50_000, allow_subnormal=False)
+    deck: dict[str, Any] = {
+        "metal": draw(metal_price),
         "oxide": draw(st.floats(5, 200, allow_subnormal=False)),
         "gold": draw(st.floats(500, 5_000, allow_subnormal=False)),
     }
+    if dated_prices and draw(st.booleans()):  # a step path: {year: price}, each year a parameter
+        steps = draw(st.lists(st.integers(start, end), min_size=1, max_size=3, unique=True))
+        deck["metal"] = {year: draw(metal_price) for year in sorted(steps)}
     phases: dict[str, Any] = {}
     for k in range(draw(st.integers(1, max_phases))):
         build_years = draw(st.integers(1, 3))
@@ -312,10 +323,12 @@ def deals(
     trade: bool = True,
     finance: bool = True,
     max_years: int = 25,
+    dated_prices: bool = False,
 ) -> SearchStrategy[Deal]:
     """Valid :class:`dealcalc.Deal` objects: phases with capex schedules and ramp-ups, mine,
     precious-metal and refinery streams, and optionally a fiscal regime, a dated US tariff
-    schedule with incidence, owners and a loan.
+    schedule with incidence, owners and a loan. With ``dated_prices``, the metal's deck price
+    is sometimes a step path ``{year: price}`` instead of one flat price.
 
     Examples
     --------
@@ -332,7 +345,8 @@ def deals(
     ...     assert np.allclose(split[parties].sum(axis=1), total, rtol=1e-9, atol=1e-3)
     >>> test_the_parties_add_up()
     """
-    return _deal_data(max_phases, max_streams, fiscal, trade, finance, max_years).map(Deal.model_validate)
+    data = _deal_data(max_phases, max_streams, fiscal, trade, finance, max_years, dated_prices)
+    return data.map(Deal.model_validate)
 
 
 def scenario_files(**kwargs: Any) -> SearchStrategy[str]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dealcalc as dc
 from dealcalc.io import dump_deal, parse_deal
+from dealcalc.params import limits, numeric_leaves, with_changes
 from dealcalc.strategies import deals, overrides, scenario_files
 
 EXAMPLE = dc.load(dc.example_path("ussm-fwo"))
-SLOW = settings(deadline=None, max_examples=10)
+# each example values whole deals: a twentieth of the profile's examples (10 in CI, 250 nightly)
+SLOW = settings(deadline=None, max_examples=max(10, settings.default.max_examples // 20))
 
 
 @SLOW
@@ -84,3 +86,27 @@ def test_a_deal_written_to_yaml_reads_back_equal(deal: dc.Deal) -> None:
 def test_every_generated_file_loads_and_values(text: str) -> None:
     v = dc.evaluate(parse_deal(text), metrics=["npv_usd"])
     assert np.isfinite(v.npv_usd).all()
+
+
+@SLOW
+@given(st.data())
+def test_an_override_equals_the_same_change_in_the_file(data: st.DataObject) -> None:
+    """Every numeric parameter reaches the engine through its path: an override array gives
+    what the same value written in the file gives (a dated price used to ignore overrides)."""
+    deal = data.draw(deals(dated_prices=True))
+    leaves = sorted(
+        (p, v)
+        for p, v in numeric_leaves(deal).items()
+        if isinstance(v, float) and not p.startswith(("uncertainty.", "scenarios."))
+    )
+    path, value = data.draw(st.sampled_from(leaves))
+    x = float(np.clip(value * data.draw(st.floats(0.5, 1.5)), *limits(path)))
+    try:
+        changed = with_changes(deal, {path: x})
+    except dc.InputError:  # a rule across fields (shares adding up) refuses this value
+        assume(False)
+    metrics = ["npv_usd", "pre_tax_npv_usd"]
+    by_override = dc.evaluate(deal, overrides={path: [x]}, metrics=metrics).values
+    in_the_file = dc.evaluate(changed, metrics=metrics).values
+    for m in metrics:
+        np.testing.assert_allclose(by_override[m], in_the_file[m], rtol=1e-9, atol=1e-3, err_msg=path)

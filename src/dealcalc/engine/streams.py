@@ -40,14 +40,21 @@ def price_path(inputs: Inputs, product: str, escalate: Number) -> Number:
     deck = deal.valuation.price_deck
     path = f"price_decks.{deck}.{product}"
     raw = deal.price_decks[deck][product]
-    if isinstance(raw, dict):
-        ys = years(deal)
-        given = sorted(raw)
-        values = np.array([raw[y] for y in given], dtype=np.float64)
-        idx = np.clip(np.searchsorted(given, ys, side="right") - 1, 0, len(given) - 1)
-        base: Number = values[idx]  # a year path is set in the file; overrides take a flat price
-    else:
-        base = inputs.num(path)
+    if not isinstance(raw, dict):
+        return _times(inputs.num(path), escalate)
+    # a step path {year: price}: each year takes the latest price given (the first before it);
+    # each given price is its own parameter (price_decks.base.metal.2031), which may vary
+    ys = years(deal)
+    given = sorted(raw)
+    idx = np.clip(np.searchsorted(given, ys, side="right") - 1, 0, len(given) - 1)
+    prices = [inputs.num(f"{path}.{year}") for year in given]
+    if all(isinstance(p, float) for p in prices):
+        return _times(np.asarray(prices, dtype=np.float64)[idx], escalate)
+    shape = (inputs.n_scenarios, ys.size)
+    base = np.empty(shape)
+    for k, price in enumerate(prices):
+        years_k = idx == k
+        base[:, years_k] = np.broadcast_to(np.asarray(price, dtype=np.float64), shape)[:, years_k]
     return _times(base, escalate)
 
 
