@@ -406,3 +406,42 @@ def test_a_chunk_of_no_draws_is_refused(size: int) -> None:
 def test_a_number_of_draws_is_a_whole_number_from_one(n: Any) -> None:
     with pytest.raises(dc.InputError, match="expected a whole number, at least 1"):
         dc.monte_carlo(DEAL, n, seed=1)
+
+
+def _with_input(deal: dc.Deal, path: str, dist: Distribution) -> dc.Deal:
+    inputs = dict(deal.uncertainty.inputs) | {path: dist}
+    return deal.model_copy(update={"uncertainty": deal.uncertainty.model_copy(update={"inputs": inputs})})
+
+
+def test_an_uncertain_gate_probability_or_hurdle_is_drawn_per_draw() -> None:
+    """A gate's continuity probability and price hurdles may be uncertain inputs themselves;
+    they used to be read from the file, so the draws were silently ignored."""
+    n = 4_000
+    low_odds = _with_input(
+        DEAL, "phases.refinery.gate.probability", Distribution(dist="uniform", low=0.0, high=0.1)
+    )
+    share = (
+        dc.monte_carlo(low_odds, n, seed=1, metrics=["npv_usd"])
+        .gate_summary()
+        .loc["refinery", "p_continuity"]
+    )
+    assert abs(share - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n)  # E[U(0, 0.1)] = 0.05
+    high_bar = Distribution(dist="uniform", low=9e4, high=1e5)  # antimony almost never clears it
+    built = dc.monte_carlo(
+        _with_input(DEAL, "phases.refinery.gate.min_price_usd.antimony", high_bar),
+        n,
+        seed=1,
+        metrics=["npv_usd"],
+    ).gate_summary()
+    assert built.loc["refinery", "p_built"] < 0.01 < built.loc["refinery", "p_continuity"]
+    # a gate certain in the file but uncertain in the draws is a gate
+    certain = dc.params.with_changes(
+        DEAL, {"phases.refinery.gate.probability": 1.0, "phases.refinery.gate.min_price_usd": {}}
+    )
+    drawn = _with_input(
+        certain, "phases.refinery.gate.probability", Distribution(dist="uniform", low=0.4, high=0.6)
+    )
+    share = (
+        dc.monte_carlo(drawn, n, seed=1, metrics=["npv_usd"]).gate_summary().loc["refinery", "p_continuity"]
+    )
+    assert abs(share - 0.5) < 4 * np.sqrt(0.25 / n)

@@ -694,7 +694,13 @@ def _chunk(
         )
     if not plan.gates:
         return _Part(values=_run(start, block, plan.wanted, size), built={}, continued={}, committed={})
-    cont = uniform_gates < np.array([start.phases[g].gate.probability for g in plan.gates])
+    # a gate's probability and hurdles may themselves be uncertain inputs: taken per draw
+    cont = uniform_gates < np.column_stack(
+        [
+            _per_draw(block, f"phases.{g}.gate.probability", start.phases[g].gate.probability, size)
+            for g in plan.gates
+        ]
+    )
     hurdle = np.column_stack([_clears(start, g, block, leaves, size) for g in plan.gates])
     rule = cont & hurdle
     pick_rule, pick_commit = _branch_index(rule), _branch_index(cont)
@@ -753,12 +759,26 @@ def has_uncertainty(deal: Deal) -> bool:
 
 
 def _gates(deal: Deal) -> list[str]:
-    """Phases built in the base case whose gate is uncertain (continuity below 1) or has hurdles."""
+    """Phases built in the base case whose gate is uncertain: continuity below 1, price hurdles,
+    or a gate probability that is itself an uncertain input."""
+    leaves = numeric_leaves(deal)
+    drawn = {p for pattern in deal.uncertainty.inputs for p in match_paths(pattern, leaves)}
     return [
         name
         for name, phase in deal.phases.items()
-        if phase.gate.go and (phase.gate.probability < 1.0 or phase.gate.min_price_usd)
+        if phase.gate.go
+        and (
+            phase.gate.probability < 1.0
+            or phase.gate.min_price_usd
+            or f"phases.{name}.gate.probability" in drawn
+        )
     ]
+
+
+def _per_draw(block: Mapping[str, FloatArray], path: str, value: float, n: int) -> FloatArray:
+    """A scalar parameter for each of n draws: its drawn values if it is uncertain, else its own."""
+    drawn = block.get(path)
+    return np.full(n, value) if drawn is None else np.broadcast_to(np.asarray(drawn, dtype=np.float64), (n,))
 
 
 def _branches(deal: Deal, gates: list[str]) -> list[Deal]:
@@ -792,7 +812,8 @@ def _clears(
                 "a price hurdle needs a flat deck price", field=f"phases.{gate}.gate.min_price_usd.{product}"
             )
         price = block.get(path, np.full(n, leaves[path]))
-        ok &= (price[:, t] if price.ndim == 2 else price) >= minimum
+        hurdle = _per_draw(block, f"phases.{gate}.gate.min_price_usd.{product}", minimum, n)
+        ok &= (price[:, t] if price.ndim == 2 else price) >= hurdle
     return ok
 
 
