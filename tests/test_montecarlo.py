@@ -445,3 +445,20 @@ def test_an_uncertain_gate_probability_or_hurdle_is_drawn_per_draw() -> None:
         dc.monte_carlo(drawn, n, seed=1, metrics=["npv_usd"]).gate_summary().loc["refinery", "p_continuity"]
     )
     assert abs(share - 0.5) < 4 * np.sqrt(0.25 / n)
+
+
+@pytest.mark.parametrize("drawn", [False, True])
+def test_disruptions_take_their_share_of_the_planned_availability(drawn: bool) -> None:
+    """The file's availability (or a drawn one) stays: disruptions multiply it. They used to
+    replace it, so a deal planned at 50 % ran at 100 % in every draw without a disruption."""
+    never = {"never": {"annual_probability": 0.0, "duration_years": 1.0, "output_loss": 1.0}}
+    if drawn:
+        deal = uncertain(
+            disruptions=never,
+            inputs={"operations.availability": {"dist": "uniform", "low": 0.5, "high": 0.5 + 1e-12}},
+        )
+    else:
+        deal = hand_deal(operations={"availability": 0.5}, uncertainty={"disruptions": never})
+    mc = dc.monte_carlo(deal, 64, seed=1, metrics=["pre_tax_npv_usd"])
+    at_half = dc.evaluate(hand_deal(operations={"availability": 0.5}), metrics=["pre_tax_npv_usd"])
+    np.testing.assert_allclose(mc.values["pre_tax_npv_usd"], at_half.pre_tax_npv_usd[0], rtol=1e-9)

@@ -685,7 +685,10 @@ def _chunk(
                 value = block.get(path, np.full(size, leaves[path]))
                 block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
     if start.uncertainty.disruptions:
-        block["operations.availability"] = _availability_slice(start, plan.seed, a, b)
+        # disruptions take their share of the planned availability (the file's, or drawn)
+        planned = np.asarray(block.get("operations.availability", leaves["operations.availability"]))
+        kept = _availability_slice(start, plan.seed, a, b)
+        block["operations.availability"] = (planned[:, None] if planned.ndim == 1 else planned) * kept
     expropriation = start.uncertainty.expropriation
     if expropriation is not None and expropriation.annual_probability > 0:
         block["operations.expropriated"] = _expropriated_slice(start, plan.seed, a, b)
