@@ -462,3 +462,21 @@ def test_disruptions_take_their_share_of_the_planned_availability(drawn: bool) -
     mc = dc.monte_carlo(deal, 64, seed=1, metrics=["pre_tax_npv_usd"])
     at_half = dc.evaluate(hand_deal(operations={"availability": 0.5}), metrics=["pre_tax_npv_usd"])
     np.testing.assert_allclose(mc.values["pre_tax_npv_usd"], at_half.pre_tax_npv_usd[0], rtol=1e-9)
+
+
+def test_a_drawn_compensation_is_used_when_the_state_expropriates() -> None:
+    """With expropriation certain, owners get more the more compensation is drawn; the event's
+    stated compensation used to overwrite the draws."""
+    sure = dc.params.with_changes(DEAL, {"uncertainty.expropriation.annual_probability": 1.0})
+
+    def owners_mean(low: float) -> float:
+        dist = Distribution(dist="uniform", low=low, high=low + 1e-9)
+        mc = dc.monte_carlo(
+            _with_input(sure, "operations.expropriation_compensation_fraction", dist),
+            256,
+            seed=1,
+            metrics=["ussm.npv_usd"],
+        )
+        return float(np.mean(mc.values["ussm.npv_usd"]))
+
+    assert owners_mean(0.9) > owners_mean(0.1)

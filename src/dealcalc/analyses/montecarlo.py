@@ -692,8 +692,10 @@ def _chunk(
     expropriation = start.uncertainty.expropriation
     if expropriation is not None and expropriation.annual_probability > 0:
         block["operations.expropriated"] = _expropriated_slice(start, plan.seed, a, b)
-        block["operations.expropriation_compensation_fraction"] = np.full(
-            size, expropriation.compensation_fraction
+        # the event's stated compensation, unless the compensation is itself drawn
+        block.setdefault(
+            "operations.expropriation_compensation_fraction",
+            np.full(size, expropriation.compensation_fraction),
         )
     if not plan.gates:
         return _Part(values=_run(start, block, plan.wanted, size), built={}, continued={}, committed={})
