@@ -225,3 +225,34 @@ def test_hostile_yaml_is_refused_quickly(tmp_path: Path, what: str, text: str, e
     assert result.exit_code == 2, (what, result.output)
     assert expected in result.output and "Traceback" not in result.output, (what, result.output)
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (  # a refinery's output is its capacity: a recovery on it would change nothing
+            "capacity_units_per_year: {value: 4000,",
+            "recovery: 0.92\n    capacity_units_per_year: {value: 4000,",
+            "streams.antimony_refined: recovery does not apply here (a refinery stream's output",
+        ),
+        (  # conversion belongs to a refinery stream
+            "    opex_usd_per_t_ore: {value: 22,",
+            "    conversion_cost_usd_per_unit: 40\n    opex_usd_per_t_ore: {value: 22,",
+            "streams.copper: conversion_cost_usd_per_unit does not apply here",
+        ),
+        (  # gold is paid in the copper concentrate: no concentrate of its own to charge
+            "    refining_charge_usd_per_unit: {value: 5,",
+            "    treatment_charge_usd_per_dmt: 30\n    refining_charge_usd_per_unit: {value: 5,",
+            "give concentrate_grade",
+        ),
+    ],
+)
+def test_a_stream_field_that_would_change_nothing_is_refused(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in TEXT
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TEXT.replace(old, new, 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -21,6 +21,27 @@ class Product(Model):
     description: str | None = None
 
 
+#: Fields only a refinery stream reads, only a mine stream reads, and only a mine stream with a
+#: concentrate (``concentrate_grade``) reads.
+_REFINERY_ONLY = ("conversion_cost_usd_per_unit", "feed_cost_fraction_of_price")
+_MINE_ONLY = (
+    "recovery",
+    "concentrate_grade",
+    "moisture_fraction",
+    "treatment_charge_usd_per_dmt",
+    "refining_charge_usd_per_unit",
+    "penalties_usd_per_dmt",
+    "freight_usd_per_wmt",
+    "opex_usd_per_t_ore",
+)
+_PER_CONCENTRATE = (
+    "moisture_fraction",
+    "treatment_charge_usd_per_dmt",
+    "penalties_usd_per_dmt",
+    "freight_usd_per_wmt",
+)
+
+
 class Stream(Model):
     """A product stream of one phase.
 
@@ -85,7 +106,27 @@ class Stream(Model):
             raise ValueError("sales_shares add up to more than 1")
         if refinery and self.feeds is not None:
             raise ValueError("only a mine stream feeds a refinery")
+        self._check_unused(mine)
         return self
+
+    def _check_unused(self, mine: bool) -> None:
+        """A field this kind of stream never reads is an error, not a silent no-op."""
+        if mine:
+            unused = [f for f in _REFINERY_ONLY if self._set(f)]
+            why = "conversion and purchased feed belong to a refinery stream"
+            if not unused and self.concentrate_grade is None:
+                unused = [f for f in _PER_CONCENTRATE if self._set(f)]
+                why = "it is charged per tonne of concentrate: give concentrate_grade"
+        else:
+            unused = [f for f in _MINE_ONLY if self._set(f)]
+            why = "a refinery stream's output is capacity_units_per_year"
+        if unused:
+            raise ValueError(f"{', '.join(unused)} does not apply here ({why}); remove it")
+
+    def _set(self, name: str) -> bool:
+        """Whether field ``name`` differs from its default (so it would change something)."""
+        value: object = getattr(self, name)
+        return bool(value != type(self).model_fields[name].default)
 
     @property
     def is_mine(self) -> bool:
