@@ -208,3 +208,25 @@ def test_a_dated_price_follows_its_override() -> None:
         ]
         np.testing.assert_allclose(moved, in_file, rtol=1e-12)
         assert moved[1] > moved[0]  # the price is sold at: a higher one is worth more
+
+
+def test_a_field_the_stream_never_reads_is_not_a_parameter() -> None:
+    from dealcalc.params import paths
+
+    listed = set(paths(DEAL))
+    assert "streams.apt.recovery" not in listed and "streams.copper.recovery" in listed
+    assert "streams.gold.treatment_charge_usd_per_dmt" not in listed  # gold has no concentrate of its own
+    for path in (
+        "streams.apt.recovery",
+        "streams.gold.treatment_charge_usd_per_dmt",
+        "streams.copper.feed_cost_fraction_of_price",
+    ):
+        with pytest.raises(dc.InputError, match="this stream never reads it"):
+            dc.evaluate(DEAL, overrides={path: [0.5]})
+    # a wildcard over every stream's unit mining cost reaches only the streams that have one
+    from dealcalc.analyses.montecarlo import input_targets
+
+    assert all(
+        dc.load(dc.example_path("ussm-fwo")).streams[p.split(".")[1]].is_mine
+        for p in input_targets(DEAL)["streams.*.opex_usd_per_t_ore"]
+    )

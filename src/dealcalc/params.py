@@ -64,10 +64,12 @@ def _flat(deal: Deal) -> tuple[dict[str, Any], dict[str, float]]:
     hit = _LEAVES.get(key)
     if hit is None:
         leaves = dict(_walk(_tree(deal), ""))
+        # a stream's fields that its kind never reads are not parameters: varying them does nothing
+        unused = {f"streams.{n}.{f}" for n, s in deal.streams.items() for f in s.unused_fields()}
         numbers = {
             path: float(value)
             for path, value in leaves.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)
+            if isinstance(value, int | float) and not isinstance(value, bool) and path not in unused
         }
         hit = _LEAVES[key] = (leaves, numbers)
         weakref.finalize(deal, _LEAVES.pop, key, None)

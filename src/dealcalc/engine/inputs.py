@@ -54,6 +54,13 @@ def check_overrides(
     sizes = set()
     for path, value in overrides.items():
         if path not in known:
+            parts = path.split(".")
+            stream = deal.streams.get(parts[1]) if len(parts) == 3 and parts[0] == "streams" else None
+            why = stream.unused_fields().get(parts[2]) if stream is not None else None
+            if why is not None:  # a field this kind of stream never reads
+                raise InputError(
+                    "this stream never reads it, so varying it would change nothing", field=path, hint=why
+                )
             raise InputError(
                 "cannot override this parameter",
                 field=path,

@@ -109,18 +109,29 @@ class Stream(Model):
         self._check_unused(mine)
         return self
 
+    def unused_fields(self) -> dict[str, str]:
+        """The fields this stream never reads, each with the reason.
+
+        Examples
+        --------
+        >>> refinery = Stream(phase="p", product="x", capacity_units_per_year=10.0)
+        >>> refinery.unused_fields()["recovery"]
+        "a refinery stream's output is capacity_units_per_year"
+        """
+        if not self.is_mine:
+            return dict.fromkeys(_MINE_ONLY, "a refinery stream's output is capacity_units_per_year")
+        out = dict.fromkeys(_REFINERY_ONLY, "conversion and purchased feed belong to a refinery stream")
+        if self.concentrate_grade is None:
+            out |= dict.fromkeys(
+                _PER_CONCENTRATE, "it is charged per tonne of concentrate: give concentrate_grade"
+            )
+        return out
+
     def _check_unused(self, mine: bool) -> None:
         """A field this kind of stream never reads is an error, not a silent no-op."""
-        if mine:
-            unused = [f for f in _REFINERY_ONLY if self._set(f)]
-            why = "conversion and purchased feed belong to a refinery stream"
-            if not unused and self.concentrate_grade is None:
-                unused = [f for f in _PER_CONCENTRATE if self._set(f)]
-                why = "it is charged per tonne of concentrate: give concentrate_grade"
-        else:
-            unused = [f for f in _MINE_ONLY if self._set(f)]
-            why = "a refinery stream's output is capacity_units_per_year"
+        unused = {f: why for f, why in self.unused_fields().items() if self._set(f)}
         if unused:
+            why = next(iter(unused.values()))
             raise ValueError(f"{', '.join(unused)} does not apply here ({why}); remove it")
 
     def _set(self, name: str) -> bool:
