@@ -230,3 +230,17 @@ def test_a_field_the_stream_never_reads_is_not_a_parameter() -> None:
         dc.load(dc.example_path("ussm-fwo")).streams[p.split(".")[1]].is_mine
         for p in input_targets(DEAL)["streams.*.opex_usd_per_t_ore"]
     )
+
+
+def test_a_wildcard_scenario_reaches_only_the_streams_it_applies_to() -> None:
+    """``scale: {streams.*.recovery: 0.95}`` lowers every mine stream's recovery and leaves the
+    refinery streams, which have none, alone (it must not trip their 'does not apply' check)."""
+    from dealcalc.params import with_changes
+
+    lower = with_changes(DEAL, scale={"streams.*.recovery": 0.95}, origin="scenario 'low_recovery'")
+    for name, stream in DEAL.streams.items():
+        expected = stream.recovery * 0.95 if stream.is_mine else stream.recovery
+        assert lower.streams[name].recovery == pytest.approx(expected), name
+    assert dc.evaluate(lower).npv_usd[0] < dc.evaluate(DEAL).npv_usd[0]
+    with pytest.raises(dc.InputError, match="recovery does not apply here"):
+        with_changes(DEAL, {"streams.apt.recovery": 0.9})  # named, not matched: refused
