@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import dealcalc as dc
 from dealcalc.io import dump_deal, parse_deal
-from dealcalc.params import limits, numeric_leaves, with_changes
+from dealcalc.params import get, limits, numeric_leaves, with_changes
 from dealcalc.strategies import deals, overrides, scenario_files
 
 EXAMPLE = dc.load(dc.example_path("ussm-fwo"))
@@ -94,10 +94,10 @@ def test_an_override_equals_the_same_change_in_the_file(data: st.DataObject) -> 
     """Every numeric parameter reaches the engine through its path: an override array gives
     what the same value written in the file gives (a dated price used to ignore overrides)."""
     deal = data.draw(deals(dated_prices=True))
-    leaves = sorted(
+    leaves = sorted(  # whole numbers (years, counts) shape the timeline: not per scenario
         (p, v)
         for p, v in numeric_leaves(deal).items()
-        if isinstance(v, float) and not p.startswith(("uncertainty.", "scenarios."))
+        if not isinstance(get(deal, p), int) and not p.startswith(("uncertainty.", "scenarios."))
     )
     path, value = data.draw(st.sampled_from(leaves))
     x = float(np.clip(value * data.draw(st.floats(0.5, 1.5)), *limits(path)))
