@@ -33,6 +33,7 @@ __all__ = [
     "numeric_leaves",
     "parse_assignment",
     "paths",
+    "unused_paths",
     "with_changes",
 ]
 
@@ -65,7 +66,7 @@ def _flat(deal: Deal) -> tuple[dict[str, Any], dict[str, float]]:
     if hit is None:
         leaves = dict(_walk(_tree(deal), ""))
         # a stream's fields that its kind never reads are not parameters: varying them does nothing
-        unused = {f"streams.{n}.{f}" for n, s in deal.streams.items() for f in s.unused_fields()}
+        unused = unused_paths(deal)
         numbers = {
             path: float(value)
             for path, value in leaves.items()
@@ -74,6 +75,25 @@ def _flat(deal: Deal) -> tuple[dict[str, Any], dict[str, float]]:
         hit = _LEAVES[key] = (leaves, numbers)
         weakref.finalize(deal, _LEAVES.pop, key, None)
     return hit
+
+
+def unused_paths(deal: Deal) -> dict[str, str]:
+    """The paths of stream fields that the stream's kind never reads, each with the reason
+    (``streams.apt.recovery``: a refinery's output is its capacity). They are not parameters.
+
+    Examples
+    --------
+    >>> from dealcalc.io import load_deal
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> "streams.apt.recovery" in unused_paths(deal), "streams.copper.recovery" in unused_paths(deal)
+    (True, False)
+    """
+    return {
+        f"streams.{name}.{field}": why
+        for name, stream in deal.streams.items()
+        for field, why in stream.unused_fields().items()
+    }
 
 
 def paths(deal: Deal, *, numeric: bool = True) -> list[str]:
@@ -315,7 +335,7 @@ def with_changes(
     tree = copy.deepcopy(deal.model_dump(mode="python"))
     # a wildcard skips stream fields that the stream's kind never reads (streams.*.recovery
     # reaches the mine streams); a path that names one is still refused by the model
-    unused = {f"streams.{n}.{f}" for n, s in deal.streams.items() for f in s.unused_fields()}
+    unused = unused_paths(deal)
 
     def update(pattern: str, change: Callable[[list[Any], Any], Any]) -> None:
         hits = _expand(tree, pattern)

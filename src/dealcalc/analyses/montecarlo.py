@@ -447,13 +447,12 @@ def check_draws(deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[
 streams.copper.recovery run from 0.8 to 1.05: Input should be less than or equal to 1 (1.05) \
 (bound it: a normal or lognormal with low/high, or uniform, triangular or PERT)
     """
-    leaves = numeric_leaves(deal)
     for pattern, column in columns.items():
         ends = np.array([column.min(), column.max()])
-        for path in targets[pattern]:
+        for path, values in input_overrides(deal, {pattern: ends}, targets).items():
             check_range(
                 path,
-                ends * leaves[path] if deal.uncertainty.inputs[pattern].factor else ends,
+                values,
                 what=f"the draws of {path}",
                 field=f"uncertainty.inputs.{pattern}",
                 hint="bound it: a normal or lognormal with low/high, or uniform, triangular or PERT",
@@ -675,18 +674,17 @@ def _chunk(
         multipliers = _path_slice(plan.seed, a, b, plan.path_map)
         for k, product in enumerate(products):
             path = f"price_decks.{deck}.{product}"
-            level = block.get(path, np.full(size, leaves[path]))
-            block[path] = level[:, None] * multipliers[:, k, :]
+            block[path] = _per_draw(block, path, leaves[path], size)[:, None] * multipliers[:, k, :]
     for k, (name, switch) in enumerate(start.uncertainty.switches.items()):
         on = uniform_switches[:, k] < switch.probability
         for pattern, factor in switch.scale.items():
             scale = np.where(on, factor, 1.0)
             for path in plan.switch_targets[name][pattern]:
-                value = block.get(path, np.full(size, leaves[path]))
+                value = _per_draw(block, path, leaves[path], size)
                 block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
     if start.uncertainty.disruptions:
         # disruptions take their share of the planned availability (the file's, or drawn)
-        planned = np.asarray(block.get("operations.availability", leaves["operations.availability"]))
+        planned = _per_draw(block, "operations.availability", leaves["operations.availability"], size)
         kept = _availability_slice(start, plan.seed, a, b)
         block["operations.availability"] = (planned[:, None] if planned.ndim == 1 else planned) * kept
     expropriation = start.uncertainty.expropriation
@@ -781,9 +779,10 @@ def _gates(deal: Deal) -> list[str]:
 
 
 def _per_draw(block: Mapping[str, FloatArray], path: str, value: float, n: int) -> FloatArray:
-    """A scalar parameter for each of n draws: its drawn values if it is uncertain, else its own."""
+    """A parameter for each of n draws: its values so far in the block ((n,) or (n, T)) if it is
+    drawn or moved, else its own value n times."""
     drawn = block.get(path)
-    return np.full(n, value) if drawn is None else np.broadcast_to(np.asarray(drawn, dtype=np.float64), (n,))
+    return np.full(n, value) if drawn is None else np.asarray(drawn, dtype=np.float64)
 
 
 def _branches(deal: Deal, gates: list[str]) -> list[Deal]:
@@ -816,7 +815,7 @@ def _clears(
             raise InputError(
                 "a price hurdle needs a flat deck price", field=f"phases.{gate}.gate.min_price_usd.{product}"
             )
-        price = block.get(path, np.full(n, leaves[path]))
+        price = _per_draw(block, path, leaves[path], n)
         hurdle = _per_draw(block, f"phases.{gate}.gate.min_price_usd.{product}", minimum, n)
         ok &= (price[:, t] if price.ndim == 2 else price) >= hurdle
     return ok

@@ -134,10 +134,10 @@ def tornado(
     if not isinstance(ranges, Mapping):
         # ±change, kept inside what the field allows: a recovery of 0.9 goes up to 1, not 1.08
         wanted = {p: (v * (1.0 - change), v * (1.0 + change)) for p, v in base.items()}
-        ranges = {
-            p: (float(np.clip(lo, *limits(p))), float(np.clip(hi, *limits(p))))
-            for p, (lo, hi) in wanted.items()
-        }
+        ranges = {}
+        for p, (lo, hi) in wanted.items():
+            floor, ceiling = limits(p)
+            ranges[p] = (float(np.clip(lo, floor, ceiling)), float(np.clip(hi, floor, ceiling)))
         clipped = [p for p in wanted if ranges[p] != wanted[p]]
     rows: list[dict[str, float]] = [{}]
     for path, (low, high) in ranges.items():
@@ -276,12 +276,12 @@ def grid(
     """
     start = apply_scenario(deal, scenario)
     x_path, x_values = _axis(x, "x")
-    paths = [x_path] if y is None else [x_path, _axis(y, "y")[0]]
-    _check_paths(start, paths)
-    if y is None:
+    y_axis = None if y is None else _axis(y, "y")
+    _check_paths(start, [x_path] if y_axis is None else [x_path, y_axis[0]])
+    if y_axis is None:
         values = _value(start, {x_path: x_values}, x_values.size, metric)
         return pd.DataFrame({metric: values}, index=pd.Index(x_values, name=x_path))
-    y_path, y_values = _axis(y, "y")
+    y_path, y_values = y_axis
     overrides = {x_path: np.repeat(x_values, y_values.size), y_path: np.tile(y_values, x_values.size)}
     values = _value(start, overrides, x_values.size * y_values.size, metric).reshape(
         x_values.size, y_values.size

@@ -11,7 +11,7 @@ import numpy as np
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import check_range, get, numeric_leaves, paths
+from dealcalc.params import check_range, get, numeric_leaves, paths, unused_paths
 
 __all__ = ["Inputs", "Number"]
 
@@ -50,13 +50,12 @@ def check_overrides(
 ) -> tuple[dict[str, FloatArray], int]:
     """Validate override arrays: known numeric paths, shapes (S,) or (S, T), finite; return S."""
     known = set(paths(deal))
+    unused = unused_paths(deal)
     out: dict[str, FloatArray] = {}
     sizes = set()
     for path, value in overrides.items():
         if path not in known:
-            parts = path.split(".")
-            stream = deal.streams.get(parts[1]) if len(parts) == 3 and parts[0] == "streams" else None
-            why = stream.unused_fields().get(parts[2]) if stream is not None else None
+            why = unused.get(path)
             if why is not None:  # a field this kind of stream never reads
                 raise InputError(
                     "this stream never reads it, so varying it would change nothing", field=path, hint=why

@@ -106,7 +106,7 @@ class Stream(Model):
             raise ValueError("sales_shares add up to more than 1")
         if refinery and self.feeds is not None:
             raise ValueError("only a mine stream feeds a refinery")
-        self._check_unused(mine)
+        self._check_unused()
         return self
 
     def unused_fields(self) -> dict[str, str]:
@@ -127,7 +127,7 @@ class Stream(Model):
             )
         return out
 
-    def _check_unused(self, mine: bool) -> None:
+    def _check_unused(self) -> None:
         """A field this kind of stream never reads is an error, not a silent no-op."""
         unused = {f: why for f, why in self.unused_fields().items() if self._set(f)}
         if unused:
