@@ -87,7 +87,7 @@ def test_mid_year_and_begin_timing() -> None:
     assert mid.npv_usd[0] == pytest.approx((after / 1.1 ** (t + 0.5)).sum(), rel=1e-12)
     begin = dc.evaluate(deal(valuation__timing="begin"))
     assert begin.npv_usd[0] == pytest.approx((after / 1.1**t).sum(), rel=1e-12)
-    later = dc.evaluate(deal(valuation__valuation_year=2028))
+    later = dc.evaluate(deal(valuation__valuation_point=2028))
     assert later.npv_usd[0] == pytest.approx((after / 1.1 ** (t + 3)).sum(), rel=1e-12)
 
 

@@ -8,7 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dealcalc as dc
-from dealcalc.engine.ledger import AFTER_TAX, PRE_TAX
+from dealcalc.engine.lines import AFTER_TAX as _AFTER
+from dealcalc.engine.lines import PRE_TAX as _PRE
+
+AFTER_TAX, PRE_TAX = _AFTER.name, _PRE.name
 
 DEAL = dc.load(dc.example_path("ussm-fwo"))
 BASE = dc.evaluate(DEAL)
@@ -89,8 +92,11 @@ def test_results_do_not_depend_on_chunk_size() -> None:
         "price_decks.base.antimony": rng.uniform(2e4, 6e4, 50),
         "valuation.discount_rate": rng.uniform(0.08, 0.2, 50),
     }
-    whole, _ = evaluate_chunks(DEAL, overrides, chunk_size=50)
-    parts, _ = evaluate_chunks(DEAL, overrides, chunk_size=7)
+    from dealcalc.params import Scenarios
+
+    scenarios = Scenarios.build(DEAL, overrides)
+    whole = evaluate_chunks(scenarios, chunk_size=50)
+    parts = evaluate_chunks(scenarios, chunk_size=7)
     for metric in METRICS:
         joined = np.concatenate([p.values[metric] for p in parts])
         np.testing.assert_array_equal(whole[0].values[metric], joined)

@@ -1,7 +1,8 @@
 """docs/errors.md lists every error dealcalc raises.
 
-The test walks every ``raise`` in ``src/dealcalc`` (with :mod:`ast`), takes the longest literal
-part of its message, and requires that text in docs/errors.md. A message built only from a
+The test walks every ``raise`` in ``src/dealcalc`` (with :mod:`ast`), and every problem a Deal's
+cross-checks collect (``problems.append((path, message))``), takes the longest literal part of
+its message, and requires that text in docs/errors.md. A message built only from a
 variable (a relayed pydantic or YAML message) carries a ``# errors.md: TEXT`` comment on the line
 above, and TEXT must be in the catalogue. A missing extra must name its ``dealcalc[extra]``.
 """
@@ -40,6 +41,15 @@ def _raise_sites() -> list[tuple[str, str]]:
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines()
         for node in ast.walk(ast.parse(text)):
+            if _is_problem(node):
+                assert isinstance(node, ast.Call)
+                message = node.args[0].elts[1]  # type: ignore[attr-defined]
+                parts = [p.strip(" :;,.()'\"") for p in _literals(message)]
+                best = max(parts, key=len, default="")
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                assert len(best) >= 4, f"{where}: a problem with no literal message"
+                sites.append((where, best))
+                continue
             if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
                 continue
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
@@ -60,6 +70,20 @@ def _raise_sites() -> list[tuple[str, str]]:
                 )
                 sites.append((where, best))
     return sites
+
+
+def _is_problem(node: ast.AST) -> bool:
+    """``problems.append((path, message))``: a Deal cross-check's problem."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "append"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "problems"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Tuple)
+        and len(node.args[0].elts) == 2
+    )
 
 
 SITES = _raise_sites()

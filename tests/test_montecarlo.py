@@ -397,9 +397,10 @@ def test_a_chunk_of_no_draws_is_refused(size: int) -> None:
     with pytest.raises(dc.InputError, match="chunk_size: chunks of"):
         dc.monte_carlo(DEAL, 10, seed=1, chunk_size=size)
     from dealcalc.engine.run import evaluate_chunks
+    from dealcalc.params import Scenarios
 
     with pytest.raises(dc.InputError, match="chunk_size: chunks of"):
-        evaluate_chunks(DEAL, {"fiscal.royalty_rate": [0.1, 0.2]}, chunk_size=size)
+        evaluate_chunks(Scenarios.build(DEAL, {"fiscal.royalty_rate": [0.1, 0.2]}), chunk_size=size)
 
 
 @pytest.mark.parametrize("n", [0, -3, 10.5, True])

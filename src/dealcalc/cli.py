@@ -34,9 +34,9 @@ from dealcalc.analyses import (
     tornado,
 )
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
-from dealcalc.io import EXAMPLES, example_path, load_deal, read_cash_flows_csv, write_atomic
+from dealcalc.io import EXAMPLES, example_path, load_deal, parse_assignment, read_cash_flows_csv, write_atomic
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, parse_assignment, paths, with_changes
+from dealcalc.params import apply_scenario, paths, with_changes
 from dealcalc.report import (
     attribution_table,
     compare_table,
@@ -63,7 +63,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except DealcalcError as exc:
-            click.echo(f"error: {exc}", err=True)
+            for line in str(exc).splitlines() or [""]:
+                click.echo(f"error: {line}", err=True)
             ctx.exit(2)
 
 

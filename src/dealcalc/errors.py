@@ -4,6 +4,7 @@ Our exception hierarchy::
 
     DealcalcError (ValueError)        anything dealcalc refuses, with a message meant for a person
     ├── InputError                    bad user input: names the file, line, field, what was expected
+    │   └── InputErrors               several at once (every problem of a scenario file)
     ├── ConvergenceError              no solution where one was required (IRR, breakeven, ...)
     ├── OutputExistsError             refusing to overwrite an existing file without ``force``
     └── MissingExtraError             an optional dependency is not installed; names the pip command
@@ -24,6 +25,7 @@ __all__ = [
     "ConvergenceError",
     "DealcalcError",
     "InputError",
+    "InputErrors",
     "MissingExtraError",
     "OutputExistsError",
     "did_you_mean",
@@ -93,6 +95,37 @@ class InputError(DealcalcError):
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+class InputErrors(InputError):
+    """Every problem found in one input (a scenario file), each an :class:`InputError`.
+
+    Its attributes (``source``, ``line``, ``field``, ...) are the first problem's; its text has
+    one line per problem.
+
+    Examples
+    --------
+    >>> err = InputErrors([InputError("no such product", source="d.yaml", line=3, field="a"),
+    ...                    InputError("not a phase", source="d.yaml", line=9, field="b")])
+    >>> print(err)
+    d.yaml:3: a: no such product
+    d.yaml:9: b: not a phase
+    """
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(
+            first.message,
+            source=first.source,
+            line=first.line,
+            field=first.field,
+            expected=first.expected,
+            hint=first.hint,
+        )
+
+    def _render(self) -> str:
+        return "\n".join(e._render() for e in getattr(self, "errors", []))
 
 
 class ConvergenceError(DealcalcError):

@@ -24,9 +24,10 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dealcalc.errors import InputError, OutputExistsError, did_you_mean
+from dealcalc.errors import InputError, InputErrors, OutputExistsError, did_you_mean
 from dealcalc.metrics._common import FloatArray
-from dealcalc.models import Deal
+from dealcalc.models import Deal, DealProblems
+from dealcalc.models.schedule import SCHEDULE_TAGS
 
 __all__ = [
     "EXAMPLES",
@@ -36,6 +37,7 @@ __all__ = [
     "dump_deal",
     "example_path",
     "load_deal",
+    "parse_assignment",
     "parse_deal",
     "read_cash_flows_csv",
     "write_atomic",
@@ -419,6 +421,12 @@ def _extract_provenance(data: Any, path: tuple[Any, ...], found: dict[str, dict[
 _DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
 
 
+def _location(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic error location as the keys of the file: a schedule's union tag (``value``,
+    ``by_year``) dropped and date keys restored."""
+    return tuple(_key(p) for p in loc if p not in SCHEDULE_TAGS)
+
+
 def _key(part: Any) -> Any:
     """A location part as the YAML key it came from (pydantic spells a date key as its repr)."""
     match = _DATE_REPR.fullmatch(part) if isinstance(part, str) else None
@@ -573,30 +581,47 @@ def parse_deal(text: str, *, source: str = "<string>") -> Deal:
     try:
         return Deal.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        loc = tuple(_key(p) for p in first["loc"])
-        message, expected = _describe(first)
-        hint = None
-        if first.get("type") == "extra_forbidden":
-            hint = did_you_mean(str(loc[-1]), _fields_at(Deal, loc[:-1]))
-        if not loc:  # a cross-reference check names its path at the start of the message
-            head = message.split(" ", 1)[0].rstrip(":")
-            parts = tuple(int(x) if x.isdigit() else x for x in head.split("."))
-            if parts in lines:
-                loc, message = parts, message[len(head) :].lstrip(": ")
-        more = len(errors) - 1
-        if more:
-            message += f" [and {more} more problem{'s' if more > 1 else ''}]"
+        problems = _located(exc, lines, source)
+        if len(problems) == 1:
+            raise problems[0] from None
         # errors.md: Scenario-file checks
-        raise InputError(
-            message,
-            source=source,
-            line=_line_of(lines, loc),
-            field=".".join(str(p) for p in loc) or None,
-            expected=expected,
-            hint=hint,
-        ) from None
+        raise InputErrors(problems) from None
+
+
+def _path_parts(path: str) -> tuple[Any, ...]:
+    """``streams.x.ore_tpa.2031`` as location parts (whole numbers as ints, as YAML keys are)."""
+    return tuple(int(x) if x.lstrip("-").isdigit() else x for x in path.split("."))
+
+
+def _located(exc: ValidationError, lines: dict[tuple[Any, ...], int], source: str) -> list[InputError]:
+    """Every problem of a failed validation, each with its file line, field and hint."""
+    out: list[InputError] = []
+    for error in exc.errors():
+        context = error.get("ctx") or {}
+        cause = context.get("error")
+        if isinstance(cause, DealProblems):  # the deal's cross-checks, all of them
+            for path, message in cause.problems:
+                loc = _path_parts(path)
+                # errors.md: Scenario-file checks
+                out.append(InputError(message, source=source, line=_line_of(lines, loc), field=path))
+            continue
+        loc = _location(error["loc"])
+        message, expected = _describe(error)
+        hint = None
+        if error.get("type") == "extra_forbidden":
+            hint = did_you_mean(str(loc[-1]), _fields_at(Deal, loc[:-1]))
+        # errors.md: Scenario-file checks
+        out.append(
+            InputError(
+                message,
+                source=source,
+                line=_line_of(lines, loc),
+                field=".".join(str(p) for p in loc) or None,
+                expected=expected,
+                hint=hint,
+            )
+        )
+    return out
 
 
 def load_deal(path: str | os.PathLike[str]) -> Deal:
@@ -670,3 +695,26 @@ def dump_deal(deal: Deal) -> str:
         node[leaf] = {"value": node[leaf], **provenance.model_dump(exclude_none=True)}
     text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     return text
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split ``PATH=VALUE`` (the value read as YAML: ``0.2``, ``true``, ``[0.5, 0.5]``).
+
+    Examples
+    --------
+    >>> parse_assignment("fiscal.royalty_rate=0.07")
+    ('fiscal.royalty_rate', 0.07)
+    """
+    if "=" not in text:
+        raise InputError(
+            f"{text!r} is not PATH=VALUE", field="--set", expected="e.g. fiscal.royalty_rate=0.07"
+        )
+    path, raw = text.split("=", 1)
+    try:
+        value = yaml.load(raw, Loader=SafeYamlLoader)
+    except InvalidDateError as exc:
+        # errors.md: is not a valid date
+        raise InputError(str(exc.problem), field=f"--set {path}", expected="a date as YYYY-MM-DD") from None
+    except yaml.YAMLError:
+        raise InputError(f"cannot read the value {raw!r}", field=f"--set {path}") from None
+    return path.strip(), value

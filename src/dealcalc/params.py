@@ -14,25 +14,28 @@ import functools
 import types
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from dealcalc.errors import InputError, did_you_mean
-from dealcalc.io import InvalidDateError, SafeYamlLoader
-from dealcalc.models import Deal
+from dealcalc.metrics._common import FloatArray
+from dealcalc.models import Deal, DealProblems, Schedule
+from dealcalc.models.schedule import SCHEDULE_TAGS
 
 __all__ = [
+    "Scenarios",
     "apply_scenario",
     "check_range",
     "get",
     "limits",
     "match_paths",
     "numeric_leaves",
-    "parse_assignment",
     "paths",
+    "schedule_of",
+    "schedule_paths",
     "unused_paths",
     "with_changes",
 ]
@@ -53,14 +56,25 @@ def _tree(deal: Deal) -> dict[str, Any]:
     return tree
 
 
+@dataclass(frozen=True)
+class _Leaves:
+    """The parameters of one Deal: every leaf by path, the numbers among them, and the paths
+    whose value is a whole schedule (a mapping or a list; as a number, its scale, 1)."""
+
+    leaves: dict[str, Any]
+    numbers: dict[str, float]
+    schedules: dict[str, Any]
+
+
 #: The flattened leaves of each live Deal, by id (a Deal is frozen, so they never go stale; an
 #: entry is dropped when its Deal is collected). Analyses look paths up once per chunk, and a
 #: pydantic dump of the whole deal each time cost more than valuing a small chunk.
-_LEAVES: dict[int, tuple[dict[str, Any], dict[str, float]]] = {}
+_LEAVES: dict[int, _Leaves] = {}
 
 
-def _flat(deal: Deal) -> tuple[dict[str, Any], dict[str, float]]:
-    """Every leaf of ``deal`` by path, and the numeric ones as floats (cached per Deal)."""
+def _flat(deal: Deal) -> _Leaves:
+    """Every leaf of ``deal`` by path, the numeric ones as floats, and its whole schedules
+    (cached per Deal)."""
     key = id(deal)
     hit = _LEAVES.get(key)
     if hit is None:
@@ -72,9 +86,26 @@ def _flat(deal: Deal) -> tuple[dict[str, Any], dict[str, float]]:
             for path, value in leaves.items()
             if isinstance(value, int | float) and not isinstance(value, bool) and path not in unused
         }
-        hit = _LEAVES[key] = (leaves, numbers)
+        schedules = {
+            path: value
+            for path, value in _schedule_values(_tree(deal), "")
+            if path not in unused and isinstance(value, dict | list) and value
+        }
+        numbers |= dict.fromkeys(schedules, 1.0)
+        hit = _LEAVES[key] = _Leaves(leaves, numbers, schedules)
         weakref.finalize(deal, _LEAVES.pop, key, None)
     return hit
+
+
+def _schedule_values(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    """``(path, value)`` of every field typed as a schedule, whatever its value."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict | list) and schedule_of(path) is not None:
+                yield path, value
+            elif isinstance(value, dict):
+                yield from _schedule_values(value, path)
 
 
 def unused_paths(deal: Deal) -> dict[str, str]:
@@ -107,15 +138,68 @@ def paths(deal: Deal, *, numeric: bool = True) -> list[str]:
     >>> "phases.refinery.capex_usd" in paths(deal)
     True
     """
-    leaves, numbers = _flat(deal)
+    flat = _flat(deal)
     if numeric:
-        return list(numbers)
-    return [path for path, value in leaves.items() if value is not None]
+        return list(flat.numbers)
+    return [path for path, value in flat.leaves.items() if value is not None] + list(flat.schedules)
 
 
 def numeric_leaves(deal: Deal) -> dict[str, float]:
-    """Every numeric leaf of ``deal`` by path (a new dict; read once per Deal)."""
-    return dict(_flat(deal)[1])
+    """Every numeric parameter of ``deal`` by path (a new dict; read once per Deal).
+
+    A whole schedule (``streams.x.ore_tpa`` given year by year) is a parameter too: its value
+    here is 1, its scale, and an override of it multiplies every year.
+    """
+    return dict(_flat(deal).numbers)
+
+
+def schedule_paths(deal: Deal) -> dict[str, Any]:
+    """The paths whose value is a whole schedule (a ``{year: value}`` mapping or a list), with
+    that value. An (S,) override of such a path scales it; each key of a mapping is a
+    parameter of its own (``price_decks.base.copper.2031``).
+
+    Examples
+    --------
+    >>> from dealcalc.io import load_deal
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> schedule_paths(deal)
+    {}
+    >>> changed = with_changes(deal, {"streams.copper.ore_tpa": {2028: 0.8e6, 2030: 1.0e6}})
+    >>> schedule_paths(changed)
+    {'streams.copper.ore_tpa': {2028: 800000.0, 2030: 1000000.0}}
+    """
+    return dict(_flat(deal).schedules)
+
+
+@functools.lru_cache(maxsize=4096)
+def schedule_of(path: str) -> Schedule | None:
+    """How the field at ``path`` fills its years, if it is a schedule (else None).
+
+    Examples
+    --------
+    >>> schedule_of("streams.copper.ore_tpa")
+    Schedule(fill='hold', before_first='zero')
+    >>> schedule_of("valuation.discount_rate") is None
+    True
+    """
+    return _find_schedule(_leaf_type(path))
+
+
+def _find_schedule(tp: Any) -> Schedule | None:
+    origin = get_origin(tp)
+    if origin is Annotated:
+        inner, *meta = get_args(tp)
+        for item in meta:
+            if isinstance(item, Schedule):
+                return item
+        return _find_schedule(inner)
+    if origin in (Union, types.UnionType):
+        for member in get_args(tp):
+            found = _find_schedule(member)
+            if found is not None:
+                return found
+    return None
 
 
 def match_paths(pattern: str, candidates: Iterable[str]) -> list[str]:
@@ -137,9 +221,11 @@ def match_paths(pattern: str, candidates: Iterable[str]) -> list[str]:
 
 def get(deal: Deal, path: str) -> Any:
     """The value at ``path``; an :class:`InputError` with a suggestion if there is none."""
-    leaves = _flat(deal)[0]
-    if path in leaves:
-        return leaves[path]
+    flat = _flat(deal)
+    if path in flat.leaves:
+        return flat.leaves[path]
+    if path in flat.schedules:
+        return flat.schedules[path]
     node: Any = _tree(deal)
     for part in path.split("."):
         keys = {str(k): k for k in node} if isinstance(node, dict) else {}
@@ -352,8 +438,15 @@ def with_changes(
 
     def scaled(factor: float) -> Callable[[list[Any], Any], Any]:
         def apply(keys: list[Any], old: Any) -> Any:
+            path = ".".join(map(str, keys))
+            if isinstance(old, dict | list) and schedule_of(path) is not None:  # every year of it
+                numbers = old.values() if isinstance(old, dict) else old
+                if all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers):
+                    if isinstance(old, dict):
+                        return {k: v * factor for k, v in old.items()}
+                    return [v * factor for v in old]
             if not isinstance(old, int | float) or isinstance(old, bool):
-                raise InputError(f"{origin}: cannot scale a non-number", field=".".join(map(str, keys)))
+                raise InputError(f"{origin}: cannot scale a non-number", field=path)
             return old * factor
 
         return apply
@@ -369,7 +462,12 @@ def with_changes(
         return Deal.model_validate(tree)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, DealProblems):  # a cross-check names its own path
+            path, problem = cause.problems[0]
+            # errors.md: (a model check, as above)
+            raise InputError(f"{origin}: {problem}", field=path) from None
+        field = ".".join(str(p) for p in first["loc"] if p not in SCHEDULE_TAGS) or None
         msg = str(first["msg"]).removeprefix("Value error, ")
         # errors.md: (a model check, as above)
         raise InputError(f"{origin}: {msg}", field=field) from None
@@ -398,24 +496,123 @@ def apply_scenario(deal: Deal, name: str | None) -> Deal:
     return with_changes(deal, overlay.set, overlay.scale, origin=f"scenario {name!r}")
 
 
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Split ``PATH=VALUE`` (the value read as YAML: ``0.2``, ``true``, ``[0.5, 0.5]``).
+def _as_override(path: str, value: Any, n_years: int) -> FloatArray:
+    """One override as a float array of shape (S,) or (S, T), checked for shape and finiteness.
+    Only a field that takes a schedule varies year by year."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(
+            "override is not numbers", field=path, expected="numbers, one per scenario"
+        ) from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.shape[0] == 0:
+        raise InputError("override has no values", field=path, expected="at least one scenario")
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != n_years):
+        raise InputError(
+            f"override has shape {arr.shape}",
+            field=path,
+            expected=f"(S,) or (S, {n_years}) (scenarios by years)",
+        )
+    if arr.ndim == 2 and schedule_of(path) is None:
+        what = "one year of a schedule" if _is_schedule_key(path) else "this parameter"
+        raise InputError(
+            f"override has shape {arr.shape}, but {what} takes one value per scenario",
+            field=path,
+            expected="(S,); only a field that takes a schedule varies year by year (S, T)",
+        )
+    if not np.isfinite(arr).all():
+        raise InputError("override contains NaN or infinity", field=path)
+    return arr
+
+
+def _is_schedule_key(path: str) -> bool:
+    """Whether ``path`` names one year of a ``{year: value}`` schedule."""
+    head, _, last = path.rpartition(".")
+    return bool(head) and last.lstrip("-").isdigit() and schedule_of(head) is not None
+
+
+def _check_values(deal: Deal, path: str, arr: FloatArray, schedule: Any) -> None:
+    """Refuse values outside the field's limits; a whole schedule's (S,) override is a factor,
+    checked on the smallest and largest value it makes."""
+    if schedule is not None and arr.ndim == 1:
+        numbers = np.asarray(
+            list(schedule.values()) if isinstance(schedule, dict) else schedule, dtype=np.float64
+        )
+        ends = np.array([arr.min(), arr.max()])
+        made = np.concatenate([ends * numbers.min(), ends * numbers.max()])
+        check_range(path, made, what=f"override factors {arr.min():.6g} to {arr.max():.6g} make values that")
+        return
+    check_range(path, arr)
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """S scenarios of one Deal: the base deal, override arrays by path, and S.
+
+    Built by :meth:`build`, which checks every override once (a known numeric path, shape
+    (S,) or, for a field that takes a schedule, (S, T), finite, within the field's limits, one
+    S for all). An array with one row applies to every scenario and is never repeated.
+    :meth:`chunks` splits the scenarios for the engine, which values each chunk at once.
 
     Examples
     --------
-    >>> parse_assignment("fiscal.royalty_rate=0.07")
-    ('fiscal.royalty_rate', 0.07)
+    >>> from dealcalc.io import load_deal
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> s = Scenarios.build(deal, {"fiscal.royalty_rate": [0.03, 0.05, 0.07]})
+    >>> s.n, [c.n for c in s.chunks(2)]
+    (3, [2, 1])
     """
-    if "=" not in text:
-        raise InputError(
-            f"{text!r} is not PATH=VALUE", field="--set", expected="e.g. fiscal.royalty_rate=0.07"
-        )
-    path, raw = text.split("=", 1)
-    try:
-        value = yaml.load(raw, Loader=SafeYamlLoader)
-    except InvalidDateError as exc:
-        # errors.md: is not a valid date
-        raise InputError(str(exc.problem), field=f"--set {path}", expected="a date as YYYY-MM-DD") from None
-    except yaml.YAMLError:
-        raise InputError(f"cannot read the value {raw!r}", field=f"--set {path}") from None
-    return path.strip(), value
+
+    deal: Deal
+    overrides: Mapping[str, FloatArray] = field(default_factory=dict)
+    n: int = 1
+
+    @staticmethod
+    def build(deal: Deal, overrides: Mapping[str, Any] | None = None) -> Scenarios:
+        """Check ``overrides`` against ``deal`` (see the class docstring)."""
+        flat = _flat(deal)
+        known = flat.numbers
+        unused = unused_paths(deal)
+        n_years = deal.periods.size
+        out: dict[str, FloatArray] = {}
+        sizes = set()
+        for path, value in (overrides or {}).items():
+            if path not in known:
+                why = unused.get(path)
+                if why is not None:  # a field this kind of stream never reads
+                    raise InputError(
+                        "this stream never reads it, so varying it would change nothing", field=path, hint=why
+                    )
+                raise InputError(
+                    "cannot override this parameter",
+                    field=path,
+                    hint=did_you_mean(path, known) or "only numeric parameters take arrays",
+                )
+            leaf = flat.leaves.get(path)
+            if isinstance(leaf, int) and not isinstance(leaf, bool) and not _is_schedule_key(path):
+                raise InputError(
+                    "a whole number that shapes the timeline or the tax schedule cannot vary by scenario",
+                    field=path,
+                    hint="value each setting with a named scenario or --set, one run each",
+                )
+            schedule = flat.schedules.get(path)
+            arr = _as_override(path, value, n_years)
+            _check_values(deal, path, arr, schedule)
+            sizes.add(arr.shape[0])
+            out[path] = arr
+        sizes.discard(1)
+        if len(sizes) > 1:
+            raise InputError(f"overrides disagree on the number of scenarios: {sorted(sizes)}")
+        return Scenarios(deal, out, sizes.pop() if sizes else 1)
+
+    def chunks(self, size: int) -> Iterator[Scenarios]:
+        """Consecutive slices of at most ``size`` scenarios (one-row overrides kept whole)."""
+        for start in range(0, self.n, size):
+            stop = min(start + size, self.n)
+            part = {k: (v if v.shape[0] == 1 else v[start:stop]) for k, v in self.overrides.items()}
+            yield Scenarios(self.deal, part, stop - start)

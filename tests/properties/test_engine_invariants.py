@@ -67,9 +67,11 @@ def test_s_scenarios_equal_s_single_evaluations(over: dict[str, np.ndarray]) -> 
 @given(overrides(EXAMPLE, n_scenarios=st.integers(2, 30)), st.integers(1, 7))
 def test_results_do_not_depend_on_the_chunk_size(over: dict[str, np.ndarray], chunk: int) -> None:
     from dealcalc.engine.run import evaluate_chunks
+    from dealcalc.params import Scenarios
 
-    whole, _ = evaluate_chunks(EXAMPLE, over, metrics=["npv_usd", "irr"])
-    parts, _ = evaluate_chunks(EXAMPLE, over, metrics=["npv_usd", "irr"], chunk_size=chunk)
+    scenarios = Scenarios.build(EXAMPLE, over)
+    whole = evaluate_chunks(scenarios, metrics=["npv_usd", "irr"])
+    parts = evaluate_chunks(scenarios, metrics=["npv_usd", "irr"], chunk_size=chunk)
     for m in ("npv_usd", "irr"):
         joined = np.concatenate([p.values[m] for p in parts])
         np.testing.assert_array_equal(np.concatenate([w.values[m] for w in whole]), joined)

@@ -13,14 +13,14 @@ from numpy.typing import ArrayLike
 from rich.console import Group
 
 from dealcalc.analyses.display import frame_html, frame_rich
-from dealcalc.engine import Ledger, evaluate_chunks
-from dealcalc.engine.inputs import Inputs
-from dealcalc.engine.run import METRICS, TIMINGS, check_metrics, party_discount_rate
+from dealcalc.engine import Ledger, evaluate_chunks, resolve
+from dealcalc.engine import lines as L
+from dealcalc.engine.run import METRICS, check_metrics
+from dealcalc.engine.timeline import present_value
 from dealcalc.errors import InputError, did_you_mean
-from dealcalc.metrics import npv
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, with_changes
+from dealcalc.params import Scenarios, apply_scenario, with_changes
 
 __all__ = ["Valuation", "compare", "evaluate", "tariff_attribution"]
 
@@ -221,7 +221,9 @@ class Valuation:
             {
                 "timing": v.timing,
                 "basis": v.basis,
-                "valuation_year": v.valuation_year or v.start_year,
+                "valuation_point": v.valuation_point
+                if isinstance(v.valuation_point, str | int)
+                else str(v.valuation_point),
                 "price_deck": v.price_deck,
             }
         )
@@ -274,7 +276,7 @@ def evaluate(
     """
     valued = apply_scenario(deal, scenario)
     wanted = check_metrics(valued, metrics)
-    chunks, _ = evaluate_chunks(valued, overrides, keep_ledger=keep_ledger, metrics=wanted)
+    chunks = evaluate_chunks(Scenarios.build(valued, overrides), keep_ledger=keep_ledger, metrics=wanted)
     values = {m: np.concatenate([c.values[m] for c in chunks]) for m in wanted}
     ledgers = [c.ledger for c in chunks if c.ledger is not None]
     ledger = Ledger.concatenate(ledgers) if len(ledgers) == len(chunks) else None
@@ -390,17 +392,13 @@ def tariff_attribution(
 def _duty_memo(v: Valuation, government: str) -> dict[str, float]:
     """PV of the duty a government collects and of the part its buyers bear, at its rate."""
     assert v.ledger is not None
-    deal = v.deal
-    real = float(party_discount_rate(Inputs(deal=deal), government))
-    timing = TIMINGS[deal.valuation.timing]
-    gap = deal.valuation.start_year - (deal.valuation.valuation_year or deal.valuation.start_year)
-    scale = (1.0 + real) ** -gap
-    collected = f"Duty collected by {government} [USD]"
+    timeline = resolve(v.deal, {}, 1).timeline
+    rate = resolve(v.deal, {}, 1).finance.discount_rates[government]
     out = {}
     for label, line in (
-        (f"{government}: duty collected", collected),
-        ("buyers: duty borne", "Tariff borne by buyers [USD]"),
+        (f"{government}: duty collected", L.duty_collected(government)),
+        ("buyers: duty borne", L.TARIFF_BORNE_BY_BUYERS),
     ):
-        flows = v.ledger.line(line)[0] if line in v.ledger.memo_lines else np.zeros(v.ledger.years.size)
-        out[label] = float(npv(real, flows, timing=timing)) * scale
+        flows = v.ledger.line(line)[:1] if v.ledger.has(line) else np.zeros((1, v.ledger.years.size))
+        out[label] = float(present_value(rate, flows, timeline.timing, timeline.valuation_offset)[0])
     return out

@@ -22,7 +22,6 @@ from dealcalc.analyses.display import frame_html, frame_rich
 from dealcalc.analyses.distributed import progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.engine.memory import check_fits
-from dealcalc.engine.timeline import years
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, Distribution
@@ -232,7 +231,7 @@ def _path_map(deal: Deal, factor: FloatArray | None) -> tuple[FloatArray, FloatA
     Shapes: A (P*T, P*T), c (P, T).
     """
     paths = list(deal.uncertainty.price_paths.values())
-    t = years(deal).size
+    t = deal.periods.size
     lag = np.arange(t)[:, None] - np.arange(t)[None, :]
     live = (lag >= 0) & (np.arange(t)[None, :] >= 1)  # x_0 = 0: the first year's shock is unused
     corr = np.eye(len(paths)) if factor is None else factor
@@ -537,7 +536,7 @@ def monte_carlo(
     wanted = list(metrics) if metrics is not None else default_metrics(start)
     u = start.uncertainty
     stored = len(u.inputs) + 2 * len(wanted) + len(u.switches) + 4 * len(start.phases)
-    t = years(start).size
+    t = start.periods.size
     working = 8.0 * min(chunk_size, n) * t * (120 + 3 * len(u.price_paths)) * 2
     check_fits(
         8.0 * stored * n + (8.0 * n * len(u.inputs) * 3 if u.correlations else 0.0) + working,
@@ -804,9 +803,12 @@ def _clears(
 ) -> np.ndarray:
     """Whether each draw's prices in the gate's decision year clear its hurdles."""
     phase = deal.phases[gate]
-    ys = years(deal)
-    decision = phase.gate.decision_year or max(phase.start_year + phase.delay_years - 1, int(ys[0]))
-    t = int(np.clip(np.searchsorted(ys, decision), 0, ys.size - 1))
+    # the decision year, by default the year before construction starts (or the first year)
+    if phase.gate.decision_year is not None:
+        t = deal.periods.index(phase.gate.decision_year)
+    else:
+        t = deal.construction_start(gate) - 1
+    t = int(np.clip(t, 0, deal.periods.size - 1))
     ok = np.ones(n, dtype=bool)
     deck = deal.valuation.price_deck
     for product, minimum in phase.gate.min_price_usd.items():
@@ -829,7 +831,7 @@ def _availability_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
 def _availability_block(deal: Deal, seed: int, block: int) -> FloatArray:
     """(RNG_BLOCK, T): each disruption starts in a year with its probability, at a uniform moment,
     and takes its share of output for its duration, spilling into later years."""
-    t = years(deal).size
+    t = deal.periods.size
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2, block]))
     lost = np.zeros((RNG_BLOCK, t))
     for event in deal.uncertainty.disruptions.values():
@@ -856,7 +858,7 @@ def _expropriated_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
     """1 from the year of expropriation on (0 before; 0 throughout if it never happens)."""
     expropriation = deal.uncertainty.expropriation
     assert expropriation is not None
-    t = years(deal).size
+    t = deal.periods.size
 
     def block(k: int) -> FloatArray:
         rng = np.random.default_rng(np.random.SeedSequence([seed, 5, k]))

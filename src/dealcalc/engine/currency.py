@@ -8,45 +8,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from dealcalc.engine.inputs import Inputs, Number
-from dealcalc.engine.timeline import years
+from dealcalc.engine.timeline import Number, growth
 
-__all__ = ["cost_factors", "exchange_rate"]
-
-
-def exchange_rate(inputs: Inputs) -> Number:
-    """Local units per US$ in each year: the path (each value holding until the next year
-    given; the start-year rate before the first), or steady depreciation from the start-year rate."""
-    deal = inputs.deal
-    lc = deal.local_currency
-    if lc is None:
-        return 1.0
-    n = inputs.num
-    ys = years(deal)
-    x0 = n("local_currency.units_per_usd")
-    if lc.path:
-        given = sorted(lc.path)
-        out = np.asarray(x0 * (ys < given[0]), dtype=np.float64)
-        for k, year in enumerate(given):
-            stop = given[k + 1] if k + 1 < len(given) else ys[-1] + 1
-            out = out + n(f"local_currency.path.{year}") * ((ys >= year) & (ys < stop))
-        return out
-    exponent = (ys - deal.valuation.start_year).astype(np.float64)
-    return np.asarray(x0 * np.power(1.0 + n("local_currency.depreciation_rate"), exponent), dtype=np.float64)
+__all__ = ["cost_factor", "depreciating_rate"]
 
 
-def cost_factors(inputs: Inputs) -> tuple[Number, Number]:
-    """(opex factor, capex factor), each 1.0 when no cost is paid in the local currency."""
-    lc = inputs.deal.local_currency
-    if lc is None or (
-        lc.opex_share == 0.0
-        and lc.capex_share == 0.0
-        and "local_currency.opex_share" not in inputs.overrides
-        and "local_currency.capex_share" not in inputs.overrides
-    ):
-        return 1.0, 1.0
-    n = inputs.num
-    relative = n("local_currency.units_per_usd") / exchange_rate(inputs)
-    opex_share = n("local_currency.opex_share")
-    capex_share = n("local_currency.capex_share")
-    return 1.0 - opex_share + opex_share * relative, 1.0 - capex_share + capex_share * relative
+def depreciating_rate(x0: Number, depreciation: Number, n_periods: int) -> Number:
+    """Local units per US$ falling in value at ``depreciation`` a year from ``x0``.
+
+    Examples
+    --------
+    >>> depreciating_rate(100.0, 0.1, 3).round(6).tolist()
+    [100.0, 110.0, 121.0]
+    """
+    return np.asarray(x0 * growth(n_periods, depreciation), dtype=np.float64)
+
+
+def cost_factor(share: Number, x0: Number, rate: Number) -> Number:
+    """The US$ cost of one US$ of cost stated at ``x0`` local units per US$, a ``share`` of it
+    fixed in local money, when the rate is ``rate``: ``1 - s + s x0 / x_t``.
+
+    Examples
+    --------
+    >>> cost_factor(0.5, 100.0, 200.0)
+    0.75
+    """
+    return 1.0 - share + share * (x0 / rate)

@@ -1,8 +1,8 @@
 """Debt: drawdown with the capex, capitalised interest, grace, repayment, fees, DSCR and LLCR.
 
-Vectorized over scenarios; the loop is over years, where each balance carries to the next.
-Schedules run in money of the day (nominal US$) and are deflated back for a real-terms deal.
-Formulas and sources: docs/methodology.md §14.
+Kernels on arrays, vectorized over scenarios; the loop is over years, where each balance
+carries to the next. Schedules run in money of the day (nominal US$) and are deflated back for
+a real-terms deal. Formulas and sources: docs/methodology.md §14.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dealcalc.engine.inputs import Inputs, Number
-from dealcalc.engine.timeline import capex_profile, years
+from dealcalc.engine.inputs import DebtInputs
+from dealcalc.engine.timeline import Number
 from dealcalc.metrics._common import FloatArray
-from dealcalc.models import DebtTranche
 
 __all__ = ["DebtFlows", "debt_flows", "repayment_profile"]
 
@@ -64,43 +63,36 @@ def _as_rows(x: Number, shape: tuple[int, int]) -> FloatArray:
 
 
 def _tranche(
-    inputs: Inputs, name: str, tranche: DebtTranche, funded: FloatArray, cfads: FloatArray, nominal: Number
+    d: DebtInputs, draw_periods: FloatArray, funded: FloatArray, cfads: FloatArray, nominal: Number
 ) -> dict[str, FloatArray] | None:
-    deal = inputs.deal
-    n = inputs.num
-    p = f"finance.debt.{name}"
-    ys = years(deal)
-    shape = (inputs.n_scenarios, ys.size)
-    phases = tranche.phases or list(deal.phases)
-    spending = sum((capex_profile(deal, deal.phases[ph]) for ph in phases), np.zeros(ys.size))
-    draw_years = np.flatnonzero(spending > 0)
+    """One loan's schedule; ``draw_periods`` (T,) marks the periods its phases spend capital."""
+    shape = cfads.shape
+    n_periods = shape[1]
+    draw_years = np.flatnonzero(draw_periods > 0)
     if draw_years.size == 0:
         return None
     first_draw, last_draw = int(draw_years[0]), int(draw_years[-1])
-    repay_start = last_draw + 1 + tranche.grace_years
-    n_repay = min(tranche.tenor_years, ys.size - repay_start)
-    rate = n(f"{p}.interest_rate")
-    if tranche.interest_rate_basis == "real":
-        rate = (1.0 + rate) * (1.0 + n("valuation.inflation_rate")) - 1.0
-    r = np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(-1), (shape[0],))
+    repay_start = last_draw + 1 + d.grace_years
+    n_repay = min(d.tenor_years, n_periods - repay_start)
+    r = d.rate
     funded_nom = _as_rows(funded * nominal, shape)
     cfads_nom = _as_rows(cfads * nominal, shape)
     # the balance at the start of repayment per unit of share: draws compounded (IDC capitalised)
     grown = np.zeros(shape[0])
     for t in range(last_draw + 1):
         grown = grown * (1.0 + r) + funded_nom[:, t]
-    if tranche.share_of_capex is not None:
-        share = np.broadcast_to(np.asarray(n(f"{p}.share_of_capex"), dtype=np.float64).reshape(-1), r.shape)
-    elif n_repay <= 0:
+    if d.share_of_capex is not None:
+        share = d.share_of_capex
+    elif n_repay <= 0 or d.target_dscr is None:
         share = np.zeros(r.shape)
     else:
-        target = np.asarray(n(f"{p}.target_dscr"), dtype=np.float64).reshape(-1)
+        target = d.target_dscr
         available = np.maximum(cfads_nom[:, repay_start : repay_start + n_repay], 0.0) / target[:, None]
-        if tranche.repayment == "sculpted":
+        if d.repayment == "sculpted":
             discount = np.power(1.0 + r[:, None], -np.arange(1.0, n_repay + 1.0))
             size = (available * discount).sum(axis=1)
         else:
-            size = (available / repayment_profile(tranche.repayment, r, n_repay)).min(axis=1)
+            size = (available / repayment_profile(d.repayment, r, n_repay)).min(axis=1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             share = np.clip(np.where(grown > 0, size / grown, 0.0), 0.0, 1.0)
     draws = funded_nom * share[:, None]
@@ -108,9 +100,9 @@ def _tranche(
         k: np.zeros(shape) for k in ("draws", "interest_paid", "capitalised", "principal", "fees", "balance")
     }
     out["draws"] = draws
-    out["fees"][:, first_draw] = n(f"{p}.upfront_fee") * draws.sum(axis=1)
-    if tranche.repayment != "sculpted" and n_repay > 0:
-        level = repayment_profile(tranche.repayment, r, n_repay)
+    out["fees"][:, first_draw] = d.upfront_fee * draws.sum(axis=1)
+    if d.repayment != "sculpted" and n_repay > 0:
+        level = repayment_profile(d.repayment, r, n_repay)
     balance = np.zeros(shape[0])
     start_balance = np.zeros(shape[0])
     for t in range(shape[1]):
@@ -126,8 +118,8 @@ def _tranche(
                 start_balance = balance.copy()
             if j >= n_repay - 1:  # the last repayment year (or the horizon's end) clears the balance
                 principal = balance
-            elif tranche.repayment == "sculpted":
-                service = np.maximum(cfads_nom[:, t], 0.0) / np.asarray(n(f"{p}.target_dscr")).reshape(-1)
+            elif d.repayment == "sculpted" and d.target_dscr is not None:
+                service = np.maximum(cfads_nom[:, t], 0.0) / d.target_dscr
                 principal = np.clip(service - interest, 0.0, balance)
             else:
                 principal = np.clip(start_balance * level[..., j] - interest, 0.0, balance)
@@ -139,26 +131,30 @@ def _tranche(
 
 
 def debt_flows(
-    inputs: Inputs, funded_by_phase: dict[str, Number], cfads: FloatArray, nominal: Number
+    debt: tuple[DebtInputs, ...],
+    funded_by_phase: dict[str, Number],
+    draws_by_phase: dict[str, FloatArray],
+    cfads: FloatArray,
+    nominal: Number,
 ) -> DebtFlows:
-    """Every tranche's schedule for the scenarios of ``inputs``, summed.
+    """Every loan's schedule, summed, for (S, T) scenarios.
 
-    ``funded_by_phase`` is each phase's capex line (positive, deal basis); ``cfads`` the cash
-    flow available for debt service, (S, T), deal basis; ``nominal`` the factor from the deal's
-    basis to money of the day (1.0 for a nominal deal).
+    ``funded_by_phase`` is each phase's capex line (positive, deal basis) and
+    ``draws_by_phase`` (T,) marks the periods it spends; ``cfads`` is the cash flow available
+    for debt service, (S, T), deal basis; ``nominal`` the factor from the deal's basis to money
+    of the day (1.0 for a nominal deal). Loans are taken in order (those sized by a share of
+    capex first; a DSCR-sized loan is sized on what they leave of CFADS).
     """
-    deal = inputs.deal
-    ys = years(deal)
-    shape = (inputs.n_scenarios, ys.size)
+    shape = cfads.shape
+    n_periods = shape[1]
     keys = ("draws", "interest_paid", "capitalised", "principal", "fees", "balance")
     total = {k: np.zeros(shape) for k in keys}
     weighted_rate = np.zeros(shape)
-    # tranches sized by share first; a DSCR-sized tranche is sized on what they leave of CFADS
-    ordered = sorted(deal.finance.debt.items(), key=lambda item: item[1].target_dscr is not None)
-    for name, tranche in ordered:
-        funded = sum((funded_by_phase[ph] for ph in tranche.phases or list(deal.phases)), np.zeros(ys.size))
+    for d in debt:
+        funded = sum((funded_by_phase[ph] for ph in d.phases), np.zeros(n_periods))
+        drawn = sum((draws_by_phase[ph] for ph in d.phases), np.zeros(n_periods))
         left = cfads - total["interest_paid"] - total["principal"]
-        one = _tranche(inputs, name, tranche, np.asarray(funded, dtype=np.float64), left, nominal)
+        one = _tranche(d, drawn, np.asarray(funded, dtype=np.float64), left, nominal)
         if one is None:
             continue
         opening = np.concatenate([np.zeros((shape[0], 1)), one["balance"][:, :-1]], axis=1)

@@ -1,7 +1,7 @@
 """Royalty, tax depreciation, losses carried forward, and income tax with its floors.
 
-Vectorized over scenarios; the only loop is over years, where losses and credits carry from one
-year to the next. Formulas and sources: docs/methodology.md §Fiscal.
+Kernels on arrays, vectorized over scenarios; the only loop is over years, where losses and
+credits carry from one year to the next. Formulas and sources: docs/methodology.md §10-11.
 """
 
 from __future__ import annotations
@@ -10,38 +10,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dealcalc.engine.inputs import Inputs, Number
+from dealcalc.engine.inputs import FiscalInputs
 from dealcalc.engine.ledger import add_lines
-from dealcalc.engine.timeline import first_production_year, years
+from dealcalc.engine.timeline import Number
 from dealcalc.metrics._common import FloatArray
 
 __all__ = ["TaxResult", "depreciation", "income_tax", "straight_line"]
 
 
 def depreciation(
-    inputs: Inputs, bases: dict[str, Number], sustaining: FloatArray, closure_year_index: int
+    bases: dict[str, Number],
+    starts: dict[str, int],
+    sustaining: FloatArray,
+    n_years: int,
+    write_off: int,
+    shape: tuple[int, int],
 ) -> FloatArray:
     """Straight-line tax depreciation, (T,) or (S, T).
 
-    Each phase's initial capex (``bases[phase]``, its total, a float or (S, 1)) is written off
-    over ``fiscal.depreciation_years`` from the phase's first production year (a phase without
-    output, such as exploration, from the deal's first production year). Sustaining capex is
-    written off over the same years from the year it is spent. What remains undepreciated at the
-    end is written off in the final year.
+    Each phase's initial capital (``bases[phase]``, its total: a float or (S, 1)) is written off
+    over ``n_years`` from period ``starts[phase]``. Sustaining capital (per period, ``sustaining``)
+    is written off over the same number of years from the period it is spent. Whatever is
+    still undepreciated in period ``write_off`` (the closure year) is written off then.
+
+    Examples
+    --------
+    >>> depreciation({"p": 100.0}, {"p": 1}, np.zeros(5), 2, 4, (1, 5)).tolist()
+    [0.0, 50.0, 50.0, 0.0, 0.0]
     """
-    deal = inputs.deal
-    n_years = int(deal.fiscal.depreciation_years)
-    ys = years(deal)
-    shape = (inputs.n_scenarios, ys.size)
-    producing_phases = {s.phase for s in deal.streams.values()}
-    first_any = first_production_year(deal)
-    parts: list[Number] = []
-    for name, base in bases.items():
-        phase = deal.phases[name]
-        start = phase.first_production_year if name in producing_phases else first_any
-        parts.append(
-            straight_line(base, int(np.searchsorted(ys, start)), n_years, closure_year_index, ys.size)
-        )
+    n_periods = shape[1]
+    parts: list[Number] = [
+        straight_line(base, starts[name], n_years, write_off, n_periods) for name, base in bases.items()
+    ]
     # sustaining: a rolling window of the last n_years of spend, each spread over n_years
     c = np.cumsum(sustaining, axis=-1)
     lagged = np.zeros_like(c)
@@ -50,15 +50,20 @@ def depreciation(
     rolling = (c - lagged) / n_years
     parts.append(rolling)
     remaining = c[..., -1:] - rolling.sum(axis=-1, keepdims=True)
-    # write off the remaining sustaining base in the final year
-    final = (np.arange(ys.size) == closure_year_index).astype(np.float64)
+    final = (np.arange(n_periods) == write_off).astype(np.float64)
     parts.append(np.maximum(remaining, 0.0) * final)
     return add_lines(parts, shape)
 
 
 def straight_line(base: Number, start: int, n_years: int, final: int, n_periods: int) -> FloatArray:
     """``base`` (a float or (S, 1)) written off over ``n_years`` from period ``start``; whatever
-    the horizon cuts off is written off in period ``final``. Shape (T,) or (S, T)."""
+    the horizon cuts off is written off in period ``final``. Shape (T,) or (S, T).
+
+    Examples
+    --------
+    >>> straight_line(90.0, 1, 3, 2, 3).tolist()
+    [0.0, 30.0, 60.0]
+    """
     t = np.arange(n_periods)
     window = ((t >= start) & (t < start + n_years)).astype(np.float64) / n_years
     rest = np.maximum(1.0 - window.sum(), 0.0) * (t == final)
@@ -67,9 +72,11 @@ def straight_line(base: Number, start: int, n_years: int, final: int, n_periods:
 
 
 def _column(x: Number, t: int) -> Number:
-    """Year t of a parameter that is a float, (S, 1) or (S, T)."""
+    """Period t of a number that is a float, (T,), (S, 1) or (S, T)."""
     if isinstance(x, float):
         return x
+    if x.ndim == 1:
+        return float(x[t])
     return x[:, 0] if x.shape[1] == 1 else x[:, t]
 
 
@@ -83,34 +90,22 @@ class TaxResult:
     floor_tax: FloatArray  # minimum tax / ACT, whichever is larger
 
 
-def income_tax(inputs: Inputs, profit: FloatArray, turnover: FloatArray) -> TaxResult:
+def income_tax(f: FiscalInputs, profit: FloatArray, turnover: FloatArray) -> TaxResult:
     """Income tax for each scenario and year.
 
-    ``profit`` is taxable profit before losses (EBITDA less depreciation and closure) and also
-    serves as accounting profit for the alternative corporate tax; ``turnover`` is revenue.
+    ``profit`` (S, T) is taxable profit before losses (EBITDA less depreciation and closure)
+    and also serves as accounting profit for the alternative corporate tax; ``turnover``
+    (S, T) is revenue less the tariff the exporter bears.
 
     Normal tax = (income tax + super tax) x taxable income after losses, where super tax applies
     in years whose taxable income exceeds its threshold. Losses are used oldest first and expire
-    after ``loss_carry_forward_years``. The tax paid is the larger of normal tax (less credits) and
-    the floor, max(minimum tax on turnover, ACT on accounting profit); floor tax paid above normal
-    tax becomes a credit against later normal tax above that year's floor. In a tax holiday (from
-    the first production year, ``holiday_years`` long) no income tax, super tax or floor is due;
-    after it the combined rate is capped at ``income_tax_cap_after_holiday``.
+    after ``loss_years``. The tax paid is the larger of normal tax (less credits) and the floor,
+    max(minimum tax on turnover, ACT on accounting profit); floor tax paid above normal tax
+    becomes a credit against later normal tax above that year's floor. In a tax holiday no
+    income tax, super tax or floor is due; after it the combined rate is capped.
     """
-    deal = inputs.deal
-    f = deal.fiscal
-    n = inputs.num
-    ys = years(deal)
     s_count, t_count = profit.shape
-    holiday_start = first_production_year(deal)
-    in_holiday = (ys >= holiday_start) & (ys < holiday_start + f.holiday_years)
-    after_holiday = (ys >= holiday_start + f.holiday_years) & (f.holiday_years > 0)
-    rate = n("fiscal.income_tax_rate")
-    super_rate = n("fiscal.super_tax_rate")
-    threshold = n("fiscal.super_tax_threshold_usd")
-    min_rate = n("fiscal.minimum_tax_rate")
-    act_rate = n("fiscal.alternative_tax_rate")
-    keep = f.loss_carry_forward_years
+    keep = f.loss_years
     # Time-major working copies: each year is one contiguous (S,) vector.
     profit_t = np.ascontiguousarray(profit.T)
     turnover_t = np.ascontiguousarray(np.maximum(turnover, 0.0).T)
@@ -122,7 +117,6 @@ def income_tax(inputs: Inputs, profit: FloatArray, turnover: FloatArray) -> TaxR
     taxable = np.zeros((t_count, s_count))
     carried = np.zeros((t_count, s_count))
     floor_out = np.zeros((t_count, s_count))
-    cap = n("fiscal.income_tax_cap_after_holiday") if f.income_tax_cap_after_holiday is not None else None
     for t in range(t_count):
         income = profit_t[t]
         taxable_t = np.maximum(income, 0.0)
@@ -134,15 +128,18 @@ def income_tax(inputs: Inputs, profit: FloatArray, turnover: FloatArray) -> TaxR
                     slot -= used
                     taxable_t = taxable_t - used
             pool[t % keep] = np.maximum(-income, 0.0)
-        rate_t = _column(rate, t)
-        combined = rate_t + np.where(taxable_t > _column(threshold, t), _column(super_rate, t), 0.0)
-        if after_holiday[t] and cap is not None:
-            combined = np.minimum(combined, _column(cap, t))
+        rate_t = _column(f.income_tax_rate, t)
+        combined = rate_t + np.where(
+            taxable_t > _column(f.super_tax_threshold, t), _column(f.super_tax_rate, t), 0.0
+        )
+        if f.after_holiday[t] and f.cap_after_holiday is not None:
+            combined = np.minimum(combined, _column(f.cap_after_holiday, t))
         normal = combined * taxable_t
         floor = np.maximum(
-            _column(min_rate, t) * turnover_t[t], _column(act_rate, t) * np.maximum(income, 0.0)
+            _column(f.minimum_tax_rate, t) * turnover_t[t],
+            _column(f.alternative_tax_rate, t) * np.maximum(income, 0.0),
         )
-        if in_holiday[t]:
+        if f.in_holiday[t]:
             normal = np.zeros(s_count)
             floor = np.zeros(s_count)
         usable = np.minimum(credit, np.maximum(normal - floor, 0.0))

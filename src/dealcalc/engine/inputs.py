@@ -1,100 +1,706 @@
-"""Numbers of a Deal as the engine sees them: scalars, or arrays over scenarios by path."""
+"""Resolve a Deal and a chunk's override arrays into the typed arrays the kernels work on.
+
+:func:`resolve` is the one place in the engine that reads parameter paths. It runs once per
+chunk of scenarios and returns an :class:`EngineInputs`: frozen per-domain records of numbers
+that broadcast against (S, T) (a float when nothing varies, (T,) for a schedule, (S, 1) for a
+per-scenario value, (S, T) for both). The kernels in the other engine modules take these
+records and arrays, never a path or a Deal.
+
+An override ``{path: array}`` (checked by :class:`dealcalc.params.Scenarios`) sets a number
+with shape (S,), or replaces a schedule year by year with (S, T); on a path whose value is a
+schedule (a mapping or a list) an (S,) array scales it. ``path.<year>`` sets one value of a
+``{year: value}`` schedule, which then holds as the file's value would.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 import numpy as np
 
-from dealcalc.errors import InputError, did_you_mean
-from dealcalc.metrics._common import FloatArray
-from dealcalc.models import Deal
-from dealcalc.params import check_range, get, numeric_leaves, paths, unused_paths
+from dealcalc.engine.currency import cost_factor, depreciating_rate
+from dealcalc.engine.timeline import (
+    Number,
+    construction_profile,
+    fisher,
+    growth,
+    production_profile,
+    step_path,
+    totals_path,
+    window,
+)
+from dealcalc.engine.trade import year_weights
+from dealcalc.metrics._common import FloatArray, Timing
+from dealcalc.models import Deal, Periods, Phase, Stream
+from dealcalc.models.schedule import ScheduleValue
+from dealcalc.models.streams import UNITS_PER_TONNE
+from dealcalc.models.trade import Form
 
-__all__ = ["Inputs", "Number"]
+__all__ = [
+    "DebtInputs",
+    "EngineInputs",
+    "FinanceInputs",
+    "FiscalInputs",
+    "MineInputs",
+    "OwnerInputs",
+    "PhaseInputs",
+    "RefineryInputs",
+    "SaleInputs",
+    "TimelineInputs",
+    "resolve",
+]
 
-#: A number as the engine uses it: a float, shape (S, 1) (one value per scenario) or (S, T).
-Number = float | FloatArray
+#: The metrics' timing convention for each ``valuation.timing``.
+TIMINGS: dict[str, Timing] = {"end": "end", "mid": "mid", "begin": "t0"}
+GRAMS_PER_TONNE = 1e6
 
 
 @dataclass(frozen=True)
-class Inputs:
-    """A Deal plus overrides ``{path: array of shape (S,) or (S, T)}`` for one chunk of scenarios.
+class TimelineInputs:
+    """The periods, the money basis and the discounting of one chunk."""
 
-    ``num(path)`` gives the override (reshaped to broadcast against (S, T)) or the Deal's scalar.
+    periods: Periods
+    n_scenarios: int
+    timing: Timing
+    valuation_offset: float  # years from the start of the first period to the valuation point
+    payback_origin: float  # years from that start to where payback is counted from
+    basis: Literal["real", "nominal"]
+    inflation: Number  # float or (S, 1)
+    escalation: Number  # the deal's money to its basis: 1.0 real, (1 + i)^t nominal
+    to_nominal: Number  # the deal's basis to money of the day: 1.0 nominal, (1 + i)^t real
+    discount_rate: FloatArray  # (S,), in the deal's basis
+    first_production: int  # period index of the first output of any built phase
+
+    @property
+    def n_periods(self) -> int:
+        """T."""
+        return self.periods.size
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(S, T)."""
+        return (self.n_scenarios, self.periods.size)
+
+
+@dataclass(frozen=True)
+class PhaseInputs:
+    """One phase: its capital by period and its production profile."""
+
+    name: str
+    built: bool
+    capex_total: Number  # initial capital (a float or (S, 1)), times capex_spread per period
+    capex_spread: Number  # its share in each period, or the amount when given by year
+    sustaining: Number  # sustaining capital per production period, the deal's money
+    production: FloatArray  # (T,) fraction of design capacity (0 when not built)
+    first_production: int  # period index
+    draw_periods: FloatArray  # (T,) 1 in periods the phase spends initial capital
+
+
+@dataclass(frozen=True)
+class SaleInputs:
+    """Where a stream's sales go: one trade destination with its duty and incidence."""
+
+    destination: str
+    government: str
+    share: Number  # of what the stream sells
+    rate: Number  # ad-valorem rate, the year's time-weighted average
+    specific: Number  # US$ per unit of content
+    bears: Number  # the exporter's share of the duty (1 - pass-through)
+
+
+@dataclass(frozen=True)
+class MineInputs:
+    """A mine stream: ore, grade and recovery to payable units, and its selling terms."""
+
+    name: str
+    product: str
+    phase: str
+    units_per_tonne: float  # price units in a tonne of product
+    price: Number  # deck price per unit, the deal's money
+    profile: Number  # planned profile x availability
+    producing: FloatArray  # (T,) 1 in the stream's production periods (fixed costs run)
+    sold: FloatArray  # (T,) 1 where its output is sold, 0 once the refinery it feeds runs
+    ore: Number
+    grade: Number  # fraction of product in ore (grams per tonne already divided by 1e6)
+    recovery: Number
+    payable: Number
+    concentrate_grade: Number | None
+    moisture: Number
+    treatment_per_dmt: Number
+    penalties_per_dmt: Number
+    freight_per_wmt: Number
+    refining_per_unit: Number
+    freight_per_t_product: Number
+    opex_per_t_ore: Number
+    fixed_opex: Number
+    royalty_share: Number
+    sales: tuple[SaleInputs, ...]
+
+
+@dataclass(frozen=True)
+class RefineryInputs:
+    """A refinery stream: capacity to output, its conversion cost and bought feed."""
+
+    name: str
+    product: str
+    phase: str
+    units_per_tonne: float
+    price: Number
+    profile: Number
+    producing: FloatArray
+    capacity: Number
+    payable: Number
+    conversion_per_unit: Number
+    feed_cost_fraction: Number
+    freight_per_t_product: Number
+    fixed_opex: Number
+    royalty_share: Number
+    sales: tuple[SaleInputs, ...]
+
+
+@dataclass(frozen=True)
+class FiscalInputs:
+    """Royalty and income tax (docs/methodology.md §10-11)."""
+
+    royalty_rate: Number
+    income_tax_rate: Number
+    super_tax_rate: Number
+    super_tax_threshold: Number
+    minimum_tax_rate: Number
+    alternative_tax_rate: Number
+    cap_after_holiday: Number | None
+    depreciation_years: int
+    loss_years: int
+    in_holiday: FloatArray  # (T,) bool as 0/1
+    after_holiday: FloatArray  # (T,)
+    depreciation_start: dict[str, int]  # per phase: the period its capex starts depreciating
+    closure_index: int
+
+
+@dataclass(frozen=True)
+class DebtInputs:
+    """One loan (docs/methodology.md §14)."""
+
+    name: str
+    phases: tuple[str, ...]
+    rate: FloatArray  # (S,), nominal
+    share_of_capex: FloatArray | None  # (S,)
+    target_dscr: FloatArray | None  # (S,)
+    grace_years: int
+    tenor_years: int
+    repayment: Literal["annuity", "linear", "sculpted"]
+    upfront_fee: FloatArray  # (S,)
+
+
+@dataclass(frozen=True)
+class OwnerInputs:
+    """An equity holder."""
+
+    name: str
+    share: Number
+    carried: bool
+
+
+@dataclass(frozen=True)
+class FinanceInputs:
+    """Loans, owners, withholding and expropriation."""
+
+    debt: tuple[DebtInputs, ...]
+    owners: tuple[OwnerInputs, ...]
+    withholding: Number
+    withholding_untaxed: Number | None
+    host_government: str
+    parties: tuple[str, ...]
+    roles: dict[str, str]
+    discount_rates: dict[str, FloatArray]  # per party, (S,), the deal's basis
+    expropriated: Number
+    compensation: Number
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """Everything the kernels need for one chunk of scenarios."""
+
+    timeline: TimelineInputs
+    phases: dict[str, PhaseInputs]
+    mines: tuple[MineInputs, ...]
+    refineries: tuple[RefineryInputs, ...]
+    stream_order: tuple[str, ...]  # the file's order of streams (ledger line order)
+    overheads: Number  # per period, the deal's money
+    closure: Number  # per period, the deal's money
+    receivable_days: Number
+    stock_days: Number  # inventory less payable days
+    opex_fx: Number  # US$ cost factor of operating costs paid in local currency
+    capex_fx: Number
+    fiscal: FiscalInputs
+    finance: FinanceInputs
+    destination_governments: tuple[str, ...] = field(default=())
+
+
+class _Reader:
+    """The numbers of one Deal for one chunk, by parameter path: the override when there is
+    one, else the file's value."""
+
+    def __init__(self, deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -> None:
+        self.deal = deal
+        self.overrides = overrides
+        self.n = n_scenarios
+        self.periods = deal.periods
+        self.t = self.periods.size
+
+    def _override(self, path: str) -> FloatArray | None:
+        arr = self.overrides.get(path)
+        if arr is None:
+            return None
+        return arr[:, None] if arr.ndim == 1 else arr
+
+    def scalar(self, path: str, value: float) -> Number:
+        """A number: the file's, or (S, 1) per scenario, or (S, T) year by year."""
+        got = self._override(path)
+        return float(value) if got is None else got
+
+    def per_scenario(self, path: str, value: float) -> FloatArray:
+        """A number that varies only by scenario, as (S,)."""
+        got = self._override(path)
+        raw = np.asarray(value if got is None else got[:, 0], dtype=np.float64).reshape(-1)
+        return np.array(np.broadcast_to(raw, (self.n,)))
+
+    def series(
+        self,
+        path: str,
+        value: ScheduleValue,
+        anchor: int,
+        *,
+        first_before: bool = False,
+        totals: bool = False,
+    ) -> Number:
+        """A schedule as per-period numbers (a float when it is one number and not overridden).
+
+        ``anchor`` is the period a list starts at (the first production period of what the
+        field belongs to); a mapping is placed by its labels.
+        """
+        if not isinstance(value, dict | list):
+            return self.scalar(path, value)
+        if isinstance(value, list):
+            at = [anchor + k for k in range(len(value))]
+            values: list[Number] = [float(v) for v in value]
+        else:
+            keys = sorted(value)
+            at = [self.periods.position(k) for k in keys]
+            values = [self.scalar(f"{path}.{k}", value[k]) for k in keys]
+        base = (
+            totals_path(values, at, self.t)
+            if totals
+            else step_path(values, at, self.t, first_before=first_before)
+        )
+        whole = self._override(path)
+        if whole is None:
+            return base
+        if whole.shape[1] == 1:  # an (S,) override of a schedule scales it
+            return base * whole
+        return whole
+
+
+def _dated_average(r: _Reader, prefix: str, path: Mapping[dt.date, float]) -> Number:
+    """The yearly average of a dated ad-valorem path, each rate read through the reader."""
+    if not path:
+        return 0.0
+    dates = list(path)
+    weights = year_weights(dates, r.periods.calendar_years)
+    total: Number = 0.0
+    for k, date in enumerate(dates):
+        if weights[k].any():
+            total = total + r.scalar(f"{prefix}.{date.isoformat()}", path[date]) * weights[k]
+    return total
+
+
+def _sales(r: _Reader, deal: Deal, name: str, stream: Stream, form: Form) -> tuple[SaleInputs, ...]:
+    out = []
+    for dest_name in stream.sales_shares:
+        dest = deal.trade.destinations[dest_name]
+        if dest.schedule is None:
+            continue
+        schedule = deal.trade.schedules[dest.schedule]
+        key, entry = schedule.entry(stream.product, form)
+        prefix = f"trade.schedules.{dest.schedule}.products.{stream.product}.{key}"
+        rate: Number
+        if entry is not None and entry.ad_valorem is not None:
+            rate = _dated_average(r, f"{prefix}.ad_valorem", entry.ad_valorem)
+        elif entry is not None and entry.exempt:
+            rate = 0.0
+        else:
+            rate = _dated_average(r, f"trade.schedules.{dest.schedule}.ad_valorem", schedule.ad_valorem)
+        specific = (
+            r.scalar(f"{prefix}.specific_usd_per_unit_content", entry.specific_usd_per_unit_content)
+            if entry is not None
+            else 0.0
+        )
+        if isinstance(rate, float) and rate == 0.0 and isinstance(specific, float) and specific == 0.0:
+            continue
+        out.append(
+            SaleInputs(
+                destination=dest_name,
+                government=deal.destination_government(dest_name),
+                share=r.scalar(f"streams.{name}.sales_shares.{dest_name}", stream.sales_shares[dest_name]),
+                rate=rate,
+                specific=specific,
+                bears=1.0
+                - r.scalar(
+                    f"trade.destinations.{dest_name}.pass_through_fraction", dest.pass_through_fraction
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _price(r: _Reader, deal: Deal, product: str) -> Number:
+    deck = deal.valuation.price_deck
+    return r.series(
+        f"price_decks.{deck}.{product}",
+        deal.price_decks[deck][product],
+        deal.first_production_any(),
+        first_before=True,
+    )
+
+
+def _stream_profile(
+    r: _Reader, deal: Deal, stream: Stream, phases: dict[str, PhaseInputs], availability: Number
+) -> tuple[Number, FloatArray]:
+    planned = phases[stream.phase].production
+    if stream.end_year is not None:
+        planned = planned * window(r.t, 0, r.periods.index(stream.end_year))
+    producing = (planned > 0).astype(np.float64)
+    return planned if isinstance(
+        availability, float
+    ) and availability == 1.0 else planned * availability, producing
+
+
+def _mine(
+    r: _Reader, deal: Deal, name: str, s: Stream, phases: dict[str, PhaseInputs], availability: Number
+) -> MineInputs:
+    p = f"streams.{name}"
+    anchor = phases[s.phase].first_production
+    profile, producing = _stream_profile(r, deal, s, phases, availability)
+    sold = np.ones(r.t)
+    if s.feeds is not None:
+        target = phases[deal.streams[s.feeds].phase]
+        if target.built:
+            sold = (np.arange(r.t) < target.first_production).astype(np.float64)
+
+    def sched(field_name: str) -> Number:
+        return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor)
+
+    if s.grade is not None:
+        grade = sched("grade")
+    else:
+        grade = sched("grade_g_per_t") / GRAMS_PER_TONNE
+    return MineInputs(
+        name=name,
+        product=s.product,
+        phase=s.phase,
+        units_per_tonne=UNITS_PER_TONNE[deal.products[s.product].unit],
+        price=_price(r, deal, s.product),
+        profile=profile,
+        producing=producing,
+        sold=sold,
+        ore=sched("ore_tpa"),
+        grade=grade,
+        recovery=sched("recovery"),
+        payable=sched("payable_fraction"),
+        concentrate_grade=None if s.concentrate_grade is None else sched("concentrate_grade"),
+        moisture=sched("moisture_fraction"),
+        treatment_per_dmt=sched("treatment_charge_usd_per_dmt"),
+        penalties_per_dmt=sched("penalties_usd_per_dmt"),
+        freight_per_wmt=sched("freight_usd_per_wmt"),
+        refining_per_unit=sched("refining_charge_usd_per_unit"),
+        freight_per_t_product=sched("freight_usd_per_t_product"),
+        opex_per_t_ore=sched("opex_usd_per_t_ore"),
+        fixed_opex=sched("fixed_opex_usd_per_year"),
+        royalty_share=1.0 if s.royalty_bearing_fraction is None else sched("royalty_bearing_fraction"),
+        sales=_sales(r, deal, name, s, "concentrate"),
+    )
+
+
+def _refinery(
+    r: _Reader, deal: Deal, name: str, s: Stream, phases: dict[str, PhaseInputs], availability: Number
+) -> RefineryInputs:
+    p = f"streams.{name}"
+    anchor = phases[s.phase].first_production
+    profile, producing = _stream_profile(r, deal, s, phases, availability)
+
+    def sched(field_name: str) -> Number:
+        return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor)
+
+    return RefineryInputs(
+        name=name,
+        product=s.product,
+        phase=s.phase,
+        units_per_tonne=UNITS_PER_TONNE[deal.products[s.product].unit],
+        price=_price(r, deal, s.product),
+        profile=profile,
+        producing=producing,
+        capacity=sched("capacity_units_per_year"),
+        payable=sched("payable_fraction"),
+        conversion_per_unit=sched("conversion_cost_usd_per_unit"),
+        feed_cost_fraction=sched("feed_cost_fraction_of_price"),
+        freight_per_t_product=sched("freight_usd_per_t_product"),
+        fixed_opex=sched("fixed_opex_usd_per_year"),
+        royalty_share=0.0 if s.royalty_bearing_fraction is None else sched("royalty_bearing_fraction"),
+        sales=_sales(r, deal, name, s, "refined"),
+    )
+
+
+def _phase(r: _Reader, deal: Deal, name: str, phase: Phase) -> PhaseInputs:
+    p = f"phases.{name}"
+    built = phase.gate.go
+    first = deal.first_production(name)
+    last = None if phase.end_year is None else r.periods.index(phase.end_year)
+    production = production_profile(r.t, first, phase.ramp_up, last, built=built)
+    total: Number
+    spread: Number
+    if isinstance(phase.capex_usd, dict):  # amounts by year: the total is 1, the spread the amounts
+        total = 1.0
+        spread = r.series(f"{p}.capex_usd", phase.capex_usd, first, totals=True) if built else 0.0
+        draw = np.zeros(r.t)
+        for year, amount in phase.capex_usd.items():
+            draw[r.periods.index(year)] = float(built and amount > 0)
+    else:
+        total = r.scalar(f"{p}.capex_usd", phase.capex_usd)
+        spread = construction_profile(r.t, deal.construction_start(name), phase.capex_schedule, built=built)
+        draw = (spread > 0).astype(np.float64)
+    sustaining = r.series(f"{p}.sustaining_capex_usd_per_year", phase.sustaining_capex_usd_per_year, first)
+    return PhaseInputs(
+        name=name,
+        built=built,
+        capex_total=total,
+        capex_spread=spread,
+        sustaining=np.asarray(sustaining * (production > 0), dtype=np.float64) if built else 0.0,
+        production=production,
+        first_production=first,
+        draw_periods=draw,
+    )
+
+
+def _timeline(r: _Reader, deal: Deal) -> TimelineInputs:
+    v = deal.valuation
+    inflation = r.scalar("valuation.inflation_rate", v.inflation_rate)
+    rate = fisher(
+        r.scalar("valuation.discount_rate", v.discount_rate),
+        inflation,
+        stated=v.discount_rate_basis,
+        wanted=v.basis,
+    )
+    grown = growth(r.t, inflation)
+    offset = v.valuation_offset()
+    first = deal.first_production_any()
+    return TimelineInputs(
+        periods=r.periods,
+        n_scenarios=r.n,
+        timing=TIMINGS[v.timing],
+        valuation_offset=offset,
+        payback_origin=offset if v.payback_from == "valuation_point" else float(first),
+        basis=v.basis,
+        inflation=inflation,
+        escalation=1.0 if v.basis == "real" else grown,
+        to_nominal=1.0 if v.basis == "nominal" else grown,
+        discount_rate=np.array(
+            np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(-1), (r.n,)), dtype=np.float64
+        ),
+        first_production=first,
+    )
+
+
+def _fiscal(r: _Reader, deal: Deal, phases: dict[str, PhaseInputs]) -> FiscalInputs:
+    f = deal.fiscal
+    first = deal.first_production_any()
+
+    def sched(name: str, value: ScheduleValue) -> Number:
+        return r.series(f"fiscal.{name}", value, first)
+
+    t = np.arange(r.t)
+    in_holiday = ((t >= first) & (t < first + f.holiday_years)).astype(np.float64)
+    after = ((t >= first + f.holiday_years) & (f.holiday_years > 0)).astype(np.float64)
+    producing = {s.phase for s in deal.streams.values()}
+    closure_year = deal.closure.year
+    closure_index = r.t - 1 if closure_year is None else r.periods.index(closure_year)
+    if isinstance(deal.closure.cost_usd, dict):  # closure over several years: from its first
+        closure_index = min(r.periods.index(k) for k in deal.closure.cost_usd)
+    return FiscalInputs(
+        royalty_rate=sched("royalty_rate", f.royalty_rate),
+        income_tax_rate=sched("income_tax_rate", f.income_tax_rate),
+        super_tax_rate=sched("super_tax_rate", f.super_tax_rate),
+        super_tax_threshold=sched("super_tax_threshold_usd", f.super_tax_threshold_usd),
+        minimum_tax_rate=sched("minimum_tax_rate", f.minimum_tax_rate),
+        alternative_tax_rate=sched("alternative_tax_rate", f.alternative_tax_rate),
+        cap_after_holiday=None
+        if f.income_tax_cap_after_holiday is None
+        else sched("income_tax_cap_after_holiday", f.income_tax_cap_after_holiday),
+        depreciation_years=int(f.depreciation_years),
+        loss_years=int(f.loss_carry_forward_years),
+        in_holiday=in_holiday,
+        after_holiday=after,
+        depreciation_start={
+            name: (ph.first_production if name in producing else first) for name, ph in phases.items()
+        },
+        closure_index=closure_index,
+    )
+
+
+def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
+    f = deal.finance
+    debt = []
+    # tranches sized by share first; a DSCR-sized tranche is sized on what they leave of CFADS
+    for name, tranche in sorted(f.debt.items(), key=lambda item: item[1].target_dscr is not None):
+        p = f"finance.debt.{name}"
+        rate = r.per_scenario(f"{p}.interest_rate", tranche.interest_rate)
+        if tranche.interest_rate_basis == "real":
+            rate = (1.0 + rate) * (1.0 + np.asarray(timeline.inflation).reshape(-1)) - 1.0
+        debt.append(
+            DebtInputs(
+                name=name,
+                phases=tuple(tranche.phases or deal.phases),
+                rate=np.array(np.broadcast_to(rate, (r.n,))),
+                share_of_capex=None
+                if tranche.share_of_capex is None
+                else r.per_scenario(f"{p}.share_of_capex", tranche.share_of_capex),
+                target_dscr=None
+                if tranche.target_dscr is None
+                else r.per_scenario(f"{p}.target_dscr", tranche.target_dscr),
+                grace_years=tranche.grace_years,
+                tenor_years=tranche.tenor_years,
+                repayment=tranche.repayment,
+                upfront_fee=r.per_scenario(f"{p}.upfront_fee", tranche.upfront_fee),
+            )
+        )
+    owners = tuple(
+        OwnerInputs(name, r.scalar(f"finance.equity.{name}.share", h.share), h.carried)
+        for name, h in f.equity.items()
+    )
+    parties = tuple(deal.party_names())
+    v = deal.valuation
+    rates = {}
+    for party in parties:
+        holder = f.equity.get(party)
+        if holder is not None and holder.discount_rate is not None:
+            stated: Number = r.scalar(f"finance.equity.{party}.discount_rate", holder.discount_rate)
+        elif party in f.discount_rates:
+            stated = r.scalar(f"finance.discount_rates.{party}", f.discount_rates[party])
+        else:
+            stated = r.scalar("valuation.discount_rate", v.discount_rate)
+        real = fisher(stated, timeline.inflation, stated=v.discount_rate_basis, wanted=v.basis)
+        rates[party] = np.array(np.broadcast_to(np.asarray(real, dtype=np.float64).reshape(-1), (r.n,)))
+    ops = deal.operations
+    first = deal.first_production_any()
+    return FinanceInputs(
+        debt=tuple(debt),
+        owners=owners,
+        withholding=r.scalar("finance.dividend_withholding_rate", f.dividend_withholding_rate),
+        withholding_untaxed=None
+        if f.dividend_withholding_rate_untaxed is None
+        else r.scalar("finance.dividend_withholding_rate_untaxed", f.dividend_withholding_rate_untaxed),
+        host_government=f.host_government,
+        parties=parties,
+        roles={p: deal.party_role(p) for p in parties},
+        discount_rates=rates,
+        expropriated=r.series("operations.expropriated", ops.expropriated, first),
+        compensation=r.scalar(
+            "operations.expropriation_compensation_fraction", ops.expropriation_compensation_fraction
+        ),
+    )
+
+
+def _cost_factors(r: _Reader, deal: Deal) -> tuple[Number, Number]:
+    """(opex factor, capex factor), each 1.0 when no cost is paid in the local currency."""
+    lc = deal.local_currency
+    if lc is None or (
+        lc.opex_share == 0.0
+        and lc.capex_share == 0.0
+        and "local_currency.opex_share" not in r.overrides
+        and "local_currency.capex_share" not in r.overrides
+    ):
+        return 1.0, 1.0
+    x0 = r.scalar("local_currency.units_per_usd", lc.units_per_usd)
+    rate: Number
+    if lc.path:  # each rate holds until the next year given; the start-year rate before the first
+        keys = sorted(lc.path)
+        at = [-1, *(r.periods.position(k) for k in keys)]
+        rate = step_path([x0, *(r.scalar(f"local_currency.path.{k}", lc.path[k]) for k in keys)], at, r.t)
+    else:
+        rate = depreciating_rate(x0, r.scalar("local_currency.depreciation_rate", lc.depreciation_rate), r.t)
+    opex = cost_factor(r.scalar("local_currency.opex_share", lc.opex_share), x0, rate)
+    capex = cost_factor(r.scalar("local_currency.capex_share", lc.capex_share), x0, rate)
+    return opex, capex
+
+
+def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -> EngineInputs:
+    """The numbers of ``deal`` for one chunk of scenarios, as the kernels take them.
+
+    Parameters
+    ----------
+    deal : Deal
+        The deal (a named scenario already applied).
+    overrides : mapping of path to ndarray
+        Checked override arrays for this chunk, each (S,), (S, T) or with one row (the same
+        for every scenario); see :class:`dealcalc.params.Scenarios`.
+    n_scenarios : int
+        S.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> inputs = resolve(dc.load(dc.example_path("ussm-fwo")), {}, 1)
+    >>> inputs.timeline.shape, round(float(inputs.timeline.discount_rate[0]), 4)
+    ((1, 17), 0.1122)
     """
-
-    deal: Deal
-    overrides: Mapping[str, FloatArray] = field(default_factory=dict)
-    n_scenarios: int = 1
-    n_years: int = 1
-    _scalars: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
-
-    def num(self, path: str) -> Number:
-        """The value at ``path`` for every scenario, ready to broadcast against (S, T)."""
-        if path in self.overrides:
-            arr = self.overrides[path]
-            return arr[:, None] if arr.ndim == 1 else arr
-        if not self._scalars:  # read the Deal's numbers once, not once per lookup
-            self._scalars.update(numeric_leaves(self.deal))
-        try:
-            return self._scalars[path]
-        except KeyError:
-            return float(get(self.deal, path))
-
-
-def check_overrides(
-    deal: Deal, overrides: Mapping[str, Any], n_years: int
-) -> tuple[dict[str, FloatArray], int]:
-    """Validate override arrays: known numeric paths, shapes (S,) or (S, T), finite; return S."""
-    known = set(paths(deal))
-    unused = unused_paths(deal)
-    out: dict[str, FloatArray] = {}
-    sizes = set()
-    for path, value in overrides.items():
-        if path not in known:
-            why = unused.get(path)
-            if why is not None:  # a field this kind of stream never reads
-                raise InputError(
-                    "this stream never reads it, so varying it would change nothing", field=path, hint=why
-                )
-            raise InputError(
-                "cannot override this parameter",
-                field=path,
-                hint=did_you_mean(path, known) or "only numeric parameters take arrays",
-            )
-        if isinstance(get(deal, path), int):
-            raise InputError(
-                "a whole number that shapes the timeline or the tax schedule cannot vary by scenario",
-                field=path,
-                hint="value each setting with a named scenario or --set, one run each",
-            )
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InputError(
-                "override is not numbers", field=path, expected="numbers, one per scenario"
-            ) from None
-        if arr.ndim == 0:
-            arr = arr.reshape(1)
-        if arr.shape[0] == 0:
-            raise InputError("override has no values", field=path, expected="at least one scenario")
-        if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != n_years):
-            raise InputError(
-                f"override has shape {arr.shape}",
-                field=path,
-                expected=f"(S,) or (S, {n_years}) (scenarios by years)",
-            )
-        if not np.isfinite(arr).all():
-            raise InputError("override contains NaN or infinity", field=path)
-        check_range(path, arr)
-        sizes.add(arr.shape[0])
-        out[path] = arr
-    sizes.discard(1)
-    if len(sizes) > 1:
-        raise InputError(f"overrides disagree on the number of scenarios: {sorted(sizes)}")
-    n = sizes.pop() if sizes else 1
-    out = {p: (np.repeat(a, n, axis=0) if a.shape[0] == 1 and n > 1 else a) for p, a in out.items()}
-    return out, n
+    r = _Reader(deal, overrides, n_scenarios)
+    timeline = _timeline(r, deal)
+    phases = {name: _phase(r, deal, name, phase) for name, phase in deal.phases.items()}
+    first = deal.first_production_any()
+    availability = r.series("operations.availability", deal.operations.availability, first)
+    mines, refineries = [], []
+    for name, s in deal.streams.items():
+        if s.is_mine:
+            mines.append(_mine(r, deal, name, s, phases, availability))
+        else:
+            refineries.append(_refinery(r, deal, name, s, phases, availability))
+    overhead_parts: list[Number] = []
+    for key, o in deal.overheads.items():
+        start = first if o.start_year is None else r.periods.index(o.start_year)
+        end = r.t - 1 if o.end_year is None else r.periods.index(o.end_year)
+        amount = r.series(f"overheads.{key}.usd_per_year", o.usd_per_year, start)
+        overhead_parts.append(amount * window(r.t, start, end))
+    overheads: Number = sum(overhead_parts[1:], overhead_parts[0]) if overhead_parts else 0.0
+    closure_cost = deal.closure.cost_usd
+    if isinstance(closure_cost, dict):
+        closure = r.series("closure.cost_usd", closure_cost, first, totals=True)
+    else:
+        year = deal.closure.year
+        at = r.t - 1 if year is None else r.periods.index(year)
+        closure = r.scalar("closure.cost_usd", closure_cost) * (np.arange(r.t) == at)
+    wc = deal.working_capital
+    days = {
+        k: r.series(f"working_capital.{k}", getattr(wc, k), first)
+        for k in ("receivable_days", "inventory_days", "payable_days")
+    }
+    opex_fx, capex_fx = _cost_factors(r, deal)
+    return EngineInputs(
+        timeline=timeline,
+        phases=phases,
+        mines=tuple(mines),
+        refineries=tuple(refineries),
+        stream_order=tuple(deal.streams),
+        overheads=overheads,
+        closure=closure,
+        receivable_days=days["receivable_days"],
+        stock_days=days["inventory_days"] - days["payable_days"],
+        opex_fx=opex_fx,
+        capex_fx=capex_fx,
+        fiscal=_fiscal(r, deal, phases),
+        finance=_finance(r, deal, timeline),
+        destination_governments=tuple(
+            dict.fromkeys(deal.destination_government(d) for d in deal.trade.destinations)
+        ),
+    )

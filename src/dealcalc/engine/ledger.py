@@ -1,4 +1,8 @@
-"""The ledger: every cash line written once, signed, on one (L, S, T) array; tables are views."""
+"""The ledger: every line written once, signed (inflows positive); subtotals and tables are views.
+
+Lines are those of the registry (:mod:`dealcalc.engine.lines`); a subtotal is the sum of the
+cash lines of its groups.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dealcalc.engine.lines import AFTER_TAX, EBITDA, PRE_TAX, SUBTOTALS, Group, Line, Subtotal
 from dealcalc.metrics._common import FloatArray
 
-__all__ = ["AFTER_TAX", "PRE_TAX", "Ledger"]
-
-#: Lines that are not pre-tax cash: taxes.
-TAX_LINES = ("Income tax [USD]",)
-PRE_TAX = "Pre-tax cash flow [USD]"
-AFTER_TAX = "After-tax cash flow [USD]"
-EBITDA = "EBITDA [USD]"
-#: Cash lines that are investment, not operations (excluded from EBITDA).
-INVESTMENT_LINES = (
-    "Initial capex [USD]",
-    "Sustaining capex [USD]",
-    "Closure [USD]",
-    "Working capital [USD]",
-)
+__all__ = ["Ledger", "add_lines"]
 
 
 def add_lines(
@@ -76,20 +68,18 @@ def add_lines(
 
 @dataclass(frozen=True)
 class Ledger:
-    """Signed cash lines (inflows positive) and memo lines (not cash), years as columns.
+    """Registered lines (cash, signed with inflows positive, and memo), years as columns.
 
     Each line is kept in its natural shape, (T,) when no scenario changes it or (S, T), and
-    broadcasts to (S, T); ``cash`` materialises the (L, S, T) array. ``memo_values`` hold depreciation,
-    taxable income and losses carried forward, which are not added to cash. Every subtotal is a
-    sum of cash lines, so the net line always equals the sum of its parts.
+    broadcasts to (S, T). Every subtotal is a sum of cash lines, so the net line always equals
+    the sum of its parts. Lines are found by their :class:`~dealcalc.engine.lines.Line`, their
+    key or their column name.
     """
 
     years: np.ndarray
     n_scenarios: int
-    cash_lines: tuple[str, ...]
-    lines: tuple[FloatArray, ...]
-    memo_lines: tuple[str, ...]
-    memo_values: tuple[FloatArray, ...]
+    lines: tuple[Line, ...]
+    values: tuple[FloatArray, ...]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -97,80 +87,117 @@ class Ledger:
         return (self.n_scenarios, int(self.years.size))
 
     @property
+    def cash_lines(self) -> tuple[str, ...]:
+        """The column names of the cash lines, in order."""
+        return tuple(line.name for line in self.lines if line.cash)
+
+    @property
+    def memo_lines(self) -> tuple[str, ...]:
+        """The column names of the memo lines, in order."""
+        return tuple(line.name for line in self.lines if not line.cash)
+
+    @property
+    def subtotals(self) -> tuple[Subtotal, ...]:
+        """The subtotals this ledger's lines make up (those of groups it holds)."""
+        held = {line.group for line in self.lines if line.cash}
+        return tuple(s for s in SUBTOTALS if held & s.groups)
+
+    @property
     def cash(self) -> FloatArray:
         """All cash lines, (L, S, T)."""
-        return np.stack([np.broadcast_to(a, self.shape) for a in self.lines])
+        return np.stack([np.broadcast_to(a, self.shape) for line, a in self._pairs() if line.cash])
 
-    def line(self, name: str) -> FloatArray:
-        """One line, (S, T)."""
-        if name in self.cash_lines:
-            out: FloatArray = np.broadcast_to(self.lines[self.cash_lines.index(name)], self.shape)
+    def _pairs(self) -> zip[tuple[Line, FloatArray]]:
+        return zip(self.lines, self.values, strict=True)
+
+    def find(self, which: Line | Subtotal | str) -> Line | Subtotal | None:
+        """The registered line or subtotal meant by ``which`` (itself, a key or a name)."""
+        if isinstance(which, Line | Subtotal):
+            return which
+        for line in self.lines:
+            if which in (line.key, line.name):
+                return line
+        for subtotal in SUBTOTALS:
+            if which in (subtotal.key, subtotal.name):
+                return subtotal
+        return None
+
+    def has(self, which: Line | Subtotal | str) -> bool:
+        """Whether the ledger holds a line (or makes up a subtotal)."""
+        found = self.find(which)
+        return found is not None and (found in self.lines or found in self.subtotals)
+
+    def line(self, which: Line | Subtotal | str) -> FloatArray:
+        """One line or subtotal, (S, T)."""
+        found = self.find(which)
+        if isinstance(found, Subtotal) and found in self.subtotals:
+            return self.subtotal(found)
+        if isinstance(found, Line) and found in self.lines:
+            out: FloatArray = np.broadcast_to(self.values[self.lines.index(found)], self.shape)
             return out
-        if name in self.memo_lines:
-            memo: FloatArray = np.broadcast_to(self.memo_values[self.memo_lines.index(name)], self.shape)
-            return memo
-        if name == PRE_TAX:
-            return self.pre_tax()
-        if name == AFTER_TAX:
-            return self.after_tax()
-        if name == EBITDA:
-            return self.ebitda()
-        raise KeyError(f"no ledger line {name!r}; lines: {', '.join(self.cash_lines)}")
+        raise KeyError(f"no ledger line {which!r}; lines: {', '.join(line.name for line in self.lines)}")
 
-    def _total(self, exclude: tuple[str, ...]) -> FloatArray:
-        keep = [a for n, a in zip(self.cash_lines, self.lines, strict=True) if n not in exclude]
+    def subtotal(self, subtotal: Subtotal) -> FloatArray:
+        """The sum of the cash lines of the subtotal's groups, (S, T)."""
+        return self.group_total(subtotal.groups)
+
+    def group_total(self, groups: frozenset[Group] | set[Group]) -> FloatArray:
+        """The sum of the cash lines of ``groups``, (S, T)."""
+        keep = [a for line, a in self._pairs() if line.cash and line.group in groups]
         total: FloatArray = np.broadcast_to(add_lines(keep, self.shape), self.shape)
         return total
 
     def after_tax(self) -> FloatArray:
         """Unlevered after-tax cash flow, (S, T): the sum of every cash line."""
-        return self._total(())
+        return self.subtotal(AFTER_TAX)
 
     def pre_tax(self) -> FloatArray:
         """Unlevered pre-tax cash flow, (S, T): every cash line but taxes."""
-        return self._total(TAX_LINES)
+        return self.subtotal(PRE_TAX)
 
     def ebitda(self) -> FloatArray:
-        """Revenue less charges, royalty and operating costs, (S, T)."""
-        return self._total(TAX_LINES + INVESTMENT_LINES)
+        """Revenue less selling charges, royalty and operating costs, (S, T)."""
+        return self.subtotal(EBITDA)
 
     def table(self, scenario: int = 0) -> pd.DataFrame:
-        """Years by lines for one scenario, with EBITDA and the cash-flow subtotals."""
+        """Years by lines for one scenario: cash lines, the subtotals they make up, then memos."""
         data = {
-            name: np.broadcast_to(a, self.shape)[scenario].copy()
-            for name, a in zip(self.cash_lines, self.lines, strict=True)
+            line.name: np.broadcast_to(a, self.shape)[scenario].copy()
+            for line, a in self._pairs()
+            if line.cash
         }
-        data[EBITDA] = self.ebitda()[scenario]
-        data[PRE_TAX] = self.pre_tax()[scenario]
-        data[AFTER_TAX] = self.after_tax()[scenario]
-        for name, a in zip(self.memo_lines, self.memo_values, strict=True):
-            data[name] = np.broadcast_to(a, self.shape)[scenario].copy()
+        for subtotal in self.subtotals:
+            data[subtotal.name] = self.subtotal(subtotal)[scenario]
+        for line, a in self._pairs():
+            if not line.cash:
+                data[line.name] = np.broadcast_to(a, self.shape)[scenario].copy()
         return pd.DataFrame(data, index=pd.Index(self.years, name="year"))
+
+    @staticmethod
+    def build(years: np.ndarray, n_scenarios: int, lines: Sequence[tuple[Line, Any]]) -> Ledger:
+        """A ledger of ``(line, values)`` pairs, each value broadcastable to (S, T)."""
+        return Ledger(
+            years=years,
+            n_scenarios=n_scenarios,
+            lines=tuple(line for line, _ in lines),
+            values=tuple(np.asarray(v, dtype=np.float64) for _, v in lines),
+        )
 
     @staticmethod
     def concatenate(parts: list[Ledger]) -> Ledger:
         """Join the ledgers of consecutive chunks of scenarios."""
         first = parts[0]
         total = sum(p.n_scenarios for p in parts)
-        shape = (total, int(first.years.size))
-
-        def join(getter: str) -> tuple[FloatArray, ...]:
-            columns = zip(*(getattr(p, getter) for p in parts), strict=True)
-            out = []
-            for pieces in columns:
-                if all(np.ndim(a) < 2 for a in pieces) and all(np.array_equal(a, pieces[0]) for a in pieces):
-                    out.append(pieces[0])
-                else:
-                    out.append(
-                        np.concatenate(
-                            [
-                                np.broadcast_to(a, (p.n_scenarios, shape[1]))
-                                for a, p in zip(pieces, parts, strict=True)
-                            ]
-                        )
+        t = int(first.years.size)
+        out = []
+        for k in range(len(first.lines)):
+            pieces = [p.values[k] for p in parts]
+            if all(np.ndim(a) < 2 for a in pieces) and all(np.array_equal(a, pieces[0]) for a in pieces):
+                out.append(pieces[0])
+            else:
+                out.append(
+                    np.concatenate(
+                        [np.broadcast_to(a, (p.n_scenarios, t)) for a, p in zip(pieces, parts, strict=True)]
                     )
-            return tuple(out)
-
-        return Ledger(
-            first.years, total, first.cash_lines, join("lines"), first.memo_lines, join("memo_values")
-        )
+                )
+        return Ledger(first.years, total, first.lines, tuple(out))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dealcalc.engine.financing import DebtFlows
-from dealcalc.engine.inputs import Inputs
+from dealcalc.engine.inputs import FinanceInputs
 from dealcalc.engine.trade import TariffFlows
 from dealcalc.metrics._common import FloatArray
 
@@ -42,7 +42,7 @@ class PartyFlows:
 
 
 def party_flows(
-    inputs: Inputs,
+    f: FinanceInputs,
     *,
     after_tax: FloatArray,
     royalty: FloatArray,
@@ -52,10 +52,8 @@ def party_flows(
     debt: DebtFlows | None,
     book_value: FloatArray | None = None,
 ) -> PartyFlows:
-    """Split the project's cash among its parties (see the module docstring)."""
-    deal = inputs.deal
-    f = deal.finance
-    n = inputs.num
+    """Split the project's cash among its parties (see the module docstring); every array is
+    (S, T) in the deal's basis, amounts positive."""
     shape = after_tax.shape
     borne = {
         g: np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
@@ -66,38 +64,36 @@ def party_flows(
     to_equity = after_tax + unlevered_tax - levered_tax - lenders
     dividends = np.maximum(to_equity, 0.0)
     injections = np.minimum(to_equity, 0.0)
-    rate = n("finance.dividend_withholding_rate")
-    if f.dividend_withholding_rate_untaxed is not None:
-        rate = np.where(levered_tax > 0.0, rate, n("finance.dividend_withholding_rate_untaxed"))
+    rate = f.withholding
+    if f.withholding_untaxed is not None:
+        rate = np.where(levered_tax > 0.0, rate, f.withholding_untaxed)
     withholding = rate * dividends
     paid_out = dividends - withholding
-    funders = sum(n(f"finance.equity.{h}.share") for h, holder in f.equity.items() if not holder.carried)
+    funders = sum(o.share for o in f.owners if not o.carried)
     # expropriation: the state takes the share `taken` of the owners' cash from the year it
     # happens, and pays compensation on the book value for what it newly takes
-    taken = np.broadcast_to(np.asarray(n("operations.expropriated"), dtype=np.float64), shape)
+    taken = np.broadcast_to(np.asarray(f.expropriated, dtype=np.float64), shape)
     compensation = np.zeros(shape)
     if taken.any() and book_value is not None:
         newly = np.maximum(np.diff(taken, axis=-1, prepend=0.0), 0.0)
-        compensation = (
-            n("operations.expropriation_compensation_fraction") * np.maximum(book_value, 0.0) * newly
-        )
+        compensation = f.compensation * np.maximum(book_value, 0.0) * newly
     cash: dict[str, FloatArray] = {}
     owners_total = np.zeros(shape)
-    for name, holder in f.equity.items():
-        share = n(f"finance.equity.{name}.share")
-        funding = 0.0 if holder.carried else share / funders
-        normal = np.asarray(share * paid_out + funding * injections, dtype=np.float64)
+    for owner in f.owners:
+        funding = 0.0 if owner.carried else owner.share / funders
+        normal = np.asarray(owner.share * paid_out + funding * injections, dtype=np.float64)
         owners_total = owners_total + normal
-        cash[name] = (1.0 - taken) * normal + share * compensation
-    if f.debt:
+        cash[owner.name] = (1.0 - taken) * normal + owner.share * compensation
+    if debt is not None:
         cash["lenders"] = lenders
     cash[f.host_government] = royalty + levered_tax + withholding + taken * owners_total - compensation
     governments = [f.host_government]
-    for government in deal.party_names():
-        if government in cash or government in f.equity or government == "lenders":
+    for party in f.parties:
+        if party in cash or f.roles[party] != "government":
             continue
-        cash[government] = np.array(borne.get(government, np.zeros(shape)))
-        governments.append(government)
+        cash[party] = np.array(borne.get(party, np.zeros(shape)))
+        governments.append(party)
+    ordered = {p: cash[p] for p in f.parties if p in cash}
     return PartyFlows(
-        cash=cash, pie=pie, dividends=dividends, withholding=withholding, governments=tuple(governments)
+        cash=ordered, pie=pie, dividends=dividends, withholding=withholding, governments=tuple(governments)
     )

@@ -5,16 +5,19 @@ from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.deal import (
     Closure,
     Deal,
+    DealProblems,
     Gate,
     Operations,
     Overhead,
     Phase,
     ScenarioOverlay,
-    Valuation,
+    ValuationSettings,
 )
 from dealcalc.models.finance import DebtTranche, EquityHolder, Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
+from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Disruption, Distribution, Expropriation, PricePath, Switch, Uncertainty
+from dealcalc.models.schedule import Schedule
 from dealcalc.models.streams import UNITS_PER_TONNE, Product, Stream
 from dealcalc.models.trade import Destination, ProductTariff, TariffSchedule, Trade, TradeAttribution
 
@@ -22,6 +25,7 @@ __all__ = [
     "UNITS_PER_TONNE",
     "Closure",
     "Deal",
+    "DealProblems",
     "DebtTranche",
     "Destination",
     "Disruption",
@@ -34,18 +38,20 @@ __all__ = [
     "LocalCurrency",
     "Operations",
     "Overhead",
+    "Periods",
     "Phase",
     "PricePath",
     "Product",
     "ProductTariff",
     "Provenance",
     "ScenarioOverlay",
+    "Schedule",
     "Stream",
     "Switch",
     "TariffSchedule",
     "Trade",
     "TradeAttribution",
     "Uncertainty",
-    "Valuation",
+    "ValuationSettings",
     "WorkingCapital",
 ]

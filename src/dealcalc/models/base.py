@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-__all__ = ["Fraction", "Model", "Money", "NonNegative", "Positive", "Provenance", "Rate", "Year"]
+__all__ = [
+    "CalendarYear",
+    "Fraction",
+    "Model",
+    "Money",
+    "NonNegative",
+    "Positive",
+    "Provenance",
+    "Rate",
+    "Year",
+]
 
 
 def _finite(value: float) -> float:
@@ -30,8 +40,10 @@ Rate = Annotated[float, Field(gt=-1.0, le=10.0), AfterValidator(_finite)]
 NonNegative = Annotated[float, Field(ge=0.0), AfterValidator(_finite)]
 Money = NonNegative
 Positive = Annotated[float, Field(gt=0.0), AfterValidator(_finite)]
-#: A calendar year.
-Year = Annotated[int, Field(ge=1900, le=2300)]
+#: A period label: a calendar year (2031) or a study's own year number (-4 ... 27).
+Year = Annotated[int, Field(ge=-1000, le=3000)]
+#: A calendar year (dates, money of a year).
+CalendarYear = Annotated[int, Field(ge=1900, le=2300)]
 
 
 class Provenance(Model):

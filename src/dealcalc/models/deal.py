@@ -2,63 +2,124 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from dealcalc.errors import did_you_mean
-from dealcalc.models.base import Fraction, Model, NonNegative, Provenance, Rate, Year
+from dealcalc.models.base import CalendarYear, Fraction, Model, NonNegative, Provenance, Rate, Year
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
+from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Uncertainty
+from dealcalc.models.schedule import (
+    FractionSchedule,
+    NonNegativeSchedule,
+    NonNegativeTotals,
+    PriceSchedule,
+    Schedule,
+    iter_schedules,
+)
 from dealcalc.models.streams import Product, Stream
 from dealcalc.models.trade import Trade
 
 __all__ = [
     "Closure",
     "Deal",
+    "DealProblems",
     "Gate",
     "Operations",
     "Overhead",
     "Phase",
     "PriceDeck",
     "ScenarioOverlay",
-    "Valuation",
+    "ValuationSettings",
 ]
 
-#: A price: flat, or a path given as {year: price} (each price holds until the next year given).
-Price = Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | dict[Year, Annotated[float, Field(ge=0.0)]]
+#: A price: flat, or a path given as {year: price} or a list over the production years (each
+#: price holds until the next year given; before the first, the first price).
+Price = PriceSchedule
 PriceDeck = dict[str, Price]
+#: How a price schedule fills the years it does not name.
+PRICE_SCHEDULE = Schedule("hold", "first")
 
 
-class Valuation(Model):
-    """When and how the deal is valued.
+class ValuationSettings(Model):
+    """When and how the deal is valued (the ``valuation`` section of a scenario file).
 
-    Cash flows are annual, from ``start_year`` to ``end_year`` inclusive, discounted to the start
-    of ``valuation_year`` (default ``start_year``). ``timing`` places each year's flow at its
-    ``end`` (default), ``mid`` point or ``begin``ning. With ``basis: real`` prices and costs are
-    flat money of ``start_year``; with ``nominal`` they grow at ``inflation_rate``. A
-    ``discount_rate`` stated in the other basis is converted by the Fisher relation.
+    Cash flows are annual, in periods labelled ``start_year`` to ``end_year``: calendar years,
+    or a study's own year numbers (``-4`` to ``27``; with ``year_zero: false`` the period after
+    ``-1`` is ``1``, as most studies count). ``calendar_start_year`` is the calendar year of the
+    first period, needed only to place dated inputs (tariff dates, a valuation date) when the
+    labels are not calendar years. ``timing`` places each period's flow at its ``end``
+    (default), ``mid`` point or ``begin``ning; flows are discounted to ``valuation_point``: the
+    ``start`` of the first period (default), its ``end``, the start of a period given by its
+    label, or a date. With ``basis: real`` prices and costs are flat money of the first period;
+    with ``nominal`` they grow at ``inflation_rate``. A ``discount_rate`` stated in the other
+    basis is converted by the Fisher relation. ``payback_from`` says where payback is counted
+    from: the valuation point or the first year of production.
     """
 
     start_year: Year
     end_year: Year
-    valuation_year: Year | None = None
+    year_zero: bool = True
+    calendar_start_year: CalendarYear | None = None
+    valuation_point: Literal["start", "end"] | Year | dt.date = "start"
     timing: Literal["end", "mid", "begin"] = "end"
     basis: Literal["real", "nominal"] = "real"
     inflation_rate: Rate = 0.0
     discount_rate: Rate
     discount_rate_basis: Literal["real", "nominal"] = "real"
     price_deck: str = "base"
+    payback_from: Literal["valuation_point", "first_production"] = "valuation_point"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "valuation_year" in data:
+            raise ValueError(
+                "valuation_year is now valuation_point (the start of that year: valuation_point: "
+                f"{data['valuation_year']})"
+            )
+        return data
 
     @model_validator(mode="after")
-    def _years_in_order(self) -> Valuation:
+    def _years_in_order(self) -> ValuationSettings:
         if self.end_year < self.start_year:
             raise ValueError(f"end_year {self.end_year} is before start_year {self.start_year}")
         if self.end_year - self.start_year >= 200:
             raise ValueError("a horizon of 200 years or more is not a deal; check end_year")
+        if not self.year_zero and 0 in (self.start_year, self.end_year):
+            raise ValueError("with year_zero: false there is no period 0; start or end the periods elsewhere")
+        calendar = self.calendar_start_year
+        if calendar is not None and self.start_year >= 1900 and calendar != self.start_year:
+            raise ValueError(
+                f"calendar_start_year {calendar} contradicts start_year "
+                f"{self.start_year}, a calendar year; leave calendar_start_year out"
+            )
         return self
+
+    @functools.cached_property
+    def periods(self) -> Periods:
+        """The period labels, with their calendar years when known."""
+        calendar = self.calendar_start_year
+        if calendar is None and self.start_year >= 1900 and self.year_zero:
+            calendar = self.start_year
+        return Periods(self.start_year, self.end_year, self.year_zero, calendar)
+
+    def valuation_offset(self) -> float:
+        """Years from the start of the first period to the valuation point."""
+        point, periods = self.valuation_point, self.periods
+        if point == "start":
+            return 0.0
+        if point == "end":
+            return 1.0
+        if isinstance(point, dt.date):
+            return periods.years_from_start(point)
+        return float(periods.position(point))
 
 
 class Gate(Model):
@@ -80,18 +141,22 @@ class Gate(Model):
 class Phase(Model):
     """One phase of the deal: its capex over its construction years, then production.
 
-    ``capex_schedule`` splits ``capex_usd`` over consecutive years from ``start_year`` (fractions
-    summing to 1). Production starts after construction (or at ``production_start_year``) and
-    follows ``ramp_up``, the fraction of design capacity in each production year, then 100 %.
-    ``delay_years`` moves the whole phase later.
+    ``capex_usd`` is the phase's initial capital: a total that ``capex_schedule`` splits over
+    consecutive periods from ``start_year`` (fractions summing to 1), or the amount spent in
+    each period, ``{year: amount}`` (then ``capex_schedule`` is not used). Production starts
+    after construction (or at ``production_start_year``), follows ``ramp_up`` (the fraction of
+    design capacity in each production year, then 100 %) and lasts to ``end_year`` (default:
+    the last period). ``sustaining_capex_usd_per_year`` is spent in each production year (a
+    schedule). ``delay_years`` moves the whole phase later.
     """
 
     start_year: Year
-    capex_usd: NonNegative = 0.0
+    capex_usd: NonNegativeTotals = 0.0
     capex_schedule: list[Fraction] = Field(default_factory=lambda: [1.0])
     production_start_year: Year | None = None
+    end_year: Year | None = None
     ramp_up: list[Annotated[float, Field(ge=0.0, le=2.0)]] = Field(default_factory=list)
-    sustaining_capex_usd_per_year: NonNegative = 0.0
+    sustaining_capex_usd_per_year: NonNegativeSchedule = 0.0
     delay_years: Annotated[int, Field(ge=0, le=50)] = 0
     gate: Gate = Field(default_factory=Gate)
     description: str | None = None
@@ -105,18 +170,19 @@ class Phase(Model):
             raise ValueError(f"fractions must sum to 1, they sum to {sum(value):g}")
         return value
 
-    @property
-    def first_production_year(self) -> int:
-        """The first year of output, after any delay."""
-        start = self.production_start_year or self.start_year + len(self.capex_schedule)
-        return start + self.delay_years
-
 
 class Closure(Model):
-    """Closure and reclamation: ``cost_usd`` spent in ``year`` (default: the last year)."""
+    """Closure and reclamation: ``cost_usd`` spent in ``year`` (default: the last period), or
+    spent over several periods as ``{year: amount}`` (then ``year`` is not used)."""
 
-    cost_usd: NonNegative = 0.0
+    cost_usd: NonNegativeTotals = 0.0
     year: Year | None = None
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> Closure:
+        if isinstance(self.cost_usd, dict) and self.year is not None:
+            raise ValueError("give year or spend cost_usd by year ({year: amount}), not both")
+        return self
 
 
 class Operations(Model):
@@ -129,15 +195,16 @@ class Operations(Model):
     depreciation).
     """
 
-    availability: Fraction = 1.0
-    expropriated: Fraction = 0.0
+    availability: FractionSchedule = 1.0
+    expropriated: FractionSchedule = 0.0
     expropriation_compensation_fraction: Fraction = 0.0
 
 
 class Overhead(Model):
-    """A fixed yearly cost (G&A, security and community) from the first production year."""
+    """A fixed yearly cost (G&A, security and community), a schedule, from ``start_year``
+    (default: the first production year) to ``end_year`` (default: the last period)."""
 
-    usd_per_year: NonNegative
+    usd_per_year: NonNegativeSchedule
     start_year: Year | None = None
     end_year: Year | None = None
 
@@ -160,7 +227,7 @@ class Deal(Model):
     name: str
     description: str | None = None
     currency: Literal["USD"] = "USD"
-    valuation: Valuation
+    valuation: ValuationSettings
     products: dict[str, Product]
     price_decks: dict[str, PriceDeck]
     phases: dict[str, Phase]
@@ -179,43 +246,99 @@ class Deal(Model):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Deal:
+        problems: list[tuple[str, str]] = []
+        self._check_references(problems)
+        self._check_trade(problems)
+        self._check_finance(problems)
+        if not problems:  # the years are checked once the names they hang on resolve
+            self._check_years(problems)
+        if problems:
+            # errors.md: Scenario-file checks
+            raise DealProblems(problems)
+        return self
+
+    def _check_references(self, problems: list[tuple[str, str]]) -> None:
         v = self.valuation
         if v.price_deck not in self.price_decks:
-            raise ValueError(
-                f"valuation.price_deck {v.price_deck!r} is not a price deck; "
-                f"decks: {', '.join(self.price_decks)}"
+            problems.append(
+                (
+                    "valuation.price_deck",
+                    f"{v.price_deck!r} is not a price deck; decks: {', '.join(self.price_decks)}",
+                )
             )
         for deck_name, deck in self.price_decks.items():
             for product in deck:
                 if product not in self.products:
-                    raise ValueError(f"price_decks.{deck_name}.{product}: no such product")
+                    hint = did_you_mean(product, self.products)
+                    problems.append(
+                        (
+                            f"price_decks.{deck_name}.{product}",
+                            "no such product" + (f" ({hint})" if hint else ""),
+                        )
+                    )
         for name, stream in self.streams.items():
             if stream.phase not in self.phases:
-                raise ValueError(f"streams.{name}.phase {stream.phase!r} is not a phase")
+                hint = did_you_mean(stream.phase, self.phases) or f"phases: {', '.join(self.phases)}"
+                problems.append((f"streams.{name}.phase", f"{stream.phase!r} is not a phase ({hint})"))
             if stream.product not in self.products:
-                raise ValueError(f"streams.{name}.product {stream.product!r} is not a product")
+                hint = did_you_mean(stream.product, self.products) or f"products: {', '.join(self.products)}"
+                problems.append((f"streams.{name}.product", f"{stream.product!r} is not a product ({hint})"))
             if stream.feeds is not None:
                 target = self.streams.get(stream.feeds)
                 if target is None or target.is_mine:
-                    raise ValueError(f"streams.{name}.feeds {stream.feeds!r} is not a refinery stream")
+                    problems.append((f"streams.{name}.feeds", f"{stream.feeds!r} is not a refinery stream"))
             for deck_name, deck in self.price_decks.items():
                 if stream.product not in deck:
-                    raise ValueError(f"price_decks.{deck_name} has no price for {stream.product!r}")
-        self._check_trade()
-        self._check_finance()
+                    problems.append((f"price_decks.{deck_name}", f"no price for {stream.product!r}"))
         for product in self.uncertainty.price_paths:
             if product not in self.products:
-                raise ValueError(f"uncertainty.price_paths.{product}: no such product")
-        for name, phase in self.phases.items():
-            last = phase.start_year + phase.delay_years + len(phase.capex_schedule) - 1
-            if phase.start_year < v.start_year or last > v.end_year:
-                raise ValueError(
-                    f"phases.{name}: construction {phase.start_year + phase.delay_years}-{last} "
-                    f"is outside the valuation years {v.start_year}-{v.end_year}"
-                )
-        return self
+                problems.append((f"uncertainty.price_paths.{product}", "no such product"))
 
-    def _check_trade(self) -> None:
+    def _check_years(self, problems: list[tuple[str, str]]) -> None:
+        """Every year the file names is one of the periods, and each phase fits in them."""
+        periods = self.periods
+        span = periods.describe()
+
+        def check(path: str, year: int | None) -> None:
+            if year is not None and not periods.has(year):
+                problems.append((path, f"{year} is not one of the periods {span}"))
+
+        for name, phase in self.phases.items():
+            check(f"phases.{name}.start_year", phase.start_year)
+            check(f"phases.{name}.production_start_year", phase.production_start_year)
+            check(f"phases.{name}.end_year", phase.end_year)
+            check(f"phases.{name}.gate.decision_year", phase.gate.decision_year)
+            if not periods.has(phase.start_year):
+                continue
+            first = periods.index(phase.start_year) + phase.delay_years
+            last = first + len(phase.capex_schedule) - 1
+            if last >= periods.size:
+                problems.append(
+                    (
+                        f"phases.{name}",
+                        f"construction from {phase.start_year} (after {phase.delay_years} years of delay) "
+                        f"runs past the last period {periods.end}",
+                    )
+                )
+        check("closure.year", self.closure.year)
+        for name, overhead in self.overheads.items():
+            check(f"overheads.{name}.start_year", overhead.start_year)
+            check(f"overheads.{name}.end_year", overhead.end_year)
+        for name, stream in self.streams.items():
+            check(f"streams.{name}.end_year", stream.end_year)
+        schedules = list(iter_schedules(self))
+        for deck_name, deck in self.price_decks.items():
+            for product, price in deck.items():
+                if isinstance(price, dict | list):
+                    schedules.append((f"price_decks.{deck_name}.{product}", PRICE_SCHEDULE, price))
+        for path, marker, value in schedules:
+            if not isinstance(value, dict):
+                continue
+            for year in value:
+                if marker.fill == "totals" or year > periods.end or year >= periods.start:
+                    check(f"{path}.{year}", year)
+
+    def _check_trade(self, problems: list[tuple[str, str]]) -> None:
         trade = self.trade
         for name, dest in trade.destinations.items():
             if dest.schedule is not None and dest.schedule not in trade.schedules:
@@ -223,48 +346,102 @@ class Deal(Model):
                     did_you_mean(dest.schedule, trade.schedules)
                     or f"schedules: {', '.join(trade.schedules) or 'none'}"
                 )
-                raise ValueError(
-                    f"trade.destinations.{name}.schedule {dest.schedule!r} is not a schedule ({hint})"
+                problems.append(
+                    (f"trade.destinations.{name}.schedule", f"{dest.schedule!r} is not a schedule ({hint})")
                 )
-        for name, schedule in trade.schedules.items():
-            for product in schedule.products:
+        for name, tariffs in trade.schedules.items():
+            for product in tariffs.products:
                 if product not in self.products:
-                    raise ValueError(f"trade.schedules.{name}.products.{product}: no such product")
+                    problems.append((f"trade.schedules.{name}.products.{product}", "no such product"))
         for name, stream in self.streams.items():
             for market in stream.sales_shares:
                 if market not in trade.destinations:
                     hint = did_you_mean(market, trade.destinations) or (
                         f"destinations: {', '.join(trade.destinations) or 'none'}"
                     )
-                    raise ValueError(f"streams.{name}.sales_shares.{market}: no such destination ({hint})")
+                    problems.append(
+                        (f"streams.{name}.sales_shares.{market}", f"no such destination ({hint})")
+                    )
         a = trade.attribution
         if a is not None:
             if a.destination not in trade.destinations:
-                raise ValueError(f"trade.attribution.destination {a.destination!r} is not a destination")
+                problems.append(("trade.attribution.destination", f"{a.destination!r} is not a destination"))
             for wanted in a.schedules:
                 if wanted not in trade.schedules:
-                    raise ValueError(f"trade.attribution.schedules: {wanted!r} is not a schedule")
+                    problems.append(("trade.attribution.schedules", f"{wanted!r} is not a schedule"))
 
-    def _check_finance(self) -> None:
+    def _check_finance(self, problems: list[tuple[str, str]]) -> None:
         for name, tranche in self.finance.debt.items():
             for phase in tranche.phases or []:
                 if phase not in self.phases:
-                    raise ValueError(f"finance.debt.{name}.phases: {phase!r} is not a phase")
+                    problems.append((f"finance.debt.{name}.phases", f"{phase!r} is not a phase"))
         known = set(self.party_names())
         for party in self.finance.discount_rates:
             if party not in known:
-                raise ValueError(
-                    f"finance.discount_rates.{party}: no such party; parties: {', '.join(sorted(known))}"
+                problems.append(
+                    (f"finance.discount_rates.{party}", f"no such party; parties: {', '.join(sorted(known))}")
                 )
 
+    @property
+    def periods(self) -> Periods:
+        """The periods the deal is valued over (labels, calendar years)."""
+        return self.valuation.periods
+
+    def construction_start(self, phase: str) -> int:
+        """The period index of a phase's first construction year, after any delay."""
+        p = self.phases[phase]
+        return self.periods.index(p.start_year) + p.delay_years
+
+    def first_production(self, phase: str) -> int:
+        """The period index of a phase's first year of output, after any delay (T or more when
+        it starts after the last period)."""
+        p = self.phases[phase]
+        if p.production_start_year is not None:
+            return self.periods.index(p.production_start_year) + p.delay_years
+        return self.construction_start(phase) + len(p.capex_schedule)
+
+    def first_production_any(self) -> int:
+        """The period index of the first output of any built phase with streams (the last
+        period if none produces)."""
+        starts = [
+            self.first_production(s.phase) for s in self.streams.values() if self.phases[s.phase].gate.go
+        ]
+        return min(starts) if starts else self.periods.size - 1
+
+    def destination_government(self, destination: str) -> str:
+        """The party that collects a destination's import duties."""
+        return self.trade.destinations[destination].government or f"{destination}_government"
+
+    def party_role(self, party: str) -> Literal["owner", "lenders", "government"]:
+        """Whether a party owns equity, lends, or is a government."""
+        if party in self.finance.equity:
+            return "owner"
+        if party == "lenders":
+            return "lenders"
+        return "government"
+
     def party_names(self) -> list[str]:
-        """The parties the deal's cash is split among: owners, governments, lenders."""
+        """The parties the deal's cash is split among: owners, lenders, governments."""
         names = list(self.finance.equity)
         if self.finance.debt:
             names.append("lenders")
         names.append(self.finance.host_government)
-        for name, dest in self.trade.destinations.items():
-            government = dest.government or f"{name}_government"
+        for name in self.trade.destinations:
+            government = self.destination_government(name)
             if government not in names:
                 names.append(government)
         return names
+
+
+class DealProblems(ValueError):
+    """Every cross-reference and year check a Deal fails, each as ``(path, message)``.
+
+    The loader reports each one with its file line (docs/errors.md, "Scenario-file checks").
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        first_path, first_message = problems[0]
+        more = len(problems) - 1
+        tail = f" [and {more} more problem{'s' if more > 1 else ''}]" if more else ""
+        super().__init__(f"{first_path}: {first_message}{tail}")

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from dealcalc.models.base import Fraction, Model, NonNegative
+from dealcalc.models.base import Model
+from dealcalc.models.schedule import DaysSchedule, FractionSchedule, NonNegativeSchedule
 
 __all__ = ["FiscalRegime", "WorkingCapital"]
 
@@ -21,16 +22,16 @@ class FiscalRegime(Model):
     the normal tax is a credit against later normal tax above that year's floor.
     """
 
-    royalty_rate: Fraction = 0.0
-    income_tax_rate: Fraction = 0.0
-    super_tax_rate: Fraction = 0.0
-    super_tax_threshold_usd: NonNegative = 0.0
-    minimum_tax_rate: Fraction = 0.0
-    alternative_tax_rate: Fraction = 0.0
+    royalty_rate: FractionSchedule = 0.0
+    income_tax_rate: FractionSchedule = 0.0
+    super_tax_rate: FractionSchedule = 0.0
+    super_tax_threshold_usd: NonNegativeSchedule = 0.0
+    minimum_tax_rate: FractionSchedule = 0.0
+    alternative_tax_rate: FractionSchedule = 0.0
     depreciation_years: Annotated[int, Field(ge=1, le=100)] = 10
     loss_carry_forward_years: Annotated[int, Field(ge=0, le=100)] = 6
     holiday_years: Annotated[int, Field(ge=0, le=100)] = 0
-    income_tax_cap_after_holiday: Fraction | None = None
+    income_tax_cap_after_holiday: FractionSchedule | None = None
 
     @model_validator(mode="after")
     def _cap_needs_holiday(self) -> FiscalRegime:
@@ -40,8 +41,9 @@ class FiscalRegime(Model):
 
 
 class WorkingCapital(Model):
-    """Working capital in days: receivables of revenue, inventory and payables of cash costs."""
+    """Working capital in days (each a schedule): receivables of turnover (revenue less the
+    tariff the exporter bears), inventory and payables of cash operating costs."""
 
-    receivable_days: Annotated[float, Field(ge=0.0, le=365.0)] = 0.0
-    inventory_days: Annotated[float, Field(ge=0.0, le=365.0)] = 0.0
-    payable_days: Annotated[float, Field(ge=0.0, le=365.0)] = 0.0
+    receivable_days: DaysSchedule = 0.0
+    inventory_days: DaysSchedule = 0.0
+    payable_days: DaysSchedule = 0.0

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from dealcalc.models.base import Fraction, Model, NonNegative, Year
+from dealcalc.models.base import Fraction, Model, Year
+from dealcalc.models.schedule import (
+    ConcentrateGradeSchedule,
+    FractionSchedule,
+    MoistureSchedule,
+    NonNegativeSchedule,
+)
 
 __all__ = ["UNITS_PER_TONNE", "Product", "Stream"]
 
@@ -69,24 +75,24 @@ class Stream(Model):
 
     phase: str
     product: str
-    ore_tpa: NonNegative | None = None
-    grade: Fraction | None = None
-    grade_g_per_t: NonNegative | None = None
-    recovery: Fraction = 1.0
-    capacity_units_per_year: NonNegative | None = None
-    payable_fraction: Fraction = 1.0
-    concentrate_grade: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
-    moisture_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    treatment_charge_usd_per_dmt: NonNegative = 0.0
-    refining_charge_usd_per_unit: NonNegative = 0.0
-    penalties_usd_per_dmt: NonNegative = 0.0
-    freight_usd_per_wmt: NonNegative = 0.0
-    freight_usd_per_t_product: NonNegative = 0.0
-    opex_usd_per_t_ore: NonNegative = 0.0
-    conversion_cost_usd_per_unit: NonNegative = 0.0
-    feed_cost_fraction_of_price: Fraction = 0.0
-    fixed_opex_usd_per_year: NonNegative = 0.0
-    royalty_bearing_fraction: Fraction | None = None
+    ore_tpa: NonNegativeSchedule | None = None
+    grade: FractionSchedule | None = None
+    grade_g_per_t: NonNegativeSchedule | None = None
+    recovery: FractionSchedule = 1.0
+    capacity_units_per_year: NonNegativeSchedule | None = None
+    payable_fraction: FractionSchedule = 1.0
+    concentrate_grade: ConcentrateGradeSchedule | None = None
+    moisture_fraction: MoistureSchedule = 0.0
+    treatment_charge_usd_per_dmt: NonNegativeSchedule = 0.0
+    refining_charge_usd_per_unit: NonNegativeSchedule = 0.0
+    penalties_usd_per_dmt: NonNegativeSchedule = 0.0
+    freight_usd_per_wmt: NonNegativeSchedule = 0.0
+    freight_usd_per_t_product: NonNegativeSchedule = 0.0
+    opex_usd_per_t_ore: NonNegativeSchedule = 0.0
+    conversion_cost_usd_per_unit: NonNegativeSchedule = 0.0
+    feed_cost_fraction_of_price: FractionSchedule = 0.0
+    fixed_opex_usd_per_year: NonNegativeSchedule = 0.0
+    royalty_bearing_fraction: FractionSchedule | None = None
     feeds: str | None = None
     sales_shares: dict[str, Fraction] = Field(default_factory=dict)
     end_year: Year | None = None

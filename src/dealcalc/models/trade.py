@@ -53,6 +53,20 @@ class TariffSchedule(Model):
 
     _order = field_validator("ad_valorem")(_dates_in_order)
 
+    def entry(self, product: str, form: Form) -> tuple[Form, ProductTariff | None]:
+        """The treatment of ``product`` sold as ``form``: its own form's entry, else ``any``
+        (with the key it is under).
+
+        Examples
+        --------
+        >>> s = TariffSchedule(products={"w": {"any": {"exempt": True}}})
+        >>> s.entry("w", "concentrate")[0], s.entry("w", "concentrate")[1].exempt
+        ('any', True)
+        """
+        entries = self.products.get(product, {})
+        key: Form = form if form in ("concentrate", "refined") and form in entries else "any"
+        return key, entries.get(key)
+
 
 class Destination(Model):
     """A market the deal sells into.

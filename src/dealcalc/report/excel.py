@@ -32,28 +32,30 @@ import numpy as np
 import pandas as pd
 
 from dealcalc.analyses.evaluate import Valuation, evaluate
-from dealcalc.engine.inputs import Inputs, check_overrides
-from dealcalc.engine.run import build_ledger
-from dealcalc.engine.timeline import first_production_year, phase_active, years
-from dealcalc.errors import MissingExtraError
+from dealcalc.engine import build_ledger, resolve
+from dealcalc.engine import lines as L
+from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario
+from dealcalc.params import Scenarios, apply_scenario
 
 __all__ = ["excel_model", "ledger_workbook"]
 
-#: Ledger lines written as base + coefficients x live inputs (their engine names).
-AFFINE = (
-    "Selling charges (TC/RC, freight) [USD]",
-    "Tariff borne by the exporter [USD]",
-    "Mining and processing [USD]",
-    "Refining and purchased feed [USD]",
-    "Overheads [USD]",
-    "Initial capex [USD]",
-    "Sustaining capex [USD]",
-    "Closure [USD]",
+#: Ledger lines written as base + coefficients x live inputs (their registered names).
+AFFINE = tuple(
+    line.name
+    for line in (
+        L.SELLING_CHARGES,
+        L.TARIFF_BORNE,
+        L.MINING,
+        L.REFINING,
+        L.OVERHEADS,
+        L.INITIAL_CAPEX,
+        L.SUSTAINING_CAPEX,
+        L.CLOSURE,
+    )
 )
 ROYALTY_BASE = "Royalty base (value owing royalty) [USD]"
-DEPRECIATION = "Depreciation [USD]"
+DEPRECIATION = L.DEPRECIATION.name
 
 
 def _require_xlsxwriter() -> None:
@@ -79,7 +81,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
     sold = dict.fromkeys(s.product for s in deal.streams.values())
     for product in sold:
         raw = deal.price_decks[deck][product]
-        if isinstance(raw, dict):  # a dated deck stays as the file gives it (Drivers base)
+        if not isinstance(raw, int | float):  # a dated deck stays as the file gives it (Drivers base)
             continue
         unit = deal.products[product].unit
         affine.append(
@@ -92,7 +94,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
             )
         )
     for name, phase in deal.phases.items():
-        if phase_active(phase):
+        if phase.gate.go and isinstance(phase.capex_usd, int | float):
             affine.append(
                 LiveInput(
                     f"phases.{name}.capex_usd",
@@ -103,7 +105,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
                 )
             )
     for name, s in deal.streams.items():
-        if s.is_mine and s.opex_usd_per_t_ore is not None:
+        if s.is_mine and isinstance(s.opex_usd_per_t_ore, int | float):
             affine.append(
                 LiveInput(
                     f"streams.{name}.opex_usd_per_t_ore",
@@ -114,60 +116,46 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
                 )
             )
     f, wc = deal.fiscal, deal.working_capital
-    rates = [
-        LiveInput("fiscal.royalty_rate", "Royalty rate", "fraction", float(f.royalty_rate), "royalty_rate"),
-        LiveInput(
-            "fiscal.income_tax_rate", "Income tax rate", "fraction", float(f.income_tax_rate), "tax_rate"
-        ),
-        LiveInput(
-            "fiscal.super_tax_rate", "Super tax rate", "fraction", float(f.super_tax_rate), "super_rate"
-        ),
-        LiveInput(
+    cap = f.income_tax_cap_after_holiday
+    named: list[tuple[str, str, str, object, str]] = [
+        ("fiscal.royalty_rate", "Royalty rate", "fraction", f.royalty_rate, "royalty_rate"),
+        ("fiscal.income_tax_rate", "Income tax rate", "fraction", f.income_tax_rate, "tax_rate"),
+        ("fiscal.super_tax_rate", "Super tax rate", "fraction", f.super_tax_rate, "super_rate"),
+        (
             "fiscal.super_tax_threshold_usd",
             "Super tax threshold",
             "USD",
-            float(f.super_tax_threshold_usd),
+            f.super_tax_threshold_usd,
             "super_threshold",
         ),
-        LiveInput(
-            "fiscal.minimum_tax_rate",
-            "Minimum tax on turnover",
-            "fraction",
-            float(f.minimum_tax_rate),
-            "min_rate",
-        ),
-        LiveInput(
+        ("fiscal.minimum_tax_rate", "Minimum tax on turnover", "fraction", f.minimum_tax_rate, "min_rate"),
+        (
             "fiscal.alternative_tax_rate",
             "Alternative corporate tax",
             "fraction",
-            float(f.alternative_tax_rate),
+            f.alternative_tax_rate,
             "act_rate",
         ),
-        LiveInput(
+        (
             "fiscal.income_tax_cap_after_holiday",
             "Tax cap after the holiday",
             "fraction",
-            float(f.income_tax_cap_after_holiday if f.income_tax_cap_after_holiday is not None else 1.0),
+            1.0 if cap is None else cap,
             "tax_cap",
         ),
-        LiveInput(
-            "working_capital.receivable_days",
-            "Receivable days",
-            "days",
-            float(wc.receivable_days),
-            "receivable_days",
-        ),
-        LiveInput(
-            "working_capital.inventory_days",
-            "Inventory days",
-            "days",
-            float(wc.inventory_days),
-            "inventory_days",
-        ),
-        LiveInput(
-            "working_capital.payable_days", "Payable days", "days", float(wc.payable_days), "payable_days"
-        ),
+        ("working_capital.receivable_days", "Receivable days", "days", wc.receivable_days, "receivable_days"),
+        ("working_capital.inventory_days", "Inventory days", "days", wc.inventory_days, "inventory_days"),
+        ("working_capital.payable_days", "Payable days", "days", wc.payable_days, "payable_days"),
     ]
+    rates = []
+    for path, label, measure, value, cell in named:
+        if not isinstance(value, int | float):
+            raise InputError(
+                "the Excel model takes one number here; a schedule of it is not a live input yet",
+                field=path,
+                hint="write the ledger as values with --csv, or give one number",
+            )
+        rates.append(LiveInput(path, label, measure, float(value), cell))
     return affine, rates
 
 
@@ -186,13 +174,12 @@ def _basis(deal: Deal, live: list[LiveInput]) -> dict[str, _Affine]:
         column[i + 1] = 1.0
         overrides[item.path] = column
     overrides["fiscal.royalty_rate"] = np.ones(k + 1)  # the royalty line is then minus its base
-    n_years = int(years(deal).size)
-    checked, n = check_overrides(deal, overrides, n_years)
-    ledger, _ = build_ledger(Inputs(deal=deal, overrides=checked, n_scenarios=n, n_years=n_years))
-    names = [name for name in ledger.cash_lines if name.startswith("Revenue: ")] + list(AFFINE)
+    scenarios = Scenarios.build(deal, overrides)
+    ledger, _ = build_ledger(resolve(deal, scenarios.overrides, scenarios.n))
+    names = [line.name for line in ledger.lines if line.group is L.Group.REVENUE] + list(AFFINE)
     table = {name: ledger.line(name) for name in names}
-    table[ROYALTY_BASE] = -ledger.line("Royalty [USD]")
-    table[DEPRECIATION] = ledger.line(DEPRECIATION)
+    table[ROYALTY_BASE] = -ledger.line(L.ROYALTY)
+    table[DEPRECIATION] = ledger.line(L.DEPRECIATION)
     out = {}
     for name, values in table.items():
         base = np.asarray(values[0], dtype=np.float64)
@@ -299,7 +286,9 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     result = evaluate(valued, keep_ledger=True)
     live, rates = _live_inputs(valued)
     affine = _basis(valued, live)
-    ys = years(valued)
+    resolved = resolve(valued, {}, 1)
+    timeline_fiscal = resolved.fiscal
+    ys = valued.periods.labels
     n_years = int(ys.size)
 
     buffer = io.BytesIO()
@@ -327,7 +316,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     for c, head in enumerate(("input", "value", "unit", "parameter path", "label", "source")):
         inputs.write_string(3, c, head, bold)
     rate_used = float(result.discount_rate[0])
-    start_gap = valued.valuation.start_year - (valued.valuation.valuation_year or valued.valuation.start_year)
+    timeline = resolved.timeline
     rows = [*live, *rates]
     rows.append(
         LiveInput(
@@ -489,10 +478,8 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         lambda t: f"SUM('Losses'!{_cell(4 + n_years + 2, 2 + t)}:{_cell(4 + 2 * n_years + 1, 2 + t)})",
         money,
     )
-    first = first_production_year(valued)
-    hol = valued.fiscal.holiday_years
-    in_holiday = ((ys >= first) & (ys < first + hol)).astype(float)
-    capped = ((ys >= first + hol) & (hol > 0)).astype(float)
+    in_holiday = timeline_fiscal.in_holiday
+    capped = timeline_fiscal.after_holiday
     led.values("holiday", "In tax holiday (1 = yes)", in_holiday, None)
     led.values("after", "Cap applies (1 = yes)", capped, None)
     taxable = "Taxable income after losses [USD]"
@@ -551,9 +538,10 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     ledger.freeze_panes(4, 2)
 
     # --- Summary: the metrics as formulas, dealcalc's numbers beside them ----------------
-    timing = valued.valuation.timing
+    timing = timeline.timing
     shift = {"end": "1", "mid": "(1+discount_rate)^0.5", "t0": "(1+discount_rate)"}[timing]
-    gap = f"(1+discount_rate)^(-{start_gap})" if start_gap else "1"
+    offset = timeline.valuation_offset
+    gap = f"(1+discount_rate)^({offset:g})" if offset else "1"
     after_span = led.span("After-tax cash flow [USD]")
     pre_span = led.span("Pre-tax cash flow [USD]")
     summary.write_string(0, 0, valued.name, title)

@@ -16,9 +16,9 @@ import pandas as pd
 
 from dealcalc.analyses.evaluate import Valuation
 from dealcalc.analyses.montecarlo import MonteCarlo
-from dealcalc.engine.run import TIMINGS
+from dealcalc.engine import resolve
+from dealcalc.engine.timeline import present_value
 from dealcalc.errors import InputError, MissingExtraError
-from dealcalc.metrics import npv
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -199,9 +199,10 @@ def npv_profile_chart(
     ax = _axes(ax)
     flows = valuation.table(scenario)["After-tax cash flow [USD]"].to_numpy()
     grid = np.linspace(0.0, 0.30, 61) if rates is None else np.asarray(rates, dtype=np.float64)
-    v = valuation.deal.valuation
-    gap = v.start_year - (v.valuation_year or v.start_year)
-    values = npv(grid, np.tile(flows, (grid.size, 1)), timing=TIMINGS[v.timing]) * (1.0 + grid) ** -gap / M
+    timeline = resolve(valuation.deal, {}, 1).timeline
+    values = (
+        present_value(grid, np.tile(flows, (grid.size, 1)), timeline.timing, timeline.valuation_offset) / M
+    )
     ax.plot(grid, values, color=INFLOW, label="NPV after tax")
     ax.axhline(0, color="black", lw=0.6)
     irr = float(valuation.irr[scenario])

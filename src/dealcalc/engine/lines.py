@@ -1,0 +1,161 @@
+"""The line registry: every ledger line declared once, with its group, unit and meaning.
+
+The engine writes each line once, signed (inflows positive); every subtotal is the sum of the
+lines of its groups, so a subtotal can only appear in a ledger that holds lines of its groups
+(a parties' ledger shows the parties' total, never EBITDA). Tables, the Excel model, charts
+and the HTML report read lines and subtotals from here; no other module spells a line name.
+
+Lines that exist once per stream, party or government are made by the functions below
+(:func:`revenue`, :func:`party_cash`, ...), so their names are spelt here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = [
+    "AFTER_TAX",
+    "CAPITAL_LINES",
+    "CASH_BEFORE_STATE_TAKE",
+    "EBITDA",
+    "PRE_TAX",
+    "SUBTOTALS",
+    "Group",
+    "Line",
+    "Subtotal",
+    "duty_collected",
+    "government_take",
+    "party_cash",
+    "revenue",
+]
+
+
+class Group(Enum):
+    """What a line is; subtotals are sums over groups."""
+
+    REVENUE = "revenue"
+    SELLING = "selling charges"
+    ROYALTY = "royalty"
+    OPERATING = "operating cost"
+    WORKING_CAPITAL = "working capital"
+    CAPITAL = "capital"
+    TAX = "tax"
+    PARTY = "party"
+    MEMO = "memo"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One ledger line: a stable key, the label shown, its group and unit.
+
+    ``name`` is the column name in tables and files: the label with its unit in brackets for
+    money (``Royalty [USD]``); ratios and shares carry no bracket (``DSCR``).
+    """
+
+    key: str
+    label: str
+    group: Group
+    unit: str = "USD"
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        """The column name: ``label [USD]`` for money, the label alone otherwise."""
+        return f"{self.label} [{self.unit}]" if self.unit == "USD" else self.label
+
+    @property
+    def cash(self) -> bool:
+        """Whether the line is cash (adds into the subtotals), not a memo."""
+        return self.group is not Group.MEMO
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    """The sum of the cash lines of ``groups``."""
+
+    key: str
+    label: str
+    groups: frozenset[Group]
+
+    @property
+    def name(self) -> str:
+        """The column name."""
+        return f"{self.label} [USD]"
+
+
+_OPERATIONS = frozenset({Group.REVENUE, Group.SELLING, Group.ROYALTY, Group.OPERATING})
+EBITDA = Subtotal("ebitda", "EBITDA", _OPERATIONS)
+PRE_TAX = Subtotal("pre_tax", "Pre-tax cash flow", _OPERATIONS | {Group.WORKING_CAPITAL, Group.CAPITAL})
+AFTER_TAX = Subtotal("after_tax", "After-tax cash flow", PRE_TAX.groups | {Group.TAX})
+CASH_BEFORE_STATE_TAKE = Subtotal(
+    "cash_before_state_take", "Cash before state take", frozenset({Group.PARTY})
+)
+#: Every subtotal, in the order tables show them.
+SUBTOTALS = (EBITDA, PRE_TAX, AFTER_TAX, CASH_BEFORE_STATE_TAKE)
+
+# ---------------------------------------------------------------------------- project lines
+SELLING_CHARGES = Line(
+    "selling_charges",
+    "Selling charges (TC/RC, freight)",
+    Group.SELLING,
+    description="TC, RC, penalties, freight",
+)
+TARIFF_BORNE = Line(
+    "tariff_borne",
+    "Tariff borne by the exporter",
+    Group.SELLING,
+    description="import duty through a lower price",
+)
+ROYALTY = Line("royalty", "Royalty", Group.ROYALTY)
+MINING = Line(
+    "mining", "Mining and processing", Group.OPERATING, description="ore costs and fixed stream costs"
+)
+REFINING = Line("refining", "Refining and purchased feed", Group.OPERATING)
+OVERHEADS = Line("overheads", "Overheads", Group.OPERATING)
+WORKING_CAPITAL = Line("working_capital", "Working capital", Group.WORKING_CAPITAL)
+INITIAL_CAPEX = Line("initial_capex", "Initial capex", Group.CAPITAL)
+SUSTAINING_CAPEX = Line("sustaining_capex", "Sustaining capex", Group.CAPITAL)
+CLOSURE = Line("closure", "Closure", Group.CAPITAL)
+INCOME_TAX = Line("income_tax", "Income tax", Group.TAX)
+#: Capital lines: what has been spent, for the book value (and not in EBITDA).
+CAPITAL_LINES = (INITIAL_CAPEX, SUSTAINING_CAPEX, CLOSURE, WORKING_CAPITAL)
+
+DEPRECIATION = Line("depreciation", "Depreciation", Group.MEMO)
+TAXABLE_INCOME = Line("taxable_income", "Taxable income after losses", Group.MEMO)
+LOSSES_CARRIED = Line("losses_carried", "Losses carried forward", Group.MEMO)
+FLOOR_TAX = Line("floor_tax", "Minimum tax or ACT floor", Group.MEMO)
+TARIFF_BORNE_BY_BUYERS = Line("tariff_borne_by_buyers", "Tariff borne by buyers", Group.MEMO)
+
+# ---------------------------------------------------------------------------- parties' lines
+LEVERED_TAX = Line("levered_tax", "Income tax, levered", Group.MEMO)
+DIVIDENDS = Line("dividends", "Dividends before withholding", Group.MEMO)
+WITHHOLDING = Line("withholding", "Dividend withholding tax", Group.MEMO)
+DEBT_DRAWN = Line("debt_drawn", "Debt drawn", Group.MEMO)
+INTEREST_PAID = Line("interest_paid", "Interest paid", Group.MEMO)
+INTEREST_CAPITALISED = Line("interest_capitalised", "Interest capitalised", Group.MEMO)
+PRINCIPAL = Line("principal", "Principal repaid", Group.MEMO)
+DEBT_FEES = Line("debt_fees", "Debt fees", Group.MEMO)
+DEBT_BALANCE = Line("debt_balance", "Debt balance", Group.MEMO)
+DSCR = Line("dscr", "DSCR", Group.MEMO, unit="ratio", description="CFADS over debt service")
+LLCR = Line("llcr", "LLCR", Group.MEMO, unit="ratio", description="PV of CFADS over the loan life / balance")
+
+
+def revenue(stream: str) -> Line:
+    """The revenue line of a stream."""
+    return Line(f"revenue:{stream}", f"Revenue: {stream}", Group.REVENUE)
+
+
+def duty_collected(government: str) -> Line:
+    """The memo line of the duty a government collects on the deal's exports."""
+    return Line(f"duty_collected:{government}", f"Duty collected by {government}", Group.MEMO)
+
+
+def party_cash(party: str) -> Line:
+    """A party's cash: what it receives less what it pays in."""
+    return Line(f"party:{party}", party, Group.PARTY)
+
+
+def government_take(government: str) -> Line:
+    """A government's share of the cash before state take, per year."""
+    return Line(f"take:{government}", f"Government take: {government}", Group.MEMO, unit="fraction")
