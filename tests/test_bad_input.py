@@ -48,7 +48,7 @@ CASES = [
         "ad_valorem: {2025-04-05: 0.10, 2025-08-07: 0.19, 2026-07-01:",
         "ad_valorem: {2025-08-07: 0.19, 2025-04-05: 0.10, 2026-07-01:",
         "npv",
-        ":231: trade.schedules.ieepa_struck_down.ad_valorem: give the dates in order",
+        ":239: trade.schedules.ieepa_struck_down.ad_valorem: give the dates in order",
     ),
     (
         "sales shares above 1",
@@ -233,7 +233,7 @@ def test_hostile_yaml_is_refused_quickly(tmp_path: Path, what: str, text: str, e
         (  # a refinery's output is its capacity: a recovery on it would change nothing
             "capacity_units_per_year: {value: 4000,",
             "recovery: 0.92\n    capacity_units_per_year: {value: 4000,",
-            "streams.antimony_refined: recovery does not apply here (a refinery stream's output",
+            "streams.antimony_refined: recovery does not apply here (a processing stream's output",
         ),
         (  # conversion belongs to a refinery stream
             "    opex_usd_per_t_ore: {value: 22,",

@@ -101,7 +101,7 @@ def test_example_writes_a_copy(tmp_path: Path) -> None:
         (
             "      schedule: {value: annex_ii",
             "      schedule: {value: annex_iii",
-            ":195: trade.destinations.us.schedule: 'annex_iii' is not a schedule (did you mean 'annex_ii'?)",
+            ":203: trade.destinations.us.schedule: 'annex_iii' is not a schedule (did you mean 'annex_ii'?)",
         ),
         (
             "    eca_refinery:\n",
@@ -116,7 +116,7 @@ def test_example_writes_a_copy(tmp_path: Path) -> None:
         (
             "      ad_valorem: {2025-04-05: 0.10, 2025-08-07: 0.19}\n      products:\n        antimony: {any",
             "      ad_valorem: {2025-04-05: 0.10, 2025-08-07: 1.19}\n      products:\n        antimony: {any",
-            ":201: trade.schedules.annex_ii.ad_valorem.2025-08-07: Input should be less than or equal to 1",
+            ":209: trade.schedules.annex_ii.ad_valorem.2025-08-07: Input should be less than or equal to 1",
         ),
     ],
 )

@@ -225,7 +225,7 @@ def test_a_field_the_stream_never_reads_is_not_a_parameter() -> None:
     for path in (
         "streams.apt.recovery",
         "streams.gold.treatment_charge_usd_per_dmt",
-        "streams.copper.feed_cost_fraction_of_price",
+        "streams.copper.conversion_cost_usd_per_unit",
     ):
         with pytest.raises(dc.InputError, match="this stream never reads it"):
             dc.evaluate(DEAL, overrides={path: [0.5]})

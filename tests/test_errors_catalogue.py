@@ -43,11 +43,17 @@ def _raise_sites() -> list[tuple[str, str]]:
         for node in ast.walk(ast.parse(text)):
             if _is_problem(node):
                 assert isinstance(node, ast.Call)
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+                if above.startswith("# errors.md:"):
+                    sites.append((where, above.removeprefix("# errors.md:").strip()))
+                    continue
                 message = node.args[0].elts[1]  # type: ignore[attr-defined]
                 parts = [p.strip(" :;,.()'\"") for p in _literals(message)]
                 best = max(parts, key=len, default="")
-                where = f"{path.relative_to(ROOT)}:{node.lineno}"
-                assert len(best) >= 4, f"{where}: a problem with no literal message"
+                assert len(best) >= 4, (
+                    f"{where}: a problem with no literal message; add '# errors.md: TEXT' above"
+                )
                 sites.append((where, best))
                 continue
             if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):

@@ -28,6 +28,7 @@ from dealcalc.errors import InputError, InputErrors, OutputExistsError, did_you_
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, DealProblems
 from dealcalc.models.schedule import SCHEDULE_TAGS
+from dealcalc.tables import apply_tables
 
 __all__ = [
     "EXAMPLES",
@@ -525,10 +526,11 @@ def _timestamp(loader: SafeYamlLoader, node: yaml.ScalarNode) -> Any:
 SafeYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
-def parse_deal(text: str, *, source: str = "<string>") -> Deal:
+def parse_deal(text: str, *, source: str = "<string>", folder: str | os.PathLike[str] | None = None) -> Deal:
     """Validate the text of a scenario file into a :class:`~dealcalc.models.Deal`.
 
-    See :func:`load_deal`; this is the same for text already in memory.
+    See :func:`load_deal`; this is the same for text already in memory. ``folder`` is where the
+    CSV tables the file names are read from (default: the current folder).
     """
     try:
         node = yaml.compose(text, Loader=SafeYamlLoader)
@@ -577,11 +579,15 @@ def parse_deal(text: str, *, source: str = "<string>") -> Deal:
             field="provenance",
             expected="value: 0.05 with source:, as_of:, label: next to it",
         )
+    origins: dict[tuple[Any, ...], tuple[str, int]] = {}
+    if "tables" in data:
+        here = Path(folder) if folder is not None else Path(".")
+        apply_tables(data, here, origins, provenance, source=source, lines=lines)
     data["provenance"] = provenance
     try:
         return Deal.model_validate(data)
     except ValidationError as exc:
-        problems = _located(exc, lines, source)
+        problems = _located(exc, lines, source, origins)
         if len(problems) == 1:
             raise problems[0] from None
         # errors.md: Scenario-file checks
@@ -593,29 +599,43 @@ def _path_parts(path: str) -> tuple[Any, ...]:
     return tuple(int(x) if x.lstrip("-").isdigit() else x for x in path.split("."))
 
 
-def _located(exc: ValidationError, lines: dict[tuple[Any, ...], int], source: str) -> list[InputError]:
-    """Every problem of a failed validation, each with its file line, field and hint."""
+def _located(
+    exc: ValidationError,
+    lines: dict[tuple[Any, ...], int],
+    source: str,
+    origins: dict[tuple[Any, ...], tuple[str, int]] | None = None,
+) -> list[InputError]:
+    """Every problem of a failed validation, each with its file line (a table's file and line
+    for a value that came from a table), field and hint."""
     out: list[InputError] = []
+
+    def where(loc: tuple[Any, ...]) -> tuple[str, int | None]:
+        for end in range(len(loc), 0, -1):
+            if origins and loc[:end] in origins:
+                return origins[loc[:end]]
+        return source, _line_of(lines, loc)
+
     for error in exc.errors():
         context = error.get("ctx") or {}
         cause = context.get("error")
         if isinstance(cause, DealProblems):  # the deal's cross-checks, all of them
             for path, message in cause.problems:
-                loc = _path_parts(path)
+                file, line = where(_path_parts(path))
                 # errors.md: Scenario-file checks
-                out.append(InputError(message, source=source, line=_line_of(lines, loc), field=path))
+                out.append(InputError(message, source=file, line=line, field=path))
             continue
         loc = _location(error["loc"])
         message, expected = _describe(error)
         hint = None
         if error.get("type") == "extra_forbidden":
             hint = did_you_mean(str(loc[-1]), _fields_at(Deal, loc[:-1]))
+        file, line = where(loc)
         # errors.md: Scenario-file checks
         out.append(
             InputError(
                 message,
-                source=source,
-                line=_line_of(lines, loc),
+                source=file,
+                line=line,
                 field=".".join(str(p) for p in loc) or None,
                 expected=expected,
                 hint=hint,
@@ -660,7 +680,7 @@ def load_deal(path: str | os.PathLike[str]) -> Deal:
         raise InputError("file not found", source=source) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", source=source) from None
-    return parse_deal(text, source=source)
+    return parse_deal(text, source=source, folder=Path(path).parent)
 
 
 def _plain(data: Any) -> Any:

@@ -182,6 +182,16 @@ def _fractions(draw: Any, n: int) -> list[float]:
     return out
 
 
+def _schedule(values: SearchStrategy[float], start: int, end: int) -> SearchStrategy[Any]:
+    """A schedule: one number, {year: value} on years of the deal, or a list over production."""
+    years = st.lists(st.integers(start, end), min_size=1, max_size=4, unique=True)
+    return st.one_of(
+        values,
+        years.flatmap(lambda ys: st.fixed_dictionaries({y: values for y in sorted(ys)})),
+        st.lists(values, min_size=1, max_size=5),
+    )
+
+
 @st.composite
 def _deal_data(
     draw: Any,
@@ -192,6 +202,7 @@ def _deal_data(
     finance: bool,
     max_years: int,
     dated_prices: bool = False,
+    schedules: bool = False,
 ) -> dict[str, Any]:
     start = draw(st.integers(2020, 2040))
     years = draw(st.integers(4, max_years))
@@ -218,19 +229,40 @@ def _deal_data(
             "ramp_up": [
                 draw(st.floats(0.2, 1.0, allow_subnormal=False)) for _ in range(draw(st.integers(0, 3)))
             ],
-            "sustaining_capex_usd_per_year": draw(st.floats(0, 1e7, allow_subnormal=False)),
+            "sustaining_capex_usd_per_year": draw(
+                _schedule(st.floats(0, 1e7, allow_subnormal=False), start, end)
+                if schedules
+                else st.floats(0, 1e7, allow_subnormal=False)
+            ),
         }
     streams: dict[str, Any] = {}
     for k in range(draw(st.integers(1, max_streams))):
         phase = draw(st.sampled_from(sorted(phases)))
-        kind = draw(st.sampled_from(["mine", "gold", "refinery"]))
-        if kind == "refinery":
+        kinds = ["mine", "gold", "refinery", "smelter"] + (["stated"] if schedules else [])
+        kind = draw(st.sampled_from(kinds))
+        if kind == "refinery":  # bought feed only
             streams[f"s{k}"] = {
                 "phase": phase,
                 "product": "oxide",
                 "capacity_units_per_year": draw(st.floats(1e3, 1e6, allow_subnormal=False)),
                 "conversion_cost_usd_per_unit": draw(st.floats(0, 20, allow_subnormal=False)),
-                "feed_cost_fraction_of_price": draw(st.floats(0, 0.6, allow_subnormal=False)),
+                "feed": {"purchase": {"price_fraction": draw(st.floats(0, 0.6, allow_subnormal=False))}},
+            }
+        elif kind == "smelter":  # fed by the metal mines so far, then (perhaps) bought feed
+            sources = [n for n, s in streams.items() if s["product"] == "metal" and "feed" not in s]
+            recovery = draw(st.floats(0.8, 1.0, allow_subnormal=False))
+            payable = draw(st.floats(0.9, 1.0, allow_subnormal=False))
+            feed: dict[str, Any] = {"sources": draw(st.permutations(sources)), "recovery": recovery}
+            if draw(st.booleans()):  # bought feed worth buying: it costs less than it makes
+                margin = draw(st.floats(0.5, 0.95, allow_subnormal=False))
+                feed["purchase"] = {"price_fraction": margin * recovery * payable}
+            streams[f"s{k}"] = {
+                "phase": phase,
+                "product": "metal",
+                "capacity_units_per_year": draw(st.floats(1e2, 5e4, allow_subnormal=False)),
+                "conversion_cost_usd_per_unit": draw(st.floats(0, 500, allow_subnormal=False)),
+                "payable_fraction": payable,
+                "feed": feed,
             }
         elif kind == "gold":
             streams[f"s{k}"] = {
@@ -240,11 +272,20 @@ def _deal_data(
                 "grade_g_per_t": draw(st.floats(0.05, 5.0, allow_subnormal=False)),
                 "recovery": draw(st.floats(0.3, 0.95, allow_subnormal=False)),
             }
+        elif kind == "stated":  # a study's published output, year by year
+            streams[f"s{k}"] = {
+                "phase": phase,
+                "product": "gold",
+                "recovered_units_per_year": draw(
+                    _schedule(st.floats(0, 5e4, allow_subnormal=False), start, end)
+                ),
+            }
         else:
+            ore = st.floats(1e4, 2e6, allow_subnormal=False)
             streams[f"s{k}"] = {
                 "phase": phase,
                 "product": "metal",
-                "ore_tpa": draw(st.floats(1e4, 2e6, allow_subnormal=False)),
+                "ore_tpa": draw(_schedule(ore, start, end)) if schedules else draw(ore),
                 "grade": draw(st.floats(0.001, 0.05, allow_subnormal=False)),
                 "recovery": draw(st.floats(0.5, 0.95, allow_subnormal=False)),
                 "payable_fraction": draw(st.floats(0.6, 1.0, allow_subnormal=False)),
@@ -324,11 +365,16 @@ def deals(
     finance: bool = True,
     max_years: int = 25,
     dated_prices: bool = False,
+    schedules: bool = False,
 ) -> SearchStrategy[Deal]:
-    """Valid :class:`dealcalc.Deal` objects: phases with capex schedules and ramp-ups, mine,
-    precious-metal and refinery streams, and optionally a fiscal regime, a dated US tariff
+    """Valid :class:`dealcalc.Deal` objects: phases with capex schedules and ramp-ups, mine and
+    precious-metal streams, processing streams fed by the mines (own feed first, then perhaps
+    bought feed) or by bought feed alone, and optionally a fiscal regime, a dated US tariff
     schedule with incidence, owners and a loan. With ``dated_prices``, the metal's deck price
-    is sometimes a step path ``{year: price}`` instead of one flat price.
+    is sometimes a step path ``{year: price}`` instead of one flat price; with ``schedules``,
+    ore tonnages and sustaining capital are sometimes given year by year (a ``{year: value}``
+    mapping or a list over the production years) and some streams state their output per year
+    (``recovered_units_per_year``).
 
     Examples
     --------
@@ -345,7 +391,7 @@ def deals(
     ...     assert np.allclose(split[parties].sum(axis=1), total, rtol=1e-9, atol=1e-3)
     >>> test_the_parties_add_up()
     """
-    data = _deal_data(max_phases, max_streams, fiscal, trade, finance, max_years, dated_prices)
+    data = _deal_data(max_phases, max_streams, fiscal, trade, finance, max_years, dated_prices, schedules)
     return data.map(Deal.model_validate)
 
 

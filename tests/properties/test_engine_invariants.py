@@ -27,6 +27,32 @@ def test_the_parties_cash_adds_up_to_the_projects(deal: dc.Deal) -> None:
 
 
 @SLOW
+@given(deals(schedules=True))
+def test_nothing_disappears_in_the_material_balance(deal: dc.Deal) -> None:
+    # every unit a stream recovers or makes is sold or fed to a processing stream, every year;
+    # a processing stream makes (own feed + bought) x recovery, the rest lost in processing
+    v = dc.evaluate(deal, keep_ledger=True)
+    mb = v.material_balance()
+    for stream in mb.index.get_level_values("stream").unique():
+        rows = mb.loc[stream]
+        flows = rows.index.get_level_values("flow")
+        made = rows[flows.isin(["recovered", "made"])].sum()
+        onward = rows[flows.str.startswith("fed to") | (flows == "sold")].sum()
+        scale = 1.0 + made.abs().max()
+        np.testing.assert_allclose(onward, made, rtol=0, atol=1e-9 * scale)
+        if "made" in flows and flows.str.startswith("fed from").any() | ("bought" in flows):
+            into = rows[flows.str.startswith("fed from") | (flows == "bought")].sum()
+            lost = rows[flows == "lost in processing"].sum()
+            np.testing.assert_allclose(into, made + lost, rtol=0, atol=1e-9 * scale)
+    # and what a source feeds is what the processing stream is fed from it
+    for (stream, flow, _unit), row in mb.iterrows():
+        if str(flow).startswith("fed to "):
+            target = str(flow).removeprefix("fed to ")
+            fed_from = mb.loc[(target, f"fed from {stream}")].iloc[0]
+            np.testing.assert_allclose(fed_from.to_numpy(), row.to_numpy(), rtol=1e-12, atol=1e-9)
+
+
+@SLOW
 @given(deals(), st.floats(1.0, 3.0))
 def test_a_higher_price_never_lowers_pre_tax_cash(deal: dc.Deal, factor: float) -> None:
     deck = deal.price_decks["base"]

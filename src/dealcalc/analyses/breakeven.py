@@ -128,11 +128,11 @@ def breakeven(
     >>> deal = dc.load(dc.example_path("ussm-fwo"))
     >>> b = breakeven(deal, "price_decks.base.antimony")
     >>> round(float(b.value[0]))
-    30701
+    27523
     >>> capex = {"phases.refinery.capex_usd": [2e8, 3e8, 4e8]}
     >>> many = breakeven(deal, "price_decks.base.antimony", overrides=capex)
     >>> many.value.round(-1).tolist()
-    [23920.0, 30700.0, 37480.0]
+    [21280.0, 27520.0, 33760.0]
     """
     start = apply_scenario(deal, scenario)
     if not np.isfinite(target):

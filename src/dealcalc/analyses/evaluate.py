@@ -54,6 +54,7 @@ class Valuation:
     values: dict[str, FloatArray]
     ledger: Ledger | None
     parties: Ledger | None = None
+    balance: Ledger | None = None
 
     def _metric(self, name: str) -> FloatArray:
         try:
@@ -152,6 +153,44 @@ class Valuation:
             raise ValueError("the parties' ledger was not kept; call evaluate(..., keep_ledger=True)")
         return self.parties.table(scenario)
 
+    def material_balance(self, scenario: int = 0) -> pd.DataFrame:
+        """Where every unit of product goes, by year: one row per stream and flow, years as
+        columns.
+
+        Rows are indexed by ``stream``, ``flow`` and ``unit`` (the product's price unit). A mine
+        stream shows units ``mined`` (contained in the ore) and ``recovered``; a processing
+        stream shows what it is ``fed from`` each source, what it ``bought``, what was ``lost in
+        processing`` and what it ``made``; every stream shows what it ``fed to`` each
+        processing stream and what it ``sold``. For every stream and year, recovered (or made)
+        = sold + fed to others (methodology §9).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mb = dc.evaluate(dc.load(dc.example_path("ussm-fwo"))).material_balance()
+        >>> sb = mb.loc["antimony_concentrate", 2030]   # 2030: the refinery's first year, at 40 %
+        >>> {flow: round(float(v), 1) for (flow, _unit), v in sb.items()}
+        {'mined': 3750.0, 'recovered': 3187.5, 'fed to antimony_refined': 1739.1, 'sold': 1448.4}
+        """
+        scenario = self._scenario(scenario)
+        if self.balance is None:
+            raise ValueError("the material balance was not kept; call evaluate(..., keep_ledger=True)")
+        keys, values = [], []
+        for line in self.balance.lines:
+            stream, _, flow = line.label.partition(": ")
+            keys.append((stream, flow, line.unit))
+            values.append(self.balance.line(line)[scenario])
+        # levels in the order rows appear (streams in file order, flows in balance order), so
+        # the index is sorted as shown and .loc on a stream is fast
+        rank = {f: k for k, f in enumerate(L.BALANCE_FLOWS)}
+        flows = sorted({f for _, f, _ in keys}, key=lambda f: (rank[_flow_kind(f)], f))
+        levels = [list(dict.fromkeys(k[0] for k in keys)), flows, sorted({k[2] for k in keys})]
+        index = pd.MultiIndex.from_arrays(
+            [pd.Categorical([k[i] for k in keys], categories=levels[i]) for i in range(3)],
+            names=["stream", "flow", "unit"],
+        )
+        return pd.DataFrame(values, index=index, columns=pd.Index(self.balance.years, name="year"))
+
     def party_summary(self, scenario: int = 0) -> pd.DataFrame:
         """One row per party: NPV at its own discount rate, IRR, and each state's take.
 
@@ -230,6 +269,11 @@ class Valuation:
         return out
 
 
+def _flow_kind(flow: str) -> str:
+    """``fed to apt`` -> ``fed to``: a balance flow without the stream it names."""
+    return next(kind for kind in L.BALANCE_FLOWS if flow == kind or flow.startswith(kind + " "))
+
+
 def evaluate(
     deal: Deal,
     scenario: str | None = None,
@@ -266,11 +310,11 @@ def evaluate(
     >>> deal = dc.load(dc.example_path("ussm-fwo"))
     >>> v = dc.evaluate(deal)
     >>> round(float(v.irr[0]), 4)
-    0.1098
+    0.1217
     >>> many = dc.evaluate(deal, overrides={"price_decks.base.antimony": [22046, 30000, 55000]},
     ...                    metrics=["npv_usd", "irr"])
     >>> (many.npv_usd / 1e6).round(1)
-    array([-69.3,  -5.6, 194. ])
+    array([-47.5,  21.5, 238.4])
     >>> sorted(many.values)
     ['discount_rate', 'irr', 'npv_usd']
     """
@@ -282,7 +326,16 @@ def evaluate(
     ledger = Ledger.concatenate(ledgers) if len(ledgers) == len(chunks) else None
     split = [c.parties for c in chunks if c.parties is not None]
     parties = Ledger.concatenate(split) if len(split) == len(chunks) else None
-    return Valuation(deal=valued, scenario=scenario or "base", values=values, ledger=ledger, parties=parties)
+    kept = [c.balance for c in chunks if c.balance is not None]
+    balance = Ledger.concatenate(kept) if len(kept) == len(chunks) else None
+    return Valuation(
+        deal=valued,
+        scenario=scenario or "base",
+        values=values,
+        ledger=ledger,
+        parties=parties,
+        balance=balance,
+    )
 
 
 def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:

@@ -31,41 +31,51 @@ def depreciation(
     Each phase's initial capital (``bases[phase]``, its total: a float or (S, 1)) is written off
     over ``n_years`` from period ``starts[phase]``. Sustaining capital (per period, ``sustaining``)
     is written off over the same number of years from the period it is spent. Whatever is
-    still undepreciated in period ``write_off`` (the closure year) is written off then.
+    still undepreciated in period ``write_off`` (the closure year) is written off then; capital
+    spent after it is written off when it is spent.
 
     Examples
     --------
     >>> depreciation({"p": 100.0}, {"p": 1}, np.zeros(5), 2, 4, (1, 5)).tolist()
     [0.0, 50.0, 50.0, 0.0, 0.0]
+    >>> depreciation({}, {}, np.array([0.0, 0.0, 0.0, 10.0, 10.0]), 10, 2, (1, 5)).tolist()
+    [0.0, 0.0, 0.0, 10.0, 10.0]
     """
     n_periods = shape[1]
+    t = np.arange(n_periods)
     parts: list[Number] = [
         straight_line(base, starts[name], n_years, write_off, n_periods) for name, base in bases.items()
     ]
-    # sustaining: a rolling window of the last n_years of spend, each spread over n_years
+    # sustaining: a rolling window of the last n_years of spend, each spread over n_years, up to
+    # the write-off period; then what is left of it at once, and later spend as it is spent
     c = np.cumsum(sustaining, axis=-1)
     lagged = np.zeros_like(c)
     if n_years < c.shape[-1]:
         lagged[..., n_years:] = c[..., :-n_years]
-    rolling = (c - lagged) / n_years
+    before = (t < write_off).astype(np.float64)
+    rolling = (c - lagged) / n_years * before
     parts.append(rolling)
-    remaining = c[..., -1:] - rolling.sum(axis=-1, keepdims=True)
-    final = (np.arange(n_periods) == write_off).astype(np.float64)
-    parts.append(np.maximum(remaining, 0.0) * final)
+    remaining = c[..., write_off : write_off + 1] - rolling.sum(axis=-1, keepdims=True)
+    parts.append(np.maximum(remaining, 0.0) * (t == write_off))
+    parts.append(sustaining * (t > write_off))
     return add_lines(parts, shape)
 
 
 def straight_line(base: Number, start: int, n_years: int, final: int, n_periods: int) -> FloatArray:
     """``base`` (a float or (S, 1)) written off over ``n_years`` from period ``start``; whatever
-    the horizon cuts off is written off in period ``final``. Shape (T,) or (S, T).
+    is left in period ``final`` (the closure year; not before ``start``) is written off then.
+    Shape (T,) or (S, T).
 
     Examples
     --------
     >>> straight_line(90.0, 1, 3, 2, 3).tolist()
     [0.0, 30.0, 60.0]
+    >>> straight_line(90.0, 1, 3, 2, 5).tolist()
+    [0.0, 30.0, 60.0, 0.0, 0.0]
     """
     t = np.arange(n_periods)
-    window = ((t >= start) & (t < start + n_years)).astype(np.float64) / n_years
+    final = max(final, start)
+    window = ((t >= start) & (t < start + n_years) & (t < final)).astype(np.float64) / n_years
     rest = np.maximum(1.0 - window.sum(), 0.0) * (t == final)
     out: FloatArray = np.asarray(base * (window + rest), dtype=np.float64)
     return out

@@ -35,19 +35,21 @@ from dealcalc.engine.timeline import (
 from dealcalc.engine.trade import year_weights
 from dealcalc.metrics._common import FloatArray, Timing
 from dealcalc.models import Deal, Periods, Phase, Stream
+from dealcalc.models.direct import DirectLine
 from dealcalc.models.schedule import ScheduleValue
 from dealcalc.models.streams import UNITS_PER_TONNE
 from dealcalc.models.trade import Form
 
 __all__ = [
     "DebtInputs",
+    "DirectInputs",
     "EngineInputs",
     "FinanceInputs",
     "FiscalInputs",
     "MineInputs",
     "OwnerInputs",
     "PhaseInputs",
-    "RefineryInputs",
+    "ProcessingInputs",
     "SaleInputs",
     "TimelineInputs",
     "resolve",
@@ -113,19 +115,21 @@ class SaleInputs:
 
 @dataclass(frozen=True)
 class MineInputs:
-    """A mine stream: ore, grade and recovery to payable units, and its selling terms."""
+    """A mine stream: ore, grade and recovery (or a stated output) to payable units, and its
+    selling terms."""
 
     name: str
     product: str
+    unit: str  # the product's price unit
     phase: str
     units_per_tonne: float  # price units in a tonne of product
     price: Number  # deck price per unit, the deal's money
     profile: Number  # planned profile x availability
     producing: FloatArray  # (T,) 1 in the stream's production periods (fixed costs run)
-    sold: FloatArray  # (T,) 1 where its output is sold, 0 once the refinery it feeds runs
-    ore: Number
+    ore: Number | None  # tonnes a year at full capacity (None: a stated output)
     grade: Number  # fraction of product in ore (grams per tonne already divided by 1e6)
     recovery: Number
+    recovered_units: Number | None  # a stated output, units a year at full capacity
     payable: Number
     concentrate_grade: Number | None
     moisture: Number
@@ -141,11 +145,12 @@ class MineInputs:
 
 
 @dataclass(frozen=True)
-class RefineryInputs:
-    """A refinery stream: capacity to output, its conversion cost and bought feed."""
+class ProcessingInputs:
+    """A processing stream: capacity to output, fed from named sources, then bought feed."""
 
     name: str
     product: str
+    unit: str
     phase: str
     units_per_tonne: float
     price: Number
@@ -154,11 +159,26 @@ class RefineryInputs:
     capacity: Number
     payable: Number
     conversion_per_unit: Number
-    feed_cost_fraction: Number
     freight_per_t_product: Number
     fixed_opex: Number
     royalty_share: Number
     sales: tuple[SaleInputs, ...]
+    fed: bool  # whether it has a feed (without one, its capacity is made from free feed)
+    sources: tuple[str, ...]
+    recovery: Number  # output units per unit of feed
+    purchase_price: Number | None  # per unit of bought feed, the deal's money; None: buys none
+    purchase_cap: Number | None  # the most it can buy in a year (None: no cap)
+
+
+@dataclass(frozen=True)
+class DirectInputs:
+    """A line given in money per year (``lines`` in a scenario file)."""
+
+    name: str
+    label: str
+    kind: str  # revenue, selling_charge, operating_cost, initial_capex, sustaining_capex, ...
+    amount: Number  # per period, the deal's money, positive in the line's own direction
+    depreciation_start: int  # period an initial_capex line starts depreciating
 
 
 @dataclass(frozen=True)
@@ -166,6 +186,7 @@ class FiscalInputs:
     """Royalty and income tax (docs/methodology.md §10-11)."""
 
     royalty_rate: Number
+    royalty_on_nsr: bool  # the royalty base is net of selling charges (a net smelter return)
     income_tax_rate: Number
     super_tax_rate: Number
     super_tax_threshold: Number
@@ -227,8 +248,9 @@ class EngineInputs:
     timeline: TimelineInputs
     phases: dict[str, PhaseInputs]
     mines: tuple[MineInputs, ...]
-    refineries: tuple[RefineryInputs, ...]
+    processing: tuple[ProcessingInputs, ...]  # each after the processing streams that feed it
     stream_order: tuple[str, ...]  # the file's order of streams (ledger line order)
+    direct: tuple[DirectInputs, ...]  # lines given in money per year
     overheads: Number  # per period, the deal's money
     closure: Number  # per period, the deal's money
     receivable_days: Number
@@ -276,11 +298,13 @@ class _Reader:
         *,
         first_before: bool = False,
         totals: bool = False,
+        shift: int = 0,
     ) -> Number:
         """A schedule as per-period numbers (a float when it is one number and not overridden).
 
         ``anchor`` is the period a list starts at (the first production period of what the
-        field belongs to); a mapping is placed by its labels.
+        field belongs to); a mapping is placed by its labels, moved ``shift`` periods later (a
+        phase's delay; what moves past the last period is dropped).
         """
         if not isinstance(value, dict | list):
             return self.scalar(path, value)
@@ -289,8 +313,11 @@ class _Reader:
             values: list[Number] = [float(v) for v in value]
         else:
             keys = sorted(value)
-            at = [self.periods.position(k) for k in keys]
+            at = [self.periods.position(k) + shift for k in keys]
             values = [self.scalar(f"{path}.{k}", value[k]) for k in keys]
+            if totals and shift:  # amounts delayed past the horizon are not spent in it
+                kept = [k for k, a in enumerate(at) if a < self.t]
+                at, values = [at[k] for k in kept], [values[k] for k in kept]
         base = (
             totals_path(values, at, self.t)
             if totals
@@ -384,31 +411,29 @@ def _mine(
     p = f"streams.{name}"
     anchor = phases[s.phase].first_production
     profile, producing = _stream_profile(r, deal, s, phases, availability)
-    sold = np.ones(r.t)
-    if s.feeds is not None:
-        target = phases[deal.streams[s.feeds].phase]
-        if target.built:
-            sold = (np.arange(r.t) < target.first_production).astype(np.float64)
 
     def sched(field_name: str) -> Number:
         return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor)
 
-    if s.grade is not None:
+    if s.ore_tpa is None:
+        grade: Number = 0.0
+    elif s.grade is not None:
         grade = sched("grade")
     else:
         grade = sched("grade_g_per_t") / GRAMS_PER_TONNE
     return MineInputs(
         name=name,
         product=s.product,
+        unit=deal.products[s.product].unit,
         phase=s.phase,
         units_per_tonne=UNITS_PER_TONNE[deal.products[s.product].unit],
         price=_price(r, deal, s.product),
         profile=profile,
         producing=producing,
-        sold=sold,
-        ore=sched("ore_tpa"),
+        ore=None if s.ore_tpa is None else sched("ore_tpa"),
         grade=grade,
         recovery=sched("recovery"),
+        recovered_units=None if s.recovered_units_per_year is None else sched("recovered_units_per_year"),
         payable=sched("payable_fraction"),
         concentrate_grade=None if s.concentrate_grade is None else sched("concentrate_grade"),
         moisture=sched("moisture_fraction"),
@@ -424,9 +449,9 @@ def _mine(
     )
 
 
-def _refinery(
+def _processing(
     r: _Reader, deal: Deal, name: str, s: Stream, phases: dict[str, PhaseInputs], availability: Number
-) -> RefineryInputs:
+) -> ProcessingInputs:
     p = f"streams.{name}"
     anchor = phases[s.phase].first_production
     profile, producing = _stream_profile(r, deal, s, phases, availability)
@@ -434,9 +459,27 @@ def _refinery(
     def sched(field_name: str) -> Number:
         return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor)
 
-    return RefineryInputs(
+    feed = s.feed
+    price: Number | None = None
+    cap: Number | None = None
+    recovery: Number = 1.0
+    if feed is not None:
+        recovery = r.series(f"{p}.feed.recovery", feed.recovery, anchor)
+        bought = feed.purchase
+        if bought is not None:
+            q = f"{p}.feed.purchase"
+            if bought.price_fraction is not None:
+                fraction = r.series(f"{q}.price_fraction", bought.price_fraction, anchor)
+                price = fraction * _price(r, deal, s.feed_product)
+            else:
+                assert bought.price_usd_per_unit is not None
+                price = r.series(f"{q}.price_usd_per_unit", bought.price_usd_per_unit, anchor)
+            if bought.max_units_per_year is not None:
+                cap = r.series(f"{q}.max_units_per_year", bought.max_units_per_year, anchor)
+    return ProcessingInputs(
         name=name,
         product=s.product,
+        unit=deal.products[s.product].unit,
         phase=s.phase,
         units_per_tonne=UNITS_PER_TONNE[deal.products[s.product].unit],
         price=_price(r, deal, s.product),
@@ -445,11 +488,39 @@ def _refinery(
         capacity=sched("capacity_units_per_year"),
         payable=sched("payable_fraction"),
         conversion_per_unit=sched("conversion_cost_usd_per_unit"),
-        feed_cost_fraction=sched("feed_cost_fraction_of_price"),
         freight_per_t_product=sched("freight_usd_per_t_product"),
         fixed_opex=sched("fixed_opex_usd_per_year"),
         royalty_share=0.0 if s.royalty_bearing_fraction is None else sched("royalty_bearing_fraction"),
         sales=_sales(r, deal, name, s, "refined"),
+        fed=feed is not None,
+        sources=tuple(feed.sources) if feed is not None else (),
+        recovery=recovery,
+        purchase_price=price,
+        purchase_cap=cap,
+    )
+
+
+def _direct(
+    r: _Reader, deal: Deal, name: str, line: DirectLine, phases: dict[str, PhaseInputs]
+) -> DirectInputs:
+    """A direct line: its amounts from ``start_year`` (default: its first year given, or the
+    phase's first production for one number) to ``end_year``."""
+    anchor = deal.first_production_any() if line.phase is None else phases[line.phase].first_production
+    value = line.usd_per_year
+    if line.start_year is not None:
+        start = r.periods.index(line.start_year)
+    elif isinstance(value, dict):
+        start = 0  # a mapping starts at its first year (zero before it)
+    else:
+        start = anchor
+    end = r.t - 1 if line.end_year is None else r.periods.index(line.end_year)
+    amount = r.series(f"lines.{name}.usd_per_year", value, anchor) * window(r.t, start, end)
+    return DirectInputs(
+        name=name,
+        label=line.label or name,
+        kind=line.kind,
+        amount=amount,
+        depreciation_start=anchor,
     )
 
 
@@ -463,10 +534,14 @@ def _phase(r: _Reader, deal: Deal, name: str, phase: Phase) -> PhaseInputs:
     spread: Number
     if isinstance(phase.capex_usd, dict):  # amounts by year: the total is 1, the spread the amounts
         total = 1.0
-        spread = r.series(f"{p}.capex_usd", phase.capex_usd, first, totals=True) if built else 0.0
+        delay = phase.delay_years
+        spread = (
+            r.series(f"{p}.capex_usd", phase.capex_usd, first, totals=True, shift=delay) if built else 0.0
+        )
         draw = np.zeros(r.t)
         for year, amount in phase.capex_usd.items():
-            draw[r.periods.index(year)] = float(built and amount > 0)
+            if r.periods.index(year) + delay < r.t:
+                draw[r.periods.index(year) + delay] = float(built and amount > 0)
     else:
         total = r.scalar(f"{p}.capex_usd", phase.capex_usd)
         spread = construction_profile(r.t, deal.construction_start(name), phase.capex_schedule, built=built)
@@ -530,6 +605,7 @@ def _fiscal(r: _Reader, deal: Deal, phases: dict[str, PhaseInputs]) -> FiscalInp
         closure_index = min(r.periods.index(k) for k in deal.closure.cost_usd)
     return FiscalInputs(
         royalty_rate=sched("royalty_rate", f.royalty_rate),
+        royalty_on_nsr=f.royalty_base == "net_smelter_return",
         income_tax_rate=sched("income_tax_rate", f.income_tax_rate),
         super_tax_rate=sched("super_tax_rate", f.super_tax_rate),
         super_tax_threshold=sched("super_tax_threshold_usd", f.super_tax_threshold_usd),
@@ -660,12 +736,11 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
     phases = {name: _phase(r, deal, name, phase) for name, phase in deal.phases.items()}
     first = deal.first_production_any()
     availability = r.series("operations.availability", deal.operations.availability, first)
-    mines, refineries = [], []
-    for name, s in deal.streams.items():
-        if s.is_mine:
-            mines.append(_mine(r, deal, name, s, phases, availability))
-        else:
-            refineries.append(_refinery(r, deal, name, s, phases, availability))
+    mines = [_mine(r, deal, name, s, phases, availability) for name, s in deal.streams.items() if s.is_mine]
+    processing = [
+        _processing(r, deal, name, deal.streams[name], phases, availability)
+        for name in deal.processing_order()
+    ]
     overhead_parts: list[Number] = []
     for key, o in deal.overheads.items():
         start = first if o.start_year is None else r.periods.index(o.start_year)
@@ -673,6 +748,7 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         amount = r.series(f"overheads.{key}.usd_per_year", o.usd_per_year, start)
         overhead_parts.append(amount * window(r.t, start, end))
     overheads: Number = sum(overhead_parts[1:], overhead_parts[0]) if overhead_parts else 0.0
+    direct = tuple(_direct(r, deal, name, line, phases) for name, line in deal.lines.items())
     closure_cost = deal.closure.cost_usd
     if isinstance(closure_cost, dict):
         closure = r.series("closure.cost_usd", closure_cost, first, totals=True)
@@ -690,8 +766,9 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         timeline=timeline,
         phases=phases,
         mines=tuple(mines),
-        refineries=tuple(refineries),
+        processing=tuple(processing),
         stream_order=tuple(deal.streams),
+        direct=direct,
         overheads=overheads,
         closure=closure,
         receivable_days=days["receivable_days"],

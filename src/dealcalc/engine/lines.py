@@ -24,9 +24,11 @@ __all__ = [
     "Group",
     "Line",
     "Subtotal",
+    "direct",
     "duty_collected",
     "government_take",
     "party_cash",
+    "quantity",
     "revenue",
 ]
 
@@ -43,6 +45,7 @@ class Group(Enum):
     TAX = "tax"
     PARTY = "party"
     MEMO = "memo"
+    QUANTITY = "quantity"
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,14 @@ class Line:
 
     @property
     def name(self) -> str:
-        """The column name: ``label [USD]`` for money, the label alone otherwise."""
-        return f"{self.label} [{self.unit}]" if self.unit == "USD" else self.label
+        """The column name: ``label [unit]`` for money and quantities, the label alone for
+        ratios and shares."""
+        return self.label if self.unit in ("ratio", "fraction") else f"{self.label} [{self.unit}]"
 
     @property
     def cash(self) -> bool:
-        """Whether the line is cash (adds into the subtotals), not a memo."""
-        return self.group is not Group.MEMO
+        """Whether the line is cash (adds into the subtotals), not a memo or a quantity."""
+        return self.group not in (Group.MEMO, Group.QUANTITY)
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,12 @@ ROYALTY = Line("royalty", "Royalty", Group.ROYALTY)
 MINING = Line(
     "mining", "Mining and processing", Group.OPERATING, description="ore costs and fixed stream costs"
 )
-REFINING = Line("refining", "Refining and purchased feed", Group.OPERATING)
+REFINING = Line(
+    "refining", "Refining conversion", Group.OPERATING, description="processing streams' conversion"
+)
+PURCHASED_FEED = Line(
+    "purchased_feed", "Purchased feed", Group.OPERATING, description="third-party feed bought"
+)
 OVERHEADS = Line("overheads", "Overheads", Group.OPERATING)
 WORKING_CAPITAL = Line("working_capital", "Working capital", Group.WORKING_CAPITAL)
 INITIAL_CAPEX = Line("initial_capex", "Initial capex", Group.CAPITAL)
@@ -154,6 +163,36 @@ def duty_collected(government: str) -> Line:
 def party_cash(party: str) -> Line:
     """A party's cash: what it receives less what it pays in."""
     return Line(f"party:{party}", party, Group.PARTY)
+
+
+#: The flows of the material balance, in the order tables show them.
+BALANCE_FLOWS = ("mined", "recovered", "fed from", "bought", "lost in processing", "made", "fed to", "sold")
+
+
+def quantity(stream: str, flow: str, unit: str, other: str = "") -> Line:
+    """A line of the material balance: a stream's units ``mined``, ``recovered``, ``made``,
+    ``sold``, ``bought`` or ``lost in processing``, or fed to or from ``other``."""
+    label = f"{stream}: {flow}" + (f" {other}" if other else "")
+    key = f"quantity:{stream}:{flow}" + (f":{other}" if other else "")
+    return Line(key, label, Group.QUANTITY, unit=unit)
+
+
+#: The group of each kind of direct line (``lines`` in a scenario file).
+DIRECT_GROUPS = {
+    "revenue": Group.REVENUE,
+    "selling_charge": Group.SELLING,
+    "operating_cost": Group.OPERATING,
+    "initial_capex": Group.CAPITAL,
+    "sustaining_capex": Group.CAPITAL,
+    "closure": Group.CAPITAL,
+    "working_capital": Group.WORKING_CAPITAL,
+    "salvage": Group.CAPITAL,
+}
+
+
+def direct(name: str, label: str, kind: str) -> Line:
+    """A line given in money per year, in the group of its kind."""
+    return Line(f"direct:{name}", label, DIRECT_GROUPS[kind], description=f"given directly ({kind})")
 
 
 def government_take(government: str) -> Line:

@@ -14,17 +14,27 @@ import numpy as np
 from dealcalc.engine import lines as L
 from dealcalc.engine.financing import DebtFlows, debt_flows
 from dealcalc.engine.fiscal import depreciation, income_tax, straight_line
-from dealcalc.engine.inputs import EngineInputs, MineInputs, RefineryInputs, resolve
+from dealcalc.engine.inputs import DirectInputs, EngineInputs, MineInputs, ProcessingInputs, resolve
 from dealcalc.engine.ledger import Ledger, add_lines
 from dealcalc.engine.memory import check_fits
 from dealcalc.engine.parties import party_flows
-from dealcalc.engine.streams import StreamFlows, mine_flows, refinery_flows, stream_duties
+from dealcalc.engine.streams import (
+    Balance,
+    MineOutput,
+    StreamFlows,
+    material_balance,
+    mine_flows,
+    mine_output,
+    processing_flows,
+    stream_duties,
+)
 from dealcalc.engine.timeline import Number, payback_years, present_value, times
 from dealcalc.engine.trade import TariffFlows, total_tariffs
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics import irr
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
+from dealcalc.models.direct import DIRECT_KINDS
 from dealcalc.params import Scenarios
 
 __all__ = [
@@ -78,13 +88,54 @@ class ProjectParts:
     capex_by_phase: dict[str, Number]  # positive, deal basis
     draws_by_phase: dict[str, FloatArray]  # (T,) periods each phase spends initial capital
     closure_index: int
+    balance: Ledger  # the material balance, quantities by stream
 
 
-def _stream_flows(inputs: EngineInputs, escalate: Number) -> list[StreamFlows]:
-    """Every stream's flows, in the file's order."""
-    by_name = {s.name: mine_flows(s, escalate) for s in inputs.mines}
-    by_name |= {s.name: refinery_flows(s, escalate) for s in inputs.refineries}
-    return [by_name[name] for name in inputs.stream_order]
+def _streams(
+    inputs: EngineInputs, escalate: Number
+) -> tuple[list[StreamFlows], Balance, dict[str, MineOutput]]:
+    """Every stream's flows (in the file's order), the material balance, and what each mine
+    stream mines and recovers."""
+    outputs = {s.name: mine_output(s) for s in inputs.mines}
+    balance = material_balance({k: v.recovered for k, v in outputs.items()}, inputs.processing)
+    by_name = {s.name: mine_flows(s, outputs[s.name], balance.sold[s.name], escalate) for s in inputs.mines}
+    for p in inputs.processing:
+        bought = balance.bought.get(p.name, 0.0)
+        by_name[p.name] = processing_flows(p, balance.made[p.name], balance.sold[p.name], bought, escalate)
+    return [by_name[name] for name in inputs.stream_order], balance, outputs
+
+
+def balance_ledger(inputs: EngineInputs, balance: Balance, outputs: dict[str, MineOutput]) -> Ledger:
+    """The material balance as a ledger of quantities: per stream, units mined, recovered, fed
+    from each source, bought, lost in processing, made, fed to each processing stream, sold."""
+    tl = inputs.timeline
+    streams: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
+    units = {s.name: s.unit for s in streams}
+    processing = {p.name: p for p in inputs.processing}
+    entries: list[tuple[L.Line, Number]] = []
+    for name in inputs.stream_order:
+        unit = units[name]
+        if name in outputs:
+            entries += [
+                (L.quantity(name, "mined", unit), outputs[name].mined),
+                (L.quantity(name, "recovered", unit), outputs[name].recovered),
+            ]
+        else:
+            entries += [
+                (L.quantity(name, "fed from", units[src], src), v)
+                for (src, to), v in balance.fed.items()
+                if to == name
+            ]
+            if processing[name].purchase_price is not None:
+                entries.append((L.quantity(name, "bought", unit), balance.bought[name]))
+            if name in balance.lost:
+                entries.append((L.quantity(name, "lost in processing", unit), balance.lost[name]))
+            entries.append((L.quantity(name, "made", unit), balance.made[name]))
+        entries += [
+            (L.quantity(name, "fed to", unit, to), v) for (src, to), v in balance.fed.items() if src == name
+        ]
+        entries.append((L.quantity(name, "sold", unit), balance.sold[name]))
+    return Ledger.build(tl.periods.labels, tl.n_scenarios, entries)
 
 
 def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
@@ -95,40 +146,89 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     tl = inputs.timeline
     shape = tl.shape
     esc = tl.escalation
-    flows = _stream_flows(inputs, esc)
-    streams: list[MineInputs | RefineryInputs] = [*inputs.mines, *inputs.refineries]
+    f = inputs.fiscal
+    flows, balance, outputs = _streams(inputs, esc)
+    streams: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
     duties = [d for s in streams for d in stream_duties(s, _flow_of(flows, s.name))]
     tariff = total_tariffs(duties)
-    revenue_lines = [np.asarray(f.revenue, dtype=np.float64) for f in flows]
-    revenue = add_lines(revenue_lines, shape)
-    charges = add_lines([f.charges for f in flows], shape)
-    royalty = add_lines([f.royalty_base for f in flows], shape, scale=inputs.fiscal.royalty_rate)
-    mining = add_lines([f.mining_cost for f in flows], shape, scale=inputs.opex_fx)
-    conversion = add_lines([f.conversion_cost for f in flows], shape, scale=inputs.opex_fx)
-    refining = add_lines([conversion, *(f.feed_cost for f in flows)], shape)
+    # lines given directly, in the deal's basis, with the cost factor of their kind
+    direct: dict[str, list[tuple[DirectInputs, Number]]] = {}
+    factors = {
+        "operating_cost": inputs.opex_fx,
+        "initial_capex": inputs.capex_fx,
+        "sustaining_capex": inputs.capex_fx,
+        "closure": inputs.capex_fx,
+    }
+    for d in inputs.direct:
+        factor = factors.get(d.kind, 1.0)
+        direct.setdefault(d.kind, []).append((d, add_lines([times(d.amount, esc)], shape, scale=factor)))
+
+    def given(kind: str) -> list[Number]:
+        return [amount for _, amount in direct.get(kind, [])]
+
+    revenue_lines = [np.asarray(fl.revenue, dtype=np.float64) for fl in flows]
+    revenue = add_lines([*revenue_lines, *given("revenue")], shape)
+    charges = add_lines([fl.charges for fl in flows], shape)
+    charges_given = add_lines(given("selling_charge"), shape)
+    royalty_base: list[Number] = [fl.royalty_base for fl in flows] + given("revenue")
+    deductions: list[Number] = []
+    if f.royalty_on_nsr:  # a net smelter return: less the selling charges on royalty-bearing sales
+        deductions = [fl.royalty_charges for fl in flows] + given("selling_charge")
+    royalty = add_lines(royalty_base, shape, minus=deductions, scale=f.royalty_rate)
+    mining = add_lines([fl.mining_cost for fl in flows], shape, scale=inputs.opex_fx)
+    refining = add_lines([fl.conversion_cost for fl in flows], shape, scale=inputs.opex_fx)
+    feed = add_lines([fl.feed_cost for fl in flows], shape)
     overheads = add_lines([times(inputs.overheads, esc)], shape, scale=inputs.opex_fx)
+    operating_given = add_lines(given("operating_cost"), shape)
     tariff_borne = add_lines([tariff.borne_by_exporter], shape)
     turnover = add_lines([revenue], shape, minus=[tariff_borne])
     wc = working_capital(
-        inputs.receivable_days, inputs.stock_days, turnover, add_lines([mining, refining, overheads], shape)
+        inputs.receivable_days,
+        inputs.stock_days,
+        turnover,
+        add_lines([mining, refining, feed, overheads, operating_given], shape),
     )
     initial: dict[str, Number] = {}
     bases: dict[str, Number] = {}
+    starts = dict(f.depreciation_start)
     for name, phase in inputs.phases.items():
         # total x its spread: a total that varies by scenario costs one (S, T) pass
         spread = add_lines([times(phase.capex_spread, esc)], shape, scale=inputs.capex_fx)
         initial[name] = np.asarray(phase.capex_total * spread, dtype=np.float64)
         bases[name] = phase.capex_total * np.sum(spread, axis=-1, keepdims=True)
+    for d, amount in direct.get("initial_capex", []):  # depreciated like a phase's capital
+        bases[f"direct:{d.name}"] = np.sum(amount, axis=-1, keepdims=True)
+        starts[f"direct:{d.name}"] = d.depreciation_start
     capex = add_lines(list(initial.values()), shape)
     sustaining = add_lines(
         [times(p.sustaining, esc) for p in inputs.phases.values()], shape, scale=inputs.capex_fx
     )
+    all_sustaining = add_lines([sustaining, *given("sustaining_capex")], shape)
     closure = add_lines([times(inputs.closure, esc)], shape, scale=inputs.capex_fx)
-    f = inputs.fiscal
-    dep = depreciation(bases, f.depreciation_start, sustaining, f.depreciation_years, f.closure_index, shape)
+    all_closure = add_lines([closure, *given("closure")], shape)
+    dep = depreciation(bases, starts, all_sustaining, f.depreciation_years, f.closure_index, shape)
     # taxable profit before losses: EBITDA less depreciation and closure
-    profit = add_lines([turnover], shape, minus=[charges, royalty, mining, refining, overheads, dep, closure])
+    profit = add_lines(
+        [turnover],
+        shape,
+        minus=[
+            charges,
+            charges_given,
+            royalty,
+            mining,
+            refining,
+            feed,
+            overheads,
+            operating_given,
+            dep,
+            all_closure,
+        ],
+    )
     tax = income_tax(f, np.broadcast_to(profit, shape), np.broadcast_to(turnover, shape))
+    signs = {kind: (1.0 if inflow else -1.0) for kind, inflow in DIRECT_KINDS.items()}
+    given_lines = [
+        (L.direct(d.name, d.label, d.kind), signs[d.kind] * a) for k in direct for d, a in direct[k]
+    ]
     entries: list[tuple[L.Line, Number]] = [
         *((L.revenue(fl.name), r) for fl, r in zip(flows, revenue_lines, strict=True)),
         (L.SELLING_CHARGES, -charges),
@@ -136,11 +236,13 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         (L.ROYALTY, -royalty),
         (L.MINING, -mining),
         (L.REFINING, -refining),
+        (L.PURCHASED_FEED, -feed),
         (L.OVERHEADS, -overheads),
         (L.WORKING_CAPITAL, wc),
         (L.INITIAL_CAPEX, -capex),
         (L.SUSTAINING_CAPEX, -sustaining),
         (L.CLOSURE, -closure),
+        *given_lines,
         (L.INCOME_TAX, -tax.tax),
         (L.DEPRECIATION, dep),
         (L.TAXABLE_INCOME, tax.taxable_income),
@@ -159,6 +261,7 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         capex_by_phase=initial,
         draws_by_phase={name: p.draw_periods for name, p in inputs.phases.items()},
         closure_index=f.closure_index,
+        balance=balance_ledger(inputs, balance, outputs),
     )
     return ledger, parts
 
@@ -186,6 +289,7 @@ class ChunkResult:
     values: dict[str, FloatArray]
     ledger: Ledger | None
     parties: Ledger | None = None
+    balance: Ledger | None = None
 
 
 def party_metrics(deal: Deal) -> tuple[str, ...]:
@@ -317,6 +421,7 @@ def _metrics(
         values={m: out[m] for m in wanted},
         ledger=ledger if keep else None,
         parties=parties if keep else None,
+        balance=parts.balance if keep else None,
     )
 
 

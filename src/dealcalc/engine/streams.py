@@ -1,45 +1,154 @@
-"""Production, payable metal, net smelter return and operating cost of each product stream.
+"""Production, the material balance between streams, net smelter return and operating cost.
 
 Kernels of the resolved stream records (:mod:`dealcalc.engine.inputs`); every result
-broadcasts to (S, T); money is in the deal's basis (``escalate`` is 1.0 in real terms).
-Formulas: docs/methodology.md §9.
+broadcasts to (S, T); quantities are units of a product's price unit (t, kg, mtu, oz, lb),
+money is in the deal's basis (``escalate`` is 1.0 in real terms). Formulas: docs/methodology.md
+§9.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from dealcalc.engine.inputs import MineInputs, RefineryInputs
+import numpy as np
+
+from dealcalc.engine.inputs import MineInputs, ProcessingInputs
 from dealcalc.engine.timeline import Number, times
 from dealcalc.engine.trade import Duty, duty
 
-__all__ = ["StreamFlows", "mine_flows", "refinery_flows", "stream_duties"]
+__all__ = [
+    "Balance",
+    "MineOutput",
+    "StreamFlows",
+    "material_balance",
+    "mine_flows",
+    "mine_output",
+    "processing_flows",
+    "stream_duties",
+]
+
+
+@dataclass(frozen=True)
+class MineOutput:
+    """What a mine stream recovers in each year, in units of its product."""
+
+    mined: Number  # contained in the ore mined (the recovered units for a stated output)
+    recovered: Number  # into its concentrate
+
+
+def mine_output(s: MineInputs) -> MineOutput:
+    """Units mined and recovered: ore x grade (x recovery) x units per tonne x profile, or the
+    stated output x profile.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dealcalc.engine.inputs import resolve
+    >>> import dealcalc as dc
+    >>> s = resolve(dc.load(dc.example_path("ussm-fwo")), {}, 1).mines[0]  # copper, 1 Mtpa at 0.8 %
+    >>> out = mine_output(s)
+    >>> float(np.max(out.recovered)), float(np.max(out.mined))
+    (7040.0, 8000.0)
+    """
+    if s.ore is None:
+        assert s.recovered_units is not None
+        recovered = s.recovered_units * s.profile
+        return MineOutput(mined=recovered, recovered=recovered)
+    contained_k = s.ore * s.grade * s.units_per_tonne
+    return MineOutput(mined=contained_k * s.profile, recovered=(contained_k * s.recovery) * s.profile)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Where every unit goes in each year (each broadcastable to (S, T)).
+
+    ``made`` is what each stream puts out (a mine: its recovered units; a processing stream:
+    its output); ``sold`` what it sells; ``fed[(source, to)]`` what a source gives a processing
+    stream; ``bought`` and ``lost`` (feed not recovered in processing) per processing stream.
+    For every stream, made = sold + the sum of what it feeds; for a processing stream,
+    (own feed + bought) x recovery = made.
+    """
+
+    made: dict[str, Number]
+    sold: dict[str, Number]
+    fed: dict[tuple[str, str], Number] = field(default_factory=dict)
+    bought: dict[str, Number] = field(default_factory=dict)
+    lost: dict[str, Number] = field(default_factory=dict)
+
+
+def material_balance(recovered: dict[str, Number], processing: Sequence[ProcessingInputs]) -> Balance:
+    """Feed each processing stream from its sources, own material first, up to what it needs.
+
+    ``recovered`` holds what each mine stream recovers; ``processing`` are in feed order (a
+    stream after those that feed it). A processing stream needs ``capacity x profile /
+    recovery`` units of feed; it takes what each source has left, in order, then buys the
+    shortfall (up to its cap) if it may buy, and makes (own + bought) x recovery. Whatever a
+    stream makes and no one takes is sold. Nothing disappears: made = sold + fed onward.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dataclasses import replace
+    >>> from dealcalc.engine.inputs import resolve
+    >>> import dealcalc as dc
+    >>> inputs = resolve(dc.load(dc.example_path("ussm-fwo")), {}, 1)
+    >>> mined = {m.name: mine_output(m).recovered for m in inputs.mines}
+    >>> b = material_balance(mined, inputs.processing)
+    >>> y = 6  # 2032: refinery at 90 % of 4,000 t; it needs 3,913 t of the mine's 3,187.5 t
+    >>> own, bought = b.fed["antimony_concentrate", "antimony_refined"][y], b.bought["antimony_refined"][y]
+    >>> round(float(own), 1), round(float(bought), 1)
+    (3187.5, 725.5)
+    """
+    left: dict[str, Number] = dict(recovered)
+    made: dict[str, Number] = dict(recovered)
+    fed: dict[tuple[str, str], Number] = {}
+    bought: dict[str, Number] = {}
+    lost: dict[str, Number] = {}
+    for p in processing:
+        output = p.capacity * p.profile
+        if not p.fed:  # no feed stated: its capacity, from feed that costs nothing here
+            made[p.name] = left[p.name] = output
+            continue
+        need: Number = output / p.recovery
+        taken: Number = 0.0
+        for source in p.sources:
+            take = np.minimum(left[source], need)
+            left[source] = left[source] - take
+            need = need - take
+            taken = taken + take
+            fed[source, p.name] = take
+        buy: Number = 0.0
+        if p.purchase_price is not None:
+            buy = need if p.purchase_cap is None else np.minimum(need, p.purchase_cap)
+        bought[p.name] = buy
+        total = taken + buy
+        made[p.name] = left[p.name] = total * p.recovery
+        lost[p.name] = total - made[p.name]
+    return Balance(made=made, sold=left, fed=fed, bought=bought, lost=lost)
 
 
 @dataclass(frozen=True)
 class StreamFlows:
-    """One stream's yearly figures (each broadcastable to (S, T))."""
+    """One stream's yearly money (each broadcastable to (S, T)), positive amounts."""
 
     name: str
     revenue: Number  # paid value of product sold
     charges: Number  # TC, RC, penalties and freight on product sold
-    royalty_base: Number  # mine-product value owing royalty
+    royalty_base: Number  # value owing royalty (a mine: all it recovers, sold or processed)
+    royalty_charges: Number  # the selling charges on royalty-bearing sales (off a net smelter return)
     mining_cost: Number  # ore cost plus the stream's fixed cost
-    conversion_cost: Number  # refinery conversion
-    feed_cost: Number  # purchased feed, priced off the deck
+    conversion_cost: Number  # processing conversion
+    feed_cost: Number  # bought feed
     contained_units_sold: Number  # units of the priced product in what is sold (before payability)
 
 
-def mine_flows(s: MineInputs, escalate: Number) -> StreamFlows:
-    """Revenue, charges, royalty base and costs of a mine stream (methodology §9)."""
+def mine_flows(s: MineInputs, out: MineOutput, sold: Number, escalate: Number) -> StreamFlows:
+    """Revenue, charges, royalty base and costs of a mine stream that sells ``sold`` units of
+    the ``out.recovered`` it recovers (methodology §9)."""
     price = times(s.price, escalate)
     fixed = times(s.fixed_opex * s.producing, escalate)
-    # Per-draw scalars ((S, 1) or float) are multiplied together first, so each line costs one
-    # pass over the (S, T) production profile.
-    recovered_k = s.ore * s.grade * s.recovery
-    payable_k = recovered_k * (s.units_per_tonne * s.payable)
-    value = (payable_k * s.profile) * price
-    sold_profile = s.profile * s.sold
+    payable = s.payable * price
     # charges per recovered tonne: TC and penalties per dry tonne of concentrate, freight per wet
     # tonne, freight per tonne of product; RC per payable unit
     per_recovered_t = s.freight_per_t_product
@@ -47,38 +156,46 @@ def mine_flows(s: MineInputs, escalate: Number) -> StreamFlows:
         per_dmt = s.treatment_per_dmt + s.penalties_per_dmt
         per_wmt = s.freight_per_wmt / (1.0 - s.moisture)
         per_recovered_t = per_recovered_t + (per_dmt + per_wmt) / s.concentrate_grade
-    charge_k = recovered_k * per_recovered_t + payable_k * s.refining_per_unit
+    per_unit = per_recovered_t / s.units_per_tonne + s.payable * s.refining_per_unit
+    ore_cost: Number = 0.0 if s.ore is None else (s.ore * s.opex_per_t_ore) * s.profile
     return StreamFlows(
         name=s.name,
-        revenue=value * s.sold,
-        charges=times(charge_k * sold_profile, escalate),
-        royalty_base=times(value, s.royalty_share),
-        mining_cost=times((s.ore * s.opex_per_t_ore) * s.profile, escalate) + fixed,
+        revenue=sold * payable,
+        charges=times(sold * per_unit, escalate),
+        royalty_base=times(out.recovered * payable, s.royalty_share),
+        royalty_charges=times(times(sold * per_unit, escalate), s.royalty_share),
+        mining_cost=times(ore_cost, escalate) + fixed,
         conversion_cost=0.0,
         feed_cost=0.0,
-        contained_units_sold=(recovered_k * s.units_per_tonne) * sold_profile,
+        contained_units_sold=sold,
     )
 
 
-def refinery_flows(s: RefineryInputs, escalate: Number) -> StreamFlows:
-    """Revenue, conversion and bought-feed cost of a refinery stream (methodology §9)."""
+def processing_flows(
+    s: ProcessingInputs, made: Number, sold: Number, bought: Number, escalate: Number
+) -> StreamFlows:
+    """Revenue of what a processing stream sells, the conversion cost of all it makes, and the
+    cost of the feed it buys (methodology §9)."""
     price = times(s.price, escalate)
-    fixed = times(s.fixed_opex * s.producing, escalate)
-    output = s.capacity * s.profile
-    revenue = (output * s.payable) * price
+    revenue = (sold * s.payable) * price
+    feed_cost: Number = 0.0
+    if s.purchase_price is not None:
+        feed_cost = bought * times(s.purchase_price, escalate)
+    charges = times(sold * (s.freight_per_t_product / s.units_per_tonne), escalate)
     return StreamFlows(
         name=s.name,
         revenue=revenue,
-        charges=times(output * (s.freight_per_t_product / s.units_per_tonne), escalate),
+        charges=charges,
         royalty_base=times(revenue, s.royalty_share),
-        mining_cost=fixed,
-        conversion_cost=times(output * s.conversion_per_unit, escalate),
-        feed_cost=(output * s.feed_cost_fraction) * price,
-        contained_units_sold=output,
+        royalty_charges=times(charges, s.royalty_share),
+        mining_cost=times(s.fixed_opex * s.producing, escalate),
+        conversion_cost=times(made * s.conversion_per_unit, escalate),
+        feed_cost=feed_cost,
+        contained_units_sold=sold,
     )
 
 
-def stream_duties(s: MineInputs | RefineryInputs, flows: StreamFlows) -> list[tuple[str, Duty]]:
+def stream_duties(s: MineInputs | ProcessingInputs, flows: StreamFlows) -> list[tuple[str, Duty]]:
     """The duty on each of a stream's sales destinations, with the government collecting it."""
     out = []
     for sale in s.sales:

@@ -18,7 +18,7 @@ from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Disruption, Distribution, Expropriation, PricePath, Switch, Uncertainty
 from dealcalc.models.schedule import Schedule
-from dealcalc.models.streams import UNITS_PER_TONNE, Product, Stream
+from dealcalc.models.streams import UNITS_PER_TONNE, Feed, Product, Purchase, Stream
 from dealcalc.models.trade import Destination, ProductTariff, TariffSchedule, Trade, TradeAttribution
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Distribution",
     "EquityHolder",
     "Expropriation",
+    "Feed",
     "Finance",
     "FiscalRegime",
     "Gate",
@@ -44,6 +45,7 @@ __all__ = [
     "Product",
     "ProductTariff",
     "Provenance",
+    "Purchase",
     "ScenarioOverlay",
     "Schedule",
     "Stream",

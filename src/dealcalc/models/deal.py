@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from dealcalc.errors import did_you_mean
 from dealcalc.models.base import CalendarYear, Fraction, Model, NonNegative, Provenance, Rate, Year
 from dealcalc.models.currency import LocalCurrency
+from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
 from dealcalc.models.periods import Periods
@@ -236,6 +237,7 @@ class Deal(Model):
     working_capital: WorkingCapital = Field(default_factory=WorkingCapital)
     closure: Closure = Field(default_factory=Closure)
     overheads: dict[str, Overhead] = Field(default_factory=dict)
+    lines: dict[str, DirectLine] = Field(default_factory=dict)
     operations: Operations = Field(default_factory=Operations)
     trade: Trade = Field(default_factory=Trade)
     local_currency: LocalCurrency | None = None
@@ -283,16 +285,86 @@ class Deal(Model):
             if stream.product not in self.products:
                 hint = did_you_mean(stream.product, self.products) or f"products: {', '.join(self.products)}"
                 problems.append((f"streams.{name}.product", f"{stream.product!r} is not a product ({hint})"))
-            if stream.feeds is not None:
-                target = self.streams.get(stream.feeds)
-                if target is None or target.is_mine:
-                    problems.append((f"streams.{name}.feeds", f"{stream.feeds!r} is not a refinery stream"))
+            if stream.feed is not None:
+                self._check_feed(name, stream, problems)
             for deck_name, deck in self.price_decks.items():
                 if stream.product not in deck:
                     problems.append((f"price_decks.{deck_name}", f"no price for {stream.product!r}"))
         for product in self.uncertainty.price_paths:
             if product not in self.products:
                 problems.append((f"uncertainty.price_paths.{product}", "no such product"))
+        for name, line in self.lines.items():
+            if line.phase is not None and line.phase not in self.phases:
+                hint = did_you_mean(line.phase, self.phases) or f"phases: {', '.join(self.phases)}"
+                problems.append((f"lines.{name}.phase", f"{line.phase!r} is not a phase ({hint})"))
+        if not problems:
+            try:
+                self.processing_order()
+            except ValueError as exc:
+                # errors.md: the feeds go round in a loop
+                problems.append(("streams", str(exc)))
+
+    def _check_feed(self, name: str, stream: Stream, problems: list[tuple[str, str]]) -> None:
+        """A processing stream's sources exist, make what it is fed, and appear once."""
+        assert stream.feed is not None
+        where = f"streams.{name}.feed"
+        wanted = stream.feed_product
+        if wanted not in self.products:
+            problems.append((f"{where}.product", f"{wanted!r} is not a product"))
+        seen: set[str] = set()
+        for source in stream.feed.sources:
+            other = self.streams.get(source)
+            if other is None:
+                hint = did_you_mean(source, self.streams) or f"streams: {', '.join(self.streams)}"
+                problems.append((f"{where}.sources", f"{source!r} is not a stream ({hint})"))
+            elif source == name:
+                problems.append((f"{where}.sources", "a stream cannot feed itself"))
+            elif other.product != wanted:
+                problems.append(
+                    (
+                        f"{where}.sources",
+                        f"{source!r} makes {other.product!r}, but this stream is fed {wanted!r} "
+                        "(set feed.product, or name a source of it)",
+                    )
+                )
+            if source in seen:
+                problems.append((f"{where}.sources", f"{source!r} is named twice"))
+            seen.add(source)
+        purchase = stream.feed.purchase
+        if purchase is not None and purchase.price_fraction is not None:
+            for deck_name, deck in self.price_decks.items():
+                if wanted not in deck:
+                    problems.append(
+                        (
+                            f"price_decks.{deck_name}",
+                            f"no price for the feed {name} buys: {wanted!r}",
+                        )
+                    )
+
+    def processing_order(self) -> list[str]:
+        """The processing streams, each after the processing streams that feed it; a ValueError
+        names a loop (a feeds b feeds a)."""
+        order: list[str] = []
+        state: dict[str, str] = {}
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "open":
+                loop = " -> ".join([*path[path.index(name) :], name])
+                raise ValueError(f"the feeds go round in a loop: {loop}")
+            state[name] = "open"
+            stream = self.streams[name]
+            for source in stream.feed.sources if stream.feed is not None else []:
+                if source in self.streams and not self.streams[source].is_mine:
+                    visit(source, [*path, name])
+            state[name] = "done"
+            order.append(name)
+
+        for name, stream in self.streams.items():
+            if not stream.is_mine:
+                visit(name, [])
+        return order
 
     def _check_years(self, problems: list[tuple[str, str]]) -> None:
         """Every year the file names is one of the periods, and each phase fits in them."""
@@ -310,8 +382,18 @@ class Deal(Model):
             check(f"phases.{name}.gate.decision_year", phase.gate.decision_year)
             if not periods.has(phase.start_year):
                 continue
+            if isinstance(phase.capex_usd, dict) and any(not periods.has(y) for y in phase.capex_usd):
+                continue  # reported as a schedule year below
+            if isinstance(phase.capex_usd, dict) and min(phase.capex_usd) < phase.start_year:
+                problems.append(
+                    (
+                        f"phases.{name}.capex_usd",
+                        f"capital is spent before the phase's start_year {phase.start_year}",
+                    )
+                )
+                continue
             first = periods.index(phase.start_year) + phase.delay_years
-            last = first + len(phase.capex_schedule) - 1
+            last = first + self.construction_years(name) - 1
             if last >= periods.size:
                 problems.append(
                     (
@@ -326,6 +408,9 @@ class Deal(Model):
             check(f"overheads.{name}.end_year", overhead.end_year)
         for name, stream in self.streams.items():
             check(f"streams.{name}.end_year", stream.end_year)
+        for name, line in self.lines.items():
+            check(f"lines.{name}.start_year", line.start_year)
+            check(f"lines.{name}.end_year", line.end_year)
         schedules = list(iter_schedules(self))
         for deck_name, deck in self.price_decks.items():
             for product, price in deck.items():
@@ -392,13 +477,22 @@ class Deal(Model):
         p = self.phases[phase]
         return self.periods.index(p.start_year) + p.delay_years
 
+    def construction_years(self, phase: str) -> int:
+        """How many periods a phase spends its initial capital over (from its first such period
+        to its last; with capex given by year, from ``start_year`` to its last year given)."""
+        p = self.phases[phase]
+        if isinstance(p.capex_usd, dict):
+            return max(self.periods.index(y) for y in p.capex_usd) - self.periods.index(p.start_year) + 1
+        return len(p.capex_schedule)
+
     def first_production(self, phase: str) -> int:
         """The period index of a phase's first year of output, after any delay (T or more when
-        it starts after the last period)."""
+        it starts after the last period): ``production_start_year``, or the period after its
+        construction."""
         p = self.phases[phase]
         if p.production_start_year is not None:
             return self.periods.index(p.production_start_year) + p.delay_years
-        return self.construction_start(phase) + len(p.capex_schedule)
+        return self.construction_start(phase) + self.construction_years(phase)
 
     def first_production_any(self) -> int:
         """The period index of the first output of any built phase with streams (the last

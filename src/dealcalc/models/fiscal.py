@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -23,6 +23,7 @@ class FiscalRegime(Model):
     """
 
     royalty_rate: FractionSchedule = 0.0
+    royalty_base: Literal["gross_value", "net_smelter_return"] = "gross_value"
     income_tax_rate: FractionSchedule = 0.0
     super_tax_rate: FractionSchedule = 0.0
     super_tax_threshold_usd: NonNegativeSchedule = 0.0

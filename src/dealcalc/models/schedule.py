@@ -32,9 +32,11 @@ __all__ = [
     "MoistureSchedule",
     "NonNegativeSchedule",
     "NonNegativeTotals",
+    "PositiveFractionSchedule",
     "PriceSchedule",
     "Schedule",
     "ScheduleValue",
+    "SignedSchedule",
     "iter_schedules",
     "schedule",
     "schedule_marker",
@@ -156,6 +158,8 @@ if TYPE_CHECKING:
     DaysSchedule = float | dict[int, float] | list[float]
     ConcentrateGradeSchedule = float | dict[int, float] | list[float]
     MoistureSchedule = float | dict[int, float] | list[float]
+    PositiveFractionSchedule = float | dict[int, float] | list[float]
+    SignedSchedule = float | dict[int, float] | list[float]
     NonNegativeTotals = float | dict[int, float]
 else:
     NonNegativeSchedule = schedule(NonNegative)
@@ -164,4 +168,6 @@ else:
     DaysSchedule = schedule(Annotated[float, Field(ge=0.0, le=365.0)])
     ConcentrateGradeSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)])
     MoistureSchedule = schedule(Annotated[float, Field(ge=0.0, lt=1.0)])
+    PositiveFractionSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)])
+    SignedSchedule = schedule(Annotated[float, Field(allow_inf_nan=False)])
     NonNegativeTotals = totals(NonNegative)

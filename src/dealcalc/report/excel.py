@@ -33,7 +33,7 @@ import pandas as pd
 
 from dealcalc.analyses.evaluate import Valuation, evaluate
 from dealcalc.engine import build_ledger, resolve
-from dealcalc.engine import lines as L
+from dealcalc.engine import lines as reg
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario
@@ -41,21 +41,12 @@ from dealcalc.params import Scenarios, apply_scenario
 __all__ = ["excel_model", "ledger_workbook"]
 
 #: Ledger lines written as base + coefficients x live inputs (their registered names).
-AFFINE = tuple(
-    line.name
-    for line in (
-        L.SELLING_CHARGES,
-        L.TARIFF_BORNE,
-        L.MINING,
-        L.REFINING,
-        L.OVERHEADS,
-        L.INITIAL_CAPEX,
-        L.SUSTAINING_CAPEX,
-        L.CLOSURE,
-    )
-)
+SELLING = (reg.SELLING_CHARGES.name, reg.TARIFF_BORNE.name)
+OPERATING = tuple(line.name for line in (reg.MINING, reg.REFINING, reg.PURCHASED_FEED, reg.OVERHEADS))
+CAPITAL = tuple(line.name for line in (reg.INITIAL_CAPEX, reg.SUSTAINING_CAPEX, reg.CLOSURE))
+AFFINE = SELLING + OPERATING + CAPITAL
 ROYALTY_BASE = "Royalty base (value owing royalty) [USD]"
-DEPRECIATION = L.DEPRECIATION.name
+DEPRECIATION = reg.DEPRECIATION.name
 
 
 def _require_xlsxwriter() -> None:
@@ -176,10 +167,10 @@ def _basis(deal: Deal, live: list[LiveInput]) -> dict[str, _Affine]:
     overrides["fiscal.royalty_rate"] = np.ones(k + 1)  # the royalty line is then minus its base
     scenarios = Scenarios.build(deal, overrides)
     ledger, _ = build_ledger(resolve(deal, scenarios.overrides, scenarios.n))
-    names = [line.name for line in ledger.lines if line.group is L.Group.REVENUE] + list(AFFINE)
+    names = [line.name for line in ledger.lines if line.group is reg.Group.REVENUE] + list(AFFINE)
     table = {name: ledger.line(name) for name in names}
-    table[ROYALTY_BASE] = -ledger.line(L.ROYALTY)
-    table[DEPRECIATION] = ledger.line(L.DEPRECIATION)
+    table[ROYALTY_BASE] = -ledger.line(reg.ROYALTY)
+    table[DEPRECIATION] = ledger.line(reg.DEPRECIATION)
     out = {}
     for name, values in table.items():
         base = np.asarray(values[0], dtype=np.float64)
@@ -351,7 +342,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     )
     _year_header(drivers, 3, 2, ys, bold)
     line_names = (
-        [n for n in affine if n.startswith("Revenue: ")] + list(AFFINE) + [ROYALTY_BASE, DEPRECIATION]
+        [reg.revenue(name).name for name in valued.streams] + list(AFFINE) + [ROYALTY_BASE, DEPRECIATION]
     )
     for name in line_names:
         parts = affine[name]
@@ -378,33 +369,33 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     ledger.write_string(1, 0, f"Scenario: {scenario or 'base'}; {valued.valuation.basis} terms.")
     _year_header(ledger, 3, 2, ys, bold)
     L = "Ledger"
-    revenue_lines = [n for n in line_names if n.startswith("Revenue: ")]
+    revenue_lines = [reg.revenue(name).name for name in valued.streams]
     for name in revenue_lines:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
-    for name in AFFINE[:2]:
+    for name in SELLING:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     led.formulas(ROYALTY_BASE, ROYALTY_BASE, affine_formula(ROYALTY_BASE), money, "memo; Drivers")
     led.formulas(
-        "Royalty [USD]",
-        "Royalty [USD]",
+        reg.ROYALTY.name,
+        reg.ROYALTY.name,
         lambda t: f"-royalty_rate*{at(ROYALTY_BASE, t)}",
         money,
         "rate × base",
     )
-    for name in AFFINE[2:5]:
+    for name in OPERATING:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     # working capital: balance (receivable x turnover + (inventory - payable) x costs) / 365
     led.formulas(
         "turnover",
         "Turnover (revenue less tariff borne) [USD]",
-        lambda t: "+".join(at(n, t) for n in [*revenue_lines, AFFINE[1]]),
+        lambda t: "+".join(at(n, t) for n in [*revenue_lines, reg.TARIFF_BORNE.name]),
         money,
         "memo",
     )
     led.formulas(
         "costs",
         "Operating costs [USD]",
-        lambda t: "-(" + "+".join(at(n, t) for n in AFFINE[2:5]) + ")",
+        lambda t: "-(" + "+".join(at(n, t) for n in OPERATING) + ")",
         money,
         "memo",
     )
@@ -421,33 +412,33 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         "memo; recovered at the end",
     )
     led.formulas(
-        "Working capital [USD]",
-        "Working capital [USD]",
+        reg.WORKING_CAPITAL.name,
+        reg.WORKING_CAPITAL.name,
         lambda t: f"-{at('wc_balance', t)}" if t == 0 else f"{at('wc_balance', t - 1)}-{at('wc_balance', t)}",
         money,
         "change of the balance",
     )
-    for name in AFFINE[5:]:
+    for name in CAPITAL:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     led.formulas(
-        "Income tax [USD]",
-        "Income tax [USD]",
+        reg.INCOME_TAX.name,
+        reg.INCOME_TAX.name,
         lambda t: f"-{at('tax', t)}",
         money,
         "tax block below",
     )
-    operating = [*revenue_lines, *AFFINE[:2], "Royalty [USD]", *AFFINE[2:5]]
-    investment = ["Working capital [USD]", *AFFINE[5:]]
-    led.formulas("EBITDA [USD]", "EBITDA [USD]", _sum_of(led, operating, L), money_bold)
+    operating = [*revenue_lines, *SELLING, reg.ROYALTY.name, *OPERATING]
+    investment = [reg.WORKING_CAPITAL.name, *CAPITAL]
+    led.formulas(reg.EBITDA.name, reg.EBITDA.name, _sum_of(led, operating, L), money_bold)
     led.formulas(
-        "Pre-tax cash flow [USD]",
-        "Pre-tax cash flow [USD]",
+        reg.PRE_TAX.name,
+        reg.PRE_TAX.name,
         _sum_of(led, operating + investment, L),
         money_bold,
     )
     led.formulas(
-        "After-tax cash flow [USD]",
-        "After-tax cash flow [USD]",
+        reg.AFTER_TAX.name,
+        reg.AFTER_TAX.name,
         lambda t: f"{at('Pre-tax cash flow [USD]', t)}+{at('Income tax [USD]', t)}",
         money_bold,
     )
@@ -467,14 +458,14 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     los = _loss_sheet(losses, led, keep, n_years, ys, money, bold, title)
     led.formulas("used", "Losses used [USD]", lambda t: f"SUM({los(t)})", money, "Losses sheet")
     led.formulas(
-        "Taxable income after losses [USD]",
-        "Taxable income after losses [USD]",
+        reg.TAXABLE_INCOME.name,
+        reg.TAXABLE_INCOME.name,
         lambda t: f"MAX({at('profit', t)},0)-{at('used', t)}",
         money,
     )
     led.formulas(
-        "Losses carried forward [USD]",
-        "Losses carried forward [USD]",
+        reg.LOSSES_CARRIED.name,
+        reg.LOSSES_CARRIED.name,
         lambda t: f"SUM('Losses'!{_cell(4 + n_years + 2, 2 + t)}:{_cell(4 + 2 * n_years + 1, 2 + t)})",
         money,
     )
@@ -482,7 +473,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     capped = timeline_fiscal.after_holiday
     led.values("holiday", "In tax holiday (1 = yes)", in_holiday, None)
     led.values("after", "Cap applies (1 = yes)", capped, None)
-    taxable = "Taxable income after losses [USD]"
+    taxable = reg.TAXABLE_INCOME.name
     led.formulas(
         "rate",
         "Combined rate",
@@ -501,15 +492,15 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         money,
     )
     led.formulas(
-        "Minimum tax or ACT floor [USD]",
-        "Minimum tax or ACT floor [USD]",
+        reg.FLOOR_TAX.name,
+        reg.FLOOR_TAX.name,
         lambda t: (
             f"IF({at('holiday', t)}=1,0,MAX(min_rate*MAX({at('turnover', t)},0),"
             f"act_rate*MAX({at('profit', t)},0)))"
         ),
         money,
     )
-    floor = "Minimum tax or ACT floor [USD]"
+    floor = reg.FLOOR_TAX.name
     led.formulas(
         "credit_used",
         "Floor credit used [USD]",
@@ -542,8 +533,8 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     shift = {"end": "1", "mid": "(1+discount_rate)^0.5", "t0": "(1+discount_rate)"}[timing]
     offset = timeline.valuation_offset
     gap = f"(1+discount_rate)^({offset:g})" if offset else "1"
-    after_span = led.span("After-tax cash flow [USD]")
-    pre_span = led.span("Pre-tax cash flow [USD]")
+    after_span = led.span(reg.AFTER_TAX.name)
+    pre_span = led.span(reg.PRE_TAX.name)
     summary.write_string(0, 0, valued.name, title)
     summary.write_string(1, 0, f"Scenario {scenario or 'base'}; timing {timing}; change Inputs to recompute.")
     for c, head in enumerate(("metric", "spreadsheet (live)", "dealcalc", "unit")):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dealcalc.analyses.evaluate import Valuation
 from dealcalc.analyses.montecarlo import MonteCarlo
+from dealcalc.engine import lines as L
 from dealcalc.engine import resolve
 from dealcalc.engine.timeline import present_value
 from dealcalc.errors import InputError, MissingExtraError
@@ -92,7 +93,7 @@ def cash_flow_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None 
     """
     ax = _axes(ax)
     table = valuation.table(scenario)
-    flow = table["After-tax cash flow [USD]"].to_numpy() / M
+    flow = table[L.AFTER_TAX.name].to_numpy() / M
     years = table.index.to_numpy()
     ax.bar(years, flow, color=[INFLOW if x >= 0 else OUTFLOW for x in flow], label="after-tax cash flow")
     ax.plot(years, np.cumsum(flow), color=TOTAL, marker="o", ms=3, label="cumulative")
@@ -122,32 +123,18 @@ def waterfall_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None 
     'revenue'
     """
     ax = _axes(ax)
-    t = valuation.table(scenario).sum() / M
-    revenue = float(t[[c for c in t.index if str(c).startswith("Revenue: ")]].sum())
+    valuation.table(scenario)  # the ledger must have been kept (a clear error otherwise)
+    ledger = valuation.ledger
+    assert ledger is not None
+
+    def total(*groups: L.Group) -> float:
+        return float(ledger.group_total(set(groups))[scenario].sum()) / M
+
     steps = [
-        ("revenue", revenue),
-        ("charges", float(t["Selling charges (TC/RC, freight) [USD]"])),
-        (
-            "operating costs",
-            float(
-                t[
-                    ["Mining and processing [USD]", "Refining and purchased feed [USD]", "Overheads [USD]"]
-                ].sum()
-            ),
-        ),
-        (
-            "investment",
-            float(
-                t[
-                    [
-                        "Initial capex [USD]",
-                        "Sustaining capex [USD]",
-                        "Working capital [USD]",
-                        "Closure [USD]",
-                    ]
-                ].sum()
-            ),
-        ),
+        ("revenue", total(L.Group.REVENUE)),
+        ("charges", float(ledger.line(L.SELLING_CHARGES)[scenario].sum()) / M),
+        ("operating costs", total(L.Group.OPERATING)),
+        ("investment", total(L.Group.CAPITAL, L.Group.WORKING_CAPITAL)),
     ]
     labels, bottoms, heights, colours = [], [], [], []
     level = 0.0
@@ -164,7 +151,7 @@ def waterfall_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None 
     if valuation.parties is not None:
         parties = valuation.party_table(scenario).sum() / M
         for party in valuation.deal.party_names():
-            share = float(parties[f"{party} [USD]"])
+            share = float(parties[L.party_cash(party).name])
             labels.append(party)
             bottoms.append(min(share, 0.0))
             heights.append(abs(share))
@@ -197,7 +184,7 @@ def npv_profile_chart(
     'discount rate'
     """
     ax = _axes(ax)
-    flows = valuation.table(scenario)["After-tax cash flow [USD]"].to_numpy()
+    flows = valuation.table(scenario)[L.AFTER_TAX.name].to_numpy()
     grid = np.linspace(0.0, 0.30, 61) if rates is None else np.asarray(rates, dtype=np.float64)
     timeline = resolve(valuation.deal, {}, 1).timeline
     values = (
@@ -414,7 +401,7 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
     up = np.zeros(years.size)
     down = np.zeros(years.size)
     for party in valuation.deal.party_names():
-        cash = table[f"{party} [USD]"].to_numpy() / M
+        cash = table[L.party_cash(party).name].to_numpy() / M
         bottom = np.where(cash >= 0, up, down)
         ax.bar(years, cash, bottom=bottom, label=party)
         up += np.maximum(cash, 0)
@@ -425,7 +412,9 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
     _integer_years(ax)
     ax.set_ylabel("US$ million")
     ax.set_title("Each party's cash, and government take")
-    takes = [c for c in table.columns if str(c).startswith("Government take: ")]
+    takes = [
+        L.government_take(g).name for g in valuation.deal.party_names() if L.government_take(g).name in table
+    ]
     if takes:
         right = ax.twinx()
         for column, colour in zip(takes, ("black", "dimgrey", "grey", "silver"), strict=False):

@@ -1,0 +1,131 @@
+"""engine/parties.py by hand on hand-made FinanceInputs, TariffFlows and DebtFlows: the split of
+the cash before state take among owners (one carried), lenders and governments, withholding at
+the untaxed rate in a year with no tax, and an expropriation with compensation (methodology §16)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dealcalc.engine.financing import DebtFlows
+from dealcalc.engine.inputs import FinanceInputs, OwnerInputs
+from dealcalc.engine.parties import PartyFlows, party_flows
+from dealcalc.engine.trade import TariffFlows
+
+PARTIES = ("a", "b", "lenders", "gov", "us_gov")
+FINANCE = FinanceInputs(
+    debt=(),
+    owners=(OwnerInputs("a", 0.6, carried=False), OwnerInputs("b", 0.4, carried=True)),
+    withholding=0.10,
+    withholding_untaxed=0.20,
+    host_government="gov",
+    parties=PARTIES,
+    roles={"a": "owner", "b": "owner", "lenders": "lenders", "gov": "government", "us_gov": "government"},
+    discount_rates={},
+    expropriated=0.0,
+    compensation=0.0,
+)
+
+ZERO = np.zeros((1, 4))
+DEBT = DebtFlows(
+    draws=np.array([[60.0, 0, 0, 0]]),
+    interest_paid=np.array([[0.0, 6, 4, 2]]),
+    capitalised_interest=ZERO,
+    principal=np.array([[0.0, 20, 20, 20]]),
+    fees=np.array([[1.0, 0, 0, 0]]),
+    balance=np.array([[60.0, 40, 20, 0]]),
+    dscr=np.full((1, 4), np.nan),
+    llcr=np.full((1, 4), np.nan),
+)
+# the exporter bears 2 a year of the US duty through a lower price, (T,)
+TARIFF = TariffFlows(
+    borne_by_exporter=np.array([0.0, 2, 2, 2]), borne_by_government={"us_gov": np.array([0.0, 2, 2, 2])}
+)
+
+
+def split(f: FinanceInputs = FINANCE, **changes: Any) -> PartyFlows:
+    args: dict[str, Any] = {
+        "after_tax": np.array([[-100.0, 50, 80, 80]]),
+        "royalty": np.array([[0.0, 5, 8, 8]]),
+        "unlevered_tax": np.array([[0.0, 0, 10, 10]]),
+        "levered_tax": np.array([[0.0, 0, 7, 9]]),
+        "tariff": TARIFF,
+        "debt": DEBT,
+    }
+    return party_flows(f, **(args | changes))
+
+
+# Hand-worked:
+# pie = after-tax + royalty + unlevered tax + duty borne = -100, 57, 100, 100
+# lenders = interest + principal + fees - draws = -59, 26, 24, 22
+# to equity = after-tax + unlevered tax - levered tax - lenders = -41, 24, 59, 59
+# withholding: 20 % where no tax is paid (years 0, 1), else 10 %: 0, 4.8, 5.9, 5.9
+# paid out = 0, 19.2, 53.1, 53.1
+PAID_OUT = np.array([0.0, 19.2, 53.1, 53.1])
+A = 0.6 * PAID_OUT + np.array([-41.0, 0, 0, 0])  # a funds all of the injection (b is carried)
+B = 0.4 * PAID_OUT
+GOV = np.array([0.0, 5 + 0 + 4.8, 8 + 7 + 5.9, 8 + 9 + 5.9])  # royalty + levered tax + withholding
+
+
+def test_each_party_by_hand() -> None:
+    p = split()
+    assert tuple(p.cash) == PARTIES
+    assert p.pie[0] == pytest.approx(np.array([-100, 57, 100, 100]), rel=1e-15)
+    assert p.dividends[0] == pytest.approx(np.array([0, 24, 59, 59]), rel=1e-15)
+    assert p.withholding[0] == pytest.approx(np.array([0, 4.8, 5.9, 5.9]), rel=1e-14)
+    assert p.cash["a"][0] == pytest.approx(A, rel=1e-14)
+    assert p.cash["b"][0] == pytest.approx(B, rel=1e-14)
+    assert p.cash["lenders"][0] == pytest.approx(np.array([-59, 26, 24, 22]), rel=1e-15)
+    assert p.cash["gov"][0] == pytest.approx(GOV, rel=1e-14)
+    assert p.cash["us_gov"][0] == pytest.approx(np.array([0, 2, 2, 2]), rel=1e-15)
+    assert p.governments == ("gov", "us_gov")
+
+
+def test_the_parties_add_up_to_the_pie_every_year() -> None:
+    for f in (FINANCE, replace(FINANCE, expropriated=np.array([0.0, 0, 1, 1]), compensation=0.5)):
+        p = split(f, book_value=np.array([[100.0, 90, 80, 70]]))
+        total = sum(p.cash.values())
+        assert total == pytest.approx(p.pie, rel=1e-14, abs=1e-12)
+
+
+def test_a_carried_owner_pays_no_injections() -> None:
+    p = split()
+    assert p.cash["b"][0, 0] == 0.0  # the year of the -41 injection
+    assert p.cash["a"][0, 0] == pytest.approx(-41.0, rel=1e-15)
+    # with nobody carried, the injection is shared 60/40
+    both = replace(FINANCE, owners=(OwnerInputs("a", 0.6, False), OwnerInputs("b", 0.4, False)))
+    p2 = split(both)
+    assert (p2.cash["a"][0, 0], p2.cash["b"][0, 0]) == pytest.approx((-41 * 0.6, -41 * 0.4), rel=1e-14)
+
+
+def test_withholding_at_the_untaxed_rate_in_a_year_with_no_tax() -> None:
+    # year 1 pays no levered tax: 20 % of 24; no untaxed rate set: 10 % every year
+    assert split().withholding[0, 1] == pytest.approx(0.2 * 24, rel=1e-15)
+    flat = split(replace(FINANCE, withholding_untaxed=None))
+    assert flat.withholding[0] == pytest.approx(0.1 * np.array([0, 24, 59, 59]), rel=1e-14)
+
+
+def test_expropriation_with_compensation() -> None:
+    f = replace(FINANCE, expropriated=np.array([0.0, 0, 0.5, 0.5]), compensation=0.4)
+    p = split(f, book_value=np.array([[100.0, 90, 80, 70]]))
+    # half taken in year 2: compensation 0.4 x book value 80 x 0.5 newly taken = 16, paid by share
+    # a: 0.5 x 31.86 + 0.6 x 16; b: 0.5 x 21.24 + 0.4 x 16; gov: 20.9 + 0.5 x (31.86 + 21.24) - 16
+    assert p.cash["a"][0, 2] == pytest.approx(0.5 * A[2] + 0.6 * 16, rel=1e-14)
+    assert p.cash["b"][0, 2] == pytest.approx(0.5 * B[2] + 0.4 * 16, rel=1e-14)
+    assert p.cash["gov"][0, 2] == pytest.approx(GOV[2] + 0.5 * (A[2] + B[2]) - 16, rel=1e-14)
+    # year 3: nothing newly taken, no compensation; the state keeps half the owners' cash
+    assert p.cash["a"][0, 3] == pytest.approx(0.5 * A[3], rel=1e-14)
+    assert p.cash["gov"][0, 3] == pytest.approx(GOV[3] + 0.5 * (A[3] + B[3]), rel=1e-14)
+    # before it, nothing changes
+    assert p.cash["a"][0, :2] == pytest.approx(A[:2], rel=1e-14)
+
+
+def test_without_debt_there_are_no_lenders() -> None:
+    p = split(debt=None)
+    assert "lenders" not in p.cash
+    # to equity = after-tax + unlevered - levered tax: -100, 50, 83, 81
+    assert p.dividends[0] == pytest.approx(np.array([0, 50, 83, 81]), rel=1e-15)
+    assert sum(p.cash.values()) == pytest.approx(p.pie, rel=1e-14)
