@@ -36,7 +36,7 @@ from dealcalc.analyses import (
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
 from dealcalc.io import EXAMPLES, example_path, load_deal, parse_assignment, read_cash_flows_csv, write_atomic
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, paths, with_changes
+from dealcalc.params import apply_scenario, paths, schedule_paths, with_changes
 from dealcalc.report import (
     attribution_table,
     compare_table,
@@ -213,8 +213,9 @@ def validate(file: Path, show_paths: bool) -> None:
     for name in deal.scenarios:
         apply_scenario(deal, name)
     if show_paths:
+        given_by_year = schedule_paths(deal)
         for p in paths(deal):
-            click.echo(p)
+            click.echo(f"{p}  (a schedule: an override scales every year)" if p in given_by_year else p)
         return
     click.echo(
         f"{file}: valid: {len(deal.phases)} phases, {len(deal.streams)} streams, "

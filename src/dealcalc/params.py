@@ -81,17 +81,19 @@ def _flat(deal: Deal) -> _Leaves:
         leaves = dict(_walk(_tree(deal), ""))
         # a stream's fields that its kind never reads are not parameters: varying them does nothing
         unused = unused_paths(deal)
-        numbers = {
-            path: float(value)
-            for path, value in leaves.items()
-            if isinstance(value, int | float) and not isinstance(value, bool) and path not in unused
-        }
         schedules = {
             path: value
             for path, value in _schedule_values(_tree(deal), "")
             if path not in unused and isinstance(value, dict | list) and value
         }
-        numbers |= dict.fromkeys(schedules, 1.0)
+        numbers: dict[str, float] = {}
+        for path, value in leaves.items():
+            # a whole schedule (its scale, 1) comes just before its years
+            whole = path if path in schedules else path.rpartition(".")[0]
+            if whole in schedules and whole not in numbers:
+                numbers[whole] = 1.0
+            if isinstance(value, int | float) and not isinstance(value, bool) and path not in unused:
+                numbers[path] = float(value)
         hit = _LEAVES[key] = _Leaves(leaves, numbers, schedules)
         weakref.finalize(deal, _LEAVES.pop, key, None)
     return hit

@@ -26,7 +26,15 @@ from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, Distribution
 from dealcalc.models.risk import normal_score_correlation
-from dealcalc.params import apply_scenario, check_range, match_paths, numeric_leaves, with_changes
+from dealcalc.engine.inputs import deal_series
+from dealcalc.params import (
+    apply_scenario,
+    check_range,
+    match_paths,
+    numeric_leaves,
+    schedule_paths,
+    with_changes,
+)
 
 __all__ = [
     "MonteCarlo",
@@ -397,16 +405,25 @@ class MonteCarlo:
 
 
 def input_targets(deal: Deal) -> dict[str, list[str]]:
-    """The parameter paths each uncertain input (a path pattern) sets; an error if none."""
+    """The parameter paths each uncertain input (a path pattern) sets; an error if none, or if
+    a draw that replaces a value would land on a whole schedule (it can only scale one)."""
     leaves = numeric_leaves(deal)
+    schedules = schedule_paths(deal)
     out = {}
-    for pattern in deal.uncertainty.inputs:
+    for pattern, dist in deal.uncertainty.inputs.items():
         hits = match_paths(pattern, leaves)
         if not hits:
             raise InputError(
                 "no numeric parameter matches",
                 field=f"uncertainty.inputs.{pattern}",
                 hint=did_you_mean(pattern, leaves) or "see `dealcalc validate FILE --paths`",
+            )
+        given_by_year = [p for p in hits if p in schedules]
+        if given_by_year and not dist.factor:
+            raise InputError(
+                f"{given_by_year[0]} is given year by year, so a draw can only scale it",
+                field=f"uncertainty.inputs.{pattern}",
+                hint="set factor: true (the draw multiplies every year), or draw one year of it (PATH.YEAR)",
             )
         out[pattern] = hits
     return out
@@ -465,10 +482,18 @@ def _check_price_paths(deal: Deal) -> None:
         path = f"price_decks.{deck}.{product}"
         if path not in leaves:
             raise InputError(
-                "a price path needs a flat deck price to multiply",
+                "a price path needs a deck price to multiply",
                 field=f"uncertainty.price_paths.{product}",
-                hint=f"give {path} as one number",
+                hint=f"give {path}",
             )
+
+
+def _base(deal: Deal, path: str, leaves: Mapping[str, float]) -> float | FloatArray:
+    """A parameter's value in the file: a number, or for a whole schedule its values by
+    period (T,), which the draws multiply."""
+    if path in schedule_paths(deal):
+        return deal_series(deal, path)
+    return leaves[path]
 
 
 def monte_carlo(
@@ -673,17 +698,18 @@ def _chunk(
         multipliers = _path_slice(plan.seed, a, b, plan.path_map)
         for k, product in enumerate(products):
             path = f"price_decks.{deck}.{product}"
-            block[path] = _per_draw(block, path, leaves[path], size)[:, None] * multipliers[:, k, :]
+            value = _per_draw(block, path, _base(start, path, leaves), size)
+            block[path] = (value[:, None] if value.ndim == 1 else value) * multipliers[:, k, :]
     for k, (name, switch) in enumerate(start.uncertainty.switches.items()):
         on = uniform_switches[:, k] < switch.probability
         for pattern, factor in switch.scale.items():
             scale = np.where(on, factor, 1.0)
             for path in plan.switch_targets[name][pattern]:
-                value = _per_draw(block, path, leaves[path], size)
+                value = _per_draw(block, path, _base(start, path, leaves), size)
                 block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
     if start.uncertainty.disruptions:
         # disruptions take their share of the planned availability (the file's, or drawn)
-        planned = _per_draw(block, "operations.availability", leaves["operations.availability"], size)
+        planned = _per_draw(block, "operations.availability", _base(start, "operations.availability", leaves), size)
         kept = _availability_slice(start, plan.seed, a, b)
         block["operations.availability"] = (planned[:, None] if planned.ndim == 1 else planned) * kept
     expropriation = start.uncertainty.expropriation
@@ -777,10 +803,17 @@ def _gates(deal: Deal) -> list[str]:
     ]
 
 
-def _per_draw(block: Mapping[str, FloatArray], path: str, value: float, n: int) -> FloatArray:
+def _per_draw(block: Mapping[str, FloatArray], path: str, value: float | FloatArray, n: int) -> FloatArray:
     """A parameter for each of n draws: its values so far in the block ((n,) or (n, T)) if it is
-    drawn or moved, else its own value n times."""
+    drawn or moved, else its own value n times. ``value`` (T,) is a whole schedule: then a
+    drawn (n,) is a factor on it, and the result is (n, T)."""
     drawn = block.get(path)
+    if np.ndim(value) == 1:
+        schedule = np.asarray(value, dtype=np.float64)
+        if drawn is None:
+            return np.array(np.broadcast_to(schedule, (n, schedule.size)))
+        got = np.asarray(drawn, dtype=np.float64)
+        return got[:, None] * schedule if got.ndim == 1 else got
     return np.full(n, value) if drawn is None else np.asarray(drawn, dtype=np.float64)
 
 
@@ -817,7 +850,7 @@ def _clears(
             raise InputError(
                 "a price hurdle needs a flat deck price", field=f"phases.{gate}.gate.min_price_usd.{product}"
             )
-        price = _per_draw(block, path, leaves[path], n)
+        price = _per_draw(block, path, _base(deal, path, leaves), n)
         hurdle = _per_draw(block, f"phases.{gate}.gate.min_price_usd.{product}", minimum, n)
         ok &= (price[:, t] if price.ndim == 2 else price) >= hurdle
     return ok

@@ -52,6 +52,7 @@ __all__ = [
     "ProcessingInputs",
     "SaleInputs",
     "TimelineInputs",
+    "deal_series",
     "resolve",
 ]
 
@@ -709,6 +710,30 @@ def _cost_factors(r: _Reader, deal: Deal) -> tuple[Number, Number]:
     opex = cost_factor(r.scalar("local_currency.opex_share", lc.opex_share), x0, rate)
     capex = cost_factor(r.scalar("local_currency.capex_share", lc.capex_share), x0, rate)
     return opex, capex
+
+
+def deal_series(deal: Deal, path: str) -> FloatArray:
+    """The per-period values (T,) of a deal-wide schedule in the file (a price of a deck,
+    ``operations.availability``), as the engine reads it when nothing overrides it.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> from dealcalc.params import with_changes
+    >>> deal = with_changes(dc.load(dc.example_path("ussm-fwo")), {"price_decks.base.gold": {2030: 2500.0}})
+    >>> deal_series(deal, "price_decks.base.gold")[:5].tolist()
+    [2500.0, 2500.0, 2500.0, 2500.0, 2500.0]
+    """
+    r = _Reader(deal, {}, 1)
+    head, _, product = path.rpartition(".")
+    if head.startswith("price_decks."):
+        value = deal.price_decks[head.removeprefix("price_decks.")][product]
+        out = r.series(path, value, deal.first_production_any(), first_before=True)
+    elif path == "operations.availability":
+        out = r.series(path, deal.operations.availability, deal.first_production_any())
+    else:
+        raise ValueError(f"{path} is not a deal-wide schedule")
+    return np.array(np.broadcast_to(np.asarray(out, dtype=np.float64), (r.t,)))
 
 
 def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -> EngineInputs:

@@ -288,7 +288,7 @@ class Deal(Model):
             if stream.feed is not None:
                 self._check_feed(name, stream, problems)
             for deck_name, deck in self.price_decks.items():
-                if stream.product not in deck:
+                if stream.product in self.products and stream.product not in deck:
                     problems.append((f"price_decks.{deck_name}", f"no price for {stream.product!r}"))
         for product in self.uncertainty.price_paths:
             if product not in self.products:

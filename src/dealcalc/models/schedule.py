@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import Discriminator, Field, Tag
 
@@ -117,9 +117,17 @@ def totals(item: Any) -> Any:
     ]
 
 
-def schedule_marker(metadata: list[Any]) -> Schedule | None:
-    """The :class:`Schedule` among a field's metadata, or None for a plain field."""
-    return next((m for m in metadata if isinstance(m, Schedule)), None)
+def schedule_marker(metadata: list[Any], annotation: Any = None) -> Schedule | None:
+    """The :class:`Schedule` of a field (in its metadata, or inside an optional annotation such
+    as ``NonNegativeSchedule | None``), or None for a plain field."""
+    found = next((m for m in metadata if isinstance(m, Schedule)), None)
+    if found is None and annotation is not None:
+        for member in get_args(annotation):
+            if get_origin(member) is Annotated:
+                found = next((m for m in get_args(member)[1:] if isinstance(m, Schedule)), None)
+                if found is not None:
+                    break
+    return found
 
 
 def iter_schedules(model: Any, prefix: str = "") -> Iterator[tuple[str, Schedule, Any]]:
@@ -138,7 +146,7 @@ def iter_schedules(model: Any, prefix: str = "") -> Iterator[tuple[str, Schedule
         for name, info in type(model).model_fields.items():
             value = getattr(model, name)
             path = f"{prefix}.{name}" if prefix else name
-            marker = schedule_marker(info.metadata)
+            marker = schedule_marker(info.metadata, info.annotation)
             if marker is not None:
                 if isinstance(value, dict | list):
                     yield path, marker, value
