@@ -709,7 +709,9 @@ def _chunk(
                 block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
     if start.uncertainty.disruptions:
         # disruptions take their share of the planned availability (the file's, or drawn)
-        planned = _per_draw(block, "operations.availability", _base(start, "operations.availability", leaves), size)
+        planned = _per_draw(
+            block, "operations.availability", _base(start, "operations.availability", leaves), size
+        )
         kept = _availability_slice(start, plan.seed, a, b)
         block["operations.availability"] = (planned[:, None] if planned.ndim == 1 else planned) * kept
     expropriation = start.uncertainty.expropriation
