@@ -33,6 +33,12 @@ def main() -> None:
     ledger = base.table()
     print((ledger[["EBITDA [USD]", "Income tax [USD]", "After-tax cash flow [USD]"]] / 1e6).round(1).T)
 
+    # The material balance: the refinery takes the mine's Sb concentrate first, up to capacity x
+    # ramp-up / recovery; the rest is sold as concentrate; only the shortfall is bought.
+    balance = base.material_balance().loc[["antimony_concentrate", "antimony_refined"], 2029:2033]
+    print("\nthe material balance of antimony (t Sb):")
+    print(balance.round(0).astype(int).to_string())
+
     # 3. Every named scenario side by side.
     table = dc.compare(deal)
     print("\n", (table[["npv_usd", "npv_change_usd"]] / 1e6).round(1).join(table["irr"].round(4)))

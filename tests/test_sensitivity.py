@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import dealcalc as dc
 from dealcalc.analyses import default_drivers
 from dealcalc.cli import main
+from dealcalc.params import Scenarios
 from test_engine_handworked import deal as hand_deal
 
 DEAL = dc.load(dc.example_path("ussm-fwo"))
@@ -68,7 +69,10 @@ def test_analyses_are_one_engine_pass(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def spy(*args: object, **kwargs: object) -> dc.Valuation:
         overrides = kwargs.get("overrides") or {}
-        sizes.append(len(next(iter(overrides.values()))) if overrides else 1)  # type: ignore[attr-defined]
+        if isinstance(overrides, Scenarios):
+            sizes.append(overrides.n)
+        else:
+            sizes.append(len(next(iter(overrides.values()))) if overrides else 1)  # type: ignore[attr-defined]
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sensitivity, "evaluate", spy)

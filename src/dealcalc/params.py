@@ -310,9 +310,11 @@ def _bounds(tp: Any) -> tuple[float, float] | None:
     return (-np.inf, np.inf) if tp in (float, int) else None
 
 
-def limits(path: str) -> tuple[float, float]:
+def limits(path: str, deal: Deal | None = None) -> tuple[float, float]:
     """The smallest and largest value a scenario file may hold at ``path`` (its field's
-    ``ge``/``gt``/``le``/``lt``); infinite where the field sets none.
+    ``ge``/``gt``/``le``/``lt``); infinite where the field sets none. With ``deal``, a path whose
+    value there is a whole schedule gets the limits of the factor that scales it: the factors
+    that keep every year of it within the field's limits.
 
     Examples
     --------
@@ -320,10 +322,30 @@ def limits(path: str) -> tuple[float, float]:
     (0.0, 1.0)
     >>> limits("price_decks.base.antimony")
     (0.0, inf)
+    >>> from dealcalc.io import load_deal
+    >>> from importlib.resources import files
+    >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+    >>> limits("streams.copper.recovery", with_changes(deal, {"streams.copper.recovery": [0.8, 0.9]}))
+    (0.0, 1.1111111111111112)
     """
     kind = _leaf_type(path)
     found = _bounds(kind) if kind is not None else None
-    return found if found is not None else (-np.inf, np.inf)
+    low, high = found if found is not None else (-np.inf, np.inf)
+    schedule = _flat(deal).schedules.get(path) if deal is not None else None
+    if schedule is None:
+        return low, high
+    values = np.asarray(list(schedule.values()) if isinstance(schedule, dict) else schedule, dtype=np.float64)
+    factors = [0.0, np.inf]  # a factor of 0 and up keeps the signs; the limits narrow it
+    for bound, side in ((low, 0), (high, 1)):
+        if not np.isfinite(bound):
+            continue
+        for v in values[values != 0.0]:
+            f = bound / v
+            if (v > 0) == (side == 1):  # an upper bound on a positive value caps the factor
+                factors[1] = min(factors[1], f) if f >= 0 else factors[1]
+            elif f > 0:
+                factors[0] = max(factors[0], f)
+    return float(factors[0]), float(factors[1])
 
 
 def check_range(
@@ -611,6 +633,30 @@ class Scenarios:
         if len(sizes) > 1:
             raise InputError(f"overrides disagree on the number of scenarios: {sorted(sizes)}")
         return Scenarios(deal, out, sizes.pop() if sizes else 1)
+
+    @staticmethod
+    def from_rows(deal: Deal, rows: list[dict[str, float]]) -> Scenarios:
+        """One scenario per row, each changing some parameters; the rest keep their values
+        (a tornado's or a spider's block of scenarios).
+
+        Examples
+        --------
+        >>> from dealcalc.io import load_deal
+        >>> from importlib.resources import files
+        >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
+        >>> s = Scenarios.from_rows(deal, [{"fiscal.royalty_rate": 0.03}, {"valuation.discount_rate": 0.2}])
+        >>> s.n, s.overrides["fiscal.royalty_rate"].tolist()
+        (2, [0.03, 0.05])
+        """
+        base = _flat(deal).numbers
+        wanted = sorted({p for row in rows for p in row})
+        missing = [p for p in wanted if p not in base]
+        if missing:
+            # errors.md: no such parameter
+            raise _unknown_path(deal, missing[0])
+        arrays = {p: np.array([row.get(p, base[p]) for row in rows], dtype=np.float64) for p in wanted}
+        built = Scenarios.build(deal, arrays)
+        return Scenarios(deal, built.overrides, len(rows))
 
     def chunks(self, size: int) -> Iterator[Scenarios]:
         """Consecutive slices of at most ``size`` scenarios (one-row overrides kept whole)."""

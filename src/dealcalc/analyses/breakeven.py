@@ -40,6 +40,7 @@ class Breakeven:
     found: np.ndarray
     at_low: FloatArray
     at_high: FloatArray
+    allowed: tuple[float, float] = (-np.inf, np.inf)  # what the field allows (a schedule: its factor)
 
     def table(self) -> pd.DataFrame:
         """One row per scenario: the breakeven value, whether it exists, the metric at the ends."""
@@ -63,7 +64,7 @@ class Breakeven:
             side = "is undefined (no solution) at an end of the range"
         else:
             side = "stays above" if min(a, b) > self.target else "stays below"
-        allowed = limits(self.path)
+        allowed = self.allowed
         advice = (
             "the range already spans every value the field allows"
             if (lo, hi) == allowed
@@ -142,7 +143,7 @@ def breakeven(
     leaves = numeric_leaves(start)
     if path not in leaves:
         raise InputError("not a numeric parameter", field=path, hint=did_you_mean(path, leaves))
-    default = tuple(float(np.clip(b, *limits(path))) for b in _default_bounds(leaves[path]))
+    default = tuple(float(np.clip(b, *limits(path, start))) for b in _default_bounds(leaves[path]))
     given = bounds if bounds is not None else (None, None)
     lo = default[0] if given[0] is None else given[0]
     hi = default[1] if given[1] is None else given[1]
@@ -212,4 +213,5 @@ def breakeven(
         found=np.asarray(found, dtype=bool),
         at_low=fg[:, 0] + target,
         at_high=fg[:, -1] + target,
+        allowed=limits(path, start),
     )

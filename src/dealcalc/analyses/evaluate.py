@@ -263,6 +263,7 @@ class Valuation:
                 "valuation_point": v.valuation_point
                 if isinstance(v.valuation_point, str | int)
                 else str(v.valuation_point),
+                "payback_from": v.payback_from,
                 "price_deck": v.price_deck,
             }
         )
@@ -277,7 +278,7 @@ def _flow_kind(flow: str) -> str:
 def evaluate(
     deal: Deal,
     scenario: str | None = None,
-    overrides: Mapping[str, ArrayLike] | None = None,
+    overrides: Mapping[str, ArrayLike] | Scenarios | None = None,
     *,
     keep_ledger: bool | None = None,
     metrics: Sequence[str] | None = None,
@@ -290,9 +291,10 @@ def evaluate(
         From :func:`dealcalc.load`.
     scenario : str, optional
         A named scenario of the file (default: the base case).
-    overrides : mapping of path to array_like, optional
+    overrides : mapping of path to array_like, or Scenarios, optional
         ``{"price_decks.base.antimony": prices}`` with arrays of shape (S,) or (S, T): S
-        scenarios valued in chunks, with no Python loop over scenarios.
+        scenarios valued in chunks, with no Python loop over scenarios (checked once, as a
+        :class:`dealcalc.params.Scenarios`, which may also be given built).
     keep_ledger : bool, optional
         Keep every line for every scenario (default: when S <= 1000).
     metrics : sequence of str, optional
@@ -320,7 +322,13 @@ def evaluate(
     """
     valued = apply_scenario(deal, scenario)
     wanted = check_metrics(valued, metrics)
-    chunks = evaluate_chunks(Scenarios.build(valued, overrides), keep_ledger=keep_ledger, metrics=wanted)
+    if isinstance(overrides, Scenarios):  # already checked against this deal
+        if overrides.deal is not valued:
+            raise ValueError("the scenarios were built for another deal (or another named scenario)")
+        scenarios = overrides
+    else:
+        scenarios = Scenarios.build(valued, overrides)
+    chunks = evaluate_chunks(scenarios, keep_ledger=keep_ledger, metrics=wanted)
     values = {m: np.concatenate([c.values[m] for c in chunks]) for m in wanted}
     ledgers = [c.ledger for c in chunks if c.ledger is not None]
     ledger = Ledger.concatenate(ledgers) if len(ledgers) == len(chunks) else None
@@ -420,7 +428,7 @@ def tariff_attribution(
         raise InputError(
             f"no destination {dest!r}", field="destination", hint=did_you_mean(dest, base.trade.destinations)
         )
-    government = base.trade.destinations[dest].government or f"{dest}_government"
+    government = base.destination_government(dest)
     columns: dict[str, dict[str, float]] = {}
     for name in names:
         if name not in base.trade.schedules:

@@ -21,12 +21,12 @@ from rich.console import Group
 from dealcalc.analyses.display import frame_html, frame_rich
 from dealcalc.analyses.distributed import progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
+from dealcalc.engine.inputs import deal_series
 from dealcalc.engine.memory import check_fits
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, Distribution
 from dealcalc.models.risk import normal_score_correlation
-from dealcalc.engine.inputs import deal_series
 from dealcalc.params import (
     apply_scenario,
     check_range,
@@ -271,7 +271,7 @@ def _path_block(seed: int, block: int, path_map: tuple[FloatArray, FloatArray]) 
 def default_metrics(deal: Deal) -> list[str]:
     """NPV and IRR of the project; each party's NPV; the owners' and lenders' IRR."""
     out = ["npv_usd", "irr"] + [f"{p}.npv_usd" for p in deal.party_names()]
-    return out + [f"{p}.irr" for p in [*deal.finance.equity, *(["lenders"] if deal.finance.debt else [])]]
+    return out + [f"{p}.irr" for p in deal.party_names() if deal.party_role(p) != "government"]
 
 
 @dataclass(frozen=True)

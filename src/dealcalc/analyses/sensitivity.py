@@ -18,7 +18,7 @@ from dealcalc.analyses.montecarlo import check_draws, input_overrides, input_tar
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
-from dealcalc.params import apply_scenario, limits, numeric_leaves
+from dealcalc.params import Scenarios, apply_scenario, limits, numeric_leaves
 
 __all__ = ["default_drivers", "grid", "spider", "tornado"]
 
@@ -66,10 +66,10 @@ def _check_paths(deal: Deal, paths: Sequence[str]) -> dict[str, float]:
 
 def _block(deal: Deal, rows: list[dict[str, float]], metric: str) -> FloatArray:
     """Value one scenario per row (a row changes some paths; the rest stay at their base)."""
-    base = numeric_leaves(deal)
-    paths = sorted({p for row in rows for p in row})
-    overrides = {p: np.array([row.get(p, base[p]) for row in rows], dtype=np.float64) for p in paths}
-    return _value(deal, overrides, len(rows), metric)
+    if not any(rows):  # nothing changes: every row is the base case
+        return _value(deal, {}, len(rows), metric)
+    scenarios = Scenarios.from_rows(deal, rows)
+    return evaluate(deal, overrides=scenarios, metrics=[metric], keep_ledger=False).values[metric]
 
 
 def _value(deal: Deal, overrides: dict[str, FloatArray], n: int, metric: str) -> FloatArray:
@@ -136,7 +136,7 @@ def tornado(
         wanted = {p: (v * (1.0 - change), v * (1.0 + change)) for p, v in base.items()}
         ranges = {}
         for p, (lo, hi) in wanted.items():
-            floor, ceiling = limits(p)
+            floor, ceiling = limits(p, start)
             ranges[p] = (float(np.clip(lo, floor, ceiling)), float(np.clip(hi, floor, ceiling)))
         clipped = [p for p in wanted if ranges[p] != wanted[p]]
     rows: list[dict[str, float]] = [{}]
@@ -222,7 +222,7 @@ def spider(
     base = _check_paths(start, chosen)
     steps = np.asarray(changes, dtype=np.float64).reshape(-1)
     moved = np.array([[base[p] * (1.0 + c) for c in steps] for p in chosen]).reshape(len(chosen), steps.size)
-    bounds = np.array([limits(p) for p in chosen]).reshape(len(chosen), 2)
+    bounds = np.array([limits(p, start) for p in chosen]).reshape(len(chosen), 2)
     # a change that would leave what the field allows (a recovery above 1) is not valued: NaN
     inside = (moved >= bounds[:, :1]) & (moved <= bounds[:, 1:])
     rows = [{p: float(moved[i, j])} for i, p in enumerate(chosen) for j in range(steps.size) if inside[i, j]]

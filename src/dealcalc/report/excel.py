@@ -444,7 +444,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     )
 
     # --- tax block ---------------------------------------------------------------------
-    led.skip("Income tax (methodology §Fiscal)", bold)
+    led.skip("Income tax (methodology §11)", bold)
     led.formulas(DEPRECIATION, DEPRECIATION, affine_formula(DEPRECIATION), money, "Drivers")
     led.formulas(
         "profit",

@@ -155,7 +155,8 @@ def waterfall_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None 
             labels.append(party)
             bottoms.append(min(share, 0.0))
             heights.append(abs(share))
-            colours.append("#1b9e77" if f"{party}.take" in valuation.values else "#7570b3")
+            government = valuation.deal.party_role(party) == "government"
+            colours.append("#1b9e77" if government else "#7570b3")
     x = np.arange(len(labels))
     ax.bar(x, heights, bottom=bottoms, color=colours)
     for xi, b, h in zip(x, bottoms, heights, strict=True):

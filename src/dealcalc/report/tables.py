@@ -92,7 +92,12 @@ def valuation_table(headline: dict[str, object], *, title: str | None = None) ->
         ("IRR, after tax", _percent(_f(headline["irr"]))),
         ("NPV, pre-tax [USD M]", _usd_m(_f(headline["pre_tax_npv_usd"]))),
         ("IRR, pre-tax", _percent(_f(headline["pre_tax_irr"]))),
-        ("Payback [years from valuation date]", _number(_f(headline["payback_years"]), 1)),
+        (
+            "Payback [years from first production]"
+            if headline.get("payback_from") == "first_production"
+            else "Payback [years from valuation date]",
+            _number(_f(headline["payback_years"]), 1),
+        ),
         ("Peak funding need [USD M]", _usd_m(_f(headline["peak_funding_usd"]))),
         ("Discount rate", f"{_percent(_f(headline['discount_rate']))} ({headline['basis']})"),
         ("Timing, price deck", f"{headline['timing']}, {headline['price_deck']}"),
