@@ -65,6 +65,15 @@ def test_examples_sensitivity_runs(capsys: object) -> None:
     )
 
 
+def test_examples_mine_plan_runs(capsys: object) -> None:
+    import runpy
+
+    runpy.run_path(str(DOCS.parent / "examples" / "mine_plan.py"), run_name="__main__")
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "fed from underground_zinc" in out and "pit grades x 0.9 / 1.0 / 1.1" in out
+    assert "NPV = 0 when the pit's grades are x" in out
+
+
 def test_examples_montecarlo_runs(capsys: object) -> None:
     import runpy
 
