@@ -396,7 +396,7 @@ def _metrics(
     tl = inputs.timeline
     rate = tl.discount_rate
     after = ledger.after_tax()
-    out: dict[str, FloatArray] = {"discount_rate": rate}
+    out: dict[str, FloatArray] = {"discount_rate": rate.copy()}
     if "npv_usd" in wanted:
         out["npv_usd"] = present_value(rate, after, tl.timing, tl.valuation_offset)
     if "irr" in wanted:
@@ -476,14 +476,12 @@ def evaluate_chunks(
         "ask for fewer metrics (metrics=[...]), keep_ledger=False, or value the scenarios in batches",
     )
     results = []
-    held: object = None
     for chunk in scenarios.chunks(chunk_size):
         inputs = resolve(chunk.deal, chunk.overrides, chunk.n)
+        # The previous chunk's ledger is freed only once this one is made (the names are
+        # rebound): freed together with everything else at the end of a chunk, its memory would
+        # go back to the system and every page of the next chunk would fault in anew (1.6x the
+        # time of a 1e6-scenario run, measured; benchmarks/README.md).
         ledger, parts = build_ledger(inputs)
         results.append(_metrics(inputs, ledger, parts, wanted, keep))
-        # Hold this chunk's arrays until the next chunk has made its own: freed together at the
-        # top of the heap, they would be handed back to the system and every page of the next
-        # chunk would fault in anew (measured: 1.6x the time of a 1e6-scenario run).
-        held = (inputs, ledger, parts)
-    del held
     return results
