@@ -40,12 +40,47 @@ from dealcalc.params import Scenarios, apply_scenario
 
 __all__ = ["excel_model", "ledger_workbook"]
 
-#: Ledger lines written as base + coefficients x live inputs (their registered names).
-SELLING = (reg.SELLING_CHARGES.name, reg.TARIFF_BORNE.name)
-OPERATING = tuple(line.name for line in (reg.MINING, reg.REFINING, reg.PURCHASED_FEED, reg.OVERHEADS))
-CAPITAL = tuple(line.name for line in (reg.INITIAL_CAPEX, reg.SUSTAINING_CAPEX, reg.CLOSURE))
-AFFINE = SELLING + OPERATING + CAPITAL
+#: Cash lines the workbook computes with its own formulas; every other cash line of the ledger
+#: is affine in the live inputs (base + coefficients x inputs, found by basis runs).
+FORMULA_LINES = (reg.ROYALTY, reg.WORKING_CAPITAL, reg.INCOME_TAX)
 ROYALTY_BASE = "Royalty base (value owing royalty) [USD]"
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The ledger's cash lines by group, as the workbook lays them out (registered names)."""
+
+    revenue: list[str]
+    selling: list[str]
+    operating: list[str]
+    capital: list[str]  # initial and sustaining capital, closure, salvage
+    working_capital: list[str]  # lines of working capital given directly
+    closure: list[str]  # closure lines, deducted from taxable profit when spent
+
+    @property
+    def affine(self) -> list[str]:
+        return self.revenue + self.selling + self.operating + self.capital + self.working_capital
+
+
+def _groups(deal: Deal, ledger_lines: tuple[reg.Line, ...]) -> _Groups:
+    def names(group: reg.Group) -> list[str]:
+        return [line.name for line in ledger_lines if line.group is group and line not in FORMULA_LINES]
+
+    closure = [reg.CLOSURE.name] + [
+        reg.direct(name, line.label or name, line.kind).name
+        for name, line in deal.lines.items()
+        if line.kind == "closure"
+    ]
+    return _Groups(
+        revenue=names(reg.Group.REVENUE),
+        selling=names(reg.Group.SELLING),
+        operating=names(reg.Group.OPERATING),
+        capital=names(reg.Group.CAPITAL),
+        working_capital=names(reg.Group.WORKING_CAPITAL),
+        closure=closure,
+    )
+
+
 DEPRECIATION = reg.DEPRECIATION.name
 
 
@@ -167,7 +202,7 @@ def _basis(deal: Deal, live: list[LiveInput]) -> dict[str, _Affine]:
     overrides["fiscal.royalty_rate"] = np.ones(k + 1)  # the royalty line is then minus its base
     scenarios = Scenarios.build(deal, overrides)
     ledger, _ = build_ledger(resolve(deal, scenarios.overrides, scenarios.n))
-    names = [line.name for line in ledger.lines if line.group is reg.Group.REVENUE] + list(AFFINE)
+    names = _groups(deal, ledger.lines).affine
     table = {name: ledger.line(name) for name in names}
     table[ROYALTY_BASE] = -ledger.line(reg.ROYALTY)
     table[DEPRECIATION] = ledger.line(reg.DEPRECIATION)
@@ -341,9 +376,9 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         1, 0, "Computed by dealcalc from basis runs of its engine (values; methodology §22)."
     )
     _year_header(drivers, 3, 2, ys, bold)
-    line_names = (
-        [reg.revenue(name).name for name in valued.streams] + list(AFFINE) + [ROYALTY_BASE, DEPRECIATION]
-    )
+    assert result.ledger is not None
+    groups = _groups(valued, result.ledger.lines)
+    line_names = [*groups.affine, ROYALTY_BASE, DEPRECIATION]
     for name in line_names:
         parts = affine[name]
         drv.values(f"{name}|base", name, parts.base, money, "base")
@@ -369,10 +404,10 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     ledger.write_string(1, 0, f"Scenario: {scenario or 'base'}; {valued.valuation.basis} terms.")
     _year_header(ledger, 3, 2, ys, bold)
     L = "Ledger"
-    revenue_lines = [reg.revenue(name).name for name in valued.streams]
+    revenue_lines = groups.revenue
     for name in revenue_lines:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
-    for name in SELLING:
+    for name in groups.selling:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     led.formulas(ROYALTY_BASE, ROYALTY_BASE, affine_formula(ROYALTY_BASE), money, "memo; Drivers")
     led.formulas(
@@ -382,7 +417,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         money,
         "rate × base",
     )
-    for name in OPERATING:
+    for name in groups.operating:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     # working capital: balance (receivable x turnover + (inventory - payable) x costs) / 365
     led.formulas(
@@ -395,7 +430,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     led.formulas(
         "costs",
         "Operating costs [USD]",
-        lambda t: "-(" + "+".join(at(n, t) for n in OPERATING) + ")",
+        lambda t: "-(" + "+".join(at(n, t) for n in groups.operating) + ")",
         money,
         "memo",
     )
@@ -418,7 +453,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         money,
         "change of the balance",
     )
-    for name in CAPITAL:
+    for name in groups.capital + groups.working_capital:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     led.formulas(
         reg.INCOME_TAX.name,
@@ -427,8 +462,8 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         money,
         "tax block below",
     )
-    operating = [*revenue_lines, *SELLING, reg.ROYALTY.name, *OPERATING]
-    investment = [reg.WORKING_CAPITAL.name, *CAPITAL]
+    operating = [*revenue_lines, *groups.selling, reg.ROYALTY.name, *groups.operating]
+    investment = [reg.WORKING_CAPITAL.name, *groups.working_capital, *groups.capital]
     led.formulas(reg.EBITDA.name, reg.EBITDA.name, _sum_of(led, operating, L), money_bold)
     led.formulas(
         reg.PRE_TAX.name,
@@ -439,7 +474,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     led.formulas(
         reg.AFTER_TAX.name,
         reg.AFTER_TAX.name,
-        lambda t: f"{at('Pre-tax cash flow [USD]', t)}+{at('Income tax [USD]', t)}",
+        lambda t: f"{at(reg.PRE_TAX.name, t)}+{at(reg.INCOME_TAX.name, t)}",
         money_bold,
     )
 
@@ -449,7 +484,9 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     led.formulas(
         "profit",
         "Taxable profit before losses [USD]",
-        lambda t: f"{at('EBITDA [USD]', t)}-{at(DEPRECIATION, t)}+{at('Closure [USD]', t)}",
+        lambda t: (
+            f"{at(reg.EBITDA.name, t)}-{at(DEPRECIATION, t)}+" + "+".join(at(n, t) for n in groups.closure)
+        ),
         money,
         "EBITDA - depreciation - closure",
     )
