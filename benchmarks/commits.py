@@ -63,12 +63,16 @@ def main() -> None:
         f"engine, {args.scenarios:,} scenarios, NPV and IRR": ENGINE.format(
             n=args.scenarios, metrics='["npv_usd", "irr"]'
         ),
-        f"engine, {args.scenarios:,} scenarios, every metric": ENGINE.format(n=args.scenarios, metrics="None"),
+        f"engine, {args.scenarios:,} scenarios, every metric": ENGINE.format(
+            n=args.scenarios, metrics="None"
+        ),
         f"Monte Carlo, {args.draws:,} draws, everything on": MONTE_CARLO.format(n=args.draws),
     }
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "old"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.ref], check=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.ref], check=True
+        )
         try:
             times: dict[str, dict[str, list[float]]] = {w: {"old": [], "new": []} for w in workloads}
             for r in range(args.rounds):

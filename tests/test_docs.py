@@ -59,7 +59,7 @@ def test_examples_sensitivity_runs(capsys: object) -> None:
 
     runpy.run_path(str(DOCS.parent / "examples" / "sensitivity.py"), run_name="__main__")
     out = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert "tornado of ussm.npv_usd" in out and "npv_usd = 0 at price_decks.base.antimony" in out
+    assert "tornado of ussm.npv_usd" in out and "npv_usd (real) = 0 at price_decks.base.antimony" in out
     assert (
         "streams.copper.recovery from 0.704 to 1.000; held at its limit: ['streams.copper.recovery']" in out
     )

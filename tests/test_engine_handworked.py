@@ -183,7 +183,9 @@ def test_gold_in_ounces_and_nominal_escalation() -> None:
     assert line(v, "Revenue: gold [USD]") == [0, 0, 3_000_000, 3_000_000, 3_000_000]  # 1 oz/t
     data["valuation"].update({"basis": "nominal", "inflation_rate": 0.1, "discount_rate_basis": "nominal"})
     nominal = dc.evaluate(Deal.model_validate(data))
-    assert nominal.table()["Revenue: gold [USD]"].iloc[2] == pytest.approx(3_000_000 * 1.1**2)
+    # money of the valuation point (the start of 2030) escalated to the end of 2032, when the
+    # year's flow is paid (timing: end): 3 years
+    assert nominal.table()["Revenue: gold [USD]"].iloc[2] == pytest.approx(3_000_000 * 1.1**3)
 
 
 def test_fisher_conversion_of_the_discount_rate() -> None:

@@ -220,14 +220,14 @@ def test_lines_given_directly_take_their_kinds_place() -> None:
     assert line(v, "wc [USD]") == [0, -3_000, 0, 0, 3_000]
     ebitda = v.table()["EBITDA [USD]"].tolist()
     assert ebitda == pytest.approx([0, 90_000 - 1_500, 90_000 - 1_500, 90_000 - 2_500, 90_000 - 500])
-    # tax at 50 % on EBITDA less depreciation (capex 100,000 written off in 2031); salvage and
-    # working capital are not taxed
-    taxable = [0, 0, 88_500 - 11_500, 87_500, 89_500]  # 2031: 88,500 - 100,000 = -11,500 carried
+    # tax at 50 % on EBITDA less depreciation (capex 100,000 written off in 2031) plus salvage
+    # (the assets are written off, so the proceeds are all taxable); working capital is not taxed
+    taxable = [0, 0, 88_500 - 11_500, 87_500, 89_500 + 4_000]  # 2031: 88,500 - 100,000 carried
     assert line(v, "Income tax [USD]") == pytest.approx([-0.5 * x for x in taxable])
 
 
 def test_a_negative_amount_is_refused_except_for_working_capital() -> None:
-    with pytest.raises(ValueError, match="a operating_cost line takes amounts of 0 or more"):
+    with pytest.raises(ValueError, match="an operating_cost line takes amounts of 0 or more"):
         deal(lines={"x": {"kind": "operating_cost", "usd_per_year": -1.0}})
 
 

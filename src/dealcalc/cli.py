@@ -33,6 +33,7 @@ from dealcalc.analyses import (
     tariff_attribution,
     tornado,
 )
+from dealcalc.engine import resolve
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
 from dealcalc.io import EXAMPLES, example_path, load_deal, parse_assignment, read_cash_flows_csv, write_atomic
 from dealcalc.models import Deal
@@ -210,8 +211,8 @@ def _deal(file: Path, assignments: tuple[str, ...]) -> Deal:
 def validate(file: Path, show_paths: bool) -> None:
     """Check a scenario FILE and every named scenario in it."""
     deal = load_deal(file)
-    for name in deal.scenarios:
-        apply_scenario(deal, name)
+    for name in [None, *deal.scenarios]:  # every scenario resolves to the engine's numbers
+        resolve(apply_scenario(deal, name), {}, 1)
     if show_paths:
         given_by_year = schedule_paths(deal)
         for p in paths(deal):
@@ -337,7 +338,7 @@ def compare_command(file: Path, assignments: tuple[str, ...], as_json: bool) -> 
         console.print(
             attribution_table(attribution, title=f"Value of the {dest} tariff schedules to each party")
         )
-    console.print(compare_table(df, title=deal.name))
+    console.print(compare_table(df, title=deal.name, basis=deal.valuation.basis))
 
 
 def _parse_range(text: str) -> tuple[str, tuple[float, float]]:
@@ -521,6 +522,11 @@ def sensitivity(
 @_file_argument
 @click.argument("path")
 @click.option("--target", type=float, default=0.0, show_default=True, help="The metric's target value.")
+@click.option(
+    "--target-basis",
+    type=click.Choice(["real", "nominal"]),
+    help="The basis of an IRR target (default: the deal's); converted by the Fisher relation.",
+)
 @_metric_option
 @click.option("--low", type=float, help="Lowest value allowed (default 0).")
 @click.option("--high", type=float, help="Highest value allowed (default 4 x the base value).")
@@ -531,6 +537,7 @@ def breakeven_command(
     file: Path,
     path: str,
     target: float,
+    target_basis: str | None,
     metric: str,
     low: float | None,
     high: float | None,
@@ -543,7 +550,15 @@ def breakeven_command(
     Example: dealcalc breakeven examples/ussm_fwo_2025.yaml price_decks.base.antimony
     """
     deal = _deal(file, assignments)
-    result = breakeven(deal, path, target=target, metric=metric, bounds=(low, high), scenario=scenario)
+    result = breakeven(
+        deal,
+        path,
+        target=target,
+        metric=metric,
+        target_basis=target_basis,
+        bounds=(low, high),
+        scenario=scenario,
+    )
     if as_json:
         click.echo(
             json.dumps(
@@ -552,6 +567,9 @@ def breakeven_command(
                     "path": path,
                     "metric": metric,
                     "target": target,
+                    "target_basis": target_basis or deal.valuation.basis,
+                    "basis": result.basis,
+                    "target_in_basis": result.target,
                     "value": _jsonable(float(result.value[0])),
                     "found": bool(result.found[0]),
                     "base_value": result.base_value,

@@ -37,6 +37,8 @@ __all__ = [
     "SafeYamlLoader",
     "dump_deal",
     "example_path",
+    "fiscal_preset_path",
+    "fiscal_presets",
     "load_deal",
     "parse_assignment",
     "parse_deal",
@@ -580,6 +582,10 @@ def parse_deal(text: str, *, source: str = "<string>", folder: str | os.PathLike
             expected="value: 0.05 with source:, as_of:, label: next to it",
         )
     origins: dict[tuple[Any, ...], tuple[str, int]] = {}
+    fiscal = data.get("fiscal")
+    if isinstance(fiscal, dict) and "preset" in fiscal:
+        here = Path(folder) if folder is not None else Path(".")
+        data["fiscal"] = _with_preset(fiscal, here, lines, origins, provenance, source)
     if "tables" in data:
         here = Path(folder) if folder is not None else Path(".")
         apply_tables(data, here, origins, provenance, source=source, lines=lines)
@@ -592,6 +598,100 @@ def parse_deal(text: str, *, source: str = "<string>", folder: str | os.PathLike
             raise problems[0] from None
         # errors.md: Scenario-file checks
         raise InputErrors(problems) from None
+
+
+def fiscal_presets() -> list[str]:
+    """The names of the fiscal regimes shipped with dealcalc (``fiscal: {preset: NAME}``).
+
+    Examples
+    --------
+    >>> "pakistan_2025" in fiscal_presets()
+    True
+    """
+    from importlib.resources import files
+
+    folder = files("dealcalc") / "data" / "fiscal"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def fiscal_preset_path(name: str, folder: Path = Path(".")) -> Path:
+    """The file of a fiscal preset: one shipped with dealcalc by name, or a YAML file (a path
+    ending in .yaml, relative to ``folder``)."""
+    from importlib.resources import files
+
+    if name.endswith((".yaml", ".yml")):
+        return folder / name
+    return Path(str(files("dealcalc") / "data" / "fiscal" / f"{name}.yaml"))
+
+
+def _merged(base: Any, over: Any) -> Any:
+    """``over`` laid over ``base``: mappings merged key by key (``base``'s order first, new keys
+    after), anything else replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merged(base[key], value) if key in base else value
+        return out
+    return over
+
+
+def _with_preset(
+    fiscal: dict[str, Any],
+    folder: Path,
+    lines: dict[tuple[Any, ...], int],
+    origins: dict[tuple[Any, ...], tuple[str, int]],
+    provenance: dict[str, dict[str, Any]],
+    source: str,
+) -> dict[str, Any]:
+    """The file's fiscal section laid over the preset it names; the preset's values keep their
+    own file, line and provenance."""
+    name = fiscal["preset"]
+    at = lines.get(("fiscal", "preset"))
+    known = fiscal_presets()
+    if not isinstance(name, str):
+        raise InputError(
+            f"a preset is named by text, not {type(name).__name__}",
+            source=source,
+            line=at,
+            field="fiscal.preset",
+            expected=", ".join(known) + ", or a .yaml file",
+        )
+    path = fiscal_preset_path(name, folder)
+    if not path.is_file():
+        raise InputError(
+            f"no fiscal preset {name!r}",
+            source=source,
+            line=at,
+            field="fiscal.preset",
+            expected=", ".join(known) + ", or a .yaml file beside the deal",
+            hint=did_you_mean(name, known),
+        )
+    text = path.read_text(encoding="utf-8")
+    where = str(path)
+    try:
+        node = yaml.compose(text, Loader=SafeYamlLoader)
+        preset = yaml.load(text, Loader=SafeYamlLoader)
+    except yaml.YAMLError as exc:
+        raise InputError(f"the preset is not readable YAML: {exc}", source=where) from None
+    if not isinstance(preset, dict) or "preset" in preset:
+        raise InputError(
+            "a preset is the mapping of a fiscal section, without a preset of its own",
+            source=where,
+            line=1,
+            expected="levies:, capital_classes:, ... (or the simple regime's fields)",
+        )
+    preset_lines: dict[tuple[Any, ...], int] = {}
+    _yaml_lines(node, ("fiscal",), preset_lines)
+    for loc, line in preset_lines.items():
+        if loc not in lines:  # the file's own keys keep the file's lines
+            origins[loc] = (where, line)
+    found: dict[str, dict[str, Any]] = {}
+    preset = _extract_provenance(preset, ("fiscal",), found)
+    written = {".".join(str(part) for part in loc) for loc in lines}
+    for key, prov in found.items():
+        if key not in written:  # a value the file gives keeps only the file's provenance
+            provenance[key] = prov
+    return dict(_merged(preset, fiscal))
 
 
 def _path_parts(path: str) -> tuple[Any, ...]:

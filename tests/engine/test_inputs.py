@@ -43,7 +43,9 @@ def test_the_bundled_deal_timeline_and_phases(bundled: Deal) -> None:
     # 14 % nominal with 2.5 % inflation, in real terms
     assert tl.discount_rate[0] == pytest.approx(1.14 / 1.025 - 1, rel=1e-14)
     assert tl.escalation == 1.0
-    assert tl.to_nominal == pytest.approx(1.025 ** np.arange(17), rel=1e-14)
+    # money of the valuation point (the start of 2026) to money of the day of each year's flow,
+    # which is paid at the year's end: (1 + i)^(t + 1)
+    assert tl.to_nominal == pytest.approx(1.025 ** np.arange(1, 18), rel=1e-14)
     assert tl.first_production == 2  # concentrators built 2026-27, output from 2028
     conc = i.phases["concentrators"]
     assert conc.capex_total == 170e6
@@ -58,7 +60,17 @@ def test_the_bundled_deal_timeline_and_phases(bundled: Deal) -> None:
 def test_the_bundled_deal_fiscal_finance_and_trade(bundled: Deal) -> None:
     i = resolved(bundled)
     f = i.fiscal
-    assert (f.income_tax_rate, f.loss_years, f.closure_index) == (0.29, 6, 16)
+    royalty, tax, floor = f.levies
+    assert (royalty.name, royalty.rate, royalty.terms) == ("royalty", 0.05, ((1.0, "mine_value"),))
+    assert (tax.name, tax.brackets, tax.slab, tax.carry_forward) == (
+        "income_tax",
+        ((0.0, 0.29), (1.78e6, 0.39)),
+        True,
+        6,
+    )
+    assert floor.tops_up == ("income_tax",) and floor.alternatives is not None
+    assert [rate for _, rate in floor.alternatives] == [0.0125, 0.17]
+    assert (f.write_off, f.idc_years, f.simple) == (16, 10, True)
     # exploration has no stream: its capex depreciates from the deal's first output (2028)
     assert f.depreciation_start == {"exploration": 2, "concentrators": 2, "refinery": 4}
     fin = i.finance
@@ -78,8 +90,9 @@ def test_the_bundled_deal_fiscal_finance_and_trade(bundled: Deal) -> None:
 
 def test_a_scalar_override_is_per_scenario_and_an_s_by_t_override_is_used_as_is(bundled: Deal) -> None:
     i = resolved(bundled, {"fiscal.royalty_rate": [0.03, 0.05]})
-    assert np.shape(i.fiscal.royalty_rate) == (2, 1)
-    assert np.asarray(i.fiscal.royalty_rate).tolist() == [[0.03], [0.05]]
+    rate = i.fiscal.levies[0].rate
+    assert np.shape(rate) == (2, 1)
+    assert np.asarray(rate).tolist() == [[0.03], [0.05]]
     ore = np.linspace(1e5, 2e6, 34).reshape(2, 17)
     j = resolved(bundled, {"streams.copper.ore_tpa": ore})
     assert np.asarray(mine(j, "copper").ore).tolist() == ore.tolist()

@@ -46,12 +46,17 @@ TARIFF = TariffFlows(
 )
 
 
+ROYALTY = np.array([[0.0, 5, 8, 8]])
+UNLEVERED_TAX = np.array([[0.0, 0, 10, 10]])
+LEVERED_TAX = np.array([[0.0, 0, 7, 9]])
+
+
 def split(f: FinanceInputs = FINANCE, **changes: Any) -> PartyFlows:
     args: dict[str, Any] = {
         "after_tax": np.array([[-100.0, 50, 80, 80]]),
-        "royalty": np.array([[0.0, 5, 8, 8]]),
-        "unlevered_tax": np.array([[0.0, 0, 10, 10]]),
-        "levered_tax": np.array([[0.0, 0, 7, 9]]),
+        "unlevered": {"gov": ROYALTY + UNLEVERED_TAX},
+        "levered": {"gov": ROYALTY + LEVERED_TAX},
+        "levered_tax": LEVERED_TAX,
         "tariff": TARIFF,
         "debt": DEBT,
     }
@@ -128,4 +133,17 @@ def test_without_debt_there_are_no_lenders() -> None:
     assert "lenders" not in p.cash
     # to equity = after-tax + unlevered - levered tax: -100, 50, 83, 81
     assert p.dividends[0] == pytest.approx(np.array([0, 50, 83, 81]), rel=1e-15)
+    assert sum(p.cash.values()) == pytest.approx(p.pie, rel=1e-14)
+
+
+def test_each_government_gets_the_levies_it_collects() -> None:
+    # the royalty goes to a state ("us_gov" here, which also gets the duty it collects); the host
+    # keeps the income tax and the withholding; nothing else moves
+    p = split(
+        unlevered={"gov": UNLEVERED_TAX, "us_gov": ROYALTY},
+        levered={"gov": LEVERED_TAX, "us_gov": ROYALTY},
+    )
+    assert p.cash["us_gov"][0] == pytest.approx(ROYALTY[0] + np.array([0, 2, 2, 2]), rel=1e-15)
+    assert p.cash["gov"][0] == pytest.approx(GOV - ROYALTY[0], rel=1e-14)
+    assert p.cash["a"][0] == pytest.approx(A, rel=1e-14)
     assert sum(p.cash.values()) == pytest.approx(p.pie, rel=1e-14)

@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
+from dealcalc.engine.timeline import fisher
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -41,6 +42,7 @@ class Breakeven:
     at_low: FloatArray
     at_high: FloatArray
     allowed: tuple[float, float] = (-np.inf, np.inf)  # what the field allows (a schedule: its factor)
+    basis: str = "real"  # the basis of the metric (and of the target, once converted)
 
     def table(self) -> pd.DataFrame:
         """One row per scenario: the breakeven value, whether it exists, the metric at the ends."""
@@ -58,7 +60,9 @@ class Breakeven:
         """One sentence: the breakeven value, or why there is none in the bounds."""
         lo, hi = self.bounds
         if self.found[scenario]:
-            return f"{self.metric} = {self.target:g} at {self.path} = {self.value[scenario]:.6g}"
+            return (
+                f"{self.metric} ({self.basis}) = {self.target:g} at {self.path} = {self.value[scenario]:.6g}"
+            )
         a, b = self.at_low[scenario], self.at_high[scenario]
         if np.isnan(a) or np.isnan(b):
             side = "is undefined (no solution) at an end of the range"
@@ -91,6 +95,7 @@ def breakeven(
     *,
     target: float = 0.0,
     metric: str = "npv_usd",
+    target_basis: str | None = None,
     bounds: tuple[float | None, float | None] | None = None,
     overrides: Mapping[str, ArrayLike] | None = None,
     scenario: str | None = None,
@@ -110,6 +115,10 @@ def breakeven(
         The metric's target (0 for NPV; 0.19 with ``metric="irr"`` for a 19 % IRR).
     metric : str, default "npv_usd"
         Any metric :func:`dealcalc.evaluate` computes, a party's included.
+    target_basis : {"real", "nominal"}, optional
+        The basis of an IRR target (default: the deal's). A nominal hurdle of a real deal is
+        converted by the Fisher relation, (1 + target) / (1 + inflation) - 1; an NPV is the
+        same in either basis (methodology §8).
     bounds : (float or None, float or None), optional
         The allowed range (default, also for an end given as None: 0 to four times the base
         value, within what the field allows: a recovery stops at 1).
@@ -129,17 +138,30 @@ def breakeven(
     >>> deal = dc.load(dc.example_path("ussm-fwo"))
     >>> b = breakeven(deal, "price_decks.base.antimony")
     >>> round(float(b.value[0]))
-    27523
+    29258
     >>> capex = {"phases.refinery.capex_usd": [2e8, 3e8, 4e8]}
     >>> many = breakeven(deal, "price_decks.base.antimony", overrides=capex)
     >>> many.value.round(-1).tolist()
-    [21280.0, 27520.0, 33760.0]
+    [22770.0, 29260.0, 35740.0]
     """
     start = apply_scenario(deal, scenario)
     if not np.isfinite(target):
         raise InputError(
             f"{target} is not a target", field="target", expected="a finite number (0 for NPV = 0)"
         )
+    basis = start.valuation.basis
+    if target_basis is not None and target_basis != basis:
+        if target_basis not in ("real", "nominal"):
+            raise InputError(
+                f"{target_basis!r} is not a basis", field="target_basis", expected="real or nominal"
+            )
+        if not metric.endswith("irr"):
+            raise InputError(
+                f"a target basis applies to an IRR, not to {metric}",
+                field="target_basis",
+                hint="an NPV is the same in real and nominal terms; leave the basis out",
+            )
+        target = float(fisher(target, start.valuation.inflation_rate, stated=target_basis, wanted=basis))
     leaves = numeric_leaves(start)
     if path not in leaves:
         raise InputError("not a numeric parameter", field=path, hint=did_you_mean(path, leaves))
@@ -214,4 +236,5 @@ def breakeven(
         at_low=fg[:, 0] + target,
         at_high=fg[:, -1] + target,
         allowed=limits(path, start),
+        basis=basis,
     )

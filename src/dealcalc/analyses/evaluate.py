@@ -311,12 +311,12 @@ def evaluate(
     >>> import dealcalc as dc
     >>> deal = dc.load(dc.example_path("ussm-fwo"))
     >>> v = dc.evaluate(deal)
-    >>> round(float(v.irr[0]), 4)
-    0.1217
+    >>> round(float(v.irr[0]), 4)  # real, as the deal is valued
+    0.115
     >>> many = dc.evaluate(deal, overrides={"price_decks.base.antimony": [22046, 30000, 55000]},
     ...                    metrics=["npv_usd", "irr"])
     >>> (many.npv_usd / 1e6).round(1)
-    array([-47.5,  21.5, 238.4])
+    array([-62.1,   6.4, 221.8])
     >>> sorted(many.values)
     ['discount_rate', 'irr', 'npv_usd']
     """

@@ -271,7 +271,7 @@ def _path_block(seed: int, block: int, path_map: tuple[FloatArray, FloatArray]) 
 def default_metrics(deal: Deal) -> list[str]:
     """NPV and IRR of the project; each party's NPV; the owners' and lenders' IRR."""
     out = ["npv_usd", "irr"] + [f"{p}.npv_usd" for p in deal.party_names()]
-    return out + [f"{p}.irr" for p in deal.party_names() if deal.party_role(p) != "government"]
+    return out + [f"{p}.irr" for p in deal.party_names() if deal.party_role(p) in ("owner", "lenders")]
 
 
 @dataclass(frozen=True)

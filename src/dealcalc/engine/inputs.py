@@ -33,19 +33,24 @@ from dealcalc.engine.timeline import (
     window,
 )
 from dealcalc.engine.trade import year_weights
+from dealcalc.errors import InputError
 from dealcalc.metrics._common import FloatArray, Timing
 from dealcalc.models import Deal, Periods, Phase, Stream
 from dealcalc.models.direct import DirectLine
+from dealcalc.models.fiscal import Depletion, Levy, parse_base
 from dealcalc.models.schedule import ScheduleValue
 from dealcalc.models.streams import UNITS_PER_TONNE
 from dealcalc.models.trade import Form
 
 __all__ = [
+    "ClassInputs",
     "DebtInputs",
+    "DepletionInputs",
     "DirectInputs",
     "EngineInputs",
     "FinanceInputs",
     "FiscalInputs",
+    "LevyInputs",
     "MineInputs",
     "OwnerInputs",
     "PhaseInputs",
@@ -72,8 +77,9 @@ class TimelineInputs:
     payback_origin: float  # years from that start to where payback is counted from
     basis: Literal["real", "nominal"]
     inflation: Number  # float or (S, 1)
-    escalation: Number  # the deal's money to its basis: 1.0 real, (1 + i)^t nominal
-    to_nominal: Number  # the deal's basis to money of the day: 1.0 nominal, (1 + i)^t real
+    escalation: Number  # the deal's money to its basis: 1.0 real, g_t nominal
+    to_nominal: Number  # the deal's basis to money of the day: 1.0 nominal, g_t real
+    # g_t = (1 + i)^(t + delta - offset): the deal's money is money of the valuation point
     discount_rate: FloatArray  # (S,), in the deal's basis
     first_production: int  # period index of the first output of any built phase
 
@@ -100,6 +106,7 @@ class PhaseInputs:
     production: FloatArray  # (T,) fraction of design capacity (0 when not built)
     first_production: int  # period index
     draw_periods: FloatArray  # (T,) 1 in periods the phase spends initial capital
+    capital_class: str | None = None  # the fiscal class its capital is written off in
 
 
 @dataclass(frozen=True)
@@ -180,26 +187,88 @@ class DirectInputs:
     kind: str  # revenue, selling_charge, operating_cost, initial_capex, sustaining_capex, ...
     amount: Number  # per period, the deal's money, positive in the line's own direction
     depreciation_start: int  # period an initial_capex line starts depreciating
+    capital_class: str | None = None  # the fiscal class a capital line is written off in
+    phase: str | None = None  # the phase it belongs to (its capital is that phase's)
+
+
+@dataclass(frozen=True)
+class ClassInputs:
+    """A capital-allowance class (docs/methodology.md §11)."""
+
+    name: str
+    method: str
+    years: int | None = None
+    rate: float | None = None
+    table: tuple[float, ...] | None = None
+    bonus: float = 0.0
+    half_year: bool = False
+    first_year: float = 1.0  # the factor on a declining balance's first-year claim
+    switch: bool = False  # declining balance switching to straight line over the years left
+    start: str = "first_production"
+    start_index: int | None = None  # initial capital starts being written off in this period
+    takes: tuple[str, ...] = ()  # the kinds of capital it takes: initial, sustaining
+    book: str = "tax"
+    limited: bool = False
+    end: str = "write_off"
+
+
+@dataclass(frozen=True)
+class DepletionInputs:
+    """Percentage depletion by product, its limit, and cost depletion."""
+
+    percentage: dict[str, float]
+    limit: float
+    cost_basis: float
+    less_royalties: bool = True
+
+
+@dataclass(frozen=True)
+class LevyInputs:
+    """One levy of the fiscal stack, resolved (docs/methodology.md §11)."""
+
+    name: str
+    label: str
+    line: str  # "royalty" (before EBITDA) or "tax" (after the pre-tax cash flow)
+    collector: str
+    terms: tuple[tuple[float, str], ...] = ()
+    rate: Number | None = None
+    brackets: tuple[tuple[Number, Number], ...] | None = None  # (above, rate)
+    slab: bool = False
+    scale_on: str | None = None
+    scale_x: FloatArray | None = None
+    scale_rates: FloatArray | None = None
+    scale_linear: bool = False
+    alternatives: tuple[tuple[tuple[tuple[float, str], ...], Number], ...] | None = None
+    tops_up: tuple[str, ...] = ()
+    deductible_from: tuple[str, ...] = ()
+    credit_against: tuple[str, ...] = ()
+    holiday: FloatArray | None = None  # (T,) the share of each period exempt (None: no holiday)
+    cap: Number | None = None  # the most the levy takes of its base after the holiday
+    capped: FloatArray | None = None  # (T,) 1 where the cap applies
+    carry_forward: int | None = 0  # years; None: without limit
+    cap_fraction: float = 1.0
+    carry_back: int = 0
+    refund: FloatArray | None = None  # (T,) 1 where a loss is refunded at the rate (None: never)
+    timing: tuple[float, ...] = (1.0,)  # the share paid in the year and in each later one
+    depletion: DepletionInputs | None = None  # its own depletion (None: the regime's)
 
 
 @dataclass(frozen=True)
 class FiscalInputs:
-    """Royalty and income tax (docs/methodology.md §10-11)."""
+    """The fiscal stack: levies in order, allowance classes, depletion (methodology §11)."""
 
-    royalty_rate: Number
-    royalty_on_nsr: bool  # the royalty base is net of selling charges (a net smelter return)
-    income_tax_rate: Number
-    super_tax_rate: Number
-    super_tax_threshold: Number
-    minimum_tax_rate: Number
-    alternative_tax_rate: Number
-    cap_after_holiday: Number | None
-    depreciation_years: int
-    loss_years: int
-    in_holiday: FloatArray  # (T,) bool as 0/1
-    after_holiday: FloatArray  # (T,)
-    depreciation_start: dict[str, int]  # per phase: the period its capex starts depreciating
-    closure_index: int
+    levies: tuple[LevyInputs, ...]
+    classes: dict[str, ClassInputs]
+    depletion: DepletionInputs | None
+    write_off: int  # the period the undepreciated balance is written off (the closure year)
+    depreciation_start: dict[str, int]  # per phase: the period its capital starts being written off
+    idc_years: int  # capitalised interest is amortised straight line over these years
+    simple: bool  # the regime is the flat one (its memo lines keep their names)
+
+    @property
+    def closure_index(self) -> int:
+        """The write-off period (kept under its former name)."""
+        return self.write_off
 
 
 @dataclass(frozen=True)
@@ -522,7 +591,33 @@ def _direct(
         kind=line.kind,
         amount=amount,
         depreciation_start=anchor,
+        capital_class=line.capital_class,
+        phase=line.phase,
     )
+
+
+def _check_labels(deal: Deal, direct: tuple[DirectInputs, ...]) -> None:
+    """A line given directly needs a label of its own: a ledger column holds one line."""
+    from dealcalc.engine import lines as registry
+
+    taken = {
+        line.label: "a line of the ledger"
+        for line in vars(registry).values()
+        if isinstance(line, registry.Line)
+    }
+    taken |= {registry.revenue(name).label: f"stream {name}'s revenue" for name in deal.streams}
+    for levy_name, levy in (deal.fiscal.levies or {}).items():
+        if levy.label is not None:
+            taken[levy.label] = f"the levy {levy_name}"
+    for d in direct:
+        if d.label in taken:
+            raise InputError(
+                f"the label {d.label!r} is already {taken[d.label]}'s",
+                field=f"lines.{d.name}.label",
+                expected="a label no other line of the ledger has",
+                hint=f"label: {d.label} (given)",
+            )
+        taken[d.label] = f"line {d.name}"
 
 
 def _phase(r: _Reader, deal: Deal, name: str, phase: Phase) -> PhaseInputs:
@@ -557,6 +652,7 @@ def _phase(r: _Reader, deal: Deal, name: str, phase: Phase) -> PhaseInputs:
         production=production,
         first_production=first,
         draw_periods=draw,
+        capital_class=phase.capital_class,
     )
 
 
@@ -569,8 +665,12 @@ def _timeline(r: _Reader, deal: Deal) -> TimelineInputs:
         stated=v.discount_rate_basis,
         wanted=v.basis,
     )
-    grown = growth(r.t, inflation)
     offset = v.valuation_offset()
+    # money of the valuation point: period t's flow, paid t + delta years after the start, is
+    # worth (1 + i)^(t + delta - offset) of it in money of the day (so a real valuation at the
+    # Fisher rate is the nominal one; methodology §8)
+    delta = {"end": 1.0, "mid": 0.5, "begin": 0.0}[v.timing]
+    grown = growth(r.t, inflation) * np.power(1.0 + np.asarray(inflation), delta - offset)
     first = deal.first_production_any()
     return TimelineInputs(
         periods=r.periods,
@@ -589,40 +689,214 @@ def _timeline(r: _Reader, deal: Deal) -> TimelineInputs:
     )
 
 
-def _fiscal(r: _Reader, deal: Deal, phases: dict[str, PhaseInputs]) -> FiscalInputs:
+def _holiday_share(r: _Reader, start: int, years: float) -> tuple[FloatArray, FloatArray]:
+    """(exempt share of each period, 1 where a cap after the holiday applies): a holiday of
+    ``years`` from period ``start``, a fraction of a year pro rata."""
+    t = np.arange(r.t, dtype=np.float64)
+    exempt = np.clip(np.minimum(t + 1.0, start + years) - np.maximum(t, float(start)), 0.0, 1.0)
+    capped = ((t + 1.0 > start + years) & (years > 0)).astype(np.float64)
+    return exempt, capped
+
+
+def _simple_levies(r: _Reader, deal: Deal) -> tuple[LevyInputs, ...]:
+    """The flat regime as a stack: royalty; income tax (plus super tax above its threshold, on
+    the whole income: a slab); the minimum tax on turnover or the ACT on accounting profit as a
+    floor that tops the income tax up, its excess a credit against later income tax."""
     f = deal.fiscal
     first = deal.first_production_any()
+    host = deal.finance.host_government
 
     def sched(name: str, value: ScheduleValue) -> Number:
         return r.series(f"fiscal.{name}", value, first)
 
-    t = np.arange(r.t)
-    in_holiday = ((t >= first) & (t < first + f.holiday_years)).astype(np.float64)
-    after = ((t >= first + f.holiday_years) & (f.holiday_years > 0)).astype(np.float64)
-    producing = {s.phase for s in deal.streams.values()}
-    closure_year = deal.closure.year
-    closure_index = r.t - 1 if closure_year is None else r.periods.index(closure_year)
+    rate = sched("income_tax_rate", f.income_tax_rate)
+    combined = rate + sched("super_tax_rate", f.super_tax_rate)
+    exempt, capped = _holiday_share(r, first, float(f.holiday_years))
+    profit: tuple[tuple[float, str], ...] = (
+        (1.0, "ebitda"),
+        (1.0, "salvage"),
+        (-1.0, "allowances"),
+        (-1.0, "closure"),
+        (-1.0, "interest"),
+        (-1.0, "royalty"),
+    )
+    royalty_base = "mine_nsr" if f.royalty_base == "net_smelter_return" else "mine_value"
+    return (
+        LevyInputs(
+            name="royalty",
+            label="Royalty",
+            line="royalty",
+            collector=host,
+            terms=((1.0, royalty_base),),
+            rate=sched("royalty_rate", f.royalty_rate),
+            holiday=np.zeros(r.t),
+            capped=np.zeros(r.t),
+        ),
+        LevyInputs(
+            name="income_tax",
+            label="Income tax",
+            line="tax",
+            collector=host,
+            terms=profit,
+            brackets=((0.0, rate), (sched("super_tax_threshold_usd", f.super_tax_threshold_usd), combined)),
+            slab=True,
+            holiday=exempt,
+            cap=None
+            if f.income_tax_cap_after_holiday is None
+            else sched("income_tax_cap_after_holiday", f.income_tax_cap_after_holiday),
+            capped=capped,
+            carry_forward=int(f.loss_carry_forward_years),
+        ),
+        LevyInputs(
+            name="minimum_tax",
+            label="Income tax",
+            line="tax",
+            collector=host,
+            alternatives=(
+                (((1.0, "turnover"),), sched("minimum_tax_rate", f.minimum_tax_rate)),
+                (profit, sched("alternative_tax_rate", f.alternative_tax_rate)),
+            ),
+            tops_up=("income_tax",),
+            holiday=exempt,
+            capped=np.zeros(r.t),
+        ),
+    )
+
+
+def write_off_index(r: _Reader, deal: Deal) -> int:
+    """The period the undepreciated balance is written off: ``fiscal.write_off_year``, else the
+    first closure year (the last period without closure)."""
+    if deal.fiscal.write_off_year is not None:
+        return r.periods.index(deal.fiscal.write_off_year)
     if isinstance(deal.closure.cost_usd, dict):  # closure over several years: from its first
-        closure_index = min(r.periods.index(k) for k in deal.closure.cost_usd)
+        return min(r.periods.index(k) for k in deal.closure.cost_usd)
+    return r.t - 1 if deal.closure.year is None else r.periods.index(deal.closure.year)
+
+
+def _refunds(r: _Reader, deal: Deal, refund: bool | str) -> FloatArray | None:
+    """1 in the periods whose loss is refunded: all (True), from the write-off (closure) on, or
+    none (False)."""
+    if refund is False:
+        return None
+    if refund is True:
+        return np.ones(r.t)
+    return (np.arange(r.t) >= write_off_index(r, deal)).astype(np.float64)
+
+
+def _levy(r: _Reader, deal: Deal, name: str, levy: Levy) -> LevyInputs:
+    """One levy of a stack written in the file."""
+    p = f"fiscal.levies.{name}"
+    first = deal.first_production_any()
+
+    def sched(path: str, value: ScheduleValue) -> Number:
+        return r.series(f"{p}.{path}", value, first)
+
+    holiday = levy.holiday
+    start = first
+    if holiday is not None and holiday.start_year is not None:
+        start = r.periods.index(holiday.start_year)
+    exempt, capped = _holiday_share(r, start, 0.0 if holiday is None else float(holiday.years))
+    brackets = None
+    if levy.brackets is not None:
+        brackets = tuple(
+            (r.scalar(f"{p}.brackets.{k}.above", b.above), r.scalar(f"{p}.brackets.{k}.rate", b.rate))
+            for k, b in enumerate(levy.brackets)
+        )
+    scale = levy.scale
+    timing: tuple[float, ...]
+    if levy.timing == "same_year":
+        timing = (1.0,)
+    elif levy.timing == "arrears":
+        timing = (0.0, 1.0)
+    else:
+        timing = tuple(float(x) for x in levy.timing)
+    return LevyInputs(
+        name=name,
+        label=levy.label or name.replace("_", " ").capitalize(),
+        line=levy.line,
+        collector=levy.collector or deal.finance.host_government,
+        terms=tuple(levy.terms()),
+        rate=None if levy.rate is None else sched("rate", levy.rate),
+        brackets=brackets,
+        slab=levy.slab,
+        scale_on=None if scale is None else scale.on,
+        scale_x=None if scale is None else np.array([x for x, _ in scale.points], dtype=np.float64),
+        scale_rates=None if scale is None else np.array([y for _, y in scale.points], dtype=np.float64),
+        scale_linear=scale is not None and scale.interpolate == "linear",
+        alternatives=None
+        if levy.alternatives is None
+        else tuple(
+            (tuple(parse_base(a.base)), r.series(f"{p}.alternatives.{k}.rate", a.rate, first))
+            for k, a in enumerate(levy.alternatives)
+        ),
+        tops_up=tuple(levy.tops_up),
+        deductible_from=tuple(levy.deductible_from),
+        credit_against=tuple(levy.credit_against),
+        holiday=exempt,
+        cap=None
+        if holiday is None or holiday.cap_after is None
+        else sched("holiday.cap_after", holiday.cap_after),
+        capped=capped,
+        carry_forward=levy.losses.carry_forward_years,
+        cap_fraction=float(levy.losses.cap_fraction),
+        carry_back=levy.losses.carry_back_years,
+        refund=_refunds(r, deal, levy.losses.refund),
+        timing=timing,
+        depletion=_depletion(levy.depletion),
+    )
+
+
+def _depletion(d: Depletion | None) -> DepletionInputs | None:
+    if d is None:
+        return None
+    return DepletionInputs(
+        percentage={k: float(v) for k, v in d.percentage.items()},
+        limit=float(d.limit_fraction),
+        cost_basis=float(d.cost_basis_usd),
+        less_royalties=d.less_royalties,
+    )
+
+
+def _fiscal(r: _Reader, deal: Deal, phases: dict[str, PhaseInputs]) -> FiscalInputs:
+    f = deal.fiscal
+    first = deal.first_production_any()
+    producing = {s.phase for s in deal.streams.values()}
+    write_off = write_off_index(r, deal)
+    levies = (
+        _simple_levies(r, deal)
+        if f.levies is None
+        else tuple(_levy(r, deal, name, levy) for name, levy in f.levies.items())
+    )
+    classes = {
+        name: ClassInputs(
+            name=name,
+            method=c.method,
+            years=c.years,
+            rate=c.rate,
+            table=None if c.table is None else tuple(c.table),
+            bonus=float(c.bonus_fraction),
+            half_year=c.half_year,
+            first_year=c.first_year,
+            switch=c.switch_to_straight_line,
+            start=c.start,
+            start_index=None if c.start_year is None else r.periods.index(c.start_year),
+            takes=tuple(c.takes),
+            book=c.book,
+            limited=c.limited_to_income,
+            end=c.end,
+        )
+        for name, c in f.classes().items()
+    }
     return FiscalInputs(
-        royalty_rate=sched("royalty_rate", f.royalty_rate),
-        royalty_on_nsr=f.royalty_base == "net_smelter_return",
-        income_tax_rate=sched("income_tax_rate", f.income_tax_rate),
-        super_tax_rate=sched("super_tax_rate", f.super_tax_rate),
-        super_tax_threshold=sched("super_tax_threshold_usd", f.super_tax_threshold_usd),
-        minimum_tax_rate=sched("minimum_tax_rate", f.minimum_tax_rate),
-        alternative_tax_rate=sched("alternative_tax_rate", f.alternative_tax_rate),
-        cap_after_holiday=None
-        if f.income_tax_cap_after_holiday is None
-        else sched("income_tax_cap_after_holiday", f.income_tax_cap_after_holiday),
-        depreciation_years=int(f.depreciation_years),
-        loss_years=int(f.loss_carry_forward_years),
-        in_holiday=in_holiday,
-        after_holiday=after,
+        levies=levies,
+        classes=classes,
+        depletion=_depletion(f.depletion),
+        write_off=write_off,
         depreciation_start={
             name: (ph.first_production if name in producing else first) for name, ph in phases.items()
         },
-        closure_index=closure_index,
+        idc_years=int(f.depreciation_years),
+        simple=f.levies is None,
     )
 
 
@@ -774,6 +1048,7 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         overhead_parts.append(amount * window(r.t, start, end))
     overheads: Number = sum(overhead_parts[1:], overhead_parts[0]) if overhead_parts else 0.0
     direct = tuple(_direct(r, deal, name, line, phases) for name, line in deal.lines.items())
+    _check_labels(deal, direct)
     closure_cost = deal.closure.cost_usd
     if isinstance(closure_cost, dict):
         closure = r.series("closure.cost_usd", closure_cost, first, totals=True)

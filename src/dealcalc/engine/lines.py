@@ -24,9 +24,14 @@ __all__ = [
     "Group",
     "Line",
     "Subtotal",
+    "allowances",
     "direct",
     "duty_collected",
     "government_take",
+    "levies_collected",
+    "levy",
+    "levy_base",
+    "levy_losses",
     "party_cash",
     "quantity",
     "revenue",
@@ -130,7 +135,9 @@ INCOME_TAX = Line("income_tax", "Income tax", Group.TAX)
 #: Capital lines: what has been spent, for the book value (and not in EBITDA).
 CAPITAL_LINES = (INITIAL_CAPEX, SUSTAINING_CAPEX, CLOSURE, WORKING_CAPITAL)
 
-DEPRECIATION = Line("depreciation", "Depreciation", Group.MEMO)
+DEPRECIATION = Line(
+    "depreciation", "Depreciation", Group.MEMO, description="capital allowances of every class"
+)
 TAXABLE_INCOME = Line("taxable_income", "Taxable income after losses", Group.MEMO)
 LOSSES_CARRIED = Line("losses_carried", "Losses carried forward", Group.MEMO)
 FLOOR_TAX = Line("floor_tax", "Minimum tax or ACT floor", Group.MEMO)
@@ -198,3 +205,32 @@ def direct(name: str, label: str, kind: str) -> Line:
 def government_take(government: str) -> Line:
     """A government's share of the cash before state take, per year."""
     return Line(f"take:{government}", f"Government take: {government}", Group.MEMO, unit="fraction")
+
+
+def levy(label: str, line: str) -> Line:
+    """The cash line of the levies with ``label``: before EBITDA (``line == "royalty"``) or after
+    the pre-tax cash flow (``"tax"``). ``Royalty`` and ``Income tax`` are the lines
+    :data:`ROYALTY` and :data:`INCOME_TAX` themselves."""
+    if line == "royalty":
+        return ROYALTY if label == ROYALTY.label else Line(f"levy:{label}", label, Group.ROYALTY)
+    return INCOME_TAX if label == INCOME_TAX.label else Line(f"levy:{label}", label, Group.TAX)
+
+
+def levy_base(name: str) -> Line:
+    """The memo line of a levy's base after losses (money of the deal's basis)."""
+    return Line(f"levy_base:{name}", f"Base of {name}", Group.MEMO)
+
+
+def levy_losses(name: str) -> Line:
+    """The memo line of a levy's losses carried into the next period."""
+    return Line(f"levy_losses:{name}", f"Losses carried: {name}", Group.MEMO)
+
+
+def allowances(capital_class: str) -> Line:
+    """The memo line of one capital class's allowances."""
+    return Line(f"allowances:{capital_class}", f"Allowances: {capital_class}", Group.MEMO)
+
+
+def levies_collected(government: str) -> Line:
+    """The memo line of what a government collects in levies (the levered project's)."""
+    return Line(f"levies_collected:{government}", f"Levies collected by {government}", Group.MEMO)

@@ -1,11 +1,11 @@
 """Who gets the cash: owners, lenders, the host government and each destination's government.
 
-The project's cash before any state take (``pie``: unlevered after-tax cash flow plus royalty,
-unlevered income tax and the tariff the exporter bears) is split without remainder:
+The project's cash before any state take (``pie``: unlevered after-tax cash flow plus every
+levy of the unlevered project and the tariff the exporter bears) is split without remainder:
 
-- host government: royalty + income tax (levered: interest and fees deducted) + dividend
-  withholding tax;
-- each destination's government: the duty the exporter bears through a lower price;
+- each government: the levies it collects (the levered project's: interest and fees deducted)
+  and the duty the exporter bears through a lower price on sales into its market; the host
+  also the dividend withholding tax;
 - lenders: debt service and fees less drawdowns;
 - owners: free cash to equity (pie less all the above), paid out when positive as dividends net
   of withholding, by share; when negative, injected by the non-carried owners pro rata;
@@ -45,23 +45,26 @@ def party_flows(
     f: FinanceInputs,
     *,
     after_tax: FloatArray,
-    royalty: FloatArray,
-    unlevered_tax: FloatArray,
+    unlevered: dict[str, FloatArray],
+    levered: dict[str, FloatArray],
     levered_tax: FloatArray,
     tariff: TariffFlows,
     debt: DebtFlows | None,
     book_value: FloatArray | None = None,
 ) -> PartyFlows:
     """Split the project's cash among its parties (see the module docstring); every array is
-    (S, T) in the deal's basis, amounts positive."""
+    (S, T) in the deal's basis, amounts positive. ``unlevered`` and ``levered`` hold the levies
+    each government collects in the unlevered and the levered project; ``levered_tax`` the
+    levered income taxes (a dividend is untaxed where they are nil)."""
     shape = after_tax.shape
     borne = {
         g: np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
         for g, v in tariff.borne_by_government.items()
     }
-    pie = after_tax + royalty + unlevered_tax + sum(borne.values(), np.zeros(shape))
-    lenders = debt.lenders_cash if debt is not None else np.zeros(shape)
-    to_equity = after_tax + unlevered_tax - levered_tax - lenders
+    zero = np.zeros(shape)
+    pie = after_tax + sum(unlevered.values(), zero) + sum(borne.values(), zero)
+    lenders = debt.lenders_cash if debt is not None else zero
+    to_equity = after_tax + sum(unlevered.values(), zero) - sum(levered.values(), zero) - lenders
     dividends = np.maximum(to_equity, 0.0)
     injections = np.minimum(to_equity, 0.0)
     rate = f.withholding
@@ -86,13 +89,15 @@ def party_flows(
         cash[owner.name] = (1.0 - taken) * normal + owner.share * compensation
     if debt is not None:
         cash["lenders"] = lenders
-    cash[f.host_government] = royalty + levered_tax + withholding + taken * owners_total - compensation
-    governments = [f.host_government]
+    governments = []
     for party in f.parties:
-        if party in cash or f.roles[party] != "government":
+        if party in cash or f.roles[party] not in ("government", "royalty_holder"):
             continue
-        cash[party] = np.array(borne.get(party, np.zeros(shape)))
-        governments.append(party)
+        cash[party] = levered.get(party, zero) + borne.get(party, zero)
+        if f.roles[party] == "government":
+            governments.append(party)
+    host = f.host_government
+    cash[host] = cash[host] + withholding + taken * owners_total - compensation
     ordered = {p: cash[p] for p in f.parties if p in cash}
     return PartyFlows(
         cash=ordered, pie=pie, dividends=dividends, withholding=withholding, governments=tuple(governments)

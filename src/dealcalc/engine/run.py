@@ -13,8 +13,15 @@ import numpy as np
 
 from dealcalc.engine import lines as L
 from dealcalc.engine.financing import DebtFlows, debt_flows
-from dealcalc.engine.fiscal import depreciation, income_tax, straight_line
-from dealcalc.engine.inputs import DirectInputs, EngineInputs, MineInputs, ProcessingInputs, resolve
+from dealcalc.engine.fiscal import straight_line
+from dealcalc.engine.inputs import (
+    DirectInputs,
+    EngineInputs,
+    FiscalInputs,
+    MineInputs,
+    ProcessingInputs,
+    resolve,
+)
 from dealcalc.engine.ledger import Ledger, add_lines
 from dealcalc.engine.memory import check_fits
 from dealcalc.engine.parties import party_flows
@@ -28,6 +35,7 @@ from dealcalc.engine.streams import (
     processing_flows,
     stream_duties,
 )
+from dealcalc.engine.taxes import Capital, FiscalPass, fiscal_pass
 from dealcalc.engine.timeline import Number, payback_years, present_value, times
 from dealcalc.engine.trade import TariffFlows, total_tariffs
 from dealcalc.errors import InputError, did_you_mean
@@ -80,14 +88,15 @@ def working_capital(
 class ProjectParts:
     """What the financing and the parties need from the project build, beyond its ledger."""
 
-    royalty: FloatArray  # positive
-    profit: FloatArray  # taxable profit before losses, unlevered
-    turnover: FloatArray  # realised revenue
-    unlevered_tax: FloatArray
+    quantities: dict[str, Number]  # the levies' bases in the deal's money (interest 0)
+    capital: tuple[Capital, ...]  # capital by class, the deal's money
+    profile: FloatArray  # the share of the life's output in each period
+    unlevered: FiscalPass
     tariff: TariffFlows
     capex_by_phase: dict[str, Number]  # positive, deal basis
     draws_by_phase: dict[str, FloatArray]  # (T,) periods each phase spends initial capital
-    closure_index: int
+    initial_capex: FloatArray  # all initial capital (phases and lines), positive
+    capital_spent: FloatArray  # all initial and sustaining capital, positive
     balance: Ledger  # the material balance, quantities by stream
 
 
@@ -138,6 +147,70 @@ def balance_ledger(inputs: EngineInputs, balance: Balance, outputs: dict[str, Mi
     return Ledger.build(tl.periods.labels, tl.n_scenarios, entries)
 
 
+def _given(inputs: EngineInputs) -> dict[str, list[tuple[DirectInputs, FloatArray]]]:
+    """The lines given directly, by kind, in the deal's basis with the cost factor of their kind."""
+    tl = inputs.timeline
+    factors = {
+        "operating_cost": inputs.opex_fx,
+        "initial_capex": inputs.capex_fx,
+        "sustaining_capex": inputs.capex_fx,
+        "closure": inputs.capex_fx,
+    }
+    out: dict[str, list[tuple[DirectInputs, FloatArray]]] = {}
+    for d in inputs.direct:
+        amount = add_lines([times(d.amount, tl.escalation)], tl.shape, scale=factors.get(d.kind, 1.0))
+        out.setdefault(d.kind, []).append((d, amount))
+    return out
+
+
+def _output_profile(outputs: dict[str, MineOutput], n_periods: int) -> FloatArray:
+    """The share of the life's output in each period: each mine stream's units mined over its
+    life's, averaged over the streams (units of production, cost depletion)."""
+    shares = []
+    for out in outputs.values():
+        mined = np.asarray(out.mined, dtype=np.float64)
+        mined = mined.mean(axis=0) if mined.ndim == 2 else np.broadcast_to(mined, (n_periods,))
+        total = float(mined.sum())
+        if total > 0:
+            shares.append(mined / total)
+    if not shares:
+        return np.zeros(n_periods)
+    out_profile: FloatArray = np.mean(shares, axis=0)
+    return out_profile
+
+
+def _levy_entries(f: FiscalInputs, fp: FiscalPass, to_nominal: Number) -> list[tuple[L.Line, Number]]:
+    """The levies' cash lines (levies with one label share a line) and their memo lines."""
+    by_line: dict[L.Line, list[FloatArray]] = {}
+    for levy in f.levies:
+        by_line.setdefault(L.levy(levy.label, levy.line), []).append(fp.paid[levy.name])
+    entries: list[tuple[L.Line, Number]] = [
+        (line, -sum(parts[1:], parts[0])) for line, parts in by_line.items()
+    ]
+    allowances = [a for name, a in fp.allowances.items() if f.classes[name].book == "tax"]
+    entries.append((L.DEPRECIATION, sum(allowances[1:], allowances[0]) if allowances else 0.0))
+    if len(fp.allowances) > 1:
+        entries += [(L.allowances(name), a) for name, a in fp.allowances.items()]
+
+    def real(x: FloatArray) -> FloatArray:
+        return x if isinstance(to_nominal, float) and to_nominal == 1.0 else x / to_nominal
+
+    if f.simple:
+        tax = fp.results["income_tax"]
+        entries += [
+            (L.TAXABLE_INCOME, real(tax.base)),
+            (L.LOSSES_CARRIED, real(tax.losses_carried)),
+            (L.FLOOR_TAX, real(fp.results["minimum_tax"].own)),
+        ]
+        return entries
+    for levy in f.levies:
+        result = fp.results[levy.name]
+        entries.append((L.levy_base(levy.name), real(result.base)))
+        if levy.carry_forward != 0:
+            entries.append((L.levy_losses(levy.name), real(result.losses_carried)))
+    return entries
+
+
 def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     """Every cash and memo line of the project (unlevered) for one chunk of scenarios.
 
@@ -149,19 +222,9 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     f = inputs.fiscal
     flows, balance, outputs = _streams(inputs, esc)
     streams: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
-    duties = [d for s in streams for d in stream_duties(s, _flow_of(flows, s.name))]
+    duties = [d for s in streams for d in stream_duties(s, _flow_of(flows, s.name), esc)]
     tariff = total_tariffs(duties)
-    # lines given directly, in the deal's basis, with the cost factor of their kind
-    direct: dict[str, list[tuple[DirectInputs, Number]]] = {}
-    factors = {
-        "operating_cost": inputs.opex_fx,
-        "initial_capex": inputs.capex_fx,
-        "sustaining_capex": inputs.capex_fx,
-        "closure": inputs.capex_fx,
-    }
-    for d in inputs.direct:
-        factor = factors.get(d.kind, 1.0)
-        direct.setdefault(d.kind, []).append((d, add_lines([times(d.amount, esc)], shape, scale=factor)))
+    direct = _given(inputs)
 
     def given(kind: str) -> list[Number]:
         return [amount for _, amount in direct.get(kind, [])]
@@ -170,70 +233,85 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     revenue = add_lines([*revenue_lines, *given("revenue")], shape)
     charges = add_lines([fl.charges for fl in flows], shape)
     charges_given = add_lines(given("selling_charge"), shape)
-    royalty_base: list[Number] = [fl.royalty_base for fl in flows] + given("revenue")
-    deductions: list[Number] = []
-    if f.royalty_on_nsr:  # a net smelter return: less the selling charges on royalty-bearing sales
-        deductions = [fl.royalty_charges for fl in flows] + given("selling_charge")
-    royalty = add_lines(royalty_base, shape, minus=deductions, scale=f.royalty_rate)
+    mine_value = add_lines([fl.royalty_base for fl in flows] + given("revenue"), shape)
+    # a net smelter return: less the selling charges on royalty-bearing sales, never below zero
+    nsr = np.maximum(
+        add_lines([mine_value], shape, minus=[fl.royalty_charges for fl in flows] + given("selling_charge")),
+        0.0,
+    )
     mining = add_lines([fl.mining_cost for fl in flows], shape, scale=inputs.opex_fx)
     refining = add_lines([fl.conversion_cost for fl in flows], shape, scale=inputs.opex_fx)
     feed = add_lines([fl.feed_cost for fl in flows], shape)
     overheads = add_lines([times(inputs.overheads, esc)], shape, scale=inputs.opex_fx)
     operating_given = add_lines(given("operating_cost"), shape)
+    operating = add_lines([mining, refining, feed, overheads, operating_given], shape)
     tariff_borne = add_lines([tariff.borne_by_exporter], shape)
     turnover = add_lines([revenue], shape, minus=[tariff_borne])
+    # working capital is a balance held in money of the day: in real terms it loses value
+    to_nominal = np.asarray(tl.to_nominal, dtype=np.float64)
     wc = working_capital(
-        inputs.receivable_days,
-        inputs.stock_days,
-        turnover,
-        add_lines([mining, refining, feed, overheads, operating_given], shape),
+        inputs.receivable_days, inputs.stock_days, turnover * to_nominal, operating * to_nominal
     )
+    wc = wc / to_nominal
     initial: dict[str, Number] = {}
-    bases: dict[str, Number] = {}
-    starts = dict(f.depreciation_start)
+    capital: list[Capital] = []
+    sustaining_by_phase: list[Number] = []
     for name, phase in inputs.phases.items():
         # total x its spread: a total that varies by scenario costs one (S, T) pass
         spread = add_lines([times(phase.capex_spread, esc)], shape, scale=inputs.capex_fx)
         initial[name] = np.asarray(phase.capex_total * spread, dtype=np.float64)
-        bases[name] = phase.capex_total * np.sum(spread, axis=-1, keepdims=True)
-    for d, amount in direct.get("initial_capex", []):  # depreciated like a phase's capital
-        bases[f"direct:{d.name}"] = np.sum(amount, axis=-1, keepdims=True)
-        starts[f"direct:{d.name}"] = d.depreciation_start
+        spent = add_lines([times(phase.sustaining, esc)], shape, scale=inputs.capex_fx)
+        sustaining_by_phase.append(spent)
+        capital += [
+            Capital("initial", phase.capital_class, initial[name], f.depreciation_start[name]),
+            Capital("sustaining", phase.capital_class, spent),
+        ]
+    for d, amount in direct.get("initial_capex", []):
+        capital.append(Capital("initial", d.capital_class, amount, d.depreciation_start))
+    for d, amount in direct.get("sustaining_capex", []):
+        capital.append(Capital("sustaining", d.capital_class, amount))
     capex = add_lines(list(initial.values()), shape)
-    sustaining = add_lines(
-        [times(p.sustaining, esc) for p in inputs.phases.values()], shape, scale=inputs.capex_fx
-    )
-    all_sustaining = add_lines([sustaining, *given("sustaining_capex")], shape)
+    sustaining = add_lines(sustaining_by_phase, shape)
     closure = add_lines([times(inputs.closure, esc)], shape, scale=inputs.capex_fx)
     all_closure = add_lines([closure, *given("closure")], shape)
-    dep = depreciation(bases, starts, all_sustaining, f.depreciation_years, f.closure_index, shape)
-    # taxable profit before losses: EBITDA less depreciation and closure
-    profit = add_lines(
-        [turnover],
-        shape,
-        minus=[
-            charges,
-            charges_given,
-            royalty,
-            mining,
-            refining,
-            feed,
-            overheads,
-            operating_given,
-            dep,
-            all_closure,
-        ],
-    )
-    tax = income_tax(f, np.broadcast_to(profit, shape), np.broadcast_to(turnover, shape))
+    selling = add_lines([charges, charges_given], shape)
+    quantities: dict[str, Number] = {
+        "revenue": revenue,
+        "turnover": turnover,
+        "mine_value": mine_value,
+        "mine_nsr": nsr,
+        "selling_charges": selling,
+        "tariff_borne": tariff_borne,
+        "operating_costs": operating,
+        "ebitda": add_lines([turnover], shape, minus=[selling, operating]),
+        "closure": all_closure,
+        "salvage": add_lines(given("salvage"), shape),
+        "initial_capex": add_lines([capex, *given("initial_capex")], shape),
+        "sustaining_capex": add_lines([sustaining, *given("sustaining_capex")], shape),
+        "interest": 0.0,
+        "charges:lines": charges_given,
+        **{f"line:{d.name}": amount for k in direct for d, amount in direct[k]},
+    }
+    for s, fl in zip(streams, (_flow_of(flows, s.name) for s in streams), strict=True):
+        gross = f"gross:{s.product}"  # sales less their own selling charges, by product
+        quantities[gross] = add_lines([quantities.get(gross, 0.0), fl.revenue], shape, minus=[fl.charges])
+        quantities[f"price:{s.product}"] = times(s.price, esc)
+        sales = f"revenue:{s.product}"
+        quantities[sales] = add_lines([quantities.get(sales, 0.0), fl.revenue], shape)
+    profile = _output_profile(outputs, tl.n_periods)
+    fp = fiscal_pass(f, quantities, capital, tl.to_nominal, profile, shape)
     signs = {kind: (1.0 if inflow else -1.0) for kind, inflow in DIRECT_KINDS.items()}
     given_lines = [
         (L.direct(d.name, d.label, d.kind), signs[d.kind] * a) for k in direct for d, a in direct[k]
     ]
+    levies = _levy_entries(f, fp, tl.to_nominal)
+    royalties = [e for e in levies if e[0].group is L.Group.ROYALTY]
+    others = [e for e in levies if e[0].group is not L.Group.ROYALTY]
     entries: list[tuple[L.Line, Number]] = [
         *((L.revenue(fl.name), r) for fl, r in zip(flows, revenue_lines, strict=True)),
         (L.SELLING_CHARGES, -charges),
         (L.TARIFF_BORNE, -tariff_borne),
-        (L.ROYALTY, -royalty),
+        *royalties,
         (L.MINING, -mining),
         (L.REFINING, -refining),
         (L.PURCHASED_FEED, -feed),
@@ -243,24 +321,32 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         (L.SUSTAINING_CAPEX, -sustaining),
         (L.CLOSURE, -closure),
         *given_lines,
-        (L.INCOME_TAX, -tax.tax),
-        (L.DEPRECIATION, dep),
-        (L.TAXABLE_INCOME, tax.taxable_income),
-        (L.LOSSES_CARRIED, tax.losses_carried),
-        (L.FLOOR_TAX, tax.floor_tax),
+        *others,
         (L.TARIFF_BORNE_BY_BUYERS, tariff.borne_by_buyers),
         *((L.duty_collected(g), d) for g, d in tariff.duty_by_government.items()),
     ]
     ledger = Ledger.build(tl.periods.labels, tl.n_scenarios, entries)
+    capex_by_phase: dict[str, Number] = dict(initial)
+    draws = {name: p.draw_periods for name, p in inputs.phases.items()}
+    for d, amount in direct.get("initial_capex", []):  # a line of a phase's capital is its capital
+        if d.phase is not None:
+            capex_by_phase[d.phase] = add_lines([capex_by_phase[d.phase], amount], shape)
+            paying = np.asarray(amount) > 0
+            in_period = paying.any(axis=0) if paying.ndim == 2 else paying
+            draws[d.phase] = np.maximum(draws[d.phase], np.asarray(in_period, dtype=np.float64))
+    all_initial = quantities["initial_capex"]
     parts = ProjectParts(
-        royalty=np.asarray(royalty, dtype=np.float64),
-        profit=np.asarray(profit, dtype=np.float64),
-        turnover=np.asarray(turnover, dtype=np.float64),
-        unlevered_tax=tax.tax,
+        quantities=quantities,
+        capital=tuple(capital),
+        profile=profile,
+        unlevered=fp,
         tariff=tariff,
-        capex_by_phase=initial,
-        draws_by_phase={name: p.draw_periods for name, p in inputs.phases.items()},
-        closure_index=f.closure_index,
+        capex_by_phase=capex_by_phase,
+        draws_by_phase=draws,
+        initial_capex=np.asarray(all_initial, dtype=np.float64),
+        capital_spent=np.asarray(
+            add_lines([all_initial, quantities["sustaining_capex"]], shape), dtype=np.float64
+        ),
         balance=balance_ledger(inputs, balance, outputs),
     )
     return ledger, parts
@@ -324,11 +410,21 @@ def check_metrics(deal: Deal, metrics: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(m for m in known if m in metrics or m == "discount_rate")
 
 
-def _book_value(ledger: Ledger) -> FloatArray:
-    """Net book value at the end of each year: capital spent less tax depreciation, (S, T)."""
-    spent = -(ledger.line(L.INITIAL_CAPEX) + ledger.line(L.SUSTAINING_CAPEX))
-    out: FloatArray = np.cumsum(spent - ledger.line(L.DEPRECIATION), axis=-1)
+def _collected(f: FiscalInputs, fp: FiscalPass, shape: tuple[int, int]) -> dict[str, FloatArray]:
+    """What each government collects in levies in one pass, (S, T) in the deal's money."""
+    out: dict[str, FloatArray] = {}
+    for levy in f.levies:
+        paid = np.broadcast_to(fp.paid[levy.name], shape)
+        out[levy.collector] = out[levy.collector] + paid if levy.collector in out else np.array(paid)
     return out
+
+
+def _taxes(f: FiscalInputs, fp: FiscalPass, shape: tuple[int, int]) -> FloatArray:
+    """The levies after the pre-tax cash flow (income taxes), (S, T)."""
+    return np.asarray(
+        np.broadcast_to(add_lines([fp.paid[v.name] for v in f.levies if v.line == "tax"], shape), shape),
+        dtype=np.float64,
+    )
 
 
 def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> Ledger:
@@ -336,33 +432,37 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
     (their total is the cash before state take)."""
     tl = inputs.timeline
     shape = tl.shape
+    f = inputs.fiscal
     after = np.ascontiguousarray(ledger.after_tax())
     debt: DebtFlows | None = None
-    levered_tax = parts.unlevered_tax
+    levered = parts.unlevered
     fin = inputs.finance
     if fin.debt:
         # CFADS: operating cash after tax and sustaining capex; initial capex is funded by the
         # drawdowns and the owners' injections, not by the cash available for debt service
-        cfads = np.ascontiguousarray(after - ledger.line(L.INITIAL_CAPEX))
+        cfads = np.ascontiguousarray(after + parts.initial_capex)
         debt = debt_flows(fin.debt, parts.capex_by_phase, parts.draws_by_phase, cfads, tl.to_nominal)
-        idc = debt.capitalised_interest.sum(axis=1, keepdims=True)
-        f = inputs.fiscal
-        amortised = straight_line(
-            idc, tl.first_production, f.depreciation_years, parts.closure_index, tl.n_periods
+        # interest and fees are deducted when paid; capitalised interest is amortised from the
+        # first production, at its cost in money of the day
+        to_nominal = np.asarray(tl.to_nominal, dtype=np.float64)
+        idc = (debt.capitalised_interest * to_nominal).sum(axis=1, keepdims=True)
+        amortised = straight_line(idc, tl.first_production, f.idc_years, f.write_off, tl.n_periods)
+        interest = add_lines([debt.interest_paid, debt.fees, amortised / to_nominal], shape)
+        levered = fiscal_pass(
+            f, {**parts.quantities, "interest": interest}, parts.capital, tl.to_nominal, parts.profile, shape
         )
-        levered_profit = add_lines([parts.profit], shape, minus=[debt.interest_paid, debt.fees, amortised])
-        levered_tax = income_tax(
-            f, np.broadcast_to(levered_profit, shape), np.broadcast_to(parts.turnover, shape)
-        ).tax
+    unlevered_by = _collected(f, parts.unlevered, shape)
+    levered_by = _collected(f, levered, shape)
+    levered_tax = _taxes(f, levered, shape)
     split = party_flows(
         fin,
         after_tax=after,
-        royalty=np.broadcast_to(parts.royalty, shape),
-        unlevered_tax=parts.unlevered_tax,
+        unlevered=unlevered_by,
+        levered=levered_by,
         levered_tax=levered_tax,
         tariff=parts.tariff,
         debt=debt,
-        book_value=_book_value(ledger),
+        book_value=np.cumsum(parts.capital_spent - ledger.line(L.DEPRECIATION), axis=-1),
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         takes = [
@@ -372,6 +472,7 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
     entries: list[tuple[L.Line, Number]] = [
         *((L.party_cash(p), cash) for p, cash in split.cash.items()),
         *takes,
+        *((L.levies_collected(g), v) for g, v in levered_by.items()),
         (L.LEVERED_TAX, levered_tax),
         (L.DIVIDENDS, split.dividends),
         (L.WITHHOLDING, split.withholding),

@@ -195,11 +195,16 @@ def processing_flows(
     )
 
 
-def stream_duties(s: MineInputs | ProcessingInputs, flows: StreamFlows) -> list[tuple[str, Duty]]:
-    """The duty on each of a stream's sales destinations, with the government collecting it."""
+def stream_duties(
+    s: MineInputs | ProcessingInputs, flows: StreamFlows, escalate: Number = 1.0
+) -> list[tuple[str, Duty]]:
+    """The duty on each of a stream's sales destinations, with the government collecting it (a
+    specific duty per unit is money like any other: escalated in a nominal deal)."""
     out = []
     for sale in s.sales:
         value = flows.revenue * sale.share
         units = flows.contained_units_sold * sale.share
-        out.append((sale.government, duty(value, units, sale.rate, sale.specific, sale.bears)))
+        out.append(
+            (sale.government, duty(value, units, sale.rate, times(sale.specific, escalate), sale.bears))
+        )
     return out

@@ -14,7 +14,18 @@ from dealcalc.models.deal import (
     ValuationSettings,
 )
 from dealcalc.models.finance import DebtTranche, EquityHolder, Finance
-from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
+from dealcalc.models.fiscal import (
+    AllowanceClass,
+    Alternative,
+    Bracket,
+    Depletion,
+    FiscalRegime,
+    Holiday,
+    Levy,
+    LossRules,
+    SlidingScale,
+    WorkingCapital,
+)
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Disruption, Distribution, Expropriation, PricePath, Switch, Uncertainty
 from dealcalc.models.schedule import Schedule
@@ -23,10 +34,14 @@ from dealcalc.models.trade import Destination, ProductTariff, TariffSchedule, Tr
 
 __all__ = [
     "UNITS_PER_TONNE",
+    "AllowanceClass",
+    "Alternative",
+    "Bracket",
     "Closure",
     "Deal",
     "DealProblems",
     "DebtTranche",
+    "Depletion",
     "Destination",
     "Disruption",
     "Distribution",
@@ -36,7 +51,10 @@ __all__ = [
     "Finance",
     "FiscalRegime",
     "Gate",
+    "Holiday",
+    "Levy",
     "LocalCurrency",
+    "LossRules",
     "Operations",
     "Overhead",
     "Periods",
@@ -48,6 +66,7 @@ __all__ = [
     "Purchase",
     "ScenarioOverlay",
     "Schedule",
+    "SlidingScale",
     "Stream",
     "Switch",
     "TariffSchedule",

@@ -13,7 +13,7 @@ from dealcalc.models.base import CalendarYear, Fraction, Model, NonNegative, Pro
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
-from dealcalc.models.fiscal import FiscalRegime, WorkingCapital
+from dealcalc.models.fiscal import FiscalRegime, WorkingCapital, parse_base
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Uncertainty
 from dealcalc.models.schedule import (
@@ -148,7 +148,9 @@ class Phase(Model):
     after construction (or at ``production_start_year``), follows ``ramp_up`` (the fraction of
     design capacity in each production year, then 100 %) and lasts to ``end_year`` (default:
     the last period). ``sustaining_capex_usd_per_year`` is spent in each production year (a
-    schedule). ``delay_years`` moves the whole phase later.
+    schedule). ``delay_years`` moves the whole phase later. ``capital_class`` names the
+    fiscal regime's class its capital is written off in (``fiscal.capital_classes``; default:
+    the class of its book that takes its kind of capital).
     """
 
     start_year: Year
@@ -158,6 +160,7 @@ class Phase(Model):
     end_year: Year | None = None
     ramp_up: list[Annotated[float, Field(ge=0.0, le=2.0)]] = Field(default_factory=list)
     sustaining_capex_usd_per_year: NonNegativeSchedule = 0.0
+    capital_class: str | None = None
     delay_years: Annotated[int, Field(ge=0, le=50)] = 0
     gate: Gate = Field(default_factory=Gate)
     description: str | None = None
@@ -293,6 +296,37 @@ class Deal(Model):
         for product in self.uncertainty.price_paths:
             if product not in self.products:
                 problems.append((f"uncertainty.price_paths.{product}", "no such product"))
+        for name, levy in (self.fiscal.levies or {}).items():
+            bases = [levy.base] if levy.base is not None else [a.base for a in levy.alternatives or []]
+            terms = [t for b in bases for _, t in parse_base(b)]
+            for term in terms:
+                kind, _, what = term.partition(":")
+                if kind == "line" and what not in self.lines:
+                    hint = did_you_mean(what, self.lines) or f"lines: {', '.join(self.lines) or 'none'}"
+                    problems.append((f"fiscal.levies.{name}.base", f"{term!r}: no such line ({hint})"))
+            # a preset may name products a deal lacks (silver, platinum), but not only such
+            sold = [t.partition(":")[2] for t in terms if t.startswith("revenue:")]
+            if sold and not any(p in self.products for p in sold):
+                hint = f"products: {', '.join(self.products)}"
+                problems.append(
+                    (f"fiscal.levies.{name}.base", f"names the revenue of no product of the deal ({hint})")
+                )
+            if levy.collector is not None and (
+                levy.collector in self.finance.equity or levy.collector == "lenders"
+            ):
+                problems.append(
+                    (
+                        f"fiscal.levies.{name}.collector",
+                        f"{levy.collector!r} is an owner or the lenders, not a government",
+                    )
+                )
+        classes = self.fiscal.classes()
+        owners = [(f"phases.{n}", p.capital_class) for n, p in self.phases.items()]
+        owners += [(f"lines.{n}", x.capital_class) for n, x in self.lines.items()]
+        for where, wanted in owners:
+            if wanted is not None and wanted not in classes:
+                hint = did_you_mean(wanted, classes) or f"classes: {', '.join(classes)}"
+                problems.append((f"{where}.capital_class", f"{wanted!r} is not a capital class ({hint})"))
         for name, line in self.lines.items():
             if line.phase is not None and line.phase not in self.phases:
                 hint = did_you_mean(line.phase, self.phases) or f"phases: {', '.join(self.phases)}"
@@ -506,12 +540,14 @@ class Deal(Model):
         """The party that collects a destination's import duties."""
         return self.trade.destinations[destination].government or f"{destination}_government"
 
-    def party_role(self, party: str) -> Literal["owner", "lenders", "government"]:
-        """Whether a party owns equity, lends, or is a government."""
+    def party_role(self, party: str) -> Literal["owner", "lenders", "government", "royalty_holder"]:
+        """Whether a party owns equity, lends, holds a private royalty, or is a government."""
         if party in self.finance.equity:
             return "owner"
         if party == "lenders":
             return "lenders"
+        if any(v.private and v.collector == party for v in (self.fiscal.levies or {}).values()):
+            return "royalty_holder"
         return "government"
 
     def party_names(self) -> list[str]:
@@ -520,6 +556,9 @@ class Deal(Model):
         if self.finance.debt:
             names.append("lenders")
         names.append(self.finance.host_government)
+        for levy in (self.fiscal.levies or {}).values():  # the governments that collect levies
+            if levy.collector is not None and levy.collector not in names:
+                names.append(levy.collector)
         for name in self.trade.destinations:
             government = self.destination_government(name)
             if government not in names:

@@ -40,7 +40,8 @@ class DirectLine(Model):
     money received for ``revenue`` and ``salvage``, money spent for the others. A
     ``working_capital`` line is the cash put into working capital each year; a negative amount is
     a release. ``phase`` ties an ``initial_capex`` line's tax depreciation to that phase's first
-    production year and anchors a list (default: the deal's first production).
+    production year and anchors a list (default: the deal's first production); ``capital_class``
+    is the fiscal class a capital line is written off in.
 
     Examples
     --------
@@ -60,6 +61,7 @@ class DirectLine(Model):
     ]
     usd_per_year: SignedSchedule
     phase: str | None = None
+    capital_class: str | None = None
     start_year: Year | None = None
     end_year: Year | None = None
     label: str | None = Field(default=None, description="the ledger label (default: the line's name)")
@@ -71,8 +73,9 @@ class DirectLine(Model):
             values = self.usd_per_year
             numbers = list(values.values()) if isinstance(values, dict) else values
             if any(v < 0 for v in (numbers if isinstance(numbers, list) else [numbers])):
+                article = "an" if self.kind[0] in "aeiou" else "a"
                 raise ValueError(
-                    f"a {self.kind} line takes amounts of 0 or more (money in its own direction); "
-                    "only a working_capital line may be negative (a release)"
+                    f"{article} {self.kind} line takes amounts of 0 or more (money in its own "
+                    "direction); only a working_capital line may be negative (a release)"
                 )
         return self

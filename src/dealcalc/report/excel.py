@@ -8,8 +8,9 @@ spreadsheet. How each line is written (methodology §22):
 * Lines that are affine in the live inputs (revenue, selling charges, tariff borne, royalty
   base, operating costs, capex, depreciation) are ``base + Σ coefficient × input``. dealcalc
   finds the base and the coefficients from one engine pass over K + 1 basis scenarios (every
-  live input at 0, then each one at 1), which is exact for an affine line and copies none of
-  the engine's formulas. The coefficients sit on the **Drivers** sheet.
+  live input at its value, then each one a small step away), which is exact for an affine line
+  and copies none of the engine's formulas: a line is ``base + Σ coefficient × (input - its
+  value)``. The coefficients sit on the **Drivers** sheet.
 * Royalty, working capital, the tax (losses carried forward oldest first with expiry on the
   **Losses** sheet, super tax, minimum tax and ACT floors with their credit, holidays and the
   cap after them) and the metrics are spreadsheet formulas on those lines.
@@ -56,6 +57,7 @@ class _Groups:
     capital: list[str]  # initial and sustaining capital, closure, salvage
     working_capital: list[str]  # lines of working capital given directly
     closure: list[str]  # closure lines, deducted from taxable profit when spent
+    salvage: list[str]  # salvage lines, taxed when received
 
     @property
     def affine(self) -> list[str]:
@@ -71,6 +73,11 @@ def _groups(deal: Deal, ledger_lines: tuple[reg.Line, ...]) -> _Groups:
         for name, line in deal.lines.items()
         if line.kind == "closure"
     ]
+    salvage = [
+        reg.direct(name, line.label or name, line.kind).name
+        for name, line in deal.lines.items()
+        if line.kind == "salvage"
+    ]
     return _Groups(
         revenue=names(reg.Group.REVENUE),
         selling=names(reg.Group.SELLING),
@@ -78,6 +85,7 @@ def _groups(deal: Deal, ledger_lines: tuple[reg.Line, ...]) -> _Groups:
         capital=names(reg.Group.CAPITAL),
         working_capital=names(reg.Group.WORKING_CAPITAL),
         closure=closure,
+        salvage=salvage,
     )
 
 
@@ -131,7 +139,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
                 )
             )
     for name, s in deal.streams.items():
-        if s.is_mine and isinstance(s.opex_usd_per_t_ore, int | float):
+        if s.is_mine and s.ore_tpa is not None and isinstance(s.opex_usd_per_t_ore, int | float):
             affine.append(
                 LiveInput(
                     f"streams.{name}.opex_usd_per_t_ore",
@@ -143,7 +151,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
             )
     f, wc = deal.fiscal, deal.working_capital
     cap = f.income_tax_cap_after_holiday
-    named: list[tuple[str, str, str, object, str]] = [
+    fiscal: list[tuple[str, str, str, object, str]] = [
         ("fiscal.royalty_rate", "Royalty rate", "fraction", f.royalty_rate, "royalty_rate"),
         ("fiscal.income_tax_rate", "Income tax rate", "fraction", f.income_tax_rate, "tax_rate"),
         ("fiscal.super_tax_rate", "Super tax rate", "fraction", f.super_tax_rate, "super_rate"),
@@ -169,6 +177,8 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
             1.0 if cap is None else cap,
             "tax_cap",
         ),
+    ]
+    named = (fiscal if not f.uses_stack else []) + [
         ("working_capital.receivable_days", "Receivable days", "days", wc.receivable_days, "receivable_days"),
         ("working_capital.inventory_days", "Inventory days", "days", wc.inventory_days, "inventory_days"),
         ("working_capital.payable_days", "Payable days", "days", wc.payable_days, "payable_days"),
@@ -192,27 +202,33 @@ class _Affine:
 
 
 def _basis(deal: Deal, live: list[LiveInput]) -> dict[str, _Affine]:
-    """Base and coefficients of each affine line, from one engine pass over K + 1 scenarios."""
+    """Base and coefficients of each affine line, from one engine pass over K + 1 scenarios:
+    every live input at its value, then each one a small step away (a step, not 0, so that a
+    line floored at zero, like a net smelter return, is taken where it is linear)."""
     k = len(live)
+    steps = [1e-3 * max(abs(item.value), 1.0) for item in live]
     overrides: dict[str, Any] = {}
     for i, item in enumerate(live):
-        column = np.zeros(k + 1)
-        column[i + 1] = 1.0
+        column = np.full(k + 1, item.value)
+        column[i + 1] += steps[i]
         overrides[item.path] = column
-    overrides["fiscal.royalty_rate"] = np.ones(k + 1)  # the royalty line is then minus its base
+    if not deal.fiscal.uses_stack:
+        overrides["fiscal.royalty_rate"] = np.ones(k + 1)  # the royalty line is then minus its base
     scenarios = Scenarios.build(deal, overrides)
     ledger, _ = build_ledger(resolve(deal, scenarios.overrides, scenarios.n))
     names = _groups(deal, ledger.lines).affine
     table = {name: ledger.line(name) for name in names}
-    table[ROYALTY_BASE] = -ledger.line(reg.ROYALTY)
-    table[DEPRECIATION] = ledger.line(reg.DEPRECIATION)
+    if not deal.fiscal.uses_stack:
+        table[ROYALTY_BASE] = -ledger.line(reg.ROYALTY)
+        table[DEPRECIATION] = ledger.line(reg.DEPRECIATION)
     out = {}
     for name, values in table.items():
+        values = np.broadcast_to(values, (k + 1, np.shape(values)[-1]))
         base = np.asarray(values[0], dtype=np.float64)
         coefficients = {}
         for i, item in enumerate(live):
-            c = np.asarray(values[i + 1] - values[0], dtype=np.float64)
-            if np.any(np.abs(c) > 1e-12 * max(1.0, float(np.abs(values).max()))):
+            c = np.asarray((values[i + 1] - values[0]) / steps[i], dtype=np.float64)
+            if np.any(np.abs(c * steps[i]) > 1e-12 * max(1.0, float(np.abs(values).max()))):
                 coefficients[item.name] = c
         out[name] = _Affine(base, coefficients)
     return out
@@ -313,7 +329,6 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     live, rates = _live_inputs(valued)
     affine = _basis(valued, live)
     resolved = resolve(valued, {}, 1)
-    timeline_fiscal = resolved.fiscal
     ys = valued.periods.labels
     n_years = int(ys.size)
 
@@ -371,24 +386,34 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
 
     # --- Drivers: base and coefficients found by dealcalc ------------------------------
     drv = _Rows(drivers, "Drivers", 4, 2, n_years)
-    drivers.write_string(0, 0, "Drivers: each affine ledger line = base + Σ coefficient × input", title)
+    drivers.write_string(
+        0, 0, "Drivers: each affine ledger line = base + Σ coefficient × (input - its file value)", title
+    )
     drivers.write_string(
         1, 0, "Computed by dealcalc from basis runs of its engine (values; methodology §22)."
     )
     _year_header(drivers, 3, 2, ys, bold)
     assert result.ledger is not None
     groups = _groups(valued, result.ledger.lines)
-    line_names = [*groups.affine, ROYALTY_BASE, DEPRECIATION]
+    simple = not valued.fiscal.uses_stack
+    line_names = [*groups.affine, *([ROYALTY_BASE, DEPRECIATION] if simple else [])]
+    levy_lines = [line for line in result.ledger.lines if line.group in (reg.Group.ROYALTY, reg.Group.TAX)]
+    royalty_lines = [line.name for line in levy_lines if line.group is reg.Group.ROYALTY]
+    tax_lines = [line.name for line in levy_lines if line.group is reg.Group.TAX]
+    # money of the day per unit of the deal's money: taxes and working capital are reckoned in it
+    g = np.broadcast_to(np.asarray(timeline.to_nominal, dtype=np.float64).reshape(-1), (n_years,))
     for name in line_names:
         parts = affine[name]
         drv.values(f"{name}|base", name, parts.base, money, "base")
         for input_name, column in parts.coefficients.items():
             drv.values(f"{name}|{input_name}", name, column, coef, f"× {input_name}")
 
+    at_value = {item.name: item.value for item in live}  # where the basis runs were taken
+
     def affine_formula(name: str) -> Callable[[int], str]:
         def make(t: int) -> str:
             terms = [drv.ref(f"{name}|base", t)]
-            terms += [f"{drv.ref(f'{name}|{i}', t)}*{i}" for i in affine[name].coefficients]
+            terms += [f"{drv.ref(f'{name}|{i}', t)}*({i}-{at_value[i]!r})" for i in affine[name].coefficients]
             return "+".join(terms)
 
         return make
@@ -409,14 +434,18 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     for name in groups.selling:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
-    led.formulas(ROYALTY_BASE, ROYALTY_BASE, affine_formula(ROYALTY_BASE), money, "memo; Drivers")
-    led.formulas(
-        reg.ROYALTY.name,
-        reg.ROYALTY.name,
-        lambda t: f"-royalty_rate*{at(ROYALTY_BASE, t)}",
-        money,
-        "rate × base",
-    )
+    if simple:
+        led.formulas(ROYALTY_BASE, ROYALTY_BASE, affine_formula(ROYALTY_BASE), money, "memo; Drivers")
+        led.formulas(
+            reg.ROYALTY.name,
+            reg.ROYALTY.name,
+            lambda t: f"-royalty_rate*{at(ROYALTY_BASE, t)}",
+            money,
+            "rate × base",
+        )
+    else:
+        for name in royalty_lines:
+            led.values(name, name, led.cache[name], money, "values: the levy stack")
     for name in groups.operating:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     # working capital: balance (receivable x turnover + (inventory - payable) x costs) / 365
@@ -435,13 +464,17 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         "memo",
     )
     last = n_years - 1
+    led.values(
+        "g", "Money of the day per unit of the deal's money", g, coef, "(1 + inflation)^(t + δ - offset)"
+    )
     led.formulas(
         "wc_balance",
-        "Working-capital balance [USD]",
+        "Working-capital balance, money of the day [USD]",
         lambda t: (
             "0"
             if t == last
-            else f"(receivable_days*{at('turnover', t)}+(inventory_days-payable_days)*{at('costs', t)})/365"
+            else f"(receivable_days*{at('turnover', t)}+(inventory_days-payable_days)*{at('costs', t)})"
+            f"*{at('g', t)}/365"
         ),
         money,
         "memo; recovered at the end",
@@ -449,20 +482,30 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     led.formulas(
         reg.WORKING_CAPITAL.name,
         reg.WORKING_CAPITAL.name,
-        lambda t: f"-{at('wc_balance', t)}" if t == 0 else f"{at('wc_balance', t - 1)}-{at('wc_balance', t)}",
+        lambda t: (
+            f"-{at('wc_balance', t)}/{at('g', t)}"
+            if t == 0
+            else f"({at('wc_balance', t - 1)}-{at('wc_balance', t)})/{at('g', t)}"
+        ),
         money,
-        "change of the balance",
+        "change of the balance, in the deal's money",
     )
     for name in groups.capital + groups.working_capital:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
-    led.formulas(
-        reg.INCOME_TAX.name,
-        reg.INCOME_TAX.name,
-        lambda t: f"-{at('tax', t)}",
-        money,
-        "tax block below",
-    )
-    operating = [*revenue_lines, *groups.selling, reg.ROYALTY.name, *groups.operating]
+    if simple:
+        led.formulas(
+            reg.INCOME_TAX.name,
+            reg.INCOME_TAX.name,
+            lambda t: f"-{at('tax', t)}/{at('g', t)}",
+            money,
+            "tax block below",
+        )
+    else:
+        for name in tax_lines:
+            led.values(name, name, led.cache[name], money, "values: the levy stack")
+    royalties = [reg.ROYALTY.name] if simple else royalty_lines
+    taxes = [reg.INCOME_TAX.name] if simple else tax_lines
+    operating = [*revenue_lines, *groups.selling, *royalties, *groups.operating]
     investment = [reg.WORKING_CAPITAL.name, *groups.working_capital, *groups.capital]
     led.formulas(reg.EBITDA.name, reg.EBITDA.name, _sum_of(led, operating, L), money_bold)
     led.formulas(
@@ -474,91 +517,14 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     led.formulas(
         reg.AFTER_TAX.name,
         reg.AFTER_TAX.name,
-        lambda t: f"{at(reg.PRE_TAX.name, t)}+{at(reg.INCOME_TAX.name, t)}",
+        lambda t: at(reg.PRE_TAX.name, t) + "".join(f"+{at(name, t)}" for name in taxes),
         money_bold,
     )
-
-    # --- tax block ---------------------------------------------------------------------
-    led.skip("Income tax (methodology §11)", bold)
-    led.formulas(DEPRECIATION, DEPRECIATION, affine_formula(DEPRECIATION), money, "Drivers")
-    led.formulas(
-        "profit",
-        "Taxable profit before losses [USD]",
-        lambda t: (
-            f"{at(reg.EBITDA.name, t)}-{at(DEPRECIATION, t)}+" + "+".join(at(n, t) for n in groups.closure)
-        ),
-        money,
-        "EBITDA - depreciation - closure",
-    )
-    led.formulas("loss", "Loss of the year [USD]", lambda t: f"MAX(-{at('profit', t)},0)", money)
-    keep = int(valued.fiscal.loss_carry_forward_years)
-    los = _loss_sheet(losses, led, keep, n_years, ys, money, bold, title)
-    led.formulas("used", "Losses used [USD]", lambda t: f"SUM({los(t)})", money, "Losses sheet")
-    led.formulas(
-        reg.TAXABLE_INCOME.name,
-        reg.TAXABLE_INCOME.name,
-        lambda t: f"MAX({at('profit', t)},0)-{at('used', t)}",
-        money,
-    )
-    led.formulas(
-        reg.LOSSES_CARRIED.name,
-        reg.LOSSES_CARRIED.name,
-        lambda t: f"SUM('Losses'!{_cell(4 + n_years + 2, 2 + t)}:{_cell(4 + 2 * n_years + 1, 2 + t)})",
-        money,
-    )
-    in_holiday = timeline_fiscal.in_holiday
-    capped = timeline_fiscal.after_holiday
-    led.values("holiday", "In tax holiday (1 = yes)", in_holiday, None)
-    led.values("after", "Cap applies (1 = yes)", capped, None)
-    taxable = reg.TAXABLE_INCOME.name
-    led.formulas(
-        "rate",
-        "Combined rate",
-        lambda t: (
-            f"IF({at('after', t)}=1,MIN(tax_cap,"
-            f"tax_rate+IF({at(taxable, t)}>super_threshold,super_rate,0)),"
-            f"tax_rate+IF({at(taxable, t)}>super_threshold,super_rate,0))"
-        ),
-        frac,
-        "income + super tax, capped after a holiday",
-    )
-    led.formulas(
-        "normal",
-        "Normal tax [USD]",
-        lambda t: f"IF({at('holiday', t)}=1,0,{at('rate', t)}*{at(taxable, t)})",
-        money,
-    )
-    led.formulas(
-        reg.FLOOR_TAX.name,
-        reg.FLOOR_TAX.name,
-        lambda t: (
-            f"IF({at('holiday', t)}=1,0,MAX(min_rate*MAX({at('turnover', t)},0),"
-            f"act_rate*MAX({at('profit', t)},0)))"
-        ),
-        money,
-    )
-    floor = reg.FLOOR_TAX.name
-    led.formulas(
-        "credit_used",
-        "Floor credit used [USD]",
-        lambda t: "0" if t == 0 else f"MIN({at('credit', t - 1)},MAX({at('normal', t)}-{at(floor, t)},0))",
-        money,
-    )
-    led.formulas(
-        "tax",
-        "Income tax paid [USD]",
-        lambda t: f"MAX({at('normal', t)}-{at('credit_used', t)},{at(floor, t)})",
-        money_bold,
-    )
-    led.formulas(
-        "credit",
-        "Floor credit carried [USD]",
-        lambda t: (
-            ("0" if t == 0 else at("credit", t - 1))
-            + f"-{at('credit_used', t)}+MAX({at(floor, t)}-{at('normal', t)},0)"
-        ),
-        money,
-    )
+    if simple:
+        fmt = {"bold": bold, "money": money, "money_bold": money_bold, "frac": frac, "title": title}
+        _tax_block(valued, resolved, led, losses, groups, ys, fmt, affine_formula)
+    else:
+        losses.write_string(0, 0, "The levy stack's losses are in dealcalc's ledger (values).", title)
     led.flush()
     ledger.set_column(0, 0, 44)
     ledger.set_column(1, 1, 22)
@@ -619,6 +585,120 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     _assumptions(assumptions, valued, bold, title)
     book.close()
     return buffer.getvalue()
+
+
+def _tax_block(
+    valued: Deal,
+    resolved: Any,
+    led: _Rows,
+    losses: Any,
+    groups: _Groups,
+    ys: np.ndarray,
+    fmt: dict[str, Any],
+    affine_formula: Callable[[str], Callable[[int], str]],
+) -> None:
+    """The simple regime's income tax as formulas (methodology §11): reckoned in money of the
+    day (row ``g``) and brought back to the deal's money."""
+    n_years = int(ys.size)
+    money, bold, frac = fmt["money"], fmt["bold"], fmt["frac"]
+
+    def at(key: str, t: int) -> str:
+        return led.ref(key, t, here="Ledger")
+
+    led.skip("Income tax, in money of the day (methodology §11)", bold)
+    led.formulas(DEPRECIATION, DEPRECIATION, affine_formula(DEPRECIATION), money, "Drivers")
+    led.formulas(
+        "profit",
+        "Taxable profit before losses, money of the day [USD]",
+        lambda t: (
+            f"({at(reg.EBITDA.name, t)}-{at(DEPRECIATION, t)}"
+            + "".join(f"+{at(n, t)}" for n in groups.closure + groups.salvage)
+            + f")*{at('g', t)}"
+        ),
+        money,
+        "(EBITDA - depreciation - closure + salvage) x g",
+    )
+    led.formulas("loss", "Loss of the year [USD]", lambda t: f"MAX(-{at('profit', t)},0)", money)
+    keep = int(valued.fiscal.loss_carry_forward_years)
+    los = _loss_sheet(losses, led, keep, n_years, ys, money, bold, fmt["title"])
+    led.formulas("used", "Losses used [USD]", lambda t: f"SUM({los(t)})", money, "Losses sheet")
+    led.formulas(
+        "taxable",
+        "Taxable income after losses, money of the day [USD]",
+        lambda t: f"MAX({at('profit', t)},0)-{at('used', t)}",
+        money,
+    )
+    led.formulas(
+        "carried",
+        "Losses carried forward, money of the day [USD]",
+        lambda t: f"SUM('Losses'!{_cell(4 + n_years + 2, 2 + t)}:{_cell(4 + 2 * n_years + 1, 2 + t)})",
+        money,
+    )
+    tax_levy = resolved.fiscal.levies[1]
+    zeros = np.zeros(n_years)
+    led.values("holiday", "Share of the year in a tax holiday", _or(tax_levy.holiday, zeros), None)
+    led.values("after", "Cap applies (1 = yes)", _or(tax_levy.capped, zeros), None)
+    led.formulas(
+        "rate",
+        "Combined rate",
+        lambda t: (
+            f"IF({at('after', t)}=1,MIN(tax_cap,"
+            f"tax_rate+IF({at('taxable', t)}>super_threshold,super_rate,0)),"
+            f"tax_rate+IF({at('taxable', t)}>super_threshold,super_rate,0))"
+        ),
+        frac,
+        "income + super tax, capped after a holiday",
+    )
+    led.formulas(
+        "normal",
+        "Normal tax [USD]",
+        lambda t: f"(1-{at('holiday', t)})*{at('rate', t)}*{at('taxable', t)}",
+        money,
+    )
+    led.formulas(
+        "floor",
+        "Minimum tax or ACT floor, money of the day [USD]",
+        lambda t: (
+            f"(1-{at('holiday', t)})*MAX(min_rate*MAX({at('turnover', t)}*{at('g', t)},0),"
+            f"act_rate*MAX({at('profit', t)},0))"
+        ),
+        money,
+    )
+    led.formulas(
+        "credit_used",
+        "Floor credit used [USD]",
+        lambda t: "0" if t == 0 else f"MIN({at('credit', t - 1)},MAX({at('normal', t)}-{at('floor', t)},0))",
+        money,
+    )
+    led.formulas(
+        "tax",
+        "Income tax paid, money of the day [USD]",
+        lambda t: f"MAX({at('normal', t)}-{at('credit_used', t)},{at('floor', t)})",
+        fmt["money_bold"],
+    )
+    led.formulas(
+        "credit",
+        "Floor credit carried [USD]",
+        lambda t: (
+            ("0" if t == 0 else at("credit", t - 1))
+            + f"-{at('credit_used', t)}+MAX({at('floor', t)}-{at('normal', t)},0)"
+        ),
+        money,
+    )
+
+    def deflated(key: str) -> Callable[[int], str]:
+        return lambda t: f"{at(key, t)}/{at('g', t)}"
+
+    for key, line in (
+        ("taxable", reg.TAXABLE_INCOME),
+        ("carried", reg.LOSSES_CARRIED),
+        ("floor", reg.FLOOR_TAX),
+    ):
+        led.formulas(line.name, line.name, deflated(key), money, "in the deal's money")
+
+
+def _or(values: np.ndarray | None, default: np.ndarray) -> np.ndarray:
+    return default if values is None else np.broadcast_to(values, default.shape)
 
 
 def _sum_of(rows: _Rows, keys: list[str], here: str) -> Callable[[int], str]:

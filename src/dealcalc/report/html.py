@@ -67,10 +67,10 @@ def _chart(kind: str, results: Results, caption: str) -> str:
     )
 
 
-def _cards(values: dict[str, Any]) -> str:
+def _cards(values: dict[str, Any], basis: str) -> str:
     items = [
-        ("npv_usd", "NPV after tax, US$ M"),
-        ("irr", "IRR after tax"),
+        ("npv_usd", f"NPV after tax, US$ M ({basis})"),
+        ("irr", f"IRR after tax ({basis})"),
         ("pre_tax_npv_usd", "NPV pre-tax, US$ M"),
         ("payback_years", "payback, years"),
         ("peak_funding_usd", "peak funding, US$ M"),
@@ -168,7 +168,7 @@ def html_report(
         add(f'<p class="note">{html.escape(CHARTS_MISSING)}</p>')
 
     add("<h2>Headline</h2>")
-    add(_cards(valuation.values))
+    add(_cards(valuation.values, valuation.deal.valuation.basis))
     if valued.party_names():
         add(
             frame_html(

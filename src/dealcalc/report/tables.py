@@ -87,11 +87,12 @@ def valuation_table(headline: dict[str, object], *, title: str | None = None) ->
     table = PlainTable(title=title, show_header=False)
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
+    basis = headline.get("basis", "real")
     rows = [
         ("NPV, after tax [USD M]", _usd_m(_f(headline["npv_usd"]))),
-        ("IRR, after tax", _percent(_f(headline["irr"]))),
+        (f"IRR, after tax ({basis})", _percent(_f(headline["irr"]))),
         ("NPV, pre-tax [USD M]", _usd_m(_f(headline["pre_tax_npv_usd"]))),
-        ("IRR, pre-tax", _percent(_f(headline["pre_tax_irr"]))),
+        (f"IRR, pre-tax ({basis})", _percent(_f(headline["pre_tax_irr"]))),
         (
             "Payback [years from first production]"
             if headline.get("payback_from") == "first_production"
@@ -111,12 +112,13 @@ def _f(x: object) -> float:
     return float("nan") if x is None else float(x)  # type: ignore[arg-type]
 
 
-def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
+def compare_table(df: pd.DataFrame, *, title: str | None = None, basis: str = "real") -> Table:
     """A rich table of :func:`dealcalc.compare`: every scenario with its change against the base,
-    and each owner's NPV at its own rate."""
+    and each owner's NPV at its own rate; IRRs in the deal's ``basis``."""
     owners = [c for c in df.columns if str(c).endswith(".npv_usd")]
     table = PlainTable(
-        title=title, caption="money in US$ million; — no solution; owners' NPV at their own rates"
+        title=title,
+        caption=f"money in US$ million; IRR {basis}; — no solution; owners' NPV at their own rates",
     )
     columns = [
         ("scenario", "left"),
@@ -146,8 +148,14 @@ def compare_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
 
 def party_table(headline: dict[str, object], *, title: str | None = None) -> Table:
     """A rich table of each party's NPV (at its own rate), IRR and, for a state, its take."""
+    basis = headline.get("basis", "real")
     table = PlainTable(title=title, caption="money in US$ million; take: share of the cash before state take")
-    for name, justify in (("party", "left"), ("NPV", "right"), ("IRR", "right"), ("take", "right")):
+    for name, justify in (
+        ("party", "left"),
+        ("NPV", "right"),
+        (f"IRR ({basis})", "right"),
+        ("take", "right"),
+    ):
         table.add_column(name, justify=justify)
     parties = headline.get("parties") or {}
     assert isinstance(parties, dict)
