@@ -350,3 +350,109 @@ def test_a_refinery_fed_by_two_own_concentrates_and_bought_feed() -> None:
     assert line(v, "Revenue: a [USD]") == [0, 90_000, 0, 0, 0]
     assert line(v, "Revenue: b [USD]") == [0, 40_000, 30_000, 0, 0]
     assert line(v, "Revenue: ref [USD]") == [0, 0, 90_000, 180_000, 180_000]
+
+
+# ---------------------------------------------------------------- what a review of the model found
+def test_an_s_by_t_override_of_a_single_capex_or_closure_is_the_amounts_by_year() -> None:
+    d = deal(phases__mine__capex_schedule=[0.5, 0.5], closure={"cost_usd": 5_000.0})
+    over = {
+        "phases.mine.capex_usd": np.array([[30e3, 30e3, 40e3, 0, 0]]),
+        "closure.cost_usd": np.array([[0, 0, 0, 3e3, 3e3]]),
+    }
+    t = dc.evaluate(d, overrides=over, keep_ledger=True).table()
+    assert t["Initial capex [USD]"].tolist() == [-30e3, -30e3, -40e3, 0, 0]
+    assert t["Closure [USD]"].tolist() == [0, 0, 0, -3e3, -3e3]
+    assert t["Depreciation [USD]"].sum() == pytest.approx(100e3)
+
+
+def test_a_factor_given_by_year_holds_its_first_value_before_it() -> None:
+    # an availability, a recovery or a unit cost from 2033 on is that value before 2033 too, not 0
+    late = dc.evaluate(deal(operations={"availability": {2033: 0.8}}))
+    assert line(late, "Revenue: ore [USD]") == [0, 72_000, 72_000, 72_000, 72_000]
+    grade = dc.evaluate(deal(streams__ore__concentrate_grade={2033: 0.25}))
+    assert line(grade, "Revenue: ore [USD]")[1] == 90_000
+
+
+def test_lines_of_a_phase_not_built_are_not_spent() -> None:
+    d = deal(
+        phases__expansion={"start_year": 2031, "capex_usd": 0.0, "gate": {"go": False}},
+        lines={
+            "exp_capex": {
+                "kind": "initial_capex",
+                "phase": "expansion",
+                "usd_per_year": {2031: 80.0, 2032: 0.0},
+            }
+        },
+    )
+    assert line(dc.evaluate(d), "exp_capex [USD]") == [0, 0, 0, 0, 0]
+
+
+def test_overheads_given_by_year_start_in_their_first_year() -> None:
+    d = deal(overheads={"g": {"usd_per_year": {2030: 4_000.0, 2032: 2_000.0}}})
+    assert line(dc.evaluate(d), "Overheads [USD]") == [-4_000, -4_000, -2_000, -2_000, -2_000]
+
+
+def test_capital_is_written_off_only_once_it_is_spent() -> None:
+    # 60 spent before production and 40 in the second production year: the 40 is written off
+    # from when it is spent, never before
+    d = deal(
+        phases__mine__capex_usd={2030: 60_000.0, 2033: 40_000.0}, phases__mine__production_start_year=2031
+    )
+    t = dc.evaluate(d, keep_ledger=True).table()
+    spent = np.cumsum(-t["Initial capex [USD]"].to_numpy())
+    assert (np.cumsum(t["Depreciation [USD]"].to_numpy()) <= spent + 1e-9).all()
+
+
+def test_a_price_list_does_not_move_when_a_phase_is_not_built() -> None:
+    d = deal(
+        price_decks__base__metal=[10_000.0, 12_000.0],
+        phases__first={"start_year": 2030, "capex_usd": 0.0, "production_start_year": 2030},
+        streams__extra={"phase": "first", "product": "metal", "ore_tpa": 1.0, "grade": 0.01},
+    )
+    built = dc.evaluate(d, keep_ledger=True).table()["Revenue: ore [USD]"].tolist()
+    dropped = (
+        dc.evaluate(with_changes(d, {"phases.first.gate.go": False}), keep_ledger=True)
+        .table()["Revenue: ore [USD]"]
+        .tolist()
+    )
+    assert built == dropped  # the ore stream's prices are the same with or without the first phase
+
+
+def test_a_delay_moves_a_plan_given_by_year() -> None:
+    plan = {2031: 1_000.0, 2033: 2_000.0}
+    on_time = dc.evaluate(deal(streams__ore__ore_tpa=plan))
+    late = dc.evaluate(deal(streams__ore__ore_tpa=plan, phases__mine__delay_years=1))
+    assert line(on_time, "Revenue: ore [USD]") == [0, 90_000, 90_000, 180_000, 180_000]
+    assert line(late, "Revenue: ore [USD]") == [0, 0, 90_000, 90_000, 180_000]
+
+
+def test_an_nsr_royalty_is_never_a_payment_to_the_company() -> None:
+    # selling charges after the mine stops would make the NSR negative: the royalty is then 0
+    d = deal(
+        streams__ore__ore_tpa={2031: 1_000.0, 2033: 0.0},
+        fiscal={"royalty_rate": 0.05, "royalty_base": "net_smelter_return"},
+        lines={"offsite": {"kind": "selling_charge", "usd_per_year": 500.0, "start_year": 2031}},
+    )
+    assert max(line(dc.evaluate(d), "Royalty [USD]")) <= 0.0
+
+
+def test_capital_given_as_a_line_counts_for_the_parties() -> None:
+    # the same project with its capex in the phase or as a line of the phase: the owners' cash
+    # and the debt sized on capex agree
+    phase = deal(
+        phases__mine__capex_usd=100_000.0,
+        finance={"debt": {"bank": {"share_of_capex": 0.5, "interest_rate": 0.08, "tenor_years": 3}}},
+    )
+    as_line = deal(
+        phases__mine__capex_usd=0.0,
+        lines={
+            "capex": {"kind": "initial_capex", "phase": "mine", "usd_per_year": {2030: 100_000.0, 2031: 0.0}}
+        },
+        finance={"debt": {"bank": {"share_of_capex": 0.5, "interest_rate": 0.08, "tenor_years": 3}}},
+    )
+    a, b = dc.evaluate(phase), dc.evaluate(as_line)
+    assert b.values["debt_usd"][0] == pytest.approx(a.values["debt_usd"][0])
+    for p in phase.party_names():
+        assert b.values[f"{p}.npv_usd"][0] == pytest.approx(
+            a.values[f"{p}.npv_usd"][0], rel=1e-9, abs=1e-6
+        ), p

@@ -216,7 +216,16 @@ def validate(file: Path, show_paths: bool) -> None:
     if show_paths:
         given_by_year = schedule_paths(deal)
         for p in paths(deal):
-            click.echo(f"{p}  (a schedule: an override scales every year)" if p in given_by_year else p)
+            given = given_by_year.get(p)
+            if given is None:
+                click.echo(p)
+                continue
+            # --set PATH=NUMBER would replace such a schedule, so it is refused: say what works
+            one = f"--set {p}.YEAR=V sets one year" if isinstance(given, dict) else "--set takes a whole list"
+            form = "year by year" if isinstance(given, dict) else "as a list"
+            click.echo(
+                f"{p}  (given {form}: an override or a scenario's scale: multiplies every year; {one})"
+            )
         return
     click.echo(
         f"{file}: valid: {len(deal.phases)} phases, {len(deal.streams)} streams, "

@@ -428,7 +428,10 @@ def with_changes(
     deal : Deal
         The base case (unchanged; Deals are frozen).
     set_values : mapping of path to value, optional
-        New values; a path may end at a section to replace it whole.
+        New values; a path may end at a section to replace it whole. One number over a
+        schedule given year by year or as a list is refused (it would replace every year,
+        where an override of the path scales them): set a year (``PATH.2031``), scale it,
+        or give a whole mapping or list.
     scale : mapping of path to factor, optional
         Numbers to multiply (``phases.*.capex_usd: 1.3``).
     origin : str
@@ -476,7 +479,14 @@ def with_changes(
         return apply
 
     def replaced(value: Any) -> Callable[[list[Any], Any], Any]:
-        return lambda _keys, _old: value
+        def apply(keys: list[Any], old: Any) -> Any:
+            path = ".".join(map(str, keys))
+            if _is_number(value) and isinstance(old, dict | list) and old and schedule_of(path) is not None:
+                # errors.md: so one number would replace every year of it
+                raise _number_over_schedule(path, old, origin)
+            return value
+
+        return apply
 
     for pattern, value in (set_values or {}).items():
         update(pattern, replaced(value))
@@ -495,6 +505,30 @@ def with_changes(
         msg = str(first["msg"]).removeprefix("Value error, ")
         # errors.md: (a model check, as above)
         raise InputError(f"{origin}: {msg}", field=field) from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number_over_schedule(path: str, old: dict[Any, Any] | list[Any], origin: str) -> InputError:
+    """The refusal of one number set over a schedule the file gives year by year: it would
+    replace every year with that number, where an override of the same path scales them."""
+    scenario = origin.startswith("scenario ")
+    whole = "write the whole list" if isinstance(old, list) else "write the whole mapping"
+    if isinstance(old, dict):
+        year = next(iter(old))
+        form = f"year by year ({year}: …)"
+        one = f"set: {{{path}.{year}: V}}" if scenario else f"--set {path}.{year}=V"
+        first = f"to change one year, {one}; "
+    else:
+        form = "as a list over the production years"
+        first = ""
+    return InputError(
+        f"{origin}: the file gives this {form}, so one number would replace every year of it",
+        field=path,
+        hint=f"{first}to scale every year, a scenario's scale: {{{path}: F}}; or {whole}",
+    )
 
 
 def apply_scenario(deal: Deal, name: str | None) -> Deal:
@@ -573,14 +607,32 @@ def _check_values(deal: Deal, path: str, arr: FloatArray, schedule: Any) -> None
     check_range(path, arr)
 
 
+def _check_whole_and_years(overrides: Mapping[str, FloatArray]) -> None:
+    """Refuse a whole schedule overridden year by year, (S, T), beside an override of one of
+    its years: the (S, T) array gives every year, so the year's own override would be ignored."""
+    for path, arr in overrides.items():
+        if arr.ndim != 2:
+            continue
+        years = [p for p in overrides if p.rpartition(".")[0] == path and _is_schedule_key(p)]
+        if years:
+            raise InputError(
+                f"overridden year by year (shape {arr.shape}) and also at {years[0]}, which the "
+                "whole array already gives",
+                field=path,
+                hint=f"drop the override of {years[0]} and put its values in the column of that "
+                "year, or give the whole schedule as (S,) factors",
+            )
+
+
 @dataclass(frozen=True)
 class Scenarios:
     """S scenarios of one Deal: the base deal, override arrays by path, and S.
 
     Built by :meth:`build`, which checks every override once (a known numeric path, shape
     (S,) or, for a field that takes a schedule, (S, T), finite, within the field's limits, one
-    S for all). An array with one row applies to every scenario and is never repeated.
-    :meth:`chunks` splits the scenarios for the engine, which values each chunk at once.
+    S for all; a whole schedule given as (S, T) with none of its years overridden beside it).
+    An array with one row applies to every scenario and is never repeated. :meth:`chunks`
+    splits the scenarios for the engine, which values each chunk at once.
 
     Examples
     --------
@@ -629,6 +681,7 @@ class Scenarios:
             _check_values(deal, path, arr, schedule)
             sizes.add(arr.shape[0])
             out[path] = arr
+        _check_whole_and_years(out)
         sizes.discard(1)
         if len(sizes) > 1:
             raise InputError(f"overrides disagree on the number of scenarios: {sorted(sizes)}")

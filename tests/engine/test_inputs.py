@@ -141,12 +141,13 @@ def test_an_override_of_one_year_holds_until_the_next_key() -> None:
 
 
 def test_a_list_schedule_starts_at_the_phase_first_production_year() -> None:
-    # built 2030-31: output from 2032 (index 2); recovery 50 %, 80 %, then 90 % for ever
+    # built 2030-31: output from 2032 (index 2); recovery 50 %, 80 %, then 90 % for ever (a
+    # factor: its first value before the list starts, where nothing is mined anyway)
     ore = mine(resolved(small()), "ore")
-    assert rows(ore.recovery, (1, 6)) == [[0, 0, 0.5, 0.8, 0.9, 0.9]]
+    assert rows(ore.recovery, (1, 6)) == [[0.5, 0.5, 0.5, 0.8, 0.9, 0.9]]
     # a year late: construction 2031-32, output and the list from 2033
     late = mine(resolved(small(delay=1)), "ore")
-    assert rows(late.recovery, (1, 6)) == [[0, 0, 0, 0.5, 0.8, 0.9]]
+    assert rows(late.recovery, (1, 6)) == [[0.5, 0.5, 0.5, 0.5, 0.8, 0.9]]
 
 
 STUDY = """

@@ -18,7 +18,7 @@ from rich.text import Text
 
 __all__ = ["PlainTable", "format_cell", "frame_html", "frame_rich"]
 
-_PERCENT = ("irr", "take", "prob_negative", "discount_rate", "p_continuity", "p_built")
+_PERCENT = ("irr", "take", "prob_negative", "no_solution_share", "discount_rate", "p_continuity", "p_built")
 #: Columns whose own name says how to show them, even in a table formatted by row.
 _OWN = (*_PERCENT, "no_solution", "draws")
 

@@ -30,6 +30,7 @@ from dealcalc.models.risk import normal_score_correlation
 from dealcalc.params import (
     apply_scenario,
     check_range,
+    limits,
     match_paths,
     numeric_leaves,
     schedule_paths,
@@ -268,6 +269,12 @@ def _path_block(seed: int, block: int, path_map: tuple[FloatArray, FloatArray]) 
     return np.exp(x, out=x)
 
 
+def _npv_of(irr_metric: str) -> str:
+    """The NPV metric of the cash flows an IRR metric solves: ``irr`` -> ``npv_usd``,
+    ``pre_tax_irr`` -> ``pre_tax_npv_usd``, ``ussm.irr`` -> ``ussm.npv_usd``."""
+    return irr_metric.removesuffix("irr") + "npv_usd"
+
+
 def default_metrics(deal: Deal) -> list[str]:
     """NPV and IRR of the project; each party's NPV; the owners' and lenders' IRR."""
     out = ["npv_usd", "irr"] + [f"{p}.npv_usd" for p in deal.party_names()]
@@ -276,7 +283,13 @@ def default_metrics(deal: Deal) -> list[str]:
 
 @dataclass(frozen=True)
 class MonteCarlo:
-    """The draws, their metrics, and what a reader looks at."""
+    """The draws, their metrics, and what a reader looks at.
+
+    ``losing`` holds, per IRR metric (a name ending in ``irr``), whether each draw's cash flows
+    have a negative NPV (its ``*npv_usd`` twin). A series with no IRR has no rate at which it
+    breaks even, so its NPV has one sign at every rate: where it is negative the draw is a loss
+    at any hurdle, and :meth:`prob_below` counts it as below.
+    """
 
     deal: Deal
     n: int
@@ -288,6 +301,7 @@ class MonteCarlo:
     built: dict[str, np.ndarray] = field(default_factory=dict)
     continued: dict[str, np.ndarray] = field(default_factory=dict)
     committed: dict[str, FloatArray] = field(default_factory=dict)
+    losing: dict[str, np.ndarray] = field(default_factory=dict)
 
     def gate_summary(self) -> pd.DataFrame:
         """Per gated phase: the share of draws in which continuity held and in which it was built."""
@@ -307,7 +321,16 @@ class MonteCarlo:
         )
 
     def summary(self) -> pd.DataFrame:
-        """Per metric: mean, standard error, P5/P10/P50/P90, P(< 0), value at risk, no-solution count.
+        """Per metric: mean, standard error, P5/P10/P50/P90, P(< 0), value at risk, and the
+        draws with no solution (a count and a share of all N).
+
+        ``mean``, ``std_error`` and the percentiles are of the draws that have a value: with
+        ``no_solution_share`` of 0.4 they describe the other 60 %. ``prob_negative`` is over
+        all N draws (:meth:`prob_below` at 0): for an IRR, a draw without one counts as below
+        0 when its cash flows lose money at every rate (negative NPV: no rate can make up for
+        them) and as not below when they gain at every rate, so P(IRR < 0) and P(NPV < 0)
+        describe the same draws. For other metrics (a payback never reached) it is over the
+        draws with a value.
 
         ``value_at_risk_95`` is the loss at the 5th percentile, ``-P5`` (positive: a loss), for
         money metrics (``*_usd``); NaN for rates such as an IRR, where it means nothing.
@@ -325,11 +348,38 @@ class MonteCarlo:
                 "p10": q[1],
                 "p50": q[2],
                 "p90": q[3],
-                "prob_negative": float((ok < 0).mean()) if ok.size else np.nan,
+                "prob_negative": self.prob_below(name, 0.0),
                 "value_at_risk_95": -q[0] if name.endswith("_usd") else np.nan,
                 "no_solution": int(v.size - ok.size),
+                "no_solution_share": float((v.size - ok.size) / v.size) if v.size else np.nan,
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
+
+    def prob_below(self, metric: str, x: float) -> float:
+        """The share of draws in which ``metric`` is below ``x``: P(IRR < hurdle), P(NPV < x).
+
+        For an IRR it is over all N draws, and a draw with no IRR counts as below any ``x``
+        when its cash flows lose money at every discount rate (their NPV is negative: e.g. they
+        never turn positive), and as above it when they gain at every rate. So P(IRR < r) and
+        P(NPV at r < 0) agree for conventional cash flows. For any other metric it is over the
+        draws that have a value (a payback never reached is neither short nor long).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 500, seed=1, metrics=["irr"])
+        >>> bool(mc.prob_below("irr", 0.05) <= mc.prob_below("irr", 0.10))
+        True
+        """
+        v = self.metric(metric)
+        if isinstance(x, bool) or not isinstance(x, int | float | np.number) or not np.isfinite(x):
+            raise InputError(f"{x!r} is not a threshold", field="x", expected="a finite number, e.g. 0.10")
+        solved = ~np.isnan(v)
+        below = int(np.count_nonzero(v[solved] < x))
+        losing = self.losing.get(metric)
+        if losing is not None:  # an IRR: the draws without one are losses or gains at every rate
+            return (below + int(np.count_nonzero(losing & ~solved))) / v.size
+        return below / int(solved.sum()) if solved.any() else np.nan
 
     def frame(self) -> pd.DataFrame:
         """One row per draw (tidy): the sampled inputs, each metric, and per gated phase
@@ -352,12 +402,19 @@ class MonteCarlo:
 
     def _tables(self) -> list[tuple[pd.DataFrame, str, str]]:
         cols = ["mean", "std_error", "p10", "p50", "p90", "prob_negative", "no_solution"]
-        summary = self.summary()[cols]
+        full = self.summary()
+        summary = full[cols].astype({"no_solution": object})
+        summary["no_solution"] = [  # the count and its share of the draws, e.g. "4,300 (43.0 %)"
+            f"{count:,} ({100 * share:.1f} %)" if count else "0"
+            for count, share in zip(full["no_solution"], full["no_solution_share"], strict=True)
+        ]
         out = [
             (
                 summary,
                 f"{self.deal.name}: Monte Carlo, {self.n:,} draws ({self.method}, seed {self.seed})",
-                "money in US$ million; each party's NPV at its own discount rate",
+                "money in US$ million; each party's NPV at its own discount rate; mean and percentiles "
+                "of the draws with a value; P(< 0) of all draws, a draw with no IRR counted as below 0 "
+                "when it loses money at every rate",
             )
         ]
         if self.built:
@@ -445,9 +502,17 @@ def input_overrides(
     return out
 
 
+#: How to keep a distribution's draws within a field's limits (said with every refusal).
+BOUND_IT = "bound it: a normal or lognormal with low/high, or uniform, triangular or PERT"
+
+
 def check_draws(deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[str, list[str]]) -> None:
     """Every draw must give each path it sets a value the deal allows (a recovery of at most 1,
     a price of at least 0), checked on the draws' extremes before anything is valued.
+
+    A factor on a number is checked at the values it makes (base x draw). A factor on a whole
+    schedule (a grade given by year) is checked at the values it makes in every year, not as
+    though the factor itself were a grade: see :func:`_check_schedule_factor`.
 
     Examples
     --------
@@ -463,16 +528,59 @@ def check_draws(deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[
 streams.copper.recovery run from 0.8 to 1.05: Input should be less than or equal to 1 (1.05) \
 (bound it: a normal or lognormal with low/high, or uniform, triangular or PERT)
     """
+    schedules = schedule_paths(deal)
     for pattern, column in columns.items():
         ends = np.array([column.min(), column.max()])
+        where = f"uncertainty.inputs.{pattern}"
         for path, values in input_overrides(deal, {pattern: ends}, targets).items():
-            check_range(
-                path,
-                values,
-                what=f"the draws of {path}",
-                field=f"uncertainty.inputs.{pattern}",
-                hint="bound it: a normal or lognormal with low/high, or uniform, triangular or PERT",
-            )
+            if path in schedules:  # input_targets made sure a draw on it is a factor
+                _check_schedule_factor(deal, path, ends, schedules[path], where)
+            else:
+                check_range(path, values, what=f"the draws of {path}", field=where, hint=BOUND_IT)
+
+
+def _check_schedule_factor(deal: Deal, path: str, ends: FloatArray, schedule: Any, where: str) -> None:
+    """Refuse factors ``ends`` (smallest, largest draw) that take any year of the schedule at
+    ``path`` past the field's limits, naming that year and the factors the field allows
+    (:func:`dealcalc.params.limits`). ``factor * value`` is bilinear, so its extremes over all
+    draws and years are at the years with the largest and the smallest value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dealcalc as dc
+    >>> from dealcalc.params import with_changes
+    >>> deal = with_changes(
+    ...     dc.load(dc.example_path("ussm-fwo")), {"streams.copper.recovery": {2030: 0.8, 2033: 0.9}}
+    ... )
+    >>> schedule = {2030: 0.8, 2033: 0.9}
+    >>> _check_schedule_factor(deal, "streams.copper.recovery", np.array([0.9, 1.1]), schedule, "x")
+    >>> _check_schedule_factor(deal, "streams.copper.recovery", np.array([0.9, 1.2]), schedule, "x")
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: x: the draws of streams.copper.recovery scale every year of it by \
+0.9 to 1.2, so its 2033 value of 0.9 would run from 0.81 to 1.08: Input should be less than or \
+equal to 1 (1.08) (the factor may run from 0 to 1.11111, which keeps every year within the \
+field's limits; bound it: a normal or lognormal with low/high, or uniform, triangular or PERT)
+    """
+    by_year = isinstance(schedule, dict)
+    numbers = np.asarray(list(schedule.values()) if by_year else schedule, dtype=np.float64)
+    labels = (
+        [str(y) for y in schedule] if by_year else [f"production year {k + 1}" for k in range(numbers.size)]
+    )
+    low, high = limits(path, deal)
+    for k in dict.fromkeys((int(numbers.argmax()), int(numbers.argmin()))):
+        check_range(
+            path,
+            ends * numbers[k],
+            what=(
+                f"the draws of {path} scale every year of it by {ends[0]:.6g} to {ends[1]:.6g}, "
+                f"so its {labels[k]} value of {numbers[k]:.6g} would"
+            ),
+            field=where,
+            hint=f"the factor may run from {low:.6g} to {high:.6g}, which keeps every year within "
+            f"the field's limits; {BOUND_IT}",
+        )
 
 
 def _check_price_paths(deal: Deal) -> None:
@@ -534,7 +642,8 @@ def monte_carlo(
     Returns
     -------
     MonteCarlo
-        ``summary()`` per metric and ``convergence(metric)``.
+        ``summary()`` per metric, ``prob_below(metric, x)`` (e.g. P(IRR < hurdle), the draws
+        with no IRR counted as their cash flows' sign says) and ``convergence(metric)``.
 
     Examples
     --------
@@ -559,8 +668,11 @@ def monte_carlo(
     targets = input_targets(start)
     _check_price_paths(start)
     wanted = list(metrics) if metrics is not None else default_metrics(start)
+    # each IRR's NPV twin is valued too: its sign says whether a draw with no IRR is a loss
+    twins = {m: _npv_of(m) for m in wanted if m.endswith("irr")}
+    valued = wanted + [p for p in dict.fromkeys(twins.values()) if p not in wanted]
     u = start.uncertainty
-    stored = len(u.inputs) + 2 * len(wanted) + len(u.switches) + 4 * len(start.phases)
+    stored = len(u.inputs) + 2 * len(wanted) + len(twins) / 8 + len(u.switches) + 4 * len(start.phases)
     t = start.periods.size
     working = 8.0 * min(chunk_size, n) * t * (120 + 3 * len(u.price_paths)) * 2
     check_fits(
@@ -592,7 +704,7 @@ def monte_carlo(
         deal=start,
         branches=_branches(start, gates),
         gates=gates,
-        wanted=wanted,
+        wanted=valued,
         seed=used_seed,
         path_map=_path_map(start, path_factor),
         leaves=leaves,
@@ -616,14 +728,17 @@ def monte_carlo(
     )
     # every chunk's results go straight into arrays of N, so no second copy is ever made
     values = {m: np.empty(n) for m in wanted}
+    losing = {m: np.empty(n, dtype=bool) for m in twins}
     committed = {m: np.empty(n) for m in wanted if gates and m.endswith("npv_usd")}
     built = {g: np.empty(n, dtype=bool) for g in gates}
     continued = {g: np.empty(n, dtype=bool) for g in gates}
 
     def store(part: _Part, a: int, b: int) -> None:
         for target, got in ((values, part.values), (committed, part.committed)):
-            for m, v in got.items():
-                target[m][a:b] = v
+            for m in target:  # not the NPV twins valued only for their sign
+                target[m][a:b] = got[m]
+        for m, twin in twins.items():
+            losing[m][a:b] = part.values[twin] < 0.0
         for target_flags, got_flags in ((built, part.built), (continued, part.continued)):
             for g, f in got_flags.items():
                 target_flags[g][a:b] = f
@@ -656,6 +771,7 @@ def monte_carlo(
         built=built,
         continued=continued,
         committed=committed,
+        losing=losing,
     )
 
 

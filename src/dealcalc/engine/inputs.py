@@ -41,6 +41,7 @@ from dealcalc.models.fiscal import Depletion, Levy, parse_base
 from dealcalc.models.schedule import ScheduleValue
 from dealcalc.models.streams import UNITS_PER_TONNE
 from dealcalc.models.trade import Form
+from dealcalc.params import schedule_of
 
 __all__ = [
     "ClassInputs",
@@ -360,24 +361,21 @@ class _Reader:
         raw = np.asarray(value if got is None else got[:, 0], dtype=np.float64).reshape(-1)
         return np.array(np.broadcast_to(raw, (self.n,)))
 
-    def series(
-        self,
-        path: str,
-        value: ScheduleValue,
-        anchor: int,
-        *,
-        first_before: bool = False,
-        totals: bool = False,
-        shift: int = 0,
-    ) -> Number:
+    def series(self, path: str, value: ScheduleValue, anchor: int, *, shift: int = 0) -> Number:
         """A schedule as per-period numbers (a float when it is one number and not overridden).
 
         ``anchor`` is the period a list starts at (the first production period of what the
         field belongs to); a mapping is placed by its labels, moved ``shift`` periods later (a
-        phase's delay; what moves past the last period is dropped).
+        phase's delay; what moves past the last period is dropped). How the years a mapping does
+        not name are filled is the field's own rule (its :class:`~dealcalc.models.Schedule`
+        marker: a level holds, zero or its first value before the first year; a total is spent
+        in the years named).
         """
         if not isinstance(value, dict | list):
             return self.scalar(path, value)
+        marker = schedule_of(path)
+        totals = marker is not None and marker.fill == "totals"
+        first_before = marker is not None and marker.before_first == "first"
         if isinstance(value, list):
             at = [anchor + k for k in range(len(value))]
             values: list[Number] = [float(v) for v in value]
@@ -453,13 +451,21 @@ def _sales(r: _Reader, deal: Deal, name: str, stream: Stream, form: Form) -> tup
     return tuple(out)
 
 
+def planned_first_production(deal: Deal) -> int:
+    """The first production period of the deal as planned, whatever its gates decide: the
+    anchor of a deal-wide list (a price deck given per production year), so that a phase that is
+    not built does not move the prices of the others."""
+    phases = {s.phase for s in deal.streams.values()} or set(deal.phases)
+    starts = [deal.first_production(p) for p in phases]
+    return min(starts) if starts else deal.periods.size - 1
+
+
 def _price(r: _Reader, deal: Deal, product: str) -> Number:
     deck = deal.valuation.price_deck
     return r.series(
         f"price_decks.{deck}.{product}",
         deal.price_decks[deck][product],
-        deal.first_production_any(),
-        first_before=True,
+        planned_first_production(deal),
     )
 
 
@@ -481,9 +487,10 @@ def _mine(
     p = f"streams.{name}"
     anchor = phases[s.phase].first_production
     profile, producing = _stream_profile(r, deal, s, phases, availability)
+    delay = deal.phases[s.phase].delay_years  # a plan by year moves with its phase's delay
 
     def sched(field_name: str) -> Number:
-        return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor)
+        return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor, shift=delay)
 
     if s.ore_tpa is None:
         grade: Number = 0.0
@@ -525,27 +532,28 @@ def _processing(
     p = f"streams.{name}"
     anchor = phases[s.phase].first_production
     profile, producing = _stream_profile(r, deal, s, phases, availability)
+    delay = deal.phases[s.phase].delay_years  # a plan by year moves with its phase's delay
 
     def sched(field_name: str) -> Number:
-        return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor)
+        return r.series(f"{p}.{field_name}", getattr(s, field_name), anchor, shift=delay)
 
     feed = s.feed
     price: Number | None = None
     cap: Number | None = None
     recovery: Number = 1.0
     if feed is not None:
-        recovery = r.series(f"{p}.feed.recovery", feed.recovery, anchor)
+        recovery = r.series(f"{p}.feed.recovery", feed.recovery, anchor, shift=delay)
         bought = feed.purchase
         if bought is not None:
             q = f"{p}.feed.purchase"
             if bought.price_fraction is not None:
-                fraction = r.series(f"{q}.price_fraction", bought.price_fraction, anchor)
+                fraction = r.series(f"{q}.price_fraction", bought.price_fraction, anchor, shift=delay)
                 price = fraction * _price(r, deal, s.feed_product)
             else:
                 assert bought.price_usd_per_unit is not None
-                price = r.series(f"{q}.price_usd_per_unit", bought.price_usd_per_unit, anchor)
+                price = r.series(f"{q}.price_usd_per_unit", bought.price_usd_per_unit, anchor, shift=delay)
             if bought.max_units_per_year is not None:
-                cap = r.series(f"{q}.max_units_per_year", bought.max_units_per_year, anchor)
+                cap = r.series(f"{q}.max_units_per_year", bought.max_units_per_year, anchor, shift=delay)
     return ProcessingInputs(
         name=name,
         product=s.product,
@@ -570,21 +578,35 @@ def _processing(
     )
 
 
+def _span(
+    r: _Reader, value: ScheduleValue, start_year: int | None, end_year: int | None, anchor: int
+) -> tuple[int, int]:
+    """The periods an amount a year runs: from ``start_year`` (default: a mapping's own years,
+    otherwise ``anchor``, the first production) to ``end_year`` (default the last period)."""
+    if start_year is not None:
+        start = r.periods.index(start_year)
+    elif isinstance(value, dict):
+        start = 0  # a mapping starts at its first year (zero before it)
+    else:
+        start = anchor
+    return start, r.t - 1 if end_year is None else r.periods.index(end_year)
+
+
 def _direct(
     r: _Reader, deal: Deal, name: str, line: DirectLine, phases: dict[str, PhaseInputs]
 ) -> DirectInputs:
     """A direct line: its amounts from ``start_year`` (default: its first year given, or the
     phase's first production for one number) to ``end_year``."""
     anchor = deal.first_production_any() if line.phase is None else phases[line.phase].first_production
-    value = line.usd_per_year
-    if line.start_year is not None:
-        start = r.periods.index(line.start_year)
-    elif isinstance(value, dict):
-        start = 0  # a mapping starts at its first year (zero before it)
-    else:
-        start = anchor
-    end = r.t - 1 if line.end_year is None else r.periods.index(line.end_year)
-    amount = r.series(f"lines.{name}.usd_per_year", value, anchor) * window(r.t, start, end)
+    delay = 0 if line.phase is None else deal.phases[line.phase].delay_years  # moves with its phase
+    start, end = _span(r, line.usd_per_year, line.start_year, line.end_year, anchor)
+    if isinstance(line.usd_per_year, dict):
+        start += delay
+    amount = r.series(f"lines.{name}.usd_per_year", line.usd_per_year, anchor, shift=delay) * window(
+        r.t, start, end
+    )
+    if line.phase is not None and not phases[line.phase].built:  # a phase not built has no lines
+        amount = amount * 0.0
     return DirectInputs(
         name=name,
         label=line.label or name,
@@ -628,12 +650,11 @@ def _phase(r: _Reader, deal: Deal, name: str, phase: Phase) -> PhaseInputs:
     production = production_profile(r.t, first, phase.ramp_up, last, built=built)
     total: Number
     spread: Number
+    draw: FloatArray
     if isinstance(phase.capex_usd, dict):  # amounts by year: the total is 1, the spread the amounts
         total = 1.0
         delay = phase.delay_years
-        spread = (
-            r.series(f"{p}.capex_usd", phase.capex_usd, first, totals=True, shift=delay) if built else 0.0
-        )
+        spread = r.series(f"{p}.capex_usd", phase.capex_usd, first, shift=delay) if built else 0.0
         draw = np.zeros(r.t)
         for year, amount in phase.capex_usd.items():
             if r.periods.index(year) + delay < r.t:
@@ -641,8 +662,16 @@ def _phase(r: _Reader, deal: Deal, name: str, phase: Phase) -> PhaseInputs:
     else:
         total = r.scalar(f"{p}.capex_usd", phase.capex_usd)
         spread = construction_profile(r.t, deal.construction_start(name), phase.capex_schedule, built=built)
-        draw = (spread > 0).astype(np.float64)
-    sustaining = r.series(f"{p}.sustaining_capex_usd_per_year", phase.sustaining_capex_usd_per_year, first)
+        if np.ndim(total) == 2 and np.shape(total)[1] > 1:  # (S, T): the amounts by year
+            by_year: FloatArray = np.asarray(total, dtype=np.float64) * float(built)
+            spread, total = by_year, 1.0
+        draw = np.asarray((np.reshape(spread, (-1, r.t)) > 0).any(axis=0), dtype=np.float64)
+    sustaining = r.series(
+        f"{p}.sustaining_capex_usd_per_year",
+        phase.sustaining_capex_usd_per_year,
+        first,
+        shift=phase.delay_years,
+    )
     return PhaseInputs(
         name=name,
         built=built,
@@ -1002,7 +1031,7 @@ def deal_series(deal: Deal, path: str) -> FloatArray:
     head, _, product = path.rpartition(".")
     if head.startswith("price_decks."):
         value = deal.price_decks[head.removeprefix("price_decks.")][product]
-        out = r.series(path, value, deal.first_production_any(), first_before=True)
+        out = r.series(path, value, planned_first_production(deal))
     elif path == "operations.availability":
         out = r.series(path, deal.operations.availability, deal.first_production_any())
     else:
@@ -1042,8 +1071,7 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
     ]
     overhead_parts: list[Number] = []
     for key, o in deal.overheads.items():
-        start = first if o.start_year is None else r.periods.index(o.start_year)
-        end = r.t - 1 if o.end_year is None else r.periods.index(o.end_year)
+        start, end = _span(r, o.usd_per_year, o.start_year, o.end_year, first)
         amount = r.series(f"overheads.{key}.usd_per_year", o.usd_per_year, start)
         overhead_parts.append(amount * window(r.t, start, end))
     overheads: Number = sum(overhead_parts[1:], overhead_parts[0]) if overhead_parts else 0.0
@@ -1051,11 +1079,13 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
     _check_labels(deal, direct)
     closure_cost = deal.closure.cost_usd
     if isinstance(closure_cost, dict):
-        closure = r.series("closure.cost_usd", closure_cost, first, totals=True)
+        closure = r.series("closure.cost_usd", closure_cost, first)
     else:
         year = deal.closure.year
         at = r.t - 1 if year is None else r.periods.index(year)
-        closure = r.scalar("closure.cost_usd", closure_cost) * (np.arange(r.t) == at)
+        given = r.scalar("closure.cost_usd", closure_cost)
+        whole = np.ndim(given) == 2 and np.shape(given)[1] > 1  # (S, T): the amounts by year
+        closure = given if whole else given * (np.arange(r.t) == at)
     wc = deal.working_capital
     days = {
         k: r.series(f"working_capital.{k}", getattr(wc, k), first)

@@ -91,8 +91,16 @@ def fiscal_pass(
 
     ``profile`` is the share of the life's output in each period (units-of-production
     allowances, cost depletion). Quantities named ``price:...`` are prices; like money they are
-    taken to money of the day.
+    taken to money of the day. When no scenario changes anything the stack reads, it runs once
+    for all of them and its lines stay (T,) (a sensitivity of the discount rate costs one pass).
     """
+    if shape[0] > 1 and not _varies(f, quantities, capital, to_nominal):
+        one = fiscal_pass(f, quantities, capital, to_nominal, profile, (1, shape[1]))
+        return FiscalPass(
+            results={k: _first_row(r) for k, r in one.results.items()},
+            paid={k: v[0] for k, v in one.paid.items()},
+            allowances={k: v[0] if np.ndim(v) == 2 else v for k, v in one.allowances.items()},
+        )
     nominal = {name: _nominal(q, to_nominal) for name, q in quantities.items()}
     nominal["depletion_share"] = profile
     if "closure" in nominal:  # closure costs accrued in step with the output (IRC §468)
@@ -126,6 +134,35 @@ def fiscal_pass(
     for name, claims in _limited_claimed(f, results).items():
         allowances[name] = _real(claims, to_nominal)
     return FiscalPass(results=results, paid=paid, allowances=allowances)
+
+
+def _per_scenario(x: object) -> bool:
+    """Whether a number has a scenario axis of more than one row."""
+    return isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[0] > 1
+
+
+def _varies(
+    f: FiscalInputs, quantities: Mapping[str, Number], capital: Sequence[Capital], to_nominal: Number
+) -> bool:
+    """Whether any scenario differs in what the stack reads."""
+    numbers: list[object] = [*quantities.values(), *(c.amount for c in capital), to_nominal]
+    for levy in f.levies:
+        numbers += [levy.rate, levy.cap]
+        numbers += [x for pair in levy.brackets or () for x in pair]
+        numbers += [rate for _, rate in levy.alternatives or ()]
+    return any(_per_scenario(x) for x in numbers)
+
+
+def _first_row(r: LevyResult) -> LevyResult:
+    """A levy's figures of a one-row pass, as (T,) lines."""
+    return LevyResult(
+        accrued=r.accrued[0],
+        paid=r.paid[0],
+        base=r.base[0],
+        losses_carried=r.losses_carried[0],
+        own=r.own[0],
+        claimed={k: v[0] for k, v in r.claimed.items()},
+    )
 
 
 def _limited_claimed(f: FiscalInputs, results: Mapping[str, LevyResult]) -> dict[str, FloatArray]:

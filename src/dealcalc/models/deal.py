@@ -17,6 +17,7 @@ from dealcalc.models.fiscal import FiscalRegime, WorkingCapital, parse_base
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Uncertainty
 from dealcalc.models.schedule import (
+    FactorSchedule,
     FractionSchedule,
     NonNegativeSchedule,
     NonNegativeTotals,
@@ -58,8 +59,9 @@ class ValuationSettings(Model):
     labels are not calendar years. ``timing`` places each period's flow at its ``end``
     (default), ``mid`` point or ``begin``ning; flows are discounted to ``valuation_point``: the
     ``start`` of the first period (default), its ``end``, the start of a period given by its
-    label, or a date. With ``basis: real`` prices and costs are flat money of the first period;
-    with ``nominal`` they grow at ``inflation_rate``. A ``discount_rate`` stated in the other
+    label, or a date (a label or a date no further from the periods than there are periods).
+    With ``basis: real`` prices and costs are flat money of the first period; with
+    ``nominal`` they grow at ``inflation_rate``. A ``discount_rate`` stated in the other
     basis is converted by the Fisher relation. ``payback_from`` says where payback is counted
     from: the valuation point or the first year of production.
     """
@@ -199,7 +201,7 @@ class Operations(Model):
     depreciation).
     """
 
-    availability: FractionSchedule = 1.0
+    availability: FactorSchedule = 1.0
     expropriated: FractionSchedule = 0.0
     expropriation_compensation_fraction: Fraction = 0.0
 
@@ -345,6 +347,22 @@ class Deal(Model):
         wanted = stream.feed_product
         if wanted not in self.products:
             problems.append((f"{where}.product", f"{wanted!r} is not a product"))
+        elif stream.product in self.products:
+            fed, made = self.products[wanted].unit, self.products[stream.product].unit
+            if fed != made:  # recovery is output units per unit of feed: one unit for both
+                same = [p for p, x in self.products.items() if x.unit == made and p != stream.product]
+                hint = (
+                    f"products in {made}: {', '.join(same)}"
+                    if same
+                    else f"declare the feed as a product in {made}, or leave feed.product out"
+                )
+                problems.append(
+                    (
+                        f"{where}.product",
+                        f"{wanted!r} is counted in {fed} but this stream's product {stream.product!r} in "
+                        f"{made}; units are not converted, so feed a product in {made} ({hint})",
+                    )
+                )
         seen: set[str] = set()
         for source in stream.feed.sources:
             other = self.streams.get(source)
@@ -456,6 +474,65 @@ class Deal(Model):
             for year in value:
                 if marker.fill == "totals" or year > periods.end or year >= periods.start:
                     check(f"{path}.{year}", year)
+        if self.local_currency is not None:  # each exchange rate holds from its period on
+            for year in self.local_currency.path or {}:
+                check(f"local_currency.path.{year}", year)
+        self._check_dates(problems)
+
+    def _check_dates(self, problems: list[tuple[str, str]]) -> None:
+        """The valuation point falls near the periods, and dated inputs (a valuation date,
+        dated tariff rates) have calendar years to be placed in."""
+        periods = self.periods
+        span, size = periods.describe(), periods.size
+        where = "valuation.valuation_point"
+        point = self.valuation.valuation_point
+        no_calendar = (
+            f"the periods {span} have no calendar years to place a date in "
+            f"(set valuation.calendar_start_year, the calendar year of period {periods.start})"
+        )
+        if isinstance(point, dt.date):
+            if periods.calendar_start is None:
+                # errors.md: have no calendar years to place a date in
+                problems.append((where, no_calendar))
+            else:
+                first, last = periods.calendar_start, periods.calendar_start + size - 1
+                if not first - size <= point.year <= last + size:
+                    problems.append(
+                        (
+                            where,
+                            f"{point.isoformat()} is more than {size} years from the periods "
+                            f"({first}-{last}); expected a date in or near them",
+                        )
+                    )
+        elif isinstance(point, int):
+            if point == 0 and not periods.year_zero:
+                problems.append(
+                    (
+                        where,
+                        "with year_zero: false there is no period 0 to start at "
+                        "(the start of period 1 is valuation_point: 1)",
+                    )
+                )
+            elif not periods.start - size <= point <= periods.end + size:
+                problems.append(
+                    (
+                        where,
+                        f"{point} is more than {size} years from the periods {span}; expected the "
+                        "label of a period (valued at its start), start, end or a date",
+                    )
+                )
+        if periods.calendar_start is None:
+            for name, tariffs in self.trade.schedules.items():
+                dated = [f"trade.schedules.{name}.ad_valorem"] if tariffs.ad_valorem else []
+                dated += [
+                    f"trade.schedules.{name}.products.{product}.{form}.ad_valorem"
+                    for product, forms in tariffs.products.items()
+                    for form, entry in forms.items()
+                    if entry.ad_valorem
+                ]
+                for path in dated:
+                    # errors.md: have no calendar years to place a date in
+                    problems.append((path, no_calendar))
 
     def _check_trade(self, problems: list[tuple[str, str]]) -> None:
         trade = self.trade

@@ -9,7 +9,9 @@ Any field typed as a schedule takes one of three forms in a scenario file:
 
 How a mapping or a list fills the years it does not name depends on the field
 (:class:`Schedule`): a **level** (a rate, a price, a tonnage a year) holds each value until the
-next one is given, and the last one for ever; a **total** (``capex_usd``, a closure cost) is
+next one is given, and the last one for ever; before the first year given it is zero (an amount
+a year: a mine plan's tonnage, a cost a year) or the first value (a share, a factor or a cost
+per unit: an availability, a recovery, a price); a **total** (``capex_usd``, a closure cost) is
 spent in the years named and nowhere else. The engine turns a schedule into a per-year array
 once per chunk of scenarios (``dealcalc.engine.inputs``). docs/scenario-file.md, "Schedules".
 """
@@ -28,6 +30,7 @@ __all__ = [
     "SCHEDULE_TAGS",
     "ConcentrateGradeSchedule",
     "DaysSchedule",
+    "FactorSchedule",
     "FractionSchedule",
     "MoistureSchedule",
     "NonNegativeSchedule",
@@ -37,6 +40,7 @@ __all__ = [
     "Schedule",
     "ScheduleValue",
     "SignedSchedule",
+    "UnitCostSchedule",
     "iter_schedules",
     "schedule",
     "schedule_marker",
@@ -167,15 +171,21 @@ if TYPE_CHECKING:
     ConcentrateGradeSchedule = float | dict[int, float] | list[float]
     MoistureSchedule = float | dict[int, float] | list[float]
     PositiveFractionSchedule = float | dict[int, float] | list[float]
+    FactorSchedule = float | dict[int, float] | list[float]
+    UnitCostSchedule = float | dict[int, float] | list[float]
     SignedSchedule = float | dict[int, float] | list[float]
     NonNegativeTotals = float | dict[int, float]
 else:
     NonNegativeSchedule = schedule(NonNegative)
     FractionSchedule = schedule(Fraction)
     PriceSchedule = schedule(NonNegative, before_first="first")
-    DaysSchedule = schedule(Annotated[float, Field(ge=0.0, le=365.0)])
-    ConcentrateGradeSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)])
-    MoistureSchedule = schedule(Annotated[float, Field(ge=0.0, lt=1.0)])
-    PositiveFractionSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)])
+    # a share, a factor or a cost per unit is never zero before the first year given: it is
+    # the first value there (an availability, a recovery, a grade of concentrate, a price)
+    DaysSchedule = schedule(Annotated[float, Field(ge=0.0, le=365.0)], before_first="first")
+    ConcentrateGradeSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)], before_first="first")
+    MoistureSchedule = schedule(Annotated[float, Field(ge=0.0, lt=1.0)], before_first="first")
+    PositiveFractionSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)], before_first="first")
+    FactorSchedule = schedule(Fraction, before_first="first")
+    UnitCostSchedule = schedule(NonNegative, before_first="first")
     SignedSchedule = schedule(Annotated[float, Field(allow_inf_nan=False)])
     NonNegativeTotals = totals(NonNegative)

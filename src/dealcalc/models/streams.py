@@ -9,10 +9,11 @@ from pydantic import Field, model_validator
 from dealcalc.models.base import Fraction, Model, Year
 from dealcalc.models.schedule import (
     ConcentrateGradeSchedule,
-    FractionSchedule,
+    FactorSchedule,
     MoistureSchedule,
     NonNegativeSchedule,
     PositiveFractionSchedule,
+    UnitCostSchedule,
 )
 
 __all__ = ["UNITS_PER_TONNE", "Feed", "Product", "Purchase", "Stream"]
@@ -43,8 +44,8 @@ class Purchase(Model):
     can be bought (default: no cap).
     """
 
-    price_fraction: FractionSchedule | None = None
-    price_usd_per_unit: NonNegativeSchedule | None = None
+    price_fraction: FactorSchedule | None = None
+    price_usd_per_unit: UnitCostSchedule | None = None
     max_units_per_year: NonNegativeSchedule | None = None
     description: str | None = None
 
@@ -128,24 +129,24 @@ class Stream(Model):
     phase: str
     product: str
     ore_tpa: NonNegativeSchedule | None = None
-    grade: FractionSchedule | None = None
+    grade: FactorSchedule | None = None
     grade_g_per_t: NonNegativeSchedule | None = None
-    recovery: FractionSchedule = 1.0
+    recovery: FactorSchedule = 1.0
     recovered_units_per_year: NonNegativeSchedule | None = None
     capacity_units_per_year: NonNegativeSchedule | None = None
     feed: Feed | None = None
-    payable_fraction: FractionSchedule = 1.0
+    payable_fraction: FactorSchedule = 1.0
     concentrate_grade: ConcentrateGradeSchedule | None = None
     moisture_fraction: MoistureSchedule = 0.0
-    treatment_charge_usd_per_dmt: NonNegativeSchedule = 0.0
-    refining_charge_usd_per_unit: NonNegativeSchedule = 0.0
-    penalties_usd_per_dmt: NonNegativeSchedule = 0.0
-    freight_usd_per_wmt: NonNegativeSchedule = 0.0
-    freight_usd_per_t_product: NonNegativeSchedule = 0.0
-    opex_usd_per_t_ore: NonNegativeSchedule = 0.0
-    conversion_cost_usd_per_unit: NonNegativeSchedule = 0.0
+    treatment_charge_usd_per_dmt: UnitCostSchedule = 0.0
+    refining_charge_usd_per_unit: UnitCostSchedule = 0.0
+    penalties_usd_per_dmt: UnitCostSchedule = 0.0
+    freight_usd_per_wmt: UnitCostSchedule = 0.0
+    freight_usd_per_t_product: UnitCostSchedule = 0.0
+    opex_usd_per_t_ore: UnitCostSchedule = 0.0
+    conversion_cost_usd_per_unit: UnitCostSchedule = 0.0
     fixed_opex_usd_per_year: NonNegativeSchedule = 0.0
-    royalty_bearing_fraction: FractionSchedule | None = None
+    royalty_bearing_fraction: FactorSchedule | None = None
     sales_shares: dict[str, Fraction] = Field(default_factory=dict)
     end_year: Year | None = None
     description: str | None = None

@@ -350,7 +350,9 @@ def histogram_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | N
     _marks(ax, values)
     ax.set_xlabel(_metric_label(metric))
     ax.set_ylabel("draws")
-    ax.set_title(f"{metric}: {result.n:,} draws, P(< 0) = {below.mean():.1%}")
+    unsolved = result.n - values.size
+    tail = f"; {unsolved:,} without a value" if unsolved else ""
+    ax.set_title(f"{metric}: {result.n:,} draws, P(< 0) = {result.prob_below(metric, 0.0):.1%}{tail}")
     ax.legend(loc="best", fontsize="x-small")
     return ax
 
@@ -372,7 +374,7 @@ def cdf_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | None = 
     values = np.sort(_draws(result, metric))
     p = np.arange(1, values.size + 1) / values.size
     ax.step(values, p, where="post", color=INFLOW)
-    below = float((values < 0).mean())
+    below = result.prob_below(metric, 0.0)  # an IRR: draws without one counted as they lose or gain
     ax.axvline(0, color="black", lw=0.6)
     ax.axhline(below, color=OUTFLOW, lw=0.8, ls="--", label=f"P(< 0) = {below:.1%}")
     _marks(ax, values)

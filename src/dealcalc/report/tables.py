@@ -258,7 +258,9 @@ def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None) -> Tabl
     """A rich table of :meth:`dealcalc.MonteCarlo.summary`: one row per metric."""
     table = PlainTable(
         title=title,
-        caption="money in US$ million; mean ± standard error; VaR 95 %: the loss at the 5th percentile",
+        caption="money in US$ million; mean ± standard error and percentiles over the draws with a "
+        "value; P(< 0) over all draws (a draw with no IRR counts as below when it loses money at "
+        "every rate); VaR 95 %: the loss at the 5th percentile",
     )
     table.add_column("metric", no_wrap=True, style="bold")
     for name in ("mean", "± s.e.", "P10", "P50", "P90", "P(< 0)", "VaR 95 %", "no solution"):
@@ -274,7 +276,8 @@ def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None) -> Tabl
             _metric_cell(m, row["p90"]),
             _percent(row["prob_negative"]),
             _metric_cell(m, row["value_at_risk_95"]),
-            str(int(row["no_solution"])),
+            f"{int(row['no_solution']):,}"
+            + (f" ({row['no_solution_share']:.1%})" if row.get("no_solution_share", 0) else ""),
         )
     return table
 
