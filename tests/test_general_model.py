@@ -280,8 +280,12 @@ def test_a_mine_plan_from_a_csv_table(tmp_path: Path) -> None:
         ("year,Ore kt\n2030,0\n2030,1\n", "plan.csv:3: period 2030 appears twice (also line 2)"),
         ("year,Ore Mt\n2030,0\n", "plan.csv:1: no column 'Ore kt' (did you mean 'Ore Mt'?)"),
         (
-            "year,Ore kt\n2030,0\n2036,1\n",
-            "plan.csv:3: streams.ore.ore_tpa.2036: 2036 is not one of the periods",
+            "year,Ore kt\n2034,0\n2035,1\n",
+            "plan.csv:3: streams.ore.ore_tpa.2035: 2035 is not one of the periods",
+        ),
+        (
+            "year,Ore kt\n2030,0\n2032,1\n",
+            "plan.csv:3: period 2031 is missing (the rows jump from 2030 to 2032)",
         ),
         (
             "year,Ore kt\n2030,0\n2031,-1\n",
@@ -456,3 +460,36 @@ def test_capital_given_as_a_line_counts_for_the_parties() -> None:
         assert b.values[f"{p}.npv_usd"][0] == pytest.approx(
             a.values[f"{p}.npv_usd"][0], rel=1e-9, abs=1e-6
         ), p
+
+
+def test_a_grade_in_per_cent_is_caught_by_its_concentrate() -> None:
+    with pytest.raises(ValueError, match=r"the ore grade 0\.62 is above the concentrate grade 0\.26"):
+        deal(streams__ore__grade=0.62, streams__ore__concentrate_grade=0.26)
+
+
+def test_capital_that_resumes_after_the_plan_starts_is_refused() -> None:
+    # a new user's mine plan from 2031 with a late capital amount in 2033: production would start
+    # after 2033 and the plan's first years would be lost without a word
+    with pytest.raises(ValueError, match=r"gives output in 2031, but phase mine produces only from 2034"):
+        deal(
+            phases__mine__capex_usd={2030: 90_000.0, 2033: 10_000.0},
+            streams__ore__ore_tpa={2031: 1_000.0},
+        )
+    # with the first production stated, the plan stands
+    ok = deal(
+        phases__mine__capex_usd={2030: 90_000.0, 2033: 10_000.0},
+        phases__mine__production_start_year=2031,
+        streams__ore__ore_tpa={2031: 1_000.0},
+    )
+    assert line(dc.evaluate(ok), "Revenue: ore [USD]")[1] == 90_000
+
+
+def test_a_deal_of_lines_only_starts_with_its_phases() -> None:
+    # no streams: lines given as one number run from the phases' first production, not from the
+    # last period
+    d = deal(
+        streams={},
+        phases__mine__capex_usd=0.0,
+        lines={"sales": {"kind": "revenue", "usd_per_year": 1_000.0}},
+    )
+    assert line(dc.evaluate(d), "sales [USD]") == [0, 1_000, 1_000, 1_000, 1_000]

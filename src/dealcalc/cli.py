@@ -33,6 +33,7 @@ from dealcalc.analyses import (
     tariff_attribution,
     tornado,
 )
+from dealcalc.analyses.montecarlo import has_uncertainty
 from dealcalc.engine import resolve
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
 from dealcalc.io import EXAMPLES, example_path, load_deal, parse_assignment, read_cash_flows_csv, write_atomic
@@ -213,6 +214,8 @@ def validate(file: Path, show_paths: bool) -> None:
     deal = load_deal(file)
     for name in [None, *deal.scenarios]:  # every scenario resolves to the engine's numbers
         resolve(apply_scenario(deal, name), {}, 1)
+    if has_uncertainty(deal):  # the uncertain inputs' paths and draws: a few draws check them all
+        monte_carlo(deal, 8, seed=0, metrics=["npv_usd"])
     if show_paths:
         given_by_year = schedule_paths(deal)
         for p in paths(deal):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,24 @@ def _place(data: dict[str, Any], path: str, value: dict[int, float], where: str)
     node[parts[-1]] = value
 
 
+def _check_consecutive(labels: list[tuple[int, int]], data: Mapping[str, Any], shown: str) -> None:
+    """A table gives every period from its first row to its last: a missing row would let the
+    year before it hold on, unnoticed (with ``year_zero: false`` there is no period 0)."""
+    valuation = data.get("valuation")
+    year_zero = not (isinstance(valuation, dict) and valuation.get("year_zero") is False)
+    ordered = sorted(labels)
+    for (a, _), (b, line) in pairwise(ordered):
+        step = 2 if (not year_zero and a == -1 and b == 1) else 1
+        if b - a != step:
+            missing = a + 1 if (year_zero or a + 1 != 0) else 1
+            raise InputError(
+                f"period {missing} is missing (the rows jump from {a} to {b})",
+                source=shown,
+                line=line,
+                expected="a row for every period from the table's first to its last (0 where a line stops)",
+            )
+
+
 def apply_tables(
     data: dict[str, Any],
     folder: Path,
@@ -213,6 +232,7 @@ def apply_tables(
                     f"period {label} appears twice (also line {seen[label]})", source=shown, line=line
                 )
             seen[label] = line
+        _check_consecutive(labels, data, shown)
         for name, target in wanted.items():
             column = target if isinstance(target, TableColumn) else TableColumn(path=target)
             col = header.index(name)

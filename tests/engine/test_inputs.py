@@ -85,7 +85,6 @@ def test_the_bundled_deal_fiscal_finance_and_trade(bundled: Deal) -> None:
     assert len(sales) == 1
     assert (sales[0].government, sales[0].rate, sales[0].specific) == ("us_government", 0.0, 2.974)
     assert sales[0].bears == 0.5  # 1 - pass-through 0.5
-    assert i.destination_governments == ("us_government",)
 
 
 def test_a_scalar_override_is_per_scenario_and_an_s_by_t_override_is_used_as_is(bundled: Deal) -> None:
@@ -157,7 +156,7 @@ products: {metal: {unit: t}}
 price_decks: {base: {metal: {1: 100.0, 3: 200.0}}}
 phases: {mine: {start_year: -2, capex_usd: 1000.0, capex_schedule: [0.5, 0.5]}}
 streams:
-  ore: {phase: mine, product: metal, ore_tpa: {-1: 10.0, 2: 20.0}, grade: 0.01}
+  ore: {phase: mine, product: metal, ore_tpa: {-1: 0.0, 1: 10.0, 2: 20.0}, grade: 0.01}
 """
 
 
@@ -167,7 +166,7 @@ def test_study_year_labels_place_the_keys() -> None:
     assert i.timeline.shape == (1, 5)
     ore = mine(i, "ore")
     assert rows(ore.price, (1, 5)) == [[100, 100, 100, 100, 200]]
-    assert rows(ore.ore, (1, 5)) == [[0, 10, 10, 20, 20]]  # -1 is index 1, 2 is index 3
+    assert rows(ore.ore, (1, 5)) == [[0, 0, 10, 20, 20]]  # 1 is index 2, 2 is index 3
     assert i.timeline.first_production == 2  # built in -2 and -1, output from 1
     assert i.timeline.valuation_offset == 2.0  # the start of period 1: two years in
 

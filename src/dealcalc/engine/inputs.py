@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -330,7 +330,6 @@ class EngineInputs:
     capex_fx: Number
     fiscal: FiscalInputs
     finance: FinanceInputs
-    destination_governments: tuple[str, ...] = field(default=())
 
 
 class _Reader:
@@ -1107,7 +1106,4 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         capex_fx=capex_fx,
         fiscal=_fiscal(r, deal, phases),
         finance=_finance(r, deal, timeline),
-        destination_governments=tuple(
-            dict.fromkeys(deal.destination_government(d) for d in deal.trade.destinations)
-        ),
     )

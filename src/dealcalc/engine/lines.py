@@ -16,7 +16,6 @@ from enum import Enum
 
 __all__ = [
     "AFTER_TAX",
-    "CAPITAL_LINES",
     "CASH_BEFORE_STATE_TAKE",
     "EBITDA",
     "PRE_TAX",
@@ -132,8 +131,6 @@ INITIAL_CAPEX = Line("initial_capex", "Initial capex", Group.CAPITAL)
 SUSTAINING_CAPEX = Line("sustaining_capex", "Sustaining capex", Group.CAPITAL)
 CLOSURE = Line("closure", "Closure", Group.CAPITAL)
 INCOME_TAX = Line("income_tax", "Income tax", Group.TAX)
-#: Capital lines: what has been spent, for the book value (and not in EBITDA).
-CAPITAL_LINES = (INITIAL_CAPEX, SUSTAINING_CAPEX, CLOSURE, WORKING_CAPITAL)
 
 DEPRECIATION = Line(
     "depreciation", "Depreciation", Group.MEMO, description="capital allowances of every class"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -454,6 +455,7 @@ class Deal(Model):
                         f"runs past the last period {periods.end}",
                     )
                 )
+        self._check_output_before_production(problems)
         check("closure.year", self.closure.year)
         for name, overhead in self.overheads.items():
             check(f"overheads.{name}.start_year", overhead.start_year)
@@ -478,6 +480,40 @@ class Deal(Model):
             for year in self.local_currency.path or {}:
                 check(f"local_currency.path.{year}", year)
         self._check_dates(problems)
+
+    def _check_output_before_production(self, problems: list[tuple[str, str]]) -> None:
+        """A mine plan given by year whose output comes before its phase produces would be lost
+        without a word: capital given by year that pauses and resumes (spent again once the plan
+        produces) pushes the first production after its last year."""
+        periods = self.periods
+        for name, stream in self.streams.items():
+            phase = self.phases.get(stream.phase)
+            if phase is None or phase.production_start_year is not None or not periods.has(phase.start_year):
+                continue
+            capex = phase.capex_usd
+            if not isinstance(capex, dict) or any(not periods.has(y) for y in capex):
+                continue
+            spent = sorted(periods.index(y) for y, v in capex.items() if v > 0)
+            if not any(b > a + 1 for a, b in pairwise(spent)):
+                continue  # construction without a pause: its end is where the plan expects it
+            first = periods.index(phase.start_year) + self.construction_years(stream.phase)
+            for field in ("ore_tpa", "recovered_units_per_year", "capacity_units_per_year"):
+                plan = getattr(stream, field)
+                if not isinstance(plan, dict):
+                    continue
+                early = sorted(
+                    y for y, v in plan.items() if v > 0 and periods.has(y) and periods.index(y) < first
+                )
+                if early:
+                    problems.append(
+                        (
+                            f"streams.{name}.{field}",
+                            f"gives output in {early[0]}, but phase {stream.phase} produces only from "
+                            f"{periods.label(min(first, periods.size - 1))} (after its last capital year); "
+                            "give the phase production_start_year, or spend the later capital as "
+                            "sustaining capital",
+                        )
+                    )
 
     def _check_dates(self, problems: list[tuple[str, str]]) -> None:
         """The valuation point falls near the periods, and dated inputs (a valuation date,
@@ -606,11 +642,13 @@ class Deal(Model):
         return self.construction_start(phase) + self.construction_years(phase)
 
     def first_production_any(self) -> int:
-        """The period index of the first output of any built phase with streams (the last
-        period if none produces)."""
+        """The period index of the first output of any built phase with streams; in a deal
+        without streams (lines given directly), of any built phase; the last period if none."""
         starts = [
             self.first_production(s.phase) for s in self.streams.values() if self.phases[s.phase].gate.go
         ]
+        if not self.streams:
+            starts = [self.first_production(n) for n, p in self.phases.items() if p.gate.go]
         return min(starts) if starts else self.periods.size - 1
 
     def destination_government(self, destination: str) -> str:

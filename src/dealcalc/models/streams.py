@@ -100,6 +100,11 @@ _RENAMED = {
 }
 
 
+def _values(value: float | dict[int, float] | list[float]) -> list[float]:
+    """Every number a schedule holds."""
+    return list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+
+
 class Stream(Model):
     """A product stream of one phase.
 
@@ -182,6 +187,14 @@ class Stream(Model):
         if sum(self.sales_shares.values()) > 1.0 + 1e-9:
             raise ValueError("sales_shares add up to more than 1")
         self._check_unused()
+        if self.grade is not None and self.concentrate_grade is not None:
+            richest = max(_values(self.grade))
+            poorest = min(_values(self.concentrate_grade))
+            if richest > poorest:  # a concentrate is richer than its ore, or it is not one
+                raise ValueError(
+                    f"the ore grade {richest:g} is above the concentrate grade {poorest:g}; a grade "
+                    "is a fraction (0.0062 for 0.62 %)"
+                )
         return self
 
     def unused_fields(self) -> dict[str, str]:
