@@ -101,3 +101,13 @@ def test_examples_charts_runs(tmp_path: Path, capsys: object) -> None:
     guide = (DOCS / "user-guide.md").read_text(encoding="utf-8")
     for kind in KINDS:
         assert f"images/{kind}.png" in guide and (DOCS / "images" / f"{kind}.png").is_file(), kind
+
+
+def test_examples_fiscal_runs(capsys: object) -> None:
+    import runpy
+
+    runpy.run_path(str(DOCS.parent / "examples" / "fiscal.py"), run_name="__main__")
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "us_alaska_2023" in out and "take: us_federal" in out and "a stack of two levies" in out
+    real, nominal = out.split("with 3 % inflation: NPV ")[1].split(" US$ M real, ")
+    assert real == nominal.split(" US$ M nominal")[0]  # the same valuation to the printed digit

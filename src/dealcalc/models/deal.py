@@ -14,7 +14,7 @@ from dealcalc.models.base import CalendarYear, Fraction, Model, NonNegative, Pro
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
-from dealcalc.models.fiscal import FiscalRegime, WorkingCapital, parse_base
+from dealcalc.models.fiscal import COMMODITIES, FiscalRegime, WorkingCapital, parse_base
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Uncertainty
 from dealcalc.models.schedule import (
@@ -307,13 +307,15 @@ class Deal(Model):
                 if kind == "line" and what not in self.lines:
                     hint = did_you_mean(what, self.lines) or f"lines: {', '.join(self.lines) or 'none'}"
                     problems.append((f"fiscal.levies.{name}.base", f"{term!r}: no such line ({hint})"))
-            # a preset may name products a deal lacks (silver, platinum), but not only such
-            sold = [t.partition(":")[2] for t in terms if t.startswith("revenue:")]
-            if sold and not any(p in self.products for p in sold):
-                hint = f"products: {', '.join(self.products)}"
-                problems.append(
-                    (f"fiscal.levies.{name}.base", f"names the revenue of no product of the deal ({hint})")
-                )
+            # a preset may name commodities a deal lacks (silver, platinum): their revenue is 0;
+            # any other name must be one of the deal's products
+            for product in (t.partition(":")[2] for t in terms if t.startswith("revenue:")):
+                if product not in self.products and product not in COMMODITIES:
+                    known = [*self.products, *COMMODITIES]
+                    hint = did_you_mean(product, known) or f"products: {', '.join(self.products)}"
+                    problems.append(
+                        (f"fiscal.levies.{name}.base", f"'revenue:{product}': no such product ({hint})")
+                    )
             if levy.collector is not None and (
                 levy.collector in self.finance.equity or levy.collector == "lenders"
             ):

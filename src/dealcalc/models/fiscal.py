@@ -28,6 +28,7 @@ from dealcalc.models.schedule import DaysSchedule, FractionSchedule, NonNegative
 
 __all__ = [
     "BASE_QUANTITIES",
+    "COMMODITIES",
     "AllowanceClass",
     "Alternative",
     "Bracket",
@@ -65,6 +66,26 @@ BASE_QUANTITIES: dict[str, str] = {
     "line:NAME": "a line given directly (lines.NAME), in its own direction",
     "revenue:PRODUCT": "the revenue from selling one product",
 }
+
+#: Commodities a preset's base may name by ``revenue:NAME`` whether or not a deal sells them
+#: (Mexico's extraordinary duty on gold, silver and platinum): a deal without one has 0 of it.
+COMMODITIES = (
+    "gold",
+    "silver",
+    "platinum",
+    "palladium",
+    "copper",
+    "zinc",
+    "lead",
+    "nickel",
+    "cobalt",
+    "molybdenum",
+    "lithium",
+    "uranium",
+    "iron_ore",
+    "antimony",
+    "tungsten",
+)
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _TERM = re.compile(rf"\s*([+-])?\s*(?:(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*\*\s*)?({_NAME}(?::{_NAME})?)\s*")
