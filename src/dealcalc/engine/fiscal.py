@@ -164,6 +164,13 @@ def class_allowances(
     if c.method == "units_of_production":
         assert profile is not None
         normal = _units_of_production(rows, write_off, profile)
+    elif c.method == "straight_line" and c.years is not None and not c.half_year and c.bonus == 0.0:
+        # 1/N of what was spent in the last N periods: (C_t - C_(t-N)) / N, C the running total
+        run = np.cumsum(rows, axis=1)
+        normal = run.copy()
+        if c.years < t_count:
+            normal[:, c.years :] -= run[:, : t_count - c.years]
+        normal /= c.years
     else:
         f = allowance_kernel(c, t_count)
         # allowance_t = sum_k f(k) a_(t-k), lag by lag (the same sums in the same order for any
@@ -497,8 +504,9 @@ def _levy_by_period(
             used_credit = np.minimum(credit, np.maximum(amount, 0.0))
             amount = amount - used_credit
             credit = credit - used_credit
-        taxable_seen[t] = np.maximum(taxable, 0.0)
-        paid_seen[t] = np.maximum(amount, 0.0)
+        if levy.carry_back > 0:
+            taxable_seen[t] = np.maximum(taxable, 0.0)
+            paid_seen[t] = np.maximum(amount, 0.0)
         accrued[t] = amount - refund
         taxable_out[t] = taxable
         carried[t] = pool.sum(axis=0) if keep != 0 else 0.0

@@ -271,6 +271,23 @@ class FiscalInputs:
         """The write-off period (kept under its former name)."""
         return self.write_off
 
+    @property
+    def needed(self) -> frozenset[str]:
+        """The quantities the levies read: their bases' names (``gross:...`` and
+        ``charges:lines`` when one deducts depletion, ``closure`` for ``closure_accrued``,
+        ``revenue`` for a scale on the margin or cumulative revenue, a price for a scale on it)."""
+        names: set[str] = {"revenue"}
+        for levy in self.levies:
+            terms = [*levy.terms, *(t for ts, _ in levy.alternatives or () for t in ts)]
+            names |= {name for _, name in terms}
+            if levy.scale_on is not None:
+                names.add(levy.scale_on if levy.scale_on.startswith("price:") else "revenue")
+            if any(name == "depletion" for _, name in terms):
+                names |= {"gross:*", "charges:lines"}
+        if "closure_accrued" in names:
+            names.add("closure")
+        return frozenset(names)
+
 
 @dataclass(frozen=True)
 class DebtInputs:

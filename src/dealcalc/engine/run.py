@@ -292,12 +292,15 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         "charges:lines": charges_given,
         **{f"line:{d.name}": amount for k in direct for d, amount in direct[k]},
     }
+    needed = f.needed  # the quantities by product only where a levy reads them
     for s, fl in zip(streams, (_flow_of(flows, s.name) for s in streams), strict=True):
-        gross = f"gross:{s.product}"  # sales less their own selling charges, by product
-        quantities[gross] = add_lines([quantities.get(gross, 0.0), fl.revenue], shape, minus=[fl.charges])
-        quantities[f"price:{s.product}"] = times(s.price, esc)
-        sales = f"revenue:{s.product}"
-        quantities[sales] = add_lines([quantities.get(sales, 0.0), fl.revenue], shape)
+        gross, price, sales = f"gross:{s.product}", f"price:{s.product}", f"revenue:{s.product}"
+        if "gross:*" in needed:  # sales less their own selling charges, by product
+            quantities[gross] = add_lines([quantities.get(gross, 0.0), fl.revenue], shape, minus=[fl.charges])
+        if price in needed:
+            quantities[price] = times(s.price, esc)
+        if sales in needed:
+            quantities[sales] = add_lines([quantities.get(sales, 0.0), fl.revenue], shape)
     profile = _output_profile(outputs, tl.n_periods)
     fp = fiscal_pass(f, quantities, capital, tl.to_nominal, profile, shape)
     signs = {kind: (1.0 if inflow else -1.0) for kind, inflow in DIRECT_KINDS.items()}

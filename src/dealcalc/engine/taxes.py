@@ -101,9 +101,14 @@ def fiscal_pass(
             paid={k: v[0] for k, v in one.paid.items()},
             allowances={k: v[0] if np.ndim(v) == 2 else v for k, v in one.allowances.items()},
         )
-    nominal = {name: _nominal(q, to_nominal) for name, q in quantities.items()}
+    needed = f.needed
+    nominal = {
+        name: _nominal(q, to_nominal)
+        for name, q in quantities.items()
+        if name in needed or name.startswith("gross:") or name == "interest"
+    }
     nominal["depletion_share"] = profile
-    if "closure" in nominal:  # closure costs accrued in step with the output (IRC §468)
+    if "closure_accrued" in needed:  # closure costs accrued in step with the output (IRC §468)
         total = np.sum(np.broadcast_to(nominal["closure"], shape), axis=-1, keepdims=True)
         nominal["closure_accrued"] = total * profile
     additions: dict[str, list[Number]] = {name: [] for name in f.classes}
@@ -145,7 +150,9 @@ def _varies(
     f: FiscalInputs, quantities: Mapping[str, Number], capital: Sequence[Capital], to_nominal: Number
 ) -> bool:
     """Whether any scenario differs in what the stack reads."""
-    numbers: list[object] = [*quantities.values(), *(c.amount for c in capital), to_nominal]
+    needed = f.needed
+    read = [q for name, q in quantities.items() if name in needed or name.startswith("gross:")]
+    numbers: list[object] = [*read, *(c.amount for c in capital), to_nominal]
     for levy in f.levies:
         numbers += [levy.rate, levy.cap]
         numbers += [x for pair in levy.brackets or () for x in pair]

@@ -1,9 +1,9 @@
 """The Excel model (extra ``excel``: xlsxwriter): the project ledger with live formulas.
 
-The workbook recomputes the unlevered project ledger, the income tax and the NPV and IRR from
-an **Inputs** sheet, so an analyst who changes a price, a capex, an operating cost, a fiscal
-rate, a working-capital day count or the discount rate sees NPV and IRR move in the
-spreadsheet. How each line is written (methodology §22):
+The workbook recomputes the unlevered project ledger, every levy and the NPV and IRR from an
+**Inputs** sheet, so an analyst who changes a price, a capex, an operating cost, a fiscal rate,
+a working-capital day count or the discount rate sees NPV and IRR move in the spreadsheet. How
+each line is written (methodology §22):
 
 * Lines that are affine in the live inputs (revenue, selling charges, tariff borne, royalty
   base, operating costs, capex, depreciation) are ``base + Σ coefficient × input``. dealcalc
@@ -11,9 +11,13 @@ spreadsheet. How each line is written (methodology §22):
   live input at its value, then each one a small step away), which is exact for an affine line
   and copies none of the engine's formulas: a line is ``base + Σ coefficient × (input - its
   value)``. The coefficients sit on the **Drivers** sheet.
-* Royalty, working capital, the tax (losses carried forward oldest first with expiry on the
-  **Losses** sheet, super tax, minimum tax and ACT floors with their credit, holidays and the
-  cap after them) and the metrics are spreadsheet formulas on those lines.
+* The simple regime's royalty, working capital, the tax (losses carried forward oldest first
+  with expiry on the **Losses** sheet, super tax, minimum tax and ACT floors with their credit,
+  holidays and the cap after them) and the metrics are spreadsheet formulas on those lines.
+* A regime written as a stack of levies gets a **Stack** sheet instead: every levy in order as
+  formulas (bases, pools limited to income, depletion, losses forward and back, brackets, slabs
+  and sliding scales, holidays, credits, floors, timing), from quantities and allowances that are
+  affine lines of the Drivers sheet (``report/excel_stack.py``).
 
 A **Check** column on the Summary sheet holds dealcalc's own numbers, so a reader sees at once
 that the spreadsheet agrees; ``tests/test_excel.py`` recomputes the workbook with a formula
@@ -26,7 +30,7 @@ from __future__ import annotations
 import importlib.util
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +42,17 @@ from dealcalc.engine import lines as reg
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario
+from dealcalc.report.excel_stack import (
+    Affine,
+    LiveInput,
+    Rows,
+    StackPlan,
+    cell,
+    limited_as_immediate,
+    loss_vintages,
+    plan_stack,
+    write_stack,
+)
 
 __all__ = ["excel_model", "ledger_workbook"]
 
@@ -95,17 +110,6 @@ DEPRECIATION = reg.DEPRECIATION.name
 def _require_xlsxwriter() -> None:
     if importlib.util.find_spec("xlsxwriter") is None:
         raise MissingExtraError("xlsxwriter", "excel")
-
-
-@dataclass(frozen=True)
-class LiveInput:
-    """One input cell of the workbook: its deal path, label, unit, value and Excel name."""
-
-    path: str
-    label: str
-    unit: str
-    value: float
-    name: str
 
 
 def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
@@ -184,112 +188,58 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
         ("working_capital.payable_days", "Payable days", "days", wc.payable_days, "payable_days"),
     ]
     rates = []
-    for path, label, measure, value, cell in named:
+    for path, label, measure, value, excel_name in named:
         if not isinstance(value, int | float):
             raise InputError(
                 "the Excel model takes one number here; a schedule of it is not a live input yet",
                 field=path,
                 hint="write the ledger as values with --csv, or give one number",
             )
-        rates.append(LiveInput(path, label, measure, float(value), cell))
+        rates.append(LiveInput(path, label, measure, float(value), excel_name))
     return affine, rates
 
 
-@dataclass(frozen=True)
-class _Affine:
-    base: np.ndarray  # (T,)
-    coefficients: dict[str, np.ndarray]  # input name -> (T,)
-
-
-def _basis(deal: Deal, live: list[LiveInput]) -> dict[str, _Affine]:
+def _basis(deal: Deal, live: list[LiveInput], plan: StackPlan | None) -> dict[str, Affine]:
     """Base and coefficients of each affine line, from one engine pass over K + 1 scenarios:
     every live input at its value, then each one a small step away (a step, not 0, so that a
-    line floored at zero, like a net smelter return, is taken where it is linear)."""
+    line floored at zero, like a net smelter return, is taken where it is linear).
+
+    For a stack (``plan``), the pass also gives the quantities the levies name, the allowances
+    of each class and the capital entering each class limited to income (run as written off at
+    once: :func:`~dealcalc.report.excel_stack.limited_as_immediate`)."""
     k = len(live)
+    n_years = deal.periods.size
     steps = [1e-3 * max(abs(item.value), 1.0) for item in live]
     overrides: dict[str, Any] = {}
     for i, item in enumerate(live):
         column = np.full(k + 1, item.value)
         column[i + 1] += steps[i]
         overrides[item.path] = column
-    if not deal.fiscal.uses_stack:
+    if plan is None:
         overrides["fiscal.royalty_rate"] = np.ones(k + 1)  # the royalty line is then minus its base
     scenarios = Scenarios.build(deal, overrides)
-    ledger, _ = build_ledger(resolve(deal, scenarios.overrides, scenarios.n))
+    inputs = resolve(deal, scenarios.overrides, scenarios.n)
+    if plan is not None:
+        inputs = replace(inputs, fiscal=limited_as_immediate(inputs.fiscal))
+    ledger, parts = build_ledger(inputs)
     names = _groups(deal, ledger.lines).affine
-    table = {name: ledger.line(name) for name in names}
-    if not deal.fiscal.uses_stack:
+    table: dict[str, Any] = {name: ledger.line(name) for name in names}
+    if plan is None:
         table[ROYALTY_BASE] = -ledger.line(reg.ROYALTY)
         table[DEPRECIATION] = ledger.line(reg.DEPRECIATION)
+    else:
+        table |= plan.basis_table(parts.quantities, parts.unlevered)
     out = {}
-    for name, values in table.items():
-        values = np.broadcast_to(values, (k + 1, np.shape(values)[-1]))
+    for name, raw in table.items():
+        values = np.broadcast_to(np.asarray(raw, dtype=np.float64), (k + 1, n_years))
         base = np.asarray(values[0], dtype=np.float64)
         coefficients = {}
         for i, item in enumerate(live):
             c = np.asarray((values[i + 1] - values[0]) / steps[i], dtype=np.float64)
             if np.any(np.abs(c * steps[i]) > 1e-12 * max(1.0, float(np.abs(values).max()))):
                 coefficients[item.name] = c
-        out[name] = _Affine(base, coefficients)
+        out[name] = Affine(base, coefficients)
     return out
-
-
-def _cell(row: int, col: int, *, sheet: str | None = None, absolute: bool = False) -> str:
-    from xlsxwriter.utility import xl_rowcol_to_cell
-
-    ref = xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
-    return f"'{sheet}'!{ref}" if sheet else ref
-
-
-class _Rows:
-    """Rows of a sheet with years as columns from ``first_col``; each row is found by key."""
-
-    def __init__(self, sheet: Any, name: str, first_row: int, first_col: int, n_years: int) -> None:
-        self.sheet, self.name, self.row, self.col, self.n = sheet, name, first_row, first_col, n_years
-        self.at: dict[str, int] = {}
-        self.cache: dict[str, np.ndarray] = {}  # dealcalc's values, stored as each formula's result
-        self._pending: list[tuple[int, str, Callable[[int], str], Any]] = []
-
-    def ref(self, key: str, t: int, *, here: str | None = None) -> str:
-        """The cell of row ``key`` in year column ``t`` (sheet-qualified from another sheet)."""
-        return _cell(self.at[key], self.col + t, sheet=None if here == self.name else self.name)
-
-    def span(self, key: str, *, here: str | None = None) -> str:
-        first = _cell(self.at[key], self.col)
-        last = _cell(self.at[key], self.col + self.n - 1)
-        return f"{first}:{last}" if here == self.name else f"'{self.name}'!{first}:{last}"
-
-    def values(self, key: str, label: str, values: np.ndarray, fmt: Any, how: str = "") -> None:
-        self._head(key, label, how)
-        for t in range(self.n):
-            self.sheet.write_number(self.row, self.col + t, float(values[t]), fmt)
-        self.row += 1
-
-    def formulas(self, key: str, label: str, make: Callable[[int], str], fmt: Any, how: str = "") -> None:
-        """A row of formulas; written by :meth:`flush`, so a formula may refer to later rows."""
-        self._head(key, label, how)
-        self._pending.append((self.row, label, make, fmt))
-        self.row += 1
-
-    def flush(self) -> None:
-        for row, label, make, fmt in self._pending:
-            cached = self.cache.get(label)
-            for t in range(self.n):
-                value = float(cached[t]) if cached is not None else 0
-                self.sheet.write_formula(row, self.col + t, "=" + make(t), fmt, value)
-        self._pending.clear()
-
-    def _head(self, key: str, label: str, how: str) -> None:
-        self.at[key] = self.row
-        self.sheet.write_string(self.row, 0, label)
-        if how:
-            self.sheet.write_string(self.row, 1, how)
-
-    def skip(self, title: str = "", fmt: Any = None) -> None:
-        self.row += 1
-        if title:
-            self.sheet.write_string(self.row, 0, title, fmt)
-            self.row += 1
 
 
 def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
@@ -327,10 +277,12 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     valued = apply_scenario(deal, scenario)
     result = evaluate(valued, keep_ledger=True)
     live, rates = _live_inputs(valued)
-    affine = _basis(valued, live)
     resolved = resolve(valued, {}, 1)
+    _, project = build_ledger(resolved)  # dealcalc's own build: its levies are the stored results
     ys = valued.periods.labels
     n_years = int(ys.size)
+    plan = plan_stack(resolved.fiscal, project.quantities, n_years) if valued.fiscal.uses_stack else None
+    affine = _basis(valued, live, plan)
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -346,6 +298,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     summary = book.add_worksheet("Summary")
     inputs = book.add_worksheet("Inputs")
     ledger = book.add_worksheet("Ledger")
+    stack = book.add_worksheet("Stack") if plan is not None else None
     drivers = book.add_worksheet("Drivers")
     losses = book.add_worksheet("Losses")
     parties = book.add_worksheet("Parties")
@@ -358,7 +311,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         inputs.write_string(3, c, head, bold)
     rate_used = float(result.discount_rate[0])
     timeline = resolved.timeline
-    rows = [*live, *rates]
+    rows = [*live, *rates, *(plan.inputs if plan is not None else [])]
     rows.append(
         LiveInput(
             "valuation.discount_rate",
@@ -378,14 +331,14 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         if prov is not None:
             inputs.write_string(r, 4, prov.label or "")
             inputs.write_string(r, 5, prov.source or "")
-        book.define_name(item.name, f"=Inputs!{_cell(r, 1, absolute=True)}")
+        book.define_name(item.name, f"=Inputs!{cell(r, 1, absolute=True)}")
     inputs.set_column(0, 0, 38)
     inputs.set_column(1, 1, 16)
     inputs.set_column(3, 3, 42)
     inputs.set_column(5, 5, 60)
 
     # --- Drivers: base and coefficients found by dealcalc ------------------------------
-    drv = _Rows(drivers, "Drivers", 4, 2, n_years)
+    drv = Rows(drivers, "Drivers", 4, 2, n_years)
     drivers.write_string(
         0, 0, "Drivers: each affine ledger line = base + Σ coefficient × (input - its file value)", title
     )
@@ -400,13 +353,13 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     levy_lines = [line for line in result.ledger.lines if line.group in (reg.Group.ROYALTY, reg.Group.TAX)]
     royalty_lines = [line.name for line in levy_lines if line.group is reg.Group.ROYALTY]
     tax_lines = [line.name for line in levy_lines if line.group is reg.Group.TAX]
-    # money of the day per unit of the deal's money: taxes and working capital are reckoned in it
-    g = np.broadcast_to(np.asarray(timeline.to_nominal, dtype=np.float64).reshape(-1), (n_years,))
+    line_names += [name for name in affine if plan is not None and "|" in name]
     for name in line_names:
         parts = affine[name]
-        drv.values(f"{name}|base", name, parts.base, money, "base")
+        label = plan.driver_label(name) if plan is not None and "|" in name else name
+        drv.values(f"{name}|base", label, parts.base, money, "base")
         for input_name, column in parts.coefficients.items():
-            drv.values(f"{name}|{input_name}", name, column, coef, f"× {input_name}")
+            drv.values(f"{name}|{input_name}", label, column, coef, f"× {input_name}")
 
     at_value = {item.name: item.value for item in live}  # where the basis runs were taken
 
@@ -419,11 +372,36 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         return make
 
     # --- Ledger ---------------------------------------------------------------------------
-    led = _Rows(ledger, "Ledger", 4, 2, n_years)
+    led = Rows(ledger, "Ledger", 4, 2, n_years)
     led.cache = {str(k): v.to_numpy(dtype=float) for k, v in result.table().items()}
 
     def at(key: str, t: int) -> str:  # a Ledger cell, from the Ledger
         return led.ref(key, t, here="Ledger")
+
+    fmt = {"bold": bold, "money": money, "money_bold": money_bold, "frac": frac, "title": title, "coef": coef}
+    # money of the day per unit of the deal's money: taxes and working capital are reckoned in it
+    g = np.broadcast_to(np.asarray(timeline.to_nominal, dtype=np.float64).reshape(-1), (n_years,))
+    stack_lines: dict[str, Callable[[int], str]] = {}
+    stk = None
+    if plan is not None and stack is not None:
+        stk = Rows(stack, "Stack", 4, 2, n_years)
+        stack.write_string(0, 0, f"{valued.name}: the levy stack, in money of the day (live formulas)", title)
+        stack.write_string(1, 0, "Each levy in order, as dealcalc computes it (methodology §11 and §22).")
+        _year_header(stack, 3, 2, ys, bold)
+        stack_lines = write_stack(
+            stk,
+            losses,
+            led,
+            plan,
+            resolved.fiscal,
+            project.unlevered,
+            np.asarray(project.profile, dtype=np.float64),
+            affine,
+            affine_formula,
+            ys,
+            g,
+            fmt,
+        )
 
     ledger.write_string(0, 0, f"{valued.name}: ledger (US$, inflows positive, live formulas)", title)
     ledger.write_string(1, 0, f"Scenario: {scenario or 'base'}; {valued.valuation.basis} terms.")
@@ -445,7 +423,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         )
     else:
         for name in royalty_lines:
-            led.values(name, name, led.cache[name], money, "values: the levy stack")
+            led.formulas(name, name, stack_lines[name], money, "Stack: paid ÷ g")
     for name in groups.operating:
         led.formulas(name, name, affine_formula(name), money, "Drivers")
     # working capital: balance (receivable x turnover + (inventory - payable) x costs) / 365
@@ -502,7 +480,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         )
     else:
         for name in tax_lines:
-            led.values(name, name, led.cache[name], money, "values: the levy stack")
+            led.formulas(name, name, stack_lines[name], money, "Stack: paid ÷ g")
     royalties = [reg.ROYALTY.name] if simple else royalty_lines
     taxes = [reg.INCOME_TAX.name] if simple else tax_lines
     operating = [*revenue_lines, *groups.selling, *royalties, *groups.operating]
@@ -521,11 +499,19 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         money_bold,
     )
     if simple:
-        fmt = {"bold": bold, "money": money, "money_bold": money_bold, "frac": frac, "title": title}
         _tax_block(valued, resolved, led, losses, groups, ys, fmt, affine_formula)
     else:
-        losses.write_string(0, 0, "The levy stack's losses are in dealcalc's ledger (values).", title)
+        led.skip("The levy stack's memo lines, in the deal's money", bold)
+        for line in result.ledger.lines:
+            if not line.cash and line.name in stack_lines:
+                led.formulas(line.name, line.name, stack_lines[line.name], money, "Stack ÷ g")
     led.flush()
+    if stk is not None and stack is not None:
+        stk.flush()
+        stack.set_column(0, 0, 52)
+        stack.set_column(1, 1, 30)
+        stack.set_column(2, 1 + n_years, 14)
+        stack.freeze_panes(4, 2)
     ledger.set_column(0, 0, 44)
     ledger.set_column(1, 1, 22)
     ledger.set_column(2, 1 + n_years, 14)
@@ -590,7 +576,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
 def _tax_block(
     valued: Deal,
     resolved: Any,
-    led: _Rows,
+    led: Rows,
     losses: Any,
     groups: _Groups,
     ys: np.ndarray,
@@ -620,8 +606,17 @@ def _tax_block(
     )
     led.formulas("loss", "Loss of the year [USD]", lambda t: f"MAX(-{at('profit', t)},0)", money)
     keep = int(valued.fiscal.loss_carry_forward_years)
-    los = _loss_sheet(losses, led, keep, n_years, ys, money, bold, fmt["title"])
-    led.formulas("used", "Losses used [USD]", lambda t: f"SUM({los(t)})", money, "Losses sheet")
+    used_in, left_in, _ = loss_vintages(
+        losses,
+        0,
+        ys,
+        keep,
+        lambda t: f"MAX({led.ref('profit', t)},0)",
+        lambda t: led.ref("loss", t),
+        f"Losses carried forward: oldest first, each for {keep} years",
+        fmt,
+    )
+    led.formulas("used", "Losses used [USD]", lambda t: f"SUM({used_in(t)})", money, "Losses sheet")
     led.formulas(
         "taxable",
         "Taxable income after losses, money of the day [USD]",
@@ -631,7 +626,7 @@ def _tax_block(
     led.formulas(
         "carried",
         "Losses carried forward, money of the day [USD]",
-        lambda t: f"SUM('Losses'!{_cell(4 + n_years + 2, 2 + t)}:{_cell(4 + 2 * n_years + 1, 2 + t)})",
+        lambda t: f"SUM({left_in(t)})",
         money,
     )
     tax_levy = resolved.fiscal.levies[1]
@@ -701,7 +696,7 @@ def _or(values: np.ndarray | None, default: np.ndarray) -> np.ndarray:
     return default if values is None else np.broadcast_to(values, default.shape)
 
 
-def _sum_of(rows: _Rows, keys: list[str], here: str) -> Callable[[int], str]:
+def _sum_of(rows: Rows, keys: list[str], here: str) -> Callable[[int], str]:
     return lambda t: "+".join(rows.ref(k, t, here=here) for k in keys)
 
 
@@ -710,41 +705,6 @@ def _year_header(sheet: Any, row: int, col: int, ys: np.ndarray, fmt: Any) -> No
     sheet.write_string(row, 1, "how", fmt)
     for t, year in enumerate(ys):
         sheet.write_number(row, col + t, int(year), fmt)
-
-
-def _loss_sheet(
-    sheet: Any, led: _Rows, keep: int, n_years: int, ys: np.ndarray, money: Any, bold: Any, title: Any
-) -> Callable[[int], str]:
-    """Loss vintages: used (rows 4..) and remaining (below), oldest first; returns the range of
-    year t's 'used' column."""
-    sheet.write_string(0, 0, f"Losses carried forward: oldest first, each for {keep} years", title)
-    sheet.write_string(1, 0, "Rows are the year a loss arose; columns the year it is used.")
-    used0 = 4
-    rem0 = used0 + n_years + 2
-    sheet.write_string(used0 - 1, 0, "Used in the year", bold)
-    sheet.write_string(rem0 - 1, 0, "Remaining at the end of the year", bold)
-    for t, year in enumerate(ys):
-        sheet.write_number(2, 2 + t, int(year), bold)
-    for v in range(n_years):
-        sheet.write_number(used0 + v, 0, int(ys[v]))
-        sheet.write_number(rem0 + v, 0, int(ys[v]))
-        for t in range(n_years):
-            age = t - v
-            if 1 <= age <= keep:
-                older = f"SUM({_cell(used0, 2 + t)}:{_cell(used0 + v - 1, 2 + t)})" if v > 0 else "0"
-                used = f"=MAX(0,MIN({_cell(rem0 + v, 1 + t)},MAX({led.ref('profit', t)},0)-{older}))"
-                sheet.write_formula(used0 + v, 2 + t, used, money)
-            else:
-                sheet.write_number(used0 + v, 2 + t, 0.0, money)
-            if age == 0 and keep > 0:
-                sheet.write_formula(rem0 + v, 2 + t, f"={led.ref('loss', t)}", money)
-            elif 1 <= age < keep:
-                sheet.write_formula(
-                    rem0 + v, 2 + t, f"={_cell(rem0 + v, 1 + t)}-{_cell(used0 + v, 2 + t)}", money
-                )
-            else:
-                sheet.write_number(rem0 + v, 2 + t, 0.0, money)
-    return lambda t: f"'Losses'!{_cell(used0, 2 + t)}:{_cell(used0 + n_years - 1, 2 + t)}"
 
 
 def _frame(
