@@ -94,8 +94,8 @@ def test_keys_in_the_file_are_laid_over_the_preset() -> None:
     assert d.fiscal.levies is not None
     assert d.fiscal.levies["us_federal_income_tax"].rate == 0.25
     assert list(d.fiscal.levies) == [
-        "alaska_mining_license_tax",
         "alaska_income_tax",
+        "alaska_mining_license_tax",
         "us_federal_income_tax",
     ]
     assert d.fiscal.levies["alaska_income_tax"].losses.cap_fraction == 0.8  # the preset's
@@ -150,16 +150,17 @@ def test_us_alaska_by_hand() -> None:
     for year in range(2, 8):
         base = ebitda - allowances[year]
         gross = sum(revenue.values())
-        # licence tax: exempt 3.5 years from 2032 (2032-2034, half of 2035); depletion 15 % of
-        # gross income within 50 % of net income; 4,000 + 7 % over 100,000
-        mlt_depletion = min(0.15 * gross, 0.5 * base)
-        mlt_income = base - mlt_depletion
-        mlt = (4_000 + 0.07 * (mlt_income - 100_000)) * {2: 0, 3: 0, 4: 0, 5: 0.5}.get(year, 1.0)
-        # federal depletion: 15 % Cu and Au, 22 % Zn, within 50 % of income before depletion
-        # (state taxes deducted for the federal base only)
+        # Alaska corporate tax first: federal depletion (15 % Cu and Au, 22 % Zn, within 50 % of
+        # income before depletion), then 10,830 + 9.4 % over 222,000
         pct = 0.15 * revenue["copper"] + 0.22 * revenue["zinc"] + 0.15 * revenue["gold"]
         ak_income = base - min(pct, 0.5 * base)
         ak = 10_830 + 0.094 * (ak_income - 222_000)
+        # licence tax on net income after the Alaska tax: exempt 3.5 years from 2032 (2032-2034,
+        # half of 2035); depletion 15 % of gross income within 50 % of net income; 4,000 + 7 %
+        # over 100,000
+        mlt_before = base - ak
+        mlt_income = mlt_before - min(0.15 * gross, 0.5 * mlt_before)
+        mlt = (4_000 + 0.07 * (mlt_income - 100_000)) * {2: 0, 3: 0, 4: 0, 5: 0.5}.get(year, 1.0)
         federal_before = base - mlt - ak
         federal = 0.21 * (federal_before - min(pct, 0.5 * federal_before))
         paid = -(

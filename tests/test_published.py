@@ -12,7 +12,7 @@ a model input. docs/validation.md shows the results side by side.
 Tolerances: each year's pre-tax free cash flow within 1 % of the published row, or within 2 M of
 the study's currency where the row is small (the larger of the two); pre-tax NPV within 0.5 %;
 pre-tax IRR within 0.2 percentage points; after-tax NPV within 2 % and IRR within 0.3 points of
-the headline (Arctic's NPV: see test_arctic_after_tax_npv_is_bracketed_by_the_law).
+the headline.
 """
 
 from __future__ import annotations
@@ -211,22 +211,30 @@ def arctic_tax() -> np.ndarray:
     return -table[levies].sum(axis=1).to_numpy() / 1e6
 
 
-def test_arctic_after_tax_irr_and_the_tax_row() -> None:
+def test_arctic_after_tax_npv_and_irr() -> None:
     headline = CASES["arctic"]["headline"]
-    assert abs(float(valuation("arctic").irr[0]) - headline["after_tax_irr"]) <= AFTER_IRR_ABS
-    # the largest yearly difference is Year 13 (US$59.9M: the study deducts about US$170M more in
-    # its last production year than the law as modelled); over the life 1,009 against 922.7
+    v = valuation("arctic")
+    npv = float(v.npv_usd[0]) / 1e6
+    assert npv == pytest.approx(headline["after_tax_npv"], rel=AFTER_NPV_REL), (
+        f"after-tax NPV8 US${npv:,.1f}M vs US${headline['after_tax_npv']:,.1f}M "
+        f"({npv / headline['after_tax_npv'] - 1:+.2%}), allowed ±{AFTER_NPV_REL:.0%}"
+    )
+    assert abs(float(v.irr[0]) - headline["after_tax_irr"]) <= AFTER_IRR_ABS
+
+
+def test_arctic_tax_row() -> None:
+    # the largest yearly difference is Year 13 (US$58.1M: the study deducts about US$170M more in
+    # its last production year than the law as modelled); over the life 995 against 922.7
     off = arctic_tax() - np.asarray(CASES["arctic"]["rows"]["cash_tax"], dtype=float)
     assert np.abs(off).max() <= 60.0
     assert CASES["arctic"]["years"][int(np.argmax(np.abs(off)))] == 13
 
 
-def test_arctic_after_tax_npv_is_bracketed_by_the_law() -> None:
-    # The study's depreciation classes and its treatment of the US$428M closure in Year 14 are
-    # not published. With the law as modelled (MACRS 7-year, closure deducted when spent and so
-    # not relieved) the after-tax NPV is 2.4 % below the headline, outside the 2 % band; with a
-    # reclamation reserve (IRC §468, closure deducted as the ore is mined) it is 2.8 % above. The
-    # study lies between the two treatments the law allows (docs/validation.md).
+def test_arctic_after_tax_npv_between_the_two_closure_treatments_the_law_allows() -> None:
+    # The study does not say how it relieves the US$428M closure of Year 14. Deducted when spent
+    # (the model) it finds no income and no carry-back: the NPV is 1.9 % below the headline; as a
+    # reclamation reserve (IRC §468, deducted as the ore is mined) it is 3.2 % above. The study
+    # lies between the two (docs/validation.md).
     headline = CASES["arctic"]["headline"]["after_tax_npv"]
     deal = dc.load(PUBLISHED / FILES["arctic"])
     as_modelled = float(valuation("arctic").npv_usd[0]) / 1e6
@@ -235,5 +243,5 @@ def test_arctic_after_tax_npv_is_bracketed_by_the_law() -> None:
     reserve = with_changes(deal, {f"fiscal.levies.{name}.base": accrued for name in levies})
     with_reserve = float(dc.evaluate(reserve, metrics=["npv_usd"]).npv_usd[0]) / 1e6
     assert as_modelled < headline < with_reserve
-    assert as_modelled / headline - 1 == pytest.approx(-0.0243, abs=0.001)
-    assert with_reserve / headline - 1 == pytest.approx(0.0279, abs=0.001)
+    assert as_modelled / headline - 1 == pytest.approx(-0.0194, abs=0.001)
+    assert with_reserve / headline - 1 == pytest.approx(0.0321, abs=0.001)

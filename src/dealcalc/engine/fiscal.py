@@ -514,9 +514,9 @@ def _levy_by_period(
     return LevyResult(
         accrued=out,
         paid=_paid(levy, out),
-        base=np.ascontiguousarray(taxable_out.T),
-        losses_carried=np.ascontiguousarray(carried.T),
-        own=np.ascontiguousarray(own_out.T),
+        base=taxable_out.T,  # memo lines: views of the time-major working arrays
+        losses_carried=carried.T,
+        own=own_out.T,
     )
 
 
