@@ -85,7 +85,7 @@ def test_example_writes_a_copy(tmp_path: Path) -> None:
         (
             "grade: {value: 0.008",
             "grade: {value: 1.008",
-            ":90: streams.copper.grade: Input should be less than or equal to 1",
+            ":90: streams.copper.grade: 1.008 is 100.8 %; did you mean 0.01008?",
         ),
         (
             "phase: refinery\n    product: apt",
@@ -116,7 +116,7 @@ def test_example_writes_a_copy(tmp_path: Path) -> None:
         (
             "      ad_valorem: {2025-04-05: 0.10, 2025-08-07: 0.19}\n      products:\n        antimony: {any",
             "      ad_valorem: {2025-04-05: 0.10, 2025-08-07: 1.19}\n      products:\n        antimony: {any",
-            ":209: trade.schedules.annex_ii.ad_valorem.2025-08-07: Input should be less than or equal to 1",
+            ":209: trade.schedules.annex_ii.ad_valorem.2025-08-07: 1.19 is 119 %; did you mean 0.0119?",
         ),
     ],
 )

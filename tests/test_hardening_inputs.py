@@ -124,7 +124,7 @@ class TestSetNumberOverSchedule:
         for args in (("validate", file), ("npv", file, "--scenario", "flat")):
             code, _, err = run(*args)
             assert code == 2, args
-            assert "scenario 'flat': the file gives this year by year" in err
+            assert "scenarios.flat.set.streams.ore.ore_tpa: the file gives this year by year" in err
             assert "set: {streams.ore.ore_tpa.2031: V}" in err
         assert run("npv", file)[0] == 0  # the base case is fine
 
@@ -351,7 +351,8 @@ class TestValuationPointAndDates:
     def test_set_and_scenarios_get_the_same_checks(self, tmp_path: Path) -> None:
         file = write(tmp_path, STUDY, scenarios={"zero": {"set": {"valuation.valuation_point": 0}}})
         code, _, stderr = run("validate", file)
-        assert code == 2 and "scenario 'zero': with year_zero: false there is no period 0" in stderr
+        where = "scenarios.zero.set.valuation.valuation_point"  # the scenario's entry
+        assert code == 2 and f"{where}: with year_zero: false there is no period 0" in stderr
         code, _, stderr = run("npv", write(tmp_path, STUDY), "--set", "valuation.valuation_point=2026-07-01")
         assert code == 2 and "--set: the periods -2...-1, 1...5 have no calendar years" in stderr
 

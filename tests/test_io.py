@@ -19,7 +19,8 @@ def _csv(tmp_path: Path, text: str) -> Path:
 
 
 def test_reads_series_per_column_with_period_labels(tmp_path: Path) -> None:
-    t = read_cash_flows_csv(_csv(tmp_path, 'year,A,B\n2026,-100,"-1,000"\n2027,60,700\n\n2028,60,700\n'))
+    # a quoted cell is a cell ("-1,000", a comma inside, is refused: tests/test_input_files.py)
+    t = read_cash_flows_csv(_csv(tmp_path, 'year,A,B\n2026,-100,"-1000"\n2027,60,700\n\n2028,60,700\n'))
     assert t.names == ("A", "B")
     assert t.labels == ("2026", "2027", "2028")
     assert t.values.tolist() == [[-100, 60, 60], [-1000, 700, 700]]

@@ -1,15 +1,27 @@
 """The ``dealcalc`` command line: parses arguments, calls the API, prints. No finance here.
 
-Every :class:`~dealcalc.errors.DealcalcError` (a user mistake or an unsolvable request) is
-printed as one line on standard error and the command exits with status 2, never with a
-traceback. Outputs go through :func:`dealcalc.io.write_atomic` and are not overwritten
-without ``--force``.
+Every failure ends with one line on standard error and an exit status, never a traceback:
+
+- a :class:`~dealcalc.errors.DealcalcError` (a user mistake or an unsolvable request): the
+  line names the file, line and field, and the status is 2; so is a file the system refuses
+  (a name too long, no permission), an unreachable dask scheduler, and a deal whose numbers
+  overflow floating point, which is traced to the number in the file or ``--set`` that did it;
+- Ctrl-C: ``error: interrupted``, status 130;
+- anything else is a bug in dealcalc: one line that says so, with the exception and where it
+  was raised, and status 1. ``dealcalc --debug COMMAND ...`` (or ``DEALCALC_DEBUG=1``) shows
+  the traceback instead.
+
+Outputs go through :func:`dealcalc.io.write_atomic` and are not overwritten without ``--force``.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
+import re
+import traceback
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,8 +29,10 @@ from typing import Any
 import click
 import numpy as np
 import pandas as pd
+import yaml
 from rich.console import Console
 
+import dealcalc
 from dealcalc import __version__
 from dealcalc.analyses import (
     breakeven,
@@ -36,7 +50,16 @@ from dealcalc.analyses import (
 from dealcalc.analyses.montecarlo import has_uncertainty
 from dealcalc.engine import resolve
 from dealcalc.errors import DealcalcError, InputError, OutputExistsError
-from dealcalc.io import EXAMPLES, example_path, load_deal, parse_assignment, read_cash_flows_csv, write_atomic
+from dealcalc.io import (
+    EXAMPLES,
+    MAX_YAML_DEPTH,
+    SafeYamlLoader,
+    example_path,
+    load_deal,
+    parse_assignment,
+    read_cash_flows_csv,
+    write_atomic,
+)
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario, paths, schedule_paths, with_changes
 from dealcalc.report import (
@@ -58,16 +81,207 @@ from dealcalc.report.plots import has_matplotlib, render
 __all__ = ["main"]
 
 
+#: Set to 1 (or true) to see the traceback of an unexpected error, as ``--debug`` does.
+DEBUG_ENV = "DEALCALC_DEBUG"
+#: Exit statuses: a user's mistake (as click's usage errors), a bug in dealcalc, Ctrl-C.
+EXIT_INPUT, EXIT_BUG, EXIT_INTERRUPTED = 2, 1, 130
+#: A number in a deal larger than this is the likely cause when its cash flows overflow.
+OVERFLOW_SUSPECT = 1e15
+#: Keys of ``click.Context.meta`` (shared by a command and the group) that let the group say
+#: which input caused a failure.
+_INPUTS, _SCHEDULER = "dealcalc.inputs", "dealcalc.scheduler"
+_PACKAGE = Path(dealcalc.__file__).resolve().parent
+
+
 class _Group(click.Group):
-    """A click group that turns dealcalc's errors into one line and exit status 2."""
+    """A click group that turns every failure into one line on standard error and an exit
+    status (see the module docstring); with ``--debug`` it lets the exception through."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # Warnings (a numpy overflow in the engine) are shown as one line each after the
+        # command, not as Python's two; where warnings are errors (the tests), they still are.
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                result = super().invoke(ctx)
+            except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+                raise  # click's own: usage errors (status 2), --help, --version
+            except KeyboardInterrupt:
+                if ctx.params.get("debug"):
+                    raise
+                click.echo("error: interrupted", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
+            except Exception as exc:
+                if ctx.params.get("debug"):
+                    raise
+                error = _as_user_error(ctx, exc)
+                if error is None:
+                    click.echo(_bug_line(ctx, exc), err=True)
+                    ctx.exit(EXIT_BUG)
+                for line in str(error).splitlines() or [""]:
+                    click.echo(f"error: {_shorten(line)}", err=True)
+                ctx.exit(EXIT_INPUT)
+        for w in caught:
+            where = Path(w.filename)
+            shown = where.relative_to(_PACKAGE).as_posix() if where.is_relative_to(_PACKAGE) else where.name
+            click.echo(
+                f"warning: {_one_line(w.message)} ({w.category.__name__}, {shown}:{w.lineno})", err=True
+            )
+        return result
+
+
+def _shorten(text: str, longest: int = 160) -> str:
+    """``text`` with each run of more than ``longest`` characters without a space (a number of
+    5,000 digits, a path of 300 characters) cut in the middle."""
+    return re.sub(rf"\S{{{longest + 1},}}", lambda m: f"{m[0][: longest // 2]}…{m[0][-longest // 4 :]}", text)
+
+
+def _as_user_error(ctx: click.Context, exc: Exception) -> DealcalcError | None:
+    """The user's mistake behind ``exc`` as a one-line error, or None for a bug in dealcalc."""
+    inputs = ctx.meta.get(_INPUTS)
+    if _overflowed(exc) and inputs is not None:
+        culprit = _overflow_culprit(*inputs)
+        if culprit is not None:
+            return culprit
+    if isinstance(exc, DealcalcError):
+        return exc
+    scheduler = ctx.meta.get(_SCHEDULER)
+    if scheduler is not None and _connecting_to_dask(exc):
+        # errors.md: cannot reach the dask scheduler at
+        return InputError(
+            f"cannot reach the dask scheduler at {scheduler}: {_one_line(exc)}",
+            field="--scheduler",
+            expected="the address of a running scheduler, e.g. tcp://10.0.0.5:8786",
+            hint="start one with: dask scheduler; or run on this machine with --workers N",
+        )
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return _refused_file(exc)
+    return None
+
+
+def _one_line(exc: BaseException | Warning | str, longest: int = 200) -> str:
+    """The first line of an exception's (or a warning's) message, at most ``longest`` characters."""
+    lines = str(exc).strip().splitlines()
+    text = _shorten(lines[0] if lines else type(exc).__name__, 60)
+    return text if len(text) <= longest else text[: longest - 1] + "…"
+
+
+def _bug_line(ctx: click.Context, exc: BaseException) -> str:
+    """One line for an unexpected error: a bug, what failed and where, how to see more."""
+    where = ""
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(_PACKAGE):
+            where = f" at {path.relative_to(_PACKAGE).as_posix()}:{line}"  # the innermost of ours
+    command = " ".join(p for p in ("dealcalc", "--debug", ctx.invoked_subcommand) if p)
+    return (
+        f"error: this is a bug in dealcalc ({type(exc).__name__}: {_one_line(exc)}{where}); "
+        f"to see the traceback, run it again as `{command} ...` or with {DEBUG_ENV}=1, "
+        "and please report it"
+    )
+
+
+def _overflowed(exc: Exception) -> bool:
+    """Whether ``exc`` says that numbers ran past floating point: the metrics' error for a
+    result beyond it, or an unexpected error about infinity, NaN or an overflow."""
+    if isinstance(exc, DealcalcError):
+        return isinstance(exc, InputError) and exc.field == "values" and "floating point" in exc.message
+    if isinstance(exc, OverflowError | FloatingPointError):
+        return True
+    return isinstance(exc, ValueError | RuntimeWarning) and bool(  # a warning, where they are errors
+        re.search(r"\bNaN\b|infinity|overflow|invalid value", str(exc))
+    )
+
+
+def _connecting_to_dask(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a dask client connected to its scheduler."""
+    return any(
+        frame.f_code.co_name == "__init__"
+        and Path(frame.f_code.co_filename).name == "client.py"
+        and "distributed" in Path(frame.f_code.co_filename).parts
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
+
+
+def _refused_file(exc: OSError) -> InputError:
+    """A file the operating system refused (a name too long, no permission, a full disk)."""
+    name = os.fsdecode(exc.filename)
+    reason = exc.strerror or _one_line(exc)
+    if exc.errno == errno.ENAMETOOLONG:
+        return InputError(
+            f"the name is too long for the file system ({reason})",
+            source=name,
+            expected="a shorter file name (at most 255 bytes) and path",
+        )
+    # errors.md: the operating system refused the file
+    return InputError(f"the operating system refused the file: {reason}", source=name)
+
+
+def _remember_inputs(file: Path, assignments: tuple[str, ...]) -> None:
+    """Note the deal's file and ``--set`` for the group, to trace an overflow to its number."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta[_INPUTS] = (file, assignments)
+
+
+def _overflow_culprit(file: Path, assignments: tuple[str, ...]) -> InputError | None:
+    """The largest number of the scenario file and the ``--set`` values, as the error of a deal
+    whose cash flows overflowed, if it is beyond :data:`OVERFLOW_SUSPECT`."""
+    found: list[tuple[float, str, int | None, bool]] = []  # (size, field, line, from --set)
+    try:
+        root = yaml.compose(file.read_text(encoding="utf-8"), Loader=SafeYamlLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        root = None
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())] if root is not None else []
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((value, path if name == "value" else (*path, name)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, str(i))) for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.ScalarNode) and path[-1:] != ("seed",):  # a seed is no amount
+            size = _size(node.value.replace("_", ""))  # YAML reads 1e306 as text, the model a number
+            if size is not None:
+                found.append((size, ".".join(path), node.start_mark.line + 1, False))
+    for text in assignments:
         try:
-            return super().invoke(ctx)
-        except DealcalcError as exc:
-            for line in str(exc).splitlines() or [""]:
-                click.echo(f"error: {line}", err=True)
-            ctx.exit(2)
+            path_text, value = parse_assignment(text)
+        except (ValueError, RecursionError):
+            continue
+        stack_values: list[Any] = [value]
+        while stack_values:
+            item = stack_values.pop()
+            if isinstance(item, dict):
+                stack_values.extend(item.values())
+            elif isinstance(item, list):
+                stack_values.extend(item)
+            elif not isinstance(item, bool):  # 1e306 is text to YAML, a number to the model
+                size = _size(item)
+                if size is not None:
+                    found.append((size, path_text, None, True))
+    if not found:
+        return None
+    size, field, line, given = max(found, key=lambda f: f[0])
+    if size <= OVERFLOW_SUSPECT:
+        return None
+    return InputError(
+        f"a number of {size:.3g} makes the deal's cash flows overflow floating point (1.8e308)",
+        source=None if given else str(file),
+        line=line,
+        field=f"--set {field}" if given else field,
+        expected=f"numbers of the size a deal has (below {OVERFLOW_SUSPECT:.0e})".replace("+", ""),
+        hint="check the units of this number",
+    )
+
+
+def _size(value: Any) -> float | None:
+    """``|value|`` as a finite float, or None."""
+    try:
+        size = abs(float(value))
+    except (ValueError, OverflowError):
+        return None
+    return size if math.isfinite(size) else None
 
 
 def _check_rate(value: float | None, option: str) -> None:
@@ -98,13 +312,53 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _output(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Check an output option when it is parsed: a name the file system can hold (a later
+    failure would come after all the work)."""
+    if value is None:
+        return None
+    option = param.opts[0] if param.opts else str(param.name)
+    folder = value.parent if str(value.parent) else Path(".")
+    try:
+        name_max = int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # no such folder (said later), or no pathconf
+        name_max = 255
+    size = len(os.fsencode(value.name))
+    if size > name_max:
+        raise InputError(
+            f"the file name is {size:,} bytes long; the file system takes at most {name_max}",
+            source=str(value),
+            field=option,
+            expected="a shorter file name",
+        )
+    return value
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a path the system cannot even look at is an InputError."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror}", source=str(path)) from None
+    return True
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dealcalc")
-def main() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar=DEBUG_ENV,
+    help=f"Show the traceback of an error instead of one line (also: {DEBUG_ENV}=1).",
+)
+def main(debug: bool) -> None:
     """Value cross-border critical-minerals deals.
 
     Rates are fractions (0.10 for 10 %). Mistakes in files or options end with one line
-    naming what is wrong and exit status 2.
+    naming what is wrong and exit status 2; anything else that fails is a bug in dealcalc,
+    said in one line with exit status 1 (--debug shows its traceback); Ctrl-C exits with 130.
     """
 
 
@@ -124,6 +378,7 @@ def main() -> None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
+    callback=_output,
     help="Also write the results to a .json or .csv file (atomically).",
 )
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
@@ -156,15 +411,21 @@ def flows(
             "unknown output type", source=str(out), field="--out", expected="a .json or .csv file"
         )
     table = read_cash_flows_csv(file)
-    df = flow_metrics(
-        table.values,
-        rate,
-        names=table.names,
-        timing=timing,  # type: ignore[arg-type]
-        finance_rate=finance_rate,
-        reinvest_rate=reinvest_rate,
-        dates=table.dates,
-    )
+    try:
+        df = flow_metrics(
+            table.values,
+            rate,
+            names=table.names,
+            timing=timing,  # type: ignore[arg-type]
+            finance_rate=finance_rate,
+            reinvest_rate=reinvest_rate,
+            dates=table.dates,
+        )
+    except InputError as exc:  # a metric beyond floating point: say which file's flows
+        if exc.field != "values" or exc.source is not None:
+            raise
+        # errors.md: is too large for floating point
+        raise InputError(exc.message, source=str(file), expected=exc.expected) from None
     payload = {
         "file": str(file),
         "rate": rate,
@@ -199,11 +460,42 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON 
 
 
 def _deal(file: Path, assignments: tuple[str, ...]) -> Deal:
+    _remember_inputs(file, assignments)
     deal = load_deal(file)
     if assignments:
-        changes = dict(parse_assignment(a) for a in assignments)
+        changes = dict(_assignment(a) for a in assignments)
         deal = with_changes(deal, changes, origin="--set")
     return deal
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    """``--set PATH=VALUE`` read (:func:`~dealcalc.io.parse_assignment`), refusing values nested
+    deeper than a scenario file may be (they would exhaust Python's stack further on)."""
+    field = f"--set {text.partition('=')[0].strip()}"
+    expected = "a number, a text, or a list or mapping a few levels deep"
+    try:
+        path, value = parse_assignment(text)
+    except RecursionError:
+        raise InputError("values nested too deeply to read", field=field, expected=expected) from None
+    if _depth(value) > MAX_YAML_DEPTH:
+        raise InputError(
+            f"values nested more than {MAX_YAML_DEPTH} levels deep", field=field, expected=expected
+        )
+    return path, value
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and mappings nest in ``value`` (0 for a number or a text)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
 
 
 @main.command()
@@ -211,7 +503,7 @@ def _deal(file: Path, assignments: tuple[str, ...]) -> Deal:
 @click.option("--paths", "show_paths", is_flag=True, help="List every numeric parameter path.")
 def validate(file: Path, show_paths: bool) -> None:
     """Check a scenario FILE and every named scenario in it."""
-    deal = load_deal(file)
+    deal = _deal(file, ())
     for name in [None, *deal.scenarios]:  # every scenario resolves to the engine's numbers
         resolve(apply_scenario(deal, name), {}, 1)
     if has_uncertainty(deal):  # the uncertain inputs' paths and draws: a few draws check them all
@@ -283,12 +575,17 @@ def irr(file: Path, scenario: str | None, assignments: tuple[str, ...], as_json:
 @_scenario_option
 @_set_option
 @click.option(
-    "--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False), help="Write the ledger to CSV."
+    "--csv",
+    "csv_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    callback=_output,
+    help="Write the ledger to CSV.",
 )
 @click.option(
     "--xlsx",
     "xlsx_out",
     type=click.Path(path_type=Path, dir_okay=False),
+    callback=_output,
     help="Write the ledger and the inputs with their provenance to an Excel workbook (extra: excel).",
 )
 @click.option("--force", is_flag=True, help="Replace --csv/--xlsx if it exists.")
@@ -308,7 +605,7 @@ def table(
                 "unknown output type", source=str(out), field=option, expected=f"a {suffix} file"
             )
     for out in (csv_out, xlsx_out):  # refuse before doing any work
-        if out is not None and out.exists() and not force:
+        if out is not None and _exists(out) and not force:
             raise OutputExistsError(f"{out} exists; use --force to replace it")
     ledger = evaluate(deal, scenario, keep_ledger=True).table()
     if xlsx_out is not None:
@@ -402,6 +699,7 @@ _metric_option = click.option(
 _out_option = click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
+    callback=_output,
     help="Write the result to .json or .csv (atomically).",
 )
 _force_option = click.option("--force", is_flag=True, help="Replace --out if it exists.")
@@ -647,6 +945,8 @@ def montecarlo_command(
     Example: dealcalc montecarlo examples/ussm_fwo_2025.yaml -n 100000 --seed 1
     """
     deal = _deal(file, assignments)
+    if scheduler is not None:  # for the error line, if it cannot be reached
+        click.get_current_context().meta[_SCHEDULER] = scheduler
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         mc = monte_carlo(
@@ -683,12 +983,15 @@ def montecarlo_command(
         console = _console()
         console.print(montecarlo_table(summary, title=title))
         for phase, row in mc.gate_summary().iterrows():
-            console.print(
+            console.print(  # a phase named [b] is text, not console markup
                 f"gate {phase}: continuity in {row['p_continuity']:.1%} of draws, "
-                f"built in {row['p_built']:.1%} (continuity and its price hurdles)"
+                f"built in {row['p_built']:.1%} (continuity and its price hurdles)",
+                markup=False,
             )
         for metric, value in (mc.option_value() if mc.built else {}).items():
-            console.print(f"value of the option to stop at the gates, {metric}: {value / 1e6:,.1f} US$ M")
+            console.print(
+                f"value of the option to stop at the gates, {metric}: {value / 1e6:,.1f} US$ M", markup=False
+            )
 
 
 def _refuse_existing(out: Path, force: bool, suffixes: tuple[str, ...]) -> None:
@@ -697,7 +1000,7 @@ def _refuse_existing(out: Path, force: bool, suffixes: tuple[str, ...]) -> None:
         raise InputError(
             "unknown output type", source=str(out), field="--out", expected=f"a {', '.join(suffixes)} file"
         )
-    if out.exists() and not force:
+    if _exists(out) and not force:
         raise OutputExistsError(f"{out} exists; use --force to replace it")
 
 
@@ -707,6 +1010,7 @@ def _refuse_existing(out: Path, force: bool, suffixes: tuple[str, ...]) -> None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
+    callback=_output,
     required=True,
     help="The chart file: .png, .svg or .pdf (written atomically).",
 )
@@ -779,6 +1083,7 @@ def plot_command(
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
+    callback=_output,
     required=True,
     help="The .html page to write (self-contained; written atomically).",
 )
@@ -820,7 +1125,9 @@ def report_command(
 
 @main.command()
 @click.argument("name", type=click.Choice(sorted(EXAMPLES)))
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Where to write it.")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), callback=_output, help="Where to write it."
+)
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 def example(name: str, out: Path | None, force: bool) -> None:
     """Write a copy of a bundled example deal (ussm-fwo) to start from."""

@@ -13,7 +13,14 @@ Programmer errors (wrong array shapes or types passed to the API) are plain ``Va
 ``TypeError``: they are bugs in the calling code, not in the user's files. ``NaN`` in a result
 only ever means "no solution" (no IRR, never pays back).
 
-The command line catches :class:`DealcalcError`, prints one line and exits with status 2.
+The command line catches :class:`DealcalcError`, prints one line and exits with status 2; any
+other exception is one line that calls it a bug in dealcalc, with status 1 (``dealcalc --debug``
+shows its traceback), and Ctrl-C exits with status 130 (``dealcalc.cli``).
+
+Where a Python call's argument comes from the user (a chart's format or size, flows whose result
+is beyond floating point), the error is an :class:`InputError`, which is a ``ValueError`` too;
+the plain ``ValueError`` of the metrics is kept for programmer errors (shapes, NaN, a misspelt
+option), as ``docs/errors.md`` lists them.
 """
 
 from __future__ import annotations

@@ -1,21 +1,32 @@
 """Reading user files and writing outputs safely.
 
-Only this module and :mod:`dealcalc.cli` touch files. Every input error is an
-:class:`~dealcalc.errors.InputError` that names the file, the line and the field (or column).
-Every output is written atomically (a temporary file in the same folder, then a rename), and an
-existing file is kept unless ``force=True``.
+Only this module, :mod:`dealcalc.tables` and :mod:`dealcalc.cli` touch files. Every input error
+is an :class:`~dealcalc.errors.InputError` that names the file, the line and the field (or column).
+An input must be a regular file below a stated size (:data:`MAX_SCENARIO_BYTES`,
+:data:`~dealcalc.tables.MAX_CSV_BYTES`), checked before it is read.
+
+Every output is written atomically (a temporary file in the same folder, then a no-clobber hard
+link, or a rename with ``force=True``), only ever as a regular file, and an existing file is kept
+unless ``force=True``: of two writers, exactly one wins. See :func:`write_atomic`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
-import math
+import errno
+import hashlib
 import os
+import platform
 import re
+import secrets
+import signal
 import stat
-import tempfile
+import sys
+import threading
 import types
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -28,13 +39,23 @@ from dealcalc.errors import InputError, InputErrors, OutputExistsError, did_you_
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, DealProblems
 from dealcalc.models.schedule import SCHEDULE_TAGS
-from dealcalc.tables import apply_tables
+from dealcalc.tables import (
+    MAX_CSV_BYTES,
+    apply_tables,
+    file_kind,
+    plain_number,
+    read_csv_rows,
+    read_limited,
+)
 
 __all__ = [
     "EXAMPLES",
+    "MAX_SCENARIO_BYTES",
     "CashFlowTable",
     "InvalidDateError",
+    "NumberFormError",
     "SafeYamlLoader",
+    "check_output",
     "dump_deal",
     "example_path",
     "fiscal_preset_path",
@@ -97,34 +118,7 @@ class CashFlowTable:
 
 
 def _number(text: str, source: str, line: int, column: str) -> float:
-    cleaned = text.strip().replace(",", "").replace("_", "")
-    if cleaned == "":
-        raise InputError(
-            "empty cell",
-            source=source,
-            line=line,
-            field=f"column '{column}'",
-            expected="a number (write 0 for no cash flow)",
-        )
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise InputError(
-            f"{text.strip()!r} is not a number",
-            source=source,
-            line=line,
-            field=f"column '{column}'",
-            expected="a number such as -1500000 or 2.5e6",
-        ) from None
-    if not math.isfinite(value):
-        raise InputError(
-            f"{text.strip()!r} is not a finite number",
-            source=source,
-            line=line,
-            field=f"column '{column}'",
-            expected="a finite number",
-        )
-    return value
+    return plain_number(text, source, line, column, empty="a number (write 0 for no cash flow)")
 
 
 def _check_consecutive(labels: list[str], lines: list[int], source: str, column: str) -> None:
@@ -153,8 +147,9 @@ def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
     The first row holds the series names. An optional first column headed ``period``,
     ``year`` or ``t`` labels the periods (whole numbers must count up by one: each row is one
     period); one headed ``date`` gives each row a date (ISO
-    ``YYYY-MM-DD``), for XNPV and XIRR. Thousands separators (``1,500``) are accepted inside
-    quoted cells.
+    ``YYYY-MM-DD``), for XNPV and XIRR. Numbers are plain (``-1500000.5``, ``2.5e6``): a comma
+    is refused, quoted or not, since ``"-1,5"`` may be -1.5 or -15. The file must be a regular
+    file of at most :data:`~dealcalc.tables.MAX_CSV_BYTES` (32 MiB); it is checked before it is read.
 
     Parameters
     ----------
@@ -168,8 +163,8 @@ def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
     Raises
     ------
     InputError
-        The file is missing or unreadable, or a cell is empty or not a number; the message
-        names the file, the line and the column.
+        The file is missing, unreadable, not a regular file or too large, or a cell is empty or
+        not a plain number; the message names the file, the line and the column.
 
     Examples
     --------
@@ -182,8 +177,7 @@ def read_cash_flows_csv(path: str | os.PathLike[str]) -> CashFlowTable:
     """
     source = str(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
+        rows = read_csv_rows(path, MAX_CSV_BYTES, shown=source, what="a CSV file of cash flows")
     except FileNotFoundError:
         raise InputError("file not found", source=source) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -263,11 +257,233 @@ def _default_mode() -> int:
         return 0o666 & ~mask
 
 
+def check_output(path: str | os.PathLike[str], *, force: bool = False) -> int | None:
+    """Refuse an output path that :func:`write_atomic` would refuse, before any work is done.
+
+    Only a regular file is ever replaced: a directory, a device (``/dev/null``), a named pipe
+    or a socket is refused even with ``force``; an existing file is refused without it; and the
+    folder must exist. The check is repeated, atomically, when the file is written.
+
+    Returns
+    -------
+    int or None
+        The permission bits of the existing file (``force`` keeps them), or None.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is False.
+    InputError
+        ``path`` is not a regular file, or its folder does not exist.
+
+    Examples
+    --------
+    >>> check_output("/dev/null", force=True)
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: /dev/null: is a character device, not a regular file; expected a \
+regular file (dealcalc replaces only regular files, even with --force)
+    """
+    target = Path(path)
+    try:
+        status: os.stat_result | None = os.stat(target)  # a link is judged by what it points to
+    except (FileNotFoundError, NotADirectoryError):  # the folder check below says which
+        status = None
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror}", source=str(target)) from None
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        raise InputError(
+            f"is {file_kind(status.st_mode)}, not a regular file",
+            source=str(target),
+            expected="a regular file (dealcalc replaces only regular files, even with --force)",
+        )
+    if status is not None and not force:
+        raise OutputExistsError(f"{target} exists; use --force to replace it")
+    if not _folder(target).is_dir():
+        raise InputError("the folder does not exist", source=str(target))
+    return None if status is None else stat.S_IMODE(status.st_mode)
+
+
+def _folder(target: Path) -> Path:
+    return target.parent if str(target.parent) else Path(".")
+
+
+#: A temporary output file: ``.NAME.dealcalc-HOST-PID-TOKEN.tmp`` beside the output, so a later
+#: write of the same output recognises one left by a writer that was killed (``kill -9``, a power
+#: cut) and removes it when that writer's process is gone.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.dealcalc-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]+\.tmp")
+
+
+def _host() -> str:
+    """This machine, as 8 hex digits (a folder may be shared between machines)."""
+    return hashlib.sha256(platform.node().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _temporary_name(name: str) -> str:
+    return f".{name[:100]}.dealcalc-{_host()}-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (True when it cannot be told)."""
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def _remove_stale(folder: Path, name: str) -> None:
+    """Remove the temporary files of ``name`` left in ``folder`` by writers on this machine that
+    were killed before they could clean up (their process is gone)."""
+    host = _host()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or match["name"] != name[:100] or match["host"] != host:
+            continue
+        if not _alive(int(match["pid"])):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+class _Signalled(BaseException):
+    """A termination signal that arrived while an output was being written."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals that end a process from a terminal or a job manager (Ctrl-C, kill, a closed
+#: terminal): while an output is written they unwind it, so its temporary file is removed.
+_TERMINATING = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class _Unwind:
+    """SIGINT, SIGTERM and SIGHUP, caught for the time an output is written.
+
+    While armed (:meth:`arm`, up to :meth:`disarm`), the first such signal raises
+    :class:`_Signalled`, so the writer's ``finally`` runs and removes its temporary file; at other
+    times a signal is only noted. On leaving, the previous handlers are put back and the first
+    signal that arrived is raised again, to them: by default SIGTERM and SIGHUP still end the
+    process, with the status they give, and SIGINT is still a ``KeyboardInterrupt``. Only the
+    main thread can take signals; in another thread this does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._armed = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Unwind:
+        if threading.current_thread() is threading.main_thread():
+            for signum in _TERMINATING:
+                handler = signal.getsignal(signum)
+                if handler is signal.SIG_IGN or handler is None:  # ignored, or not Python's to restore
+                    continue
+                self._previous[signum] = handler
+                signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: types.FrameType | None) -> None:
+        self.received.append(signum)
+        if self._armed:  # once: a second signal waits for the first one's clean-up
+            self._armed = False
+            unwinding = _Signalled(signum)  # control flow, never shown: __exit__ swallows it
+            raise unwinding
+
+    def arm(self) -> None:
+        """From here, a signal unwinds the writer (at once, if one came already)."""
+        self._armed = True
+        if self.received:
+            self._armed = False
+            unwinding = _Signalled(self.received[0])
+            raise unwinding
+
+    def disarm(self) -> None:
+        """From here, a signal is noted only (call it first in the clean-up)."""
+        self._armed = False
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> bool:
+        self._armed = False
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        if self.received:
+            signal.raise_signal(self.received[0])
+        return kind is not None and issubclass(kind, _Signalled)
+
+
+def _remove_temporary(tmp: Path, target: Path, claims: list[tuple[int, int]]) -> None:
+    """Remove a writer's temporary file, and an empty claim on the target that was not replaced."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+    for claim in claims:
+        if _same_file(target, claim):
+            with contextlib.suppress(OSError):
+                target.unlink()
+
+
+def _same_file(path: Path, identity: tuple[int, int]) -> bool:
+    try:
+        status = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (status.st_dev, status.st_ino) == identity
+
+
+#: errno values of a folder whose file system has no hard links (FAT, some network shares).
+_NO_LINKS = {errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+
+
+def _publish_new(tmp: Path, target: Path, claims: list[tuple[int, int]]) -> None:
+    """Put the finished ``tmp`` at ``target`` only if nothing is there, atomically: of two
+    writers, exactly one succeeds. A hard link fails if the name exists; where the file system
+    has no hard links the name is claimed by an exclusive create, then replaced."""
+    try:
+        os.link(tmp, target)
+        return
+    except FileExistsError:
+        raise OutputExistsError(f"{target} exists; use --force to replace it") from None
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        raise OutputExistsError(f"{target} exists; use --force to replace it") from None
+    status = os.fstat(fd)
+    os.close(fd)
+    claims.append((status.st_dev, status.st_ino))  # removed if the replace does not happen
+    os.replace(tmp, target)
+    claims.clear()
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically; keep an existing file unless ``force``.
 
-    The data goes to a temporary file in the same folder, which is then renamed over the
-    target, so a reader never sees half a file and a failure leaves the old file intact.
+    The data goes to a temporary file in the same folder (``.NAME.dealcalc-HOST-PID-TOKEN.tmp``),
+    which then takes the target's name in one step, so a reader never sees half a file:
+
+    - without ``force``, by a hard link that fails if the name exists, so of two writers started
+      together exactly one wins and the other gets :class:`~dealcalc.errors.OutputExistsError`
+      (where the file system has no hard links, the name is claimed by an exclusive create);
+    - with ``force``, by a rename over the old file, whose permission bits the new one keeps.
+
+    Only regular files are written: a directory, a device (``/dev/null``), a named pipe or a
+    socket is refused even with ``force``. If SIGINT, SIGTERM or SIGHUP arrives during the write,
+    the temporary file is removed before the signal takes its usual effect; one left by a writer
+    that was killed outright (SIGKILL) is removed by the next write of the same file.
 
     Parameters
     ----------
@@ -276,7 +492,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
     data : str or bytes
         The content (text is written as UTF-8).
     force : bool, default False
-        Replace an existing file.
+        Replace an existing regular file.
 
     Returns
     -------
@@ -288,7 +504,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
     OutputExistsError
         ``path`` exists and ``force`` is False.
     InputError
-        The folder does not exist or cannot be written.
+        ``path`` is not a regular file, or the folder does not exist or cannot be written.
 
     Examples
     --------
@@ -302,33 +518,50 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
     dealcalc.errors.OutputExistsError: ... exists; use --force to replace it
     """
     target = Path(path)
-    if target.exists() and not force:
-        raise OutputExistsError(f"{target} exists; use --force to replace it")
-    if target.exists() and target.is_dir():
-        raise InputError("is a directory", source=str(target), expected="a file path")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("the folder does not exist", source=str(target))
+    mode = check_output(target, force=force)
+    folder = _folder(target)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise InputError(f"cannot write here: {exc.strerror}", source=str(target)) from None
-    try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would (the
-        # umask's), or the mode of the file it replaces
-        os.fchmod(fd, stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _remove_stale(folder, target.name)
+    tmp = folder / _temporary_name(target.name)
+    identity: tuple[int, int] | None = None  # the temporary file's (device, inode)
+    claims: list[tuple[int, int]] = []
+    with _Unwind() as signals:
+        try:
+            signals.arm()
+            try:
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                fd = os.open(tmp, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            except OSError as exc:
+                raise InputError(f"cannot write here: {exc.strerror}", source=str(target)) from None
+            with os.fdopen(fd, "wb") as fh:
+                status = os.fstat(fh.fileno())
+                identity = (status.st_dev, status.st_ino)
+                # the mode a plain open() would give (the umask's), or the replaced file's
+                os.fchmod(fh.fileno(), _default_mode() if mode is None else mode)
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if force:
+                check_output(target, force=True)  # nothing but a regular file, now as well
+                os.replace(tmp, target)
+            else:
+                _publish_new(tmp, target, claims)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
+        finally:
+            while True:  # a signal that lands before disarm() unwinds this once; then it is noted only
+                try:
+                    signals.disarm()
+                    _remove_temporary(tmp, target, claims)
+                    break
+                except _Signalled:
+                    continue
+    if signals.received and not (identity is not None and _same_file(target, identity)):
+        # the signal's own handler returned: the write was cut short before the file was in place
+        raise InputError(
+            f"the write was interrupted by {signal.Signals(signals.received[0]).name}; nothing was written",
+            source=str(target),
+        )
     return target
 
 
@@ -336,6 +569,10 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, force: bool
 
 _PROVENANCE_KEYS = {"source", "as_of", "label", "note"}
 
+
+#: The size a scenario file (or a fiscal preset) may have: 16 MiB. The bundled deal is 23 kB; a
+#: larger file is the wrong file (or ``/dev/zero``), refused before it is read.
+MAX_SCENARIO_BYTES = 16 * 2**20
 
 #: Limits on a scenario file's shape, far above any real deal (the bundled one: depth 9, about
 #: 1,600 values): a file past them is refused before anything is built from it.
@@ -492,12 +729,36 @@ def _describe(error: Any) -> tuple[str, str | None]:
     return message, None
 
 
-class SafeYamlLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` whose impossible dates are YAML errors with a line, not crashes.
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_SPECIAL_FLOAT = r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+#: Numbers as a key (a year: 2031, -1) are written plainly; a value may group its digits with
+#: ``_`` (1_000_000), which reads the same in YAML 1.1 and in Python.
+_KEY_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_KEY_FLOAT = re.compile(rf"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?|{_SPECIAL_FLOAT}")
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"
+_VALUE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*(?:_[0-9]+)*)")
+_VALUE_FLOAT = re.compile(
+    rf"[-+]?(?:{_DIGITS}\.(?:{_DIGITS})?|\.{_DIGITS})(?:[eE][-+][0-9]+)?|{_SPECIAL_FLOAT}"
+)
+#: The most digits a whole number may have: past 309, it is beyond any float (1.8e308).
+MAX_INT_DIGITS = 309
 
-    YAML 1.1 reads anything shaped like ``2025-13-45`` as a timestamp, and PyYAML's safe loader
-    then fails with a bare ``ValueError`` from ``datetime``; here it is a
-    :class:`InvalidDateError` that points at the value.
+
+class SafeYamlLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses, with the line, what YAML 1.1 would read silently wrong.
+
+    - An impossible date: YAML 1.1 reads anything shaped like ``2025-13-45`` as a timestamp, and
+      PyYAML's safe loader then fails with a bare ``ValueError`` from ``datetime``; here it is an
+      :class:`InvalidDateError` that points at the value.
+    - A number that does not read as it looks: YAML 1.1 takes ``0x7E9`` for hexadecimal (2025),
+      ``010`` for octal (8), ``0b11`` for binary (3) and ``1:30`` for base 60 (90), and a key
+      ``1_000`` for 1000. Such a value or key is a :class:`NumberFormError`: dealcalc never needs
+      these forms, and a year written ``0x7E9`` is more likely a slip than a wish. Reading them
+      as text instead would only move the surprise to the model. A value may still group its
+      digits (``1_000_000``), which reads the same everywhere; a key may not.
+    - A whole number with more than :data:`MAX_INT_DIGITS` digits (larger than any float), which
+      would otherwise crash Python's int conversion past 4,300 digits.
 
     Examples
     --------
@@ -508,11 +769,103 @@ class SafeYamlLoader(yaml.SafeLoader):
     ... except InvalidDateError as exc:
     ...     print(exc.problem, "at line", exc.problem_mark.line + 1)
     '2025-13-45' is not a valid date: month must be in 1..12 at line 1
+    >>> yaml.load("ore_tpa: {2031: 1_000_000}", Loader=SafeYamlLoader)
+    {'ore_tpa': {2031: 1000000}}
+    >>> try:
+    ...     yaml.load("ore_tpa:\\n  0x7E9: 1.0e6", Loader=SafeYamlLoader)
+    ... except NumberFormError as exc:
+    ...     print(exc.problem, "at line", exc.problem_mark.line + 1)
+    the key '0x7E9' reads as 2025 (YAML 1.1 takes it for a hexadecimal number) at line 2
     """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag in (_INT_TAG, _FLOAT_TAG):
+                plain = _KEY_INT if key_node.tag == _INT_TAG else _KEY_FLOAT
+                if not plain.fullmatch(key_node.value):
+                    # errors.md: reads as 2025 (YAML 1.1 takes it for
+                    raise _unclear(self, key_node, key=True)
+        return super().construct_mapping(node, deep=deep)
 
 
 class InvalidDateError(yaml.constructor.ConstructorError):
     """A value written as a date that no calendar has (month 13, day 45, year 0)."""
+
+
+class NumberFormError(yaml.constructor.ConstructorError):
+    """A number written in a form that YAML 1.1 reads otherwise than it looks (``0x7E9``,
+    ``010``, ``1:30``; ``1_000`` as a key), or one too large for a float.
+
+    Attributes
+    ----------
+    expected : str
+        What would have been read plainly.
+    """
+
+    def __init__(self, problem: str, mark: yaml.Mark | None, expected: str) -> None:
+        super().__init__(None, None, problem, mark)
+        self.expected = expected
+
+
+def _form(text: str) -> str:
+    """What YAML 1.1 takes a number written as ``text`` for."""
+    bare = text.lstrip("+-").lower()
+    if ":" in bare:
+        return "a base-60 number"
+    if bare.startswith("0b"):
+        return "a binary number"
+    if bare.startswith("0x"):
+        return "a hexadecimal number"
+    if "_" in bare:
+        return "a number with its digits grouped"
+    if bare.startswith("0") and bare.isdigit():
+        return "an octal number"
+    return "a number"
+
+
+def _unclear(loader: yaml.SafeLoader, node: yaml.ScalarNode, *, key: bool) -> NumberFormError:
+    """The error for a number (a key, or a value) that does not read as it looks."""
+    try:
+        if node.tag == _INT_TAG:
+            value: Any = yaml.SafeLoader.construct_yaml_int(loader, node)
+        else:
+            value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    except (ValueError, OverflowError):
+        value = "a number"
+    shown = node.value if len(node.value) <= 40 else node.value[:30] + "..."
+    if key:
+        return NumberFormError(
+            f"the key {shown!r} reads as {value} (YAML 1.1 takes it for {_form(node.value)})",
+            node.start_mark,
+            "a key written as a plain whole number (2031) or a date, or in quotes if it is a name",
+        )
+    return NumberFormError(
+        f"{shown!r} reads as {value} (YAML 1.1 takes it for {_form(node.value)})",
+        node.start_mark,
+        "a plain decimal number (2025, 0.05, 1.0e6), or the value in quotes if it is text",
+    )
+
+
+def _int(loader: SafeYamlLoader, node: yaml.ScalarNode) -> int:
+    if not _VALUE_INT.fullmatch(node.value):
+        # errors.md: reads as 2025 (YAML 1.1 takes it for
+        raise _unclear(loader, node, key=False)
+    digits = len(node.value.lstrip("+-").replace("_", ""))
+    value = int(node.value.replace("_", "")) if digits <= MAX_INT_DIGITS else None
+    if value is None or abs(value) > sys.float_info.max:
+        raise NumberFormError(
+            f"a whole number of {digits:,} digits is too large to read",
+            node.start_mark,
+            "a number below 1.8e308 (write amounts in larger units if need be)",
+        )
+    return value
+
+
+def _float(loader: SafeYamlLoader, node: yaml.ScalarNode) -> float:
+    if not _VALUE_FLOAT.fullmatch(node.value):
+        # errors.md: reads as 2025 (YAML 1.1 takes it for
+        raise _unclear(loader, node, key=False)
+    return yaml.SafeLoader.construct_yaml_float(loader, node)
 
 
 def _timestamp(loader: SafeYamlLoader, node: yaml.ScalarNode) -> Any:
@@ -526,6 +879,8 @@ def _timestamp(loader: SafeYamlLoader, node: yaml.ScalarNode) -> Any:
 
 
 SafeYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+SafeYamlLoader.add_constructor(_INT_TAG, _int)
+SafeYamlLoader.add_constructor(_FLOAT_TAG, _float)
 
 
 def parse_deal(text: str, *, source: str = "<string>", folder: str | os.PathLike[str] | None = None) -> Deal:
@@ -551,6 +906,10 @@ def parse_deal(text: str, *, source: str = "<string>", folder: str | os.PathLike
         raise InputError(
             str(exc.problem), source=source, line=line, expected="a date as YYYY-MM-DD"
         ) from None
+    except NumberFormError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        # errors.md: reads as 2025 (YAML 1.1 takes it for
+        raise InputError(str(exc.problem), source=source, line=line, expected=exc.expected) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -666,8 +1025,11 @@ def _with_preset(
             expected=", ".join(known) + ", or a .yaml file beside the deal",
             hint=did_you_mean(name, known),
         )
-    text = path.read_text(encoding="utf-8")
     where = str(path)
+    try:
+        text = read_limited(path, MAX_SCENARIO_BYTES, shown=where, what="a fiscal preset").decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file: {exc}", source=where) from None
     try:
         node = yaml.compose(text, Loader=SafeYamlLoader)
         preset = yaml.load(text, Loader=SafeYamlLoader)
@@ -749,7 +1111,9 @@ def load_deal(path: str | os.PathLike[str]) -> Deal:
 
     Any value may be written as ``{value: 0.05, source: "...", as_of: "2025-09", label:
     sourced}``; the provenance is kept in ``deal.provenance`` by parameter path. Unknown keys are
-    errors, with the near name suggested.
+    errors, with the near name suggested. The file must be a regular file of at most
+    :data:`MAX_SCENARIO_BYTES` (16 MiB), checked before it is read; numbers that YAML 1.1 reads
+    otherwise than they look (``0x7E9``, ``010``, ``1:30``) are refused (see :class:`SafeYamlLoader`).
 
     Parameters
     ----------
@@ -775,7 +1139,7 @@ def load_deal(path: str | os.PathLike[str]) -> Deal:
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_limited(path, MAX_SCENARIO_BYTES, shown=source, what="a scenario file").decode("utf-8")
     except FileNotFoundError:
         raise InputError("file not found", source=source) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -835,6 +1199,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     except InvalidDateError as exc:
         # errors.md: is not a valid date
         raise InputError(str(exc.problem), field=f"--set {path}", expected="a date as YYYY-MM-DD") from None
+    except NumberFormError as exc:
+        # errors.md: reads as 2025 (YAML 1.1 takes it for
+        raise InputError(str(exc.problem), field=f"--set {path}", expected=exc.expected) from None
     except yaml.YAMLError:
         raise InputError(f"cannot read the value {raw!r}", field=f"--set {path}") from None
     return path.strip(), value

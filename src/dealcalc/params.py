@@ -9,8 +9,10 @@ at its level; a misspelt path gets the nearest real one suggested.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import fnmatch
 import functools
+import re
 import types
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -20,9 +22,10 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import numpy as np
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from dealcalc.errors import InputError, did_you_mean
+from dealcalc.errors import InputError, InputErrors, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, DealProblems, Schedule
+from dealcalc.models.base import PLAIN_LIMITS
 from dealcalc.models.schedule import SCHEDULE_TAGS
 
 __all__ = [
@@ -45,10 +48,29 @@ def _walk(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
     if isinstance(data, dict):
         for key, value in data.items():
             yield from _walk(value, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(data, list) and data and all(isinstance(v, int | float) for v in data):
-        yield prefix, data
+    elif _is_items(data):  # each item by its index: fiscal.levies.X.brackets.0.rate
+        for k, item in enumerate(data):
+            yield from _walk(item, f"{prefix}.{k}")
     else:
         yield prefix, data
+
+
+def _is_items(data: Any) -> bool:
+    """Whether ``data`` is a list of sections (a levy's brackets or alternatives) or of pairs (a
+    sliding scale's points, tuples or lists), whose items are parameters by index:
+    ``brackets.0.rate``, ``alternatives.1.rate``, ``scale.points.2`` (a pair, ``[x, rate]``). A
+    list of numbers (a schedule over the production years, a capex profile) is one value."""
+    return isinstance(data, list) and bool(data) and all(isinstance(v, dict | tuple | list) for v in data)
+
+
+def _children(node: Any) -> dict[str, Any]:
+    """The keys one level below ``node`` as paths spell them (years, dates and list indices as
+    text), each with the key itself. A list of numbers has none: it is one value."""
+    if isinstance(node, dict):
+        return {str(k): k for k in node}
+    if isinstance(node, tuple) or _is_items(node):
+        return {str(k): k for k in range(len(node))}
+    return {}
 
 
 def _tree(deal: Deal) -> dict[str, Any]:
@@ -108,6 +130,9 @@ def _schedule_values(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
                 yield path, value
             elif isinstance(value, dict):
                 yield from _schedule_values(value, path)
+            elif _is_items(value):
+                for k, item in enumerate(value):
+                    yield from _schedule_values(item, f"{path}.{k}")
 
 
 def unused_paths(deal: Deal) -> dict[str, str]:
@@ -230,8 +255,8 @@ def get(deal: Deal, path: str) -> Any:
         return flat.schedules[path]
     node: Any = _tree(deal)
     for part in path.split("."):
-        keys = {str(k): k for k in node} if isinstance(node, dict) else {}
-        if part not in keys:  # keys may be years or dates: paths spell them as text
+        keys = _children(node)
+        if part not in keys:  # keys may be years, dates or list indices: paths spell them as text
             # errors.md: no such parameter
             raise _unknown_path(deal, path)
         node = node[keys[part]]
@@ -260,6 +285,9 @@ def _step(tp: Any, part: str) -> Any | None:
             return get_args(member)[1]
         if get_origin(member) is list:
             return get_args(member)[0]
+        if get_origin(member) is tuple:  # a pair (a sliding scale's point): by position
+            items = get_args(member)
+            return items[int(part)] if part.isdigit() and int(part) < len(items) else None
     return None
 
 
@@ -376,7 +404,7 @@ Input should be less than or equal to 1 (1.2); expected values the scenario file
     low, high = float(values.min()), float(values.max())
     for value in (low, high) if low != high else (low,):
         try:
-            adapter.validate_python(value)
+            adapter.validate_python(value, context=PLAIN_LIMITS)  # values no one typed
         except ValidationError as exc:
             message = str(exc.errors()[0]["msg"])
             # errors.md: values run from
@@ -405,9 +433,7 @@ def _expand(tree: dict[str, Any], pattern: str) -> list[list[Any]]:
             node: Any = tree
             for key in prefix:
                 node = node[key]
-            if not isinstance(node, dict):
-                continue
-            keys = {str(k): k for k in node}  # years and dates are spelt as text in paths
+            keys = _children(node)  # years, dates and list indices are spelt as text in paths
             hits = fnmatch.filter(keys, part) if "*" in part else [part] if part in keys else []
             nxt.extend([*prefix, keys[h]] for h in hits)
         matches = nxt
@@ -420,6 +446,7 @@ def with_changes(
     scale: Mapping[str, float] | None = None,
     *,
     origin: str = "override",
+    scenario: str | None = None,
 ) -> Deal:
     """A new, re-validated Deal with values replaced (``set_values``) or multiplied (``scale``).
 
@@ -428,14 +455,27 @@ def with_changes(
     deal : Deal
         The base case (unchanged; Deals are frozen).
     set_values : mapping of path to value, optional
-        New values; a path may end at a section to replace it whole. One number over a
-        schedule given year by year or as a list is refused (it would replace every year,
-        where an override of the path scales them): set a year (``PATH.2031``), scale it,
-        or give a whole mapping or list.
+        New values; a path may end at a section to replace it whole, or name an item of a list
+        of sections by its index (``fiscal.levies.X.brackets.0.rate``,
+        ``fiscal.levies.X.scale.points.2``). One number over a schedule given year by year or
+        as a list is refused (it would replace every year, where an override of the path scales
+        them): set a year (``PATH.2031``), scale it, or give a whole mapping or list.
     scale : mapping of path to factor, optional
         Numbers to multiply (``phases.*.capex_usd: 1.3``).
     origin : str
-        Named in error messages (a scenario's name, or ``--set``).
+        Named in error messages (``--set``).
+    scenario : str, optional
+        The named scenario of the file whose ``set``/``scale`` these are: each error then names
+        the entry it comes from as its field, ``scenarios.NAME.set.KEY`` (or ``.scale.KEY``; the
+        KEY is the entry's key as written, dots and all), and, where the problem lies at another
+        path (a ``*`` in the key, or a check of the deal the change breaks), that path first in
+        its message.
+
+    Raises
+    ------
+    InputError
+        A path that does not exist, a change the Deal refuses; :class:`~dealcalc.errors.InputErrors`
+        when the changed Deal has several problems.
 
     Examples
     --------
@@ -444,24 +484,51 @@ def with_changes(
     >>> deal = load_deal(files("dealcalc") / "data" / "ussm_fwo_2025.yaml")
     >>> with_changes(deal, scale={"phases.*.capex_usd": 2}).phases["refinery"].capex_usd
     600000000.0
+    >>> try:
+    ...     with_changes(deal, {"fiscal.royalty_rate": 5}, scenario="high")
+    ... except InputError as exc:
+    ...     print(exc)
+    scenarios.high.set.fiscal.royalty_rate: 5 is 500 %; did you mean 0.05?
     """
+    if scenario is not None:
+        origin = f"scenario {scenario!r}"
     tree = copy.deepcopy(deal.model_dump(mode="python"))
     # a wildcard skips stream fields that the stream's kind never reads (streams.*.recovery
     # reaches the mine streams); a path that names one is still refused by the model
     unused = unused_paths(deal)
+    #: (set or scale, the entry's key, a path it changed), in the order they were applied
+    changed: list[tuple[str, str, str]] = []
 
-    def update(pattern: str, change: Callable[[list[Any], Any], Any]) -> None:
+    def located(kind: str, pattern: str, error: InputError) -> InputError:
+        """``error`` of the entry ``pattern`` of ``kind``, named after the scenario's entry."""
+        if scenario is None:
+            return error
+        message = error.message.removeprefix(f"{origin}: ")
+        if error.field and error.field != pattern:
+            message = f"{error.field}: {message}"
+        return InputError(
+            message, field=f"scenarios.{scenario}.{kind}.{pattern}", expected=error.expected, hint=error.hint
+        )
+
+    def update(kind: str, pattern: str, change: Callable[[list[Any], Any], Any]) -> None:
         hits = _expand(tree, pattern)
         if "*" in pattern:
             hits = [keys for keys in hits if ".".join(map(str, keys)) not in unused]
         if not hits:
             # errors.md: no such parameter
-            raise _unknown_path(deal, pattern)
+            raise located(kind, pattern, _unknown_path(deal, pattern))
         for keys in hits:
             node = tree
             for key in keys[:-1]:
+                if isinstance(node[key], tuple):  # a pair (a scale's point) changed in place
+                    node[key] = list(node[key])
                 node = node[key]
-            node[keys[-1]] = change(keys, node[keys[-1]])
+            try:
+                node[keys[-1]] = change(keys, node[keys[-1]])
+            except InputError as exc:
+                # errors.md: scenarios.S.set.PATH
+                raise located(kind, pattern, exc) from None
+            changed.append((kind, pattern, ".".join(map(str, keys))))
 
     def scaled(factor: float) -> Callable[[list[Any], Any], Any]:
         def apply(keys: list[Any], old: Any) -> Any:
@@ -489,22 +556,82 @@ def with_changes(
         return apply
 
     for pattern, value in (set_values or {}).items():
-        update(pattern, replaced(value))
+        update("set", pattern, replaced(value))
     for pattern, factor in (scale or {}).items():
-        update(pattern, scaled(factor))
+        update("scale", pattern, scaled(factor))
     try:
         return Deal.model_validate(tree)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        cause = (first.get("ctx") or {}).get("error")
-        if isinstance(cause, DealProblems):  # a cross-check names its own path
-            path, problem = cause.problems[0]
+        problems = _problems(exc)
+    errors: list[InputError] = []
+    for path, message, typed in problems:
+        entry = _entry(path, changed)
+        if typed is not None and entry is not None and entry[0] == "scale" and entry[2] == path:
+            message = _plain(path, typed, message)  # a scaled value: nobody typed a per cent
+        if scenario is None:
             # errors.md: (a model check, as above)
-            raise InputError(f"{origin}: {problem}", field=path) from None
-        field = ".".join(str(p) for p in first["loc"] if p not in SCHEDULE_TAGS) or None
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        # errors.md: (a model check, as above)
-        raise InputError(f"{origin}: {msg}", field=field) from None
+            errors.append(InputError(f"{origin}: {message}", field=path))
+            continue
+        if entry is None:
+            field, at = f"scenarios.{scenario}", path
+        else:
+            field, at = f"scenarios.{scenario}.{entry[0]}.{entry[1]}", None if path == entry[1] else path
+        # errors.md: scenarios.S.set.PATH
+        errors.append(InputError(f"{at}: {message}" if at else message, field=field))
+    raise errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+#: A date key as pydantic spells it in an error's location.
+_DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
+
+
+def _problems(exc: ValidationError) -> list[tuple[str | None, str, float | None]]:
+    """Every problem of a failed validation as ``(path, message, value)``: the deal's
+    cross-checks with their own paths, pydantic's errors at their locations; ``value`` is the
+    number refused as a per cent typed for a fraction, else None."""
+    out: list[tuple[str | None, str, float | None]] = []
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, DealProblems):  # a cross-check names its own path
+            out.extend((path, problem, None) for path, problem in cause.problems)
+            continue
+        parts = [str(p) for p in error["loc"] if p not in SCHEDULE_TAGS]
+        parts = [
+            dt.date(*map(int, m.groups())).isoformat() if (m := _DATE_REPR.fullmatch(p)) else p for p in parts
+        ]
+        typed: Any = error.get("input") if error.get("type") == "rate_as_percent" else None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        out.append((".".join(parts) or None, message, float(typed) if _is_number(typed) else None))
+    return out
+
+
+def _entry(path: str | None, changed: list[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """The change (``set`` or ``scale``, its key, the path it changed) a problem at ``path``
+    comes from: the last that changed that path, or the section holding it, or something in the
+    section the problem is about; else the only change made; else None."""
+    if path is not None:
+        exact = [c for c in changed if c[2] == path]
+        if exact:
+            return exact[-1]
+        holding = [c for c in changed if path.startswith(c[2] + ".")]
+        if holding:
+            return max(holding, key=lambda c: len(c[2]))
+        inside = {(c[0], c[1]): c for c in changed if c[2].startswith(path + ".")}
+        if len(inside) == 1:
+            return next(iter(inside.values()))
+    entries = {(c[0], c[1]): c for c in changed}
+    return next(iter(entries.values())) if len(entries) == 1 else None
+
+
+def _plain(path: str | None, value: float, message: str) -> str:
+    """Pydantic's own message for ``value`` past the limits at ``path`` (``message`` if none)."""
+    adapter = _leaf_adapter(path) if path is not None else None
+    if adapter is not None:
+        try:
+            adapter.validate_python(value, context=PLAIN_LIMITS)
+        except ValidationError as exc:
+            return f"{exc.errors()[0]['msg']} ({value:.6g})"
+    return message
 
 
 def _is_number(value: Any) -> bool:
@@ -551,7 +678,7 @@ def apply_scenario(deal: Deal, name: str | None) -> Deal:
             field="--scenario",
             hint=did_you_mean(name, deal.scenarios) or f"scenarios: {', '.join(deal.scenarios) or 'none'}",
         )
-    return with_changes(deal, overlay.set, overlay.scale, origin=f"scenario {name!r}")
+    return with_changes(deal, overlay.set, overlay.scale, scenario=name)
 
 
 def _as_override(path: str, value: Any, n_years: int) -> FloatArray:
@@ -664,11 +791,11 @@ class Scenarios:
                     raise InputError(
                         "this stream never reads it, so varying it would change nothing", field=path, hint=why
                     )
-                raise InputError(
-                    "cannot override this parameter",
-                    field=path,
-                    hint=did_you_mean(path, known) or "only numeric parameters take arrays",
-                )
+                if ".scale.points." in path:  # the engine reads the points as the file gives them
+                    hint = "a sliding scale's points change with a scenario's set: or --set, one run each"
+                else:
+                    hint = did_you_mean(path, known) or "only numeric parameters take arrays"
+                raise InputError("cannot override this parameter", field=path, hint=hint)
             leaf = flat.leaves.get(path)
             if isinstance(leaf, int) and not isinstance(leaf, bool) and not _is_schedule_key(path):
                 raise InputError(

@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import re
+import stat
 from collections.abc import Mapping
+from io import StringIO
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -31,10 +35,163 @@ from pydantic import Field, ValidationError
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.models.base import Model
 
-__all__ = ["TableColumn", "TableSpec", "apply_tables"]
+__all__ = [
+    "MAX_CSV_BYTES",
+    "TableColumn",
+    "TableSpec",
+    "apply_tables",
+    "file_kind",
+    "plain_number",
+    "read_csv_rows",
+    "read_limited",
+]
 
-#: The size a table file may have; a mine plan is a few kB.
-MAX_TABLE_BYTES = 10_000_000
+#: The size a CSV file (a table, or cash-flow series) may have: 32 MiB, a few million numbers. A
+#: mine plan is a few kB; a larger file is the wrong file, refused before it is read.
+MAX_CSV_BYTES = 32 * 2**20
+#: The size a table file may have (the limit of every CSV file).
+MAX_TABLE_BYTES = MAX_CSV_BYTES
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words (``"a directory"``)."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:g} MiB"
+
+
+def read_limited(path: str | os.PathLike[str], limit: int, *, shown: str, what: str) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    A directory, a device (``/dev/zero``), a named pipe or a socket is refused, and so is a file
+    larger than ``limit``, before anything is read; the read itself stops after ``limit + 1``
+    bytes, so a file that grows (or a ``/proc`` file, whose size reads 0) cannot fill memory.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    limit : int
+        The most bytes the file may have.
+    shown : str
+        The file as the messages name it.
+    what : str
+        What the file should be, for the messages (``"a scenario file"``).
+
+    Raises
+    ------
+    InputError
+        Not a regular file, or larger than ``limit``.
+    OSError
+        The file is missing or unreadable (``FileNotFoundError``, ``PermissionError``, ...).
+
+    Examples
+    --------
+    >>> read_limited("/dev/zero", 1000, shown="/dev/zero", what="a CSV file")
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: /dev/zero: is a character device, not a regular file; expected a CSV file
+    """
+
+    def check(status: os.stat_result) -> None:
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError(
+                f"is {file_kind(status.st_mode)}, not a regular file", source=shown, expected=what
+            )
+        if status.st_size > limit:
+            raise InputError(
+                f"the file is larger than {_mib(limit)}",
+                source=shown,
+                expected=f"{what}, at most {_mib(limit)}",
+            )
+
+    check(os.stat(path))  # before opening: opening a device or a pipe can block or act
+    # O_NONBLOCK: a pipe put in the file's place since the check does not block the open
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        check(os.fstat(fh.fileno()))  # the file opened is the file checked
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # it grew since
+        raise InputError(
+            f"the file is larger than {_mib(limit)}", source=shown, expected=f"{what}, at most {_mib(limit)}"
+        )
+    return data
+
+
+def read_csv_rows(path: str | os.PathLike[str], limit: int, *, shown: str, what: str) -> list[list[str]]:
+    """The rows of a UTF-8 CSV file (a byte-order mark is dropped), read with :func:`read_limited`.
+
+    Raises ``OSError``, ``UnicodeDecodeError`` and ``csv.Error`` for the caller to word.
+    """
+    text = read_limited(path, limit, shown=shown, what=what).decode("utf-8-sig")
+    return list(csv.reader(StringIO(text, newline="")))
+
+
+def _shown(cell: str) -> str:
+    """A cell for a message: quoted, and cut short if it is long."""
+    return repr(cell) if len(cell) <= 40 else repr(cell[:30]) + f"... ({len(cell):,} characters)"
+
+
+def plain_number(
+    text: str, where: str, line: int, column: str, *, empty: str = "a number (write 0)"
+) -> float:
+    """A CSV cell read as a plain number: digits, an optional sign, a decimal point and an
+    exponent (``-1500000.5``, ``2.5e6``); Python's ``_`` between digits is allowed.
+
+    A comma is refused, quoted or not: ``"-1,5"`` may mean -1.5 (a decimal comma) or -15 (a
+    thousands separator), and a guess would be silent. So are digits other than ASCII 0-9 and
+    values that are not finite (``nan``, ``inf``, ``1e400``).
+
+    Examples
+    --------
+    >>> plain_number(" -1500000.5 ", "plan.csv", 3, "capex")
+    -1500000.5
+    >>> plain_number('-1,5', "plan.csv", 3, "capex")
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: plan.csv:3: column 'capex': '-1,5' has a comma; expected a plain number: ...
+    """
+    cell = text.strip()
+    if cell == "":
+        raise InputError("empty cell", source=where, line=line, field=f"column '{column}'", expected=empty)
+    if "," in cell:
+        raise InputError(
+            f"{_shown(cell)} has a comma",
+            source=where,
+            line=line,
+            field=f"column '{column}'",
+            expected="a plain number: a point for decimals and no thousands separators (1500000.5)",
+        )
+    try:
+        value = float(cell) if cell.isascii() else None  # float() reads other scripts' digits too
+    except ValueError:
+        value = None
+    if value is None:
+        raise InputError(
+            f"{_shown(cell)} is not a number",
+            source=where,
+            line=line,
+            field=f"column '{column}'",
+            expected="a number such as -1500000 or 2.5e6",
+        )
+    if not math.isfinite(value):
+        raise InputError(
+            f"{_shown(cell)} is not a finite number",
+            source=where,
+            line=line,
+            field=f"column '{column}'",
+            expected="a finite number",
+        )
+    return value
 
 
 class TableColumn(Model):
@@ -56,61 +213,26 @@ class TableSpec(Model):
     note: str | None = None
 
 
-def _number(text: str, where: str, line: int, column: str) -> float:
-    cell = text.strip()
-    if cell == "":
-        raise InputError(
-            "empty cell", source=where, line=line, field=f"column '{column}'", expected="a number (write 0)"
-        )
-    if "," in cell:
-        raise InputError(
-            f"{cell!r} has a comma",
-            source=where,
-            line=line,
-            field=f"column '{column}'",
-            expected="a plain number: a point for decimals and no thousands separators (1500000.5)",
-        )
-    try:
-        value = float(cell.replace("_", ""))
-    except ValueError:
-        raise InputError(
-            f"{cell!r} is not a number",
-            source=where,
-            line=line,
-            field=f"column '{column}'",
-            expected="a number",
-        ) from None
-    if not math.isfinite(value):
-        raise InputError(
-            f"{cell!r} is not a finite number", source=where, line=line, field=f"column '{column}'"
-        )
-    return value
+_LABEL = re.compile(r"[-+]?[0-9]{1,6}")
 
 
 def _label(text: str, where: str, line: int, column: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise InputError(
-            f"{text.strip()!r} is not a period label",
-            source=where,
-            line=line,
-            field=f"column '{column}'",
-            expected="a whole number: a calendar year or the study's year number",
-        ) from None
+    cell = text.strip()
+    if _LABEL.fullmatch(cell):  # not int(): it reads "2_030", other scripts' digits, any length
+        return int(cell)
+    raise InputError(
+        f"{_shown(cell)} is not a period label",
+        source=where,
+        line=line,
+        field=f"column '{column}'",
+        expected="a whole number: a calendar year or the study's year number",
+    )
 
 
 def _read(path: Path, shown: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the numbered rows of a CSV file (blank rows skipped)."""
     try:
-        if path.stat().st_size > MAX_TABLE_BYTES:
-            raise InputError(
-                f"the table is larger than {MAX_TABLE_BYTES // 1_000_000} MB",
-                source=shown,
-                expected="a table of years",
-            )
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
+        rows = read_csv_rows(path, MAX_TABLE_BYTES, shown=shown, what="a CSV table of values by year")
     except FileNotFoundError:
         raise InputError("table file not found", source=shown) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -242,7 +364,7 @@ def apply_tables(
                     raise InputError(
                         f"{len(row)} cells where the header has {len(header)}", source=shown, line=line
                     )
-                values[label] = _number(row[col], shown, line, name) * column.scale * spec.scale
+                values[label] = plain_number(row[col], shown, line, name) * column.scale * spec.scale
                 origins[(*column.path.split("."), label)] = (shown, line)
             origins[tuple(column.path.split("."))] = (shown, 1)
             _place(data, column.path, values, shown)

@@ -7,6 +7,7 @@ per step over the scenarios still open. Formulas: docs/methodology.md §18.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
+from dealcalc.engine.memory import check_fits, shape_of, valuation_bytes
+from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.engine.timeline import fisher
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
@@ -87,6 +90,28 @@ def _default_bounds(base: float) -> tuple[float, float]:
     if base < 0:
         return 4.0 * base, 0.0
     return 0.0, 1.0
+
+
+def _check_size(deal: Deal, overrides: Mapping[str, ArrayLike], grid_points: int) -> None:
+    """Refuse, from the overrides' shapes alone, a breakeven whose bracketing pass (every
+    scenario at every grid point, valued at once) would not fit in memory."""
+    sizes = [math.prod(shape_of(v)) for v in overrides.values()]
+    n = max(sizes, default=1)
+    rows = n * grid_points
+    # the overrides as flat float64 (a copy and a mask each); per row of the bracketing pass,
+    # its scenario index and x, each override's value, the metric gathered and less the target,
+    # and the signs and crossings; then the valuation of every row
+    needed = (
+        9.0 * sum(sizes)
+        + rows * (8.0 * (len(sizes) + 8) + len(sizes) + 1)
+        + valuation_bytes(rows, deal.periods.size, n_metrics=2, chunk=CHUNK_SCENARIOS)
+    )
+    check_fits(
+        needed,
+        f"a breakeven of {n:,} scenario{'' if n == 1 else 's'} on a grid of {grid_points:,} points "
+        f"({rows:,} valuations at once)",
+        "pass fewer scenarios a call, as each scenario's breakeven is found on its own, or fewer grid_points",
+    )
 
 
 def breakeven(
@@ -171,6 +196,20 @@ def breakeven(
     hi = default[1] if given[1] is None else given[1]
     if not lo < hi:
         raise InputError(f"the range [{lo:g}, {hi:g}] is empty", field="bounds", expected="low < high")
+    if isinstance(grid_points, bool) or not isinstance(grid_points, int | np.integer) or grid_points < 2:
+        raise InputError(
+            f"{grid_points!r} grid points",
+            field="grid_points",
+            expected="a whole number, at least 2 (the ends of the range)",
+        )
+    _check_size(start, overrides or {}, int(grid_points))
+    for key, value in (overrides or {}).items():
+        if np.ndim(value) > 1:  # one value per scenario: a year-by-year array would be flattened
+            raise InputError(
+                f"an override of shape {np.shape(value)}",
+                field=key,
+                expected="one value per scenario, shape (S,); a schedule by year is set in the file",
+            )
     others = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (overrides or {}).items()}
     if path in others:
         raise InputError("the parameter that moves cannot also be overridden", field=path)

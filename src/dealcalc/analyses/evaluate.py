@@ -15,14 +15,22 @@ from rich.console import Group
 from dealcalc.analyses.display import frame_html, frame_rich
 from dealcalc.engine import Ledger, evaluate_chunks, resolve
 from dealcalc.engine import lines as L
-from dealcalc.engine.run import METRICS, check_metrics
+from dealcalc.engine.memory import (
+    VALUATION_HINT,
+    check_fits,
+    conversion_bytes,
+    ledger_lines,
+    shape_of,
+    valuation_bytes,
+)
+from dealcalc.engine.run import CHUNK_SCENARIOS, METRICS, check_metrics
 from dealcalc.engine.timeline import present_value
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario, with_changes
 
-__all__ = ["Valuation", "compare", "evaluate", "tariff_attribution"]
+__all__ = ["Valuation", "check_overrides_fit", "compare", "evaluate", "scenario_count", "tariff_attribution"]
 
 
 @dataclass(frozen=True)
@@ -327,6 +335,7 @@ def evaluate(
             raise ValueError("the scenarios were built for another deal (or another named scenario)")
         scenarios = overrides
     else:
+        check_overrides_fit(valued, overrides, keep_ledger=keep_ledger, n_metrics=len(wanted))
         scenarios = Scenarios.build(valued, overrides)
     chunks = evaluate_chunks(scenarios, keep_ledger=keep_ledger, metrics=wanted)
     values = {m: np.concatenate([c.values[m] for c in chunks]) for m in wanted}
@@ -343,6 +352,45 @@ def evaluate(
         ledger=ledger,
         parties=parties,
         balance=balance,
+    )
+
+
+def scenario_count(overrides: Mapping[str, object]) -> int:
+    """The number of scenarios override arrays make, read from their shapes alone (the largest
+    first dimension; one when every override is a single value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scenario_count({"a": 0.05, "b": np.broadcast_to(1.0, (10**9, 17))})
+    1000000000
+    """
+    return max((shape[0] for shape in map(shape_of, overrides.values()) if shape), default=1)
+
+
+def check_overrides_fit(
+    deal: Deal, overrides: Mapping[str, object] | None, *, keep_ledger: bool | None, n_metrics: int
+) -> None:
+    """Refuse, before any override array is made, a valuation that would not fit in memory.
+
+    Counts the float64 copies :meth:`Scenarios.build` makes of the overrides (none of a float64
+    array, a broadcast view's included, but a mask of its size), and what
+    :func:`dealcalc.engine.evaluate_chunks` keeps: the results of every scenario and one
+    chunk's working set. Sizes are read from the overrides' shapes, so a broadcast view of a
+    billion rows costs nothing to refuse.
+    """
+    if not overrides:
+        return
+    n = scenario_count(overrides)
+    keep = n <= 1_000 if keep_ledger is None else keep_ledger
+    kept = ledger_lines(len(deal.streams), len(deal.party_names())) if keep else 0
+    needed = sum(conversion_bytes(v) for v in overrides.values()) + valuation_bytes(
+        n, deal.periods.size, n_metrics=n_metrics, kept_lines=kept, chunk=CHUNK_SCENARIOS
+    )
+    check_fits(
+        needed,
+        f"valuing {n:,} scenarios" + (" and keeping their ledgers" if keep else ""),
+        VALUATION_HINT,
     )
 
 

@@ -17,6 +17,8 @@ import pandas as pd
 
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.montecarlo import check_draws, check_seed, input_overrides, input_targets, marginal
+from dealcalc.engine.memory import check_fits, valuation_bytes
+from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -25,6 +27,61 @@ from dealcalc.params import apply_scenario
 __all__ = ["correlation_groups", "morris", "sobol", "sobol_indices"]
 
 Model = Callable[[FloatArray], FloatArray]
+
+#: Bootstrap resamples SALib draws for the confidence intervals (its default, which we keep).
+SOBOL_RESAMPLES = 100
+MORRIS_RESAMPLES = 100
+#: Arrays of (n, resamples) alive at once in SALib's Sobol analysis: the resampling index,
+#: A, AB and B resampled, their stack for the variance, and the products and temporaries.
+SOBOL_RESAMPLED_ARRAYS = 8
+#: The ways out of a Sobol analysis or a Morris screening that would not fit in memory.
+SOBOL_HINT = (
+    "use a smaller n (each base sample is G + 2 runs for G inputs or groups), or screen with "
+    "Morris first and keep the inputs that matter"
+)
+MORRIS_HINT = "use fewer trajectories: a screening ranks the inputs with tens of them, not millions"
+
+
+def _check_samples(n: object, field: str, what: str) -> int:
+    """``n`` as a whole number of at least 2, or an InputError naming ``field``."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
+        # errors.md: base samples; expected a whole number, at least 2
+        raise InputError(f"{n!r} {what}", field=field, expected="a whole number, at least 2")
+    return int(n)
+
+
+def _model_row_bytes(d: int, targets: int) -> float:
+    """Memory of one sample point while the deal is valued: the point clipped and mapped
+    through each marginal (2 d), each parameter it overrides and the override's mask, the
+    metric; the engine's chunk is counted apart (:func:`valuation_bytes`)."""
+    return 8.0 * (2 * d + targets + 2) + targets
+
+
+def _sobol_bytes(n: int, d: int, g: int, row_bytes: float, n_years: int) -> float:
+    """Peak memory of a Sobol analysis: the sample of n (g + 2) points of d inputs and its
+    outputs, held throughout, plus the larger of the valuation (``row_bytes`` a point and the
+    engine's chunks; none for a plain model) and SALib's bootstrap (arrays of n x resamples)."""
+    rows = n * (g + 2)
+    held = 8.0 * rows * (d + 1) + 8.0 * n * 2 * d  # the sample, the outputs; the base sequence
+    valuing = rows * row_bytes + (
+        valuation_bytes(rows, n_years, n_metrics=2, chunk=CHUNK_SCENARIOS) if n_years else 0.0
+    )
+    analysing = 8.0 * n * SOBOL_RESAMPLES * SOBOL_RESAMPLED_ARRAYS
+    return held + max(valuing, analysing)
+
+
+def _morris_bytes(r: int, d: int, row_bytes: float, n_years: int) -> float:
+    """Peak memory of a Morris screening of r trajectories of d + 1 points: the sample, held
+    throughout, plus the largest of its making (a Python list of r small arrays, then one
+    copy), the valuation and SALib's bootstrap (three arrays of resamples x r at once)."""
+    rows = r * (d + 1)
+    held = 8.0 * rows * (d + 1)  # the points and their outputs
+    making = r * (112.0 + 8.0 * (d + 1) * d)  # ndarray header + data of each trajectory
+    valuing = rows * (row_bytes + 16.0 * d) + valuation_bytes(
+        rows, n_years, n_metrics=2, chunk=CHUNK_SCENARIOS
+    )  # the map to stratum midpoints makes two (rows, d) temporaries
+    analysing = 8.0 * r * (3 * MORRIS_RESAMPLES + 2 * d)
+    return held + max(making, valuing, analysing)
 
 
 def _salib() -> Any:
@@ -87,6 +144,13 @@ def sobol_indices(
     True
     """
     check_seed(seed)
+    n = _check_samples(n, "n", "base samples")
+    g = len(set(groups)) if groups is not None and len(set(groups)) < len(names) else len(names)
+    check_fits(
+        _sobol_bytes(n, len(names), g, 0.0, 0),
+        f"a Sobol analysis of {n:,} base samples ({n * (g + 2):,} model runs)",
+        SOBOL_HINT,
+    )
     sobol_sample, sobol_analyze, _, _ = _salib()
     problem: dict[str, Any] = {
         "num_vars": len(names),
@@ -109,6 +173,11 @@ def sobol_indices(
         {k: np.asarray(result[k], dtype=np.float64) for k in ("S1", "S1_conf", "ST", "ST_conf")},
         index=pd.Index(labels, name="input"),
     ).sort_values("ST", ascending=False)
+
+
+def _n_targets(deal: Deal) -> int:
+    """The parameters the uncertain inputs set, each pattern's matches counted."""
+    return sum(len(paths) for paths in input_targets(deal).values())
 
 
 def _deal_model(deal: Deal, metric: str) -> tuple[list[str], Model]:
@@ -153,9 +222,18 @@ def sobol(
     >>> t.index[0]
     'phases.*.capex_usd+streams.*.opex_usd_per_t_ore'
     """
+    check_seed(seed)
+    n = _check_samples(n, "n", "base samples")
     start = apply_scenario(deal, scenario)
-    names, model = _deal_model(start, metric)
+    names = list(start.uncertainty.inputs)
     groups = correlation_groups(names, start.uncertainty.correlations) if group_correlated else None
+    g = len(set(groups)) if groups is not None else len(names)
+    check_fits(
+        _sobol_bytes(n, len(names), g, _model_row_bytes(len(names), _n_targets(start)), start.periods.size),
+        f"a Sobol analysis of {n:,} base samples ({n * (g + 2):,} valuations)",
+        SOBOL_HINT,
+    )
+    names, model = _deal_model(start, metric)
     out = sobol_indices(model, names, n, groups=groups, seed=seed)
     out.attrs["metric"] = metric
     return out
@@ -183,8 +261,15 @@ def morris(
     ['mu', 'mu_star', 'sigma', 'mu_star_conf']
     """
     check_seed(seed)
-    _, _, morris_sample, morris_analyze = _salib()
+    trajectories = _check_samples(trajectories, "trajectories", "trajectories")
     start = apply_scenario(deal, scenario)
+    d = len(start.uncertainty.inputs)
+    check_fits(
+        _morris_bytes(trajectories, d, _model_row_bytes(d, _n_targets(start)), start.periods.size),
+        f"a Morris screening of {trajectories:,} trajectories ({trajectories * (d + 1):,} valuations)",
+        MORRIS_HINT,
+    )
+    _, _, morris_sample, morris_analyze = _salib()
     names, model = _deal_model(start, metric)
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)

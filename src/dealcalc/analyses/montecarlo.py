@@ -19,7 +19,7 @@ import pandas as pd
 from rich.console import Group
 
 from dealcalc.analyses.display import frame_html, frame_rich
-from dealcalc.analyses.distributed import progress_bar, run_on_dask
+from dealcalc.analyses.distributed import WORKER_BASE_BYTES, check_workers, progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.engine.inputs import deal_series
 from dealcalc.engine.memory import check_fits
@@ -675,9 +675,15 @@ def monte_carlo(
     stored = len(u.inputs) + 2 * len(wanted) + len(twins) / 8 + len(u.switches) + 4 * len(start.phases)
     t = start.periods.size
     working = 8.0 * min(chunk_size, n) * t * (120 + 3 * len(u.price_paths)) * 2
+    # a local cluster's workers each hold a process and a chunk's working set; this process
+    # then keeps the results only (checked before any worker starts or anything is drawn)
+    local = check_workers(workers, working) if workers is not None and scheduler is None else 0
     check_fits(
-        8.0 * stored * n + (8.0 * n * len(u.inputs) * 3 if u.correlations else 0.0) + working,
-        f"a Monte Carlo of {n:,} draws",
+        8.0 * stored * n
+        + (8.0 * n * len(u.inputs) * 3 if u.correlations else 0.0)
+        + (local * (WORKER_BASE_BYTES + working) if local else working),
+        f"a Monte Carlo of {n:,} draws"
+        + (f" on {local} local worker{'s' if local > 1 else ''}" if local else ""),
         "ask for fewer metrics, or run fewer draws several times with different seeds and pool "
         "them; the per-draw results of N draws must fit in memory",
     )

@@ -15,12 +15,18 @@ from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.montecarlo import check_draws, input_overrides, input_targets, marginal
+from dealcalc.engine.memory import check_fits, valuation_bytes
+from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario, limits, numeric_leaves
 
 __all__ = ["default_drivers", "grid", "spider", "tornado"]
+
+#: Memory of a row of a tornado's or spider's block while it is still Python: a dict of one
+#: parameter with its float (sys.getsizeof: 184 + 24 bytes) and its slot in the list of rows.
+ROW_BYTES = 216
 
 
 def default_drivers(deal: Deal) -> list[str]:
@@ -62,6 +68,23 @@ def _check_paths(deal: Deal, paths: Sequence[str]) -> dict[str, float]:
             )
         base[path] = leaves[path]
     return base
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 parameter``, ``2,000 parameters``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _check_size(
+    deal: Deal, n_rows: int, n_paths: int, what: str, hint: str, *, python_rows: bool = False
+) -> None:
+    """Refuse, before the block is made, a block of ``n_rows`` scenarios changing ``n_paths``
+    parameters that would not fit in memory: per row, an override value of each parameter
+    and its mask, the gathered metric (and the row as Python, for a tornado or a spider),
+    then the valuation of every row."""
+    per_row = 8.0 * (n_paths + 3) + n_paths + (ROW_BYTES if python_rows else 0.0)
+    needed = per_row * n_rows + valuation_bytes(n_rows, deal.periods.size, n_metrics=2, chunk=CHUNK_SCENARIOS)
+    check_fits(needed, what, hint)
 
 
 def _block(deal: Deal, rows: list[dict[str, float]], metric: str) -> FloatArray:
@@ -139,6 +162,15 @@ def tornado(
             floor, ceiling = limits(p, start)
             ranges[p] = (float(np.clip(lo, floor, ceiling)), float(np.clip(hi, floor, ceiling)))
         clipped = [p for p in wanted if ranges[p] != wanted[p]]
+    n_rows = 1 + 2 * len(ranges)
+    _check_size(
+        start,
+        n_rows,
+        len(ranges),
+        f"a tornado of {_count(len(ranges), 'parameter')} ({n_rows:,} scenarios)",
+        "name fewer parameters",
+        python_rows=True,
+    )
     rows: list[dict[str, float]] = [{}]
     for path, (low, high) in ranges.items():
         rows += [{path: float(low)}, {path: float(high)}]
@@ -172,6 +204,15 @@ def _tornado_from_distributions(deal: Deal, quantiles: tuple[float, float], metr
         raise InputError("no uncertain inputs to take quantiles of", field="uncertainty.inputs")
     leaves = numeric_leaves(deal)
     targets = input_targets(deal)
+    n_rows = 1 + 2 * len(inputs)
+    _check_size(
+        deal,
+        n_rows,
+        sum(len(targets[p]) for p in inputs),
+        f"a tornado of {_count(len(inputs), 'uncertain input')} ({n_rows:,} scenarios)",
+        "declare fewer uncertain inputs, or name the parameters to move",
+        python_rows=True,
+    )
     rows: list[dict[str, float]] = [{}]
     table = []
     for pattern, dist in inputs.items():
@@ -221,6 +262,16 @@ def spider(
     chosen = list(paths) if paths is not None else default_drivers(start)
     base = _check_paths(start, chosen)
     steps = np.asarray(changes, dtype=np.float64).reshape(-1)
+    n_rows = len(chosen) * steps.size
+    _check_size(
+        start,
+        n_rows,
+        len(chosen),
+        f"a spider of {_count(len(chosen), 'parameter')} at {_count(steps.size, 'change')} "
+        f"({n_rows:,} scenarios)",
+        "fewer changes, a handful such as -30 % to +30 % in steps of 10 %, or fewer parameters",
+        python_rows=True,
+    )
     moved = np.array([[base[p] * (1.0 + c) for c in steps] for p in chosen]).reshape(len(chosen), steps.size)
     bounds = np.array([limits(p, start) for p in chosen]).reshape(len(chosen), 2)
     # a change that would leave what the field allows (a recovery above 1) is not valued: NaN
@@ -278,6 +329,16 @@ def grid(
     x_path, x_values = _axis(x, "x")
     y_axis = None if y is None else _axis(y, "y")
     _check_paths(start, [x_path] if y_axis is None else [x_path, y_axis[0]])
+    n_y = 1 if y_axis is None else y_axis[1].size
+    _check_size(
+        start,
+        x_values.size * n_y,
+        1 if y_axis is None else 2,
+        f"a grid of {_count(x_values.size, 'scenario')}"
+        if y_axis is None
+        else f"a grid of {x_values.size:,} x {n_y:,} = {x_values.size * n_y:,} scenarios",
+        "fewer values on an axis, or value the grid in parts, a slice of the x values a call",
+    )
     if y_axis is None:
         values = _value(start, {x_path: x_values}, x_values.size, metric)
         return pd.DataFrame({metric: values}, index=pd.Index(x_values, name=x_path))

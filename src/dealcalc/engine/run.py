@@ -23,7 +23,7 @@ from dealcalc.engine.inputs import (
     resolve,
 )
 from dealcalc.engine.ledger import Ledger, add_lines
-from dealcalc.engine.memory import check_fits
+from dealcalc.engine.memory import VALUATION_HINT, check_fits, ledger_lines, valuation_bytes
 from dealcalc.engine.parties import party_flows
 from dealcalc.engine.streams import (
     Balance,
@@ -572,12 +572,11 @@ def evaluate_chunks(
     n_years = deal.periods.size
     n_scenarios = scenarios.n
     keep = n_scenarios <= 1_000 if keep_ledger is None else keep_ledger
-    lines = 40 + 6 * len(deal.streams) + 5 * len(deal.party_names())
-    per_scenario = 8.0 * (len(wanted) + (2 * lines * n_years if keep else 0))
+    kept = ledger_lines(len(deal.streams), len(deal.party_names())) if keep else 0
     check_fits(
-        per_scenario * n_scenarios + 8.0 * 120 * n_years * min(chunk_size, n_scenarios),
+        valuation_bytes(n_scenarios, n_years, n_metrics=len(wanted), kept_lines=kept, chunk=chunk_size),
         f"valuing {n_scenarios:,} scenarios" + (" and keeping their ledgers" if keep else ""),
-        "ask for fewer metrics (metrics=[...]), keep_ledger=False, or value the scenarios in batches",
+        VALUATION_HINT,
     )
     results = []
     for chunk in scenarios.chunks(chunk_size):

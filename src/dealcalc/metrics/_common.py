@@ -15,6 +15,8 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from dealcalc.errors import InputError
+
 FloatArray: TypeAlias = NDArray[np.float64]
 BoolArray: TypeAlias = NDArray[np.bool_]
 IntArray: TypeAlias = NDArray[np.int64]
@@ -45,6 +47,8 @@ def as_values(values: ArrayLike, *, min_periods: int = 1, check_finite: bool = T
 
     With ``check_finite=False`` the caller promises to call :func:`require_finite` on a result
     that a non-finite input would make non-finite (NPV), which saves a pass over the data.
+    Finite values of any size are accepted: the metrics rescale rows whose size would overflow
+    or underflow (:func:`row_exponents`).
     """
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim not in (1, 2):
@@ -52,22 +56,75 @@ def as_values(values: ArrayLike, *, min_periods: int = 1, check_finite: bool = T
     if arr.shape[-1] < min_periods:
         raise ValueError(f"values need at least {min_periods} period(s), got {arr.shape[-1]}")
     # A finite sum proves every value finite (NaN and inf propagate) without a boolean
-    # temporary as large as the input; only a non-finite sum needs the element-wise look.
+    # temporary as large as the input; only a non-finite sum needs the element-wise look
+    # (finite values near 1e308 can add up to infinity too).
     if check_finite:
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             total = arr.sum()
-        require_finite(total, arr)
+        if not np.isfinite(total) and not np.isfinite(arr).all():
+            raise ValueError("values contain NaN or infinity")
     return arr
 
 
-def require_finite(result: Any, values: FloatArray) -> None:
-    """Raise if ``values`` hold NaN or infinity, looking element-wise only if ``result`` is not
-    finite (NaN and inf propagate into sums, so a finite result proves finite inputs)."""
+def require_finite(result: Any, values: FloatArray, what: str = "the NPV") -> None:
+    """Raise if ``result`` is not finite: a ``ValueError`` when ``values`` hold NaN or infinity
+    (looked at element-wise only then: NaN and inf propagate, so a finite result proves finite
+    inputs), else an :class:`~dealcalc.errors.InputError`: the result itself is beyond the range
+    of floating point (its rows were already rescaled, so nothing smaller is right)."""
     if not np.isfinite(result).all():
         if not np.isfinite(values).all():
             raise ValueError("values contain NaN or infinity")
-        if np.abs(values).max() > 1e300:
-            raise ValueError("values are too large to add up in floating point; express them in larger units")
+        # errors.md: is too large for floating point
+        raise overflow_error(what)
+
+
+def overflow_error(what: str) -> InputError:
+    """The error for a result beyond the range of floating point (about 1.8e308)."""
+    return InputError(
+        f"{what} is too large for floating point (beyond 1.8e308)",
+        field="values",
+        expected="values in larger units (US$ million rather than US$), or a rate further from -1",
+    )
+
+
+#: Rows whose largest flow is within 2**-ORDINARY_EXPONENT ... 2**ORDINARY_EXPONENT (about
+#: 5e-20 to 2e19) are worked on as given; others are rescaled first (:func:`row_exponents`).
+ORDINARY_EXPONENT = 64
+
+
+def row_exponents(rows: FloatArray) -> IntArray:
+    """The power of two ``e`` per row of an (S, T) array (or the 0-d one of a row (T,)) by which
+    the metrics rescale it: ``|row| / 2**e`` at most 1 with its largest element at least 1/2, or
+    0 for a row of ordinary size (see :data:`ORDINARY_EXPONENT`) or of zeros.
+
+    :func:`rescale_rows` divides by ``2**e`` exactly (a power of two changes only the exponent),
+    so a scale-invariant metric (IRR, MIRR, payback, profitability index) gives the same bits on
+    the rescaled row as on the row itself wherever the row itself neither overflows nor
+    underflows, and an NPV scales back exactly with ``np.ldexp``. So values near 1e308 no
+    longer overflow in sums, nor values near 1e-320 lose their digits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> row_exponents(np.array([[-1e308, 1e308, 1e308], [-1.0, 2.0, 3.0], [5e-324, 0.0, 0.0]])).tolist()
+    [1024, 0, -1073]
+    """
+    largest = np.abs(rows).max(axis=-1) if rows.shape[-1] else np.zeros(rows.shape[:-1])
+    return exponents_of(largest)
+
+
+def exponents_of(largest: FloatArray) -> IntArray:
+    """:func:`row_exponents` from each row's largest absolute value."""
+    _, exponent = np.frexp(largest)
+    out: IntArray = np.where(np.abs(exponent) <= ORDINARY_EXPONENT, 0, exponent).astype(np.int64)
+    return out
+
+
+def rescale_rows(rows: FloatArray, exponents: IntArray) -> FloatArray:
+    """``rows / 2**exponents`` row by row, exactly: ``rows`` (S, T) with ``exponents`` (S,), or
+    one row (T,) with a 0-d exponent. Multiply back with ``np.ldexp(result, exponents)``."""
+    out: FloatArray = np.ldexp(rows, -exponents[..., None])
+    return out
 
 
 def as_rate(rate: ArrayLike, values: FloatArray, *, name: str = "rate") -> FloatArray:

@@ -22,6 +22,9 @@ from dealcalc.metrics._common import (
     as_rate,
     as_values,
     finish,
+    overflow_error,
+    rescale_rows,
+    row_exponents,
     sign_changes,
 )
 from dealcalc.metrics._roots import safeguarded_newton
@@ -176,7 +179,15 @@ def xnpv(
         raise ValueError(f"{tau.shape[0]} dates for {v.shape[-1]} cash flows")
     r = as_rate(rate, v)
     r_col = r[..., None] if r.ndim else r
-    return finish((v * np.power(1.0 + r_col, -tau)).sum(axis=-1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = (v * np.power(1.0 + r_col, -tau)).sum(axis=-1)
+        if not np.isfinite(result).all():  # sums near 1e308: value rescaled rows (XNPV is linear)
+            e = row_exponents(v)
+            result = np.ldexp((rescale_rows(v, e) * np.power(1.0 + r_col, -tau)).sum(axis=-1), e)
+            if not np.isfinite(result).all():
+                # errors.md: is too large for floating point
+                raise overflow_error("the XNPV")
+    return finish(result)
 
 
 class _DatedProblem:
@@ -294,6 +305,7 @@ def xirr(
         raise ValueError(f"{tau_all.shape[0]} dates for {v.shape[-1]} cash flows")
     tau, inverse = np.unique(tau_all, return_inverse=True)
     rows = np.atleast_2d(v)
+    rows = rescale_rows(rows, row_exponents(rows))  # exact; the XIRR does not depend on scale
     flows = np.zeros((tau.size, rows.shape[0]))
     np.add.at(flows, inverse, rows.T)
     with np.errstate(all="ignore"):  # see irr_result: extreme rows overflow harmlessly

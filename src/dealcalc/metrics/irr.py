@@ -8,6 +8,9 @@ add a second one (numpy-financial issue 39).
 
 How it is found, for all rows at once on time-major (T, n) blocks:
 
+0. A row whose largest flow is far from 1 (beyond 2**64 or below 2**-64 in size) is divided by
+   a power of two first. That is exact and the IRR does not depend on a row's scale, so
+   ``[-1e308, 1e308, 1e308]`` has the IRR of ``[-1, 1, 1]`` and ordinary rows keep their bits.
 1. Rows whose flows never change sign have no IRR.
 2. A data-driven first guess: inflows and outflows collapsed to their money-weighted mean dates.
 3. Safeguarded Newton (:func:`~dealcalc.metrics._roots.safeguarded_newton`) below Cauchy's
@@ -35,9 +38,12 @@ from dealcalc.metrics._common import (
     FloatArray,
     IntArray,
     as_values,
+    exponents_of,
     finish,
     horner,
     horner_with_derivative,
+    rescale_rows,
+    row_exponents,
     sign_changes,
     time_major_blocks,
 )
@@ -110,14 +116,19 @@ def _leading_flow(block: FloatArray) -> FloatArray:
     return lead
 
 
-def _upper_bound(block: FloatArray, lead: FloatArray) -> FloatArray:
+def _largest(block: FloatArray) -> FloatArray:
+    """The largest absolute flow of each column of a (T, n) block."""
+    largest: FloatArray = np.abs(block[0])
+    for row in block[1:]:  # period by period: no (T, n) temporary (see sign_changes)
+        np.maximum(largest, np.abs(row), out=largest)
+    return largest
+
+
+def _upper_bound(largest: FloatArray, lead: FloatArray) -> FloatArray:
     """Cauchy's bound: no root lies above max_t |v_t| / |v_k| (k = first non-zero flow).
 
     (The tighter max over t > k only moves the starting bracket; this one costs one pass.)
     """
-    largest = np.abs(block[0])
-    for row in block[1:]:  # period by period: no (T, n) temporary (see sign_changes)
-        np.maximum(largest, np.abs(row), out=largest)
     with np.errstate(divide="ignore", invalid="ignore"):
         bound = largest / np.abs(lead)
     return np.where(np.isfinite(bound), bound, 0.0) * (1.0 + 1e-9) + 1e-9
@@ -179,6 +190,7 @@ def _certified_highest(block: FloatArray, r: FloatArray) -> BoolArray:
 def _companion_roots(rows: FloatArray) -> list[FloatArray]:
     """All real IRRs (> -1) of each row, from companion-matrix eigenvalues, polished."""
     out: list[FloatArray] = [np.empty(0) for _ in range(rows.shape[0])]
+    rows = rescale_rows(rows, row_exponents(rows))  # exact; flows near 1e308 would overflow
     # Coefficients below 1e-250 of the row's largest are dropped: their roots would sit at
     # r = -1 + 1e-250 and their companion matrices would overflow.
     scale = np.abs(rows).max(axis=1, keepdims=True)
@@ -241,8 +253,13 @@ def _solve_block(block: FloatArray) -> tuple[FloatArray, IntArray]:
     if candidates.size == 0:
         return result, changes
     sub = block if candidates.size == n else block[:, candidates]
+    largest = _largest(sub)
+    exponent = exponents_of(largest)
+    if exponent.any():  # flows near 1e308 or 1e-308: the IRR of the rescaled column (exact)
+        sub = np.ldexp(sub, -exponent)
+        largest = np.ldexp(largest, -exponent)
     lead = _leading_flow(sub)
-    upper = _upper_bound(sub, lead)
+    upper = _upper_bound(largest, lead)
     upper_sign = np.sign(lead)
     guess = _initial_guess(sub, upper)
     # Newton stops when |f/f'| <= XTOL (1 + r); as |f'| <= T * gross / (1 + r), the residual

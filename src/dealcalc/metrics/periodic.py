@@ -11,13 +11,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dealcalc.metrics._common import (
+    BoolArray,
     FloatArray,
     Timing,
     as_rate,
     as_values,
     finish,
     horner,
+    overflow_error,
     require_finite,
+    rescale_rows,
+    row_exponents,
     time_major_blocks,
     timing_offset,
 )
@@ -57,7 +61,9 @@ def npv(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float |
     with :math:`\delta = 0, 1, 1/2` for ``t0``, ``end`` and ``mid``. So
     ``npv(r, v, timing="end") == npv(r, v) / (1 + r)``. One rate over many rows is a
     matrix-vector product; per-row rates and NPV profiles use Horner's rule over time on
-    time-major blocks (no per-row Python loop).
+    time-major blocks (no per-row Python loop). A row whose sums overflow (flows near 1e308)
+    is valued again divided by a power of two, exactly, and the NPV scaled back; an NPV beyond
+    floating point itself raises :class:`~dealcalc.errors.InputError`.
 
     References
     ----------
@@ -77,6 +83,16 @@ def npv(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float |
     v = as_values(values, check_finite=False)
     r = as_rate(rate, v)
     offset = timing_offset(timing)
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = _npv(r, v, offset)
+    if not np.isfinite(result).all():
+        result = _npv_rescaled(r, v, offset, result)
+    return finish(result)
+
+
+def _npv(r: FloatArray, v: FloatArray, offset: float) -> FloatArray:
+    """NPV of rows ``v`` at aligned rates ``r`` (or of one row at K rates), ``offset`` periods
+    before ``values[0]``; non-finite where the flows overflow (see :func:`_npv_rescaled`)."""
     n_periods = v.shape[-1]
     if v.ndim == 1:
         if r.ndim == 0:
@@ -90,10 +106,31 @@ def npv(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "t0") -> float |
         # Horner keeps two vectors live, so longer blocks than the IRR's pay off here.
         for rows, block in time_major_blocks(v, chunk=NPV_CHUNK_ROWS):
             result[rows] = horner(block, 1.0 / (1.0 + r[rows]))
-    require_finite(result, v)
     if offset:
         result = result * np.power(1.0 + r, -offset)
-    return finish(result)
+    out: FloatArray = result
+    return out
+
+
+def _npv_rescaled(r: FloatArray, v: FloatArray, offset: float, result: FloatArray) -> FloatArray:
+    """Redo the non-finite entries of ``result`` on rows rescaled by a power of two (exact, and
+    NPV is linear), then scale back; raise if the NPV itself is beyond floating point."""
+    if not np.isfinite(v).all():
+        raise ValueError("values contain NaN or infinity")
+    out = np.array(result, dtype=np.float64)
+    bad = ~np.isfinite(out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if v.ndim == 1:  # one row: at one rate, or a profile at K rates
+            e = row_exponents(v)
+            again = np.ldexp(_npv(r, rescale_rows(v, e), offset), e)
+            out = np.where(bad, again, out)
+        else:
+            rows = np.flatnonzero(bad)
+            e = row_exponents(v[rows])
+            sub_rates = r if r.ndim == 0 else r[rows]
+            out[rows] = np.ldexp(_npv(sub_rates, rescale_rows(v[rows], e), offset), e)
+    require_finite(out, v)
+    return out
 
 
 def mirr(values: ArrayLike, finance_rate: ArrayLike, reinvest_rate: ArrayLike) -> float | FloatArray:
@@ -139,18 +176,46 @@ def mirr(values: ArrayLike, finance_rate: ArrayLike, reinvest_rate: ArrayLike) -
     n = v.shape[-1]
     positive = np.where(v > 0, v, 0.0)
     negative = np.where(v < 0, v, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        fv_positive, pv_negative = _mirr_sums(positive, negative, fr, rr)
+        both = (fv_positive > 0) & (pv_negative > 0)
+        ratio = fv_positive / pv_negative
+        result = np.where(both, np.power(ratio, 1.0 / (n - 1)) - 1.0, np.nan)
+        redo = _out_of_range(fv_positive) | _out_of_range(pv_negative) | (both & ~np.isfinite(ratio))
+        redo |= both & (ratio == 0.0)
+        if redo.any():  # a sum or the ratio beyond floating point: each side rescaled, in logs
+            e_in, e_out = row_exponents(positive), row_exponents(negative)
+            inflows, outflows = rescale_rows(positive, e_in), rescale_rows(negative, e_out)
+            fv_scaled, pv_scaled = _mirr_sums(inflows, outflows, fr, rr)
+            logs = (np.log(fv_scaled) - np.log(pv_scaled) + (e_in - e_out) * np.log(2.0)) / (n - 1)
+            has = (v > 0).any(axis=-1) & (v < 0).any(axis=-1)
+            result = np.where(redo, np.where(has, np.expm1(logs), np.nan), result)
+            if (redo & has & ~np.isfinite(result)).any():
+                # errors.md: is too large for floating point
+                raise overflow_error("the MIRR")
+    return finish(result)
+
+
+def _mirr_sums(
+    positive: FloatArray, negative: FloatArray, fr: FloatArray, rr: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """MIRR's future value of the inflows and present value of the outflows, per row."""
+    n = positive.shape[-1]
     t = np.arange(n, dtype=np.float64)
     fr_col = fr[..., None] if fr.ndim else fr
     rr_col = rr[..., None] if rr.ndim else rr
     fv_positive = (positive * np.power(1.0 + rr_col, (n - 1) - t)).sum(axis=-1)
     pv_negative = -(negative * np.power(1.0 + fr_col, -t)).sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf is the true MIRR
-        result = np.where(
-            (fv_positive > 0) & (pv_negative > 0),
-            np.power(fv_positive / pv_negative, 1.0 / (n - 1)) - 1.0,
-            np.nan,
-        )
-    return finish(result)
+    return fv_positive, pv_negative
+
+
+def _out_of_range(sums: FloatArray) -> BoolArray:
+    """Where a row's sum overflowed or lost digits to underflow (a subnormal number): there the
+    ratio metrics work on rows rescaled by a power of two (see
+    :func:`~dealcalc.metrics._common.row_exponents`); other rows keep every bit."""
+    size = np.abs(sums)
+    out: BoolArray = ~np.isfinite(size) | ((size > 0.0) & (size < np.finfo(np.float64).tiny))
+    return out
 
 
 def _discounted(r: FloatArray, v: FloatArray, offset: float) -> FloatArray:
@@ -181,7 +246,12 @@ def payback_from_cumulative(flows: np.ndarray, cumulative: np.ndarray, offset: f
 
 def _payback(flows: np.ndarray, offset: float) -> np.ndarray:
     flows2 = np.atleast_2d(flows)
-    result = payback_from_cumulative(flows2, np.cumsum(flows2, axis=-1), offset)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cumulative = np.cumsum(flows2, axis=-1)
+        if not np.isfinite(cumulative[:, -1]).all():  # a running total overflowed: payback is
+            flows2 = rescale_rows(flows2, row_exponents(flows2))  # scale-invariant, so rescale
+            cumulative = np.cumsum(flows2, axis=-1)
+    result = payback_from_cumulative(flows2, cumulative, offset)
     return result if flows.ndim == 2 else result[0]
 
 
@@ -250,8 +320,22 @@ def discounted_payback(rate: ArrayLike, values: ArrayLike, *, timing: Timing = "
     v = as_values(values)
     r = as_rate(rate, v)
     offset = timing_offset(timing)
-    discounted = _discounted(r, v, offset)
+    discounted = _discounted_rescaled(r, v, offset)
     return finish(_payback(discounted, offset))
+
+
+def _discounted_rescaled(r: FloatArray, v: FloatArray, offset: float) -> FloatArray:
+    """The discounted flows (:func:`_discounted`), of rows rescaled by a power of two where
+    they overflow (for a metric that a row's scale does not change); raises if a discount
+    factor itself overflows (a rate near -1 over many periods)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        discounted = _discounted(r, v, offset)
+        if not np.isfinite(discounted).all():
+            discounted = _discounted(r, rescale_rows(v, row_exponents(v)), offset)
+            if not np.isfinite(discounted).all():
+                # errors.md: is too large for floating point
+                raise overflow_error("a discounted cash flow")
+    return discounted
 
 
 def profitability_index(rate: ArrayLike, values: ArrayLike) -> float | FloatArray:
@@ -289,9 +373,25 @@ def profitability_index(rate: ArrayLike, values: ArrayLike) -> float | FloatArra
     """
     v = as_values(values)
     r = as_rate(rate, v)
-    discounted = _discounted(r, v, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inflows, outflows = _present_values(_discounted(r, v, 0.0))
+        result = np.where(outflows > 0, inflows / outflows, np.nan)
+        redo = _out_of_range(inflows) | _out_of_range(outflows) | ((outflows > 0) & ~np.isfinite(result))
+        if redo.any():  # a sum or the ratio beyond floating point: each side rescaled
+            positive, negative = np.where(v > 0, v, 0.0), np.where(v < 0, v, 0.0)
+            e_in, e_out = row_exponents(positive), row_exponents(negative)
+            ins, _ = _present_values(_discounted(r, rescale_rows(positive, e_in), 0.0))
+            _, outs = _present_values(_discounted(r, rescale_rows(negative, e_out), 0.0))
+            again = np.where(outs > 0, np.ldexp(ins / outs, e_in - e_out), np.nan)
+            result = np.where(redo, again, result)
+            if (redo & (v < 0).any(axis=-1) & ~np.isfinite(result)).any():
+                # errors.md: is too large for floating point
+                raise overflow_error("the profitability index")
+    return finish(result)
+
+
+def _present_values(discounted: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The present values of each row's inflows and of its outflows (positive)."""
     inflows = np.where(discounted > 0, discounted, 0.0).sum(axis=-1)
     outflows = -np.where(discounted < 0, discounted, 0.0).sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = np.where(outflows > 0, inflows / outflows, np.nan)
-    return finish(result)
+    return inflows, outflows

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
-from dealcalc.models.base import Fraction, Model, Positive, Year
+from dealcalc.models.base import Fraction, Model, Positive, Rate, Year
 
 __all__ = ["LocalCurrency"]
 
@@ -25,7 +21,7 @@ class LocalCurrency(Model):
 
     code: str = "PKR"
     units_per_usd: Positive = 281.0
-    depreciation_rate: Annotated[float, Field(gt=-1.0, le=10.0, allow_inf_nan=False)] = 0.0
+    depreciation_rate: Rate = 0.0
     path: dict[Year, Positive] | None = None
     opex_share: Fraction = 0.0
     capex_share: Fraction = 0.0

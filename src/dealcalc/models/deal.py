@@ -10,7 +10,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dealcalc.errors import did_you_mean
-from dealcalc.models.base import CalendarYear, Fraction, Model, NonNegative, Provenance, Rate, Year
+from dealcalc.models.base import (
+    CalendarYear,
+    Fraction,
+    Model,
+    NonNegative,
+    Number,
+    Provenance,
+    Rate,
+    Whole,
+    Year,
+)
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
@@ -161,10 +171,10 @@ class Phase(Model):
     capex_schedule: list[Fraction] = Field(default_factory=lambda: [1.0])
     production_start_year: Year | None = None
     end_year: Year | None = None
-    ramp_up: list[Annotated[float, Field(ge=0.0, le=2.0)]] = Field(default_factory=list)
+    ramp_up: list[Annotated[Number, Field(ge=0.0, le=2.0)]] = Field(default_factory=list)
     sustaining_capex_usd_per_year: NonNegativeSchedule = 0.0
     capital_class: str | None = None
-    delay_years: Annotated[int, Field(ge=0, le=50)] = 0
+    delay_years: Annotated[Whole, Field(ge=0, le=50)] = 0
     gate: Gate = Field(default_factory=Gate)
     description: str | None = None
 
@@ -225,7 +235,7 @@ class ScenarioOverlay(Model):
 
     description: str | None = None
     set: dict[str, Any] = Field(default_factory=dict)
-    scale: dict[str, float] = Field(default_factory=dict)
+    scale: dict[str, Number] = Field(default_factory=dict)
 
 
 class Deal(Model):
@@ -467,6 +477,7 @@ class Deal(Model):
         for name, line in self.lines.items():
             check(f"lines.{name}.start_year", line.start_year)
             check(f"lines.{name}.end_year", line.end_year)
+        self._check_order(problems)
         schedules = list(iter_schedules(self))
         for deck_name, deck in self.price_decks.items():
             for product, price in deck.items():
@@ -482,6 +493,126 @@ class Deal(Model):
             for year in self.local_currency.path or {}:
                 check(f"local_currency.path.{year}", year)
         self._check_dates(problems)
+
+    def _check_order(self, problems: list[tuple[str, str]]) -> None:
+        """The years a deal names come in the order it lives them: a gate is decided before its
+        phase is built, a phase produces after its construction starts and stops after it first
+        produces, and an overhead, a line or a stream ends no earlier than it starts. Each would
+        otherwise change the numbers without a word (a gate's prices read too late, output or
+        costs that never occur). Years that are not periods are reported by ``_check_years``."""
+        periods = self.periods
+        has, at = periods.has, periods.index
+
+        def when(index: int) -> str:
+            return str(periods.label(index)) if index < periods.size else f"after {periods.end}"
+
+        for name, phase in self.phases.items():
+            p = f"phases.{name}"
+            if not has(phase.start_year):
+                continue
+            produces = phase.production_start_year
+            if produces is not None and has(produces) and at(produces) < at(phase.start_year):
+                problems.append(
+                    (
+                        f"{p}.production_start_year",
+                        f"{produces} is before the phase's start_year {phase.start_year}: it would produce "
+                        f"before it is built; expected {phase.start_year} or later",
+                    )
+                )
+                continue
+            built = self.construction_start(name)
+            decided = phase.gate.decision_year
+            if decided is not None and has(decided) and at(decided) > built:
+                problems.append(
+                    (
+                        f"{p}.gate.decision_year",
+                        f"the gate is decided in {decided}, after the phase's construction starts in "
+                        f"{when(built)}; expected {when(built)} or earlier (by default, the year before)",
+                    )
+                )
+            if phase.end_year is not None and has(phase.end_year) and self._countable(phase):
+                first = self.first_production(name)
+                if at(phase.end_year) < first:
+                    problems.append(
+                        (
+                            f"{p}.end_year",
+                            f"the phase ends in {phase.end_year}, before its first production in "
+                            f"{when(first)}; expected {when(first)} or later",
+                        )
+                    )
+        earliest = self._earliest_production()
+        for name, stream in self.streams.items():
+            if stream.end_year is None or not has(stream.end_year):
+                continue
+            if not self._countable(self.phases[stream.phase]):
+                continue
+            first = self.first_production(stream.phase)
+            if at(stream.end_year) < first:
+                problems.append(
+                    (
+                        f"streams.{name}.end_year",
+                        f"the stream ends in {stream.end_year}, before its phase {stream.phase} first "
+                        f"produces in {when(first)}; expected {when(first)} or later",
+                    )
+                )
+        spans: list[tuple[str, int | None, int | None, int | None, str]] = []
+        for name, overhead in self.overheads.items():
+            start_end = (overhead.start_year, overhead.end_year)
+            spans.append((f"overheads.{name}", *start_end, earliest, "the first production"))
+        for name, line in self.lines.items():
+            start: int | None = earliest
+            what = "the first production"
+            value = line.usd_per_year
+            delay = 0 if line.phase is None else self.phases[line.phase].delay_years
+            if isinstance(value, dict):
+                first_given = min(value)
+                start = periods.position(first_given) + delay
+                what = f"its first amount ({first_given}{f', after a delay of {delay}' if delay else ''})"
+            elif line.phase is not None:
+                countable = self._countable(self.phases[line.phase])
+                start = self.first_production(line.phase) if countable else None
+                what = f"the first production of phase {line.phase}"
+            spans.append((f"lines.{name}", line.start_year, line.end_year, start, what))
+        for where, start_year, end_year, default, what in spans:
+            if end_year is None or not has(end_year):
+                continue
+            if start_year is not None:
+                if has(start_year) and at(end_year) < at(start_year):
+                    problems.append(
+                        (
+                            f"{where}.end_year",
+                            f"{end_year} is before start_year {start_year}; expected {start_year} or later",
+                        )
+                    )
+            elif default is not None and at(end_year) < default:
+                problems.append(
+                    (
+                        f"{where}.end_year",
+                        f"{end_year} is before {what} in {when(default)}, where it starts, so it would never "
+                        "run; expected a later end_year, or give start_year",
+                    )
+                )
+
+    def _countable(self, phase: Phase) -> bool:
+        """Whether a phase's first production can be counted: its start, its production start
+        and its capital's years are periods (those that are not are reported elsewhere)."""
+        has = self.periods.has
+        capex = phase.capex_usd
+        return (
+            has(phase.start_year)
+            and (phase.production_start_year is None or has(phase.production_start_year))
+            and not (isinstance(capex, dict) and any(not has(y) for y in capex))
+        )
+
+    def _earliest_production(self) -> int | None:
+        """The period index of the earliest first production of any phase, built or not (with
+        streams; in a deal without streams, of any phase): where an overhead or a line given as
+        one number starts at the earliest. None if a phase's years cannot be counted."""
+        names = {s.phase for s in self.streams.values()} or set(self.phases)
+        phases = [self.phases[n] for n in names]
+        if not phases or not all(self._countable(p) for p in phases):
+            return None
+        return min(self.first_production(n) for n in names)
 
     def _check_output_before_production(self, problems: list[tuple[str, str]]) -> None:
         """A mine plan given by year whose output comes before its phase produces would be lost
@@ -609,12 +740,39 @@ class Deal(Model):
             for phase in tranche.phases or []:
                 if phase not in self.phases:
                     problems.append((f"finance.debt.{name}.phases", f"{phase!r} is not a phase"))
+        self._check_debt_shares(problems)
         known = set(self.party_names())
         for party in self.finance.discount_rates:
             if party not in known:
                 problems.append(
                     (f"finance.discount_rates.{party}", f"no such party; parties: {', '.join(sorted(known))}")
                 )
+
+    def _check_debt_shares(self, problems: list[tuple[str, str]]) -> None:
+        """The tranches sized as a share of capex lend at most all of each phase's capex: a
+        second loan that takes the debt to 130 % of it would silently pay the excess out."""
+        lenders: dict[str, list[tuple[str, float]]] = {}
+        for name, tranche in self.finance.debt.items():
+            if tranche.share_of_capex is None:
+                continue
+            for phase in tranche.phases if tranche.phases is not None else list(self.phases):
+                if phase in self.phases:
+                    lenders.setdefault(phase, []).append((name, tranche.share_of_capex))
+        over: dict[tuple[tuple[str, float], ...], list[str]] = {}
+        for phase, loans in lenders.items():
+            if len(loans) > 1 and sum(share for _, share in loans) > 1.0 + 1e-9:
+                over.setdefault(tuple(loans), []).append(phase)
+        for group, phases in over.items():
+            total = sum(share for _, share in group)
+            shares = " + ".join(f"{name} {share:g}" for name, share in group)
+            which = f"phase {phases[0]}" if len(phases) == 1 else f"phases {', '.join(phases)}"
+            problems.append(
+                (
+                    f"finance.debt.{group[-1][0]}.share_of_capex",
+                    f"the tranches that fund {which} lend {total:g} of its capex ({shares}); expected "
+                    "shares of capex that sum to at most 1 for each phase",
+                )
+            )
 
     @property
     def periods(self) -> Periods:

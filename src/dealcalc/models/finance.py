@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from dealcalc.models.base import Fraction, Model, Positive, Rate
+from dealcalc.models.base import Fraction, Model, Positive, Rate, Whole
 
 __all__ = ["DebtTranche", "EquityHolder", "Finance"]
 
@@ -29,8 +29,8 @@ class DebtTranche(Model):
     target_dscr: Positive | None = None
     interest_rate: Rate
     interest_rate_basis: Literal["nominal", "real"] = "nominal"
-    grace_years: Annotated[int, Field(ge=0, le=30)] = 0
-    tenor_years: Annotated[int, Field(ge=1, le=50)]
+    grace_years: Annotated[Whole, Field(ge=0, le=30)] = 0
+    tenor_years: Annotated[Whole, Field(ge=1, le=50)]
     repayment: Literal["annuity", "linear", "sculpted"] = "annuity"
     upfront_fee: Fraction = 0.0
     phases: list[str] | None = None

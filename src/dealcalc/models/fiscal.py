@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dealcalc.models.base import Fraction, Model, NonNegative, Year
+from dealcalc.models.base import Fraction, Model, NonNegative, Number, PositiveFraction, Whole, Year
 from dealcalc.models.schedule import DaysSchedule, FractionSchedule, NonNegativeSchedule
 
 __all__ = [
@@ -132,7 +132,7 @@ class SlidingScale(Model):
     or is interpolated linearly."""
 
     on: str
-    points: list[tuple[float, Fraction]] = Field(min_length=1)
+    points: list[tuple[Number, Fraction]] = Field(min_length=1)
     interpolate: Literal["step", "linear"] = "step"
 
     @field_validator("on")
@@ -171,7 +171,7 @@ class Holiday(Model):
     """Years without the levy: ``years`` (a fraction of a year counts pro rata) from the first
     production year or from ``start_year``; after it the rate is capped at ``cap_after``."""
 
-    years: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    years: Annotated[Number, Field(ge=0.0, le=100.0)] = 0.0
     start_year: Year | None = None
     cap_after: FractionSchedule | None = None
 
@@ -184,9 +184,9 @@ class LossRules(Model):
     ``refund: closure`` from the write-off (closure) year on, as studies treat closure spending
     (Casino: tax recovered at 27 % of the closure cost)."""
 
-    carry_forward_years: Annotated[int, Field(ge=0, le=100)] | None = 0
+    carry_forward_years: Annotated[Whole, Field(ge=0, le=100)] | None = 0
     cap_fraction: Fraction = 1.0
-    carry_back_years: Annotated[int, Field(ge=0, le=20)] = 0
+    carry_back_years: Annotated[Whole, Field(ge=0, le=20)] = 0
     refund: bool | Literal["closure"] = False
 
 
@@ -307,12 +307,12 @@ class AllowanceClass(Model):
         "units_of_production",
         "none",
     ]
-    years: Annotated[int, Field(ge=1, le=100)] | None = None
-    rate: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    years: Annotated[Whole, Field(ge=1, le=100)] | None = None
+    rate: PositiveFraction | None = None
     table: list[Fraction] | None = None
     bonus_fraction: Fraction = 0.0
     half_year: bool = False
-    first_year_factor: Annotated[float, Field(gt=0.0, le=3.0)] | None = None
+    first_year_factor: Annotated[Number, Field(gt=0.0, le=3.0)] | None = None
     switch_to_straight_line: bool = False
     start: Literal["spend", "first_production"] = "first_production"
     start_year: Year | None = None
@@ -372,9 +372,9 @@ class FiscalRegime(Model):
     super_tax_threshold_usd: NonNegativeSchedule = 0.0
     minimum_tax_rate: FractionSchedule = 0.0
     alternative_tax_rate: FractionSchedule = 0.0
-    depreciation_years: Annotated[int, Field(ge=1, le=100)] = 10  # the default class's years
-    loss_carry_forward_years: Annotated[int, Field(ge=0, le=100)] = 6
-    holiday_years: Annotated[int, Field(ge=0, le=100)] = 0
+    depreciation_years: Annotated[Whole, Field(ge=1, le=100)] = 10  # the default class's years
+    loss_carry_forward_years: Annotated[Whole, Field(ge=0, le=100)] = 6
+    holiday_years: Annotated[Whole, Field(ge=0, le=100)] = 0
     income_tax_cap_after_holiday: FractionSchedule | None = None
     levies: dict[str, Levy] | None = None
     capital_classes: dict[str, AllowanceClass] | None = None

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from dealcalc.models.base import Model, Positive
+from dealcalc.models.base import Fraction, Model, Number, Positive, Share, Whole
 
 __all__ = [
     "Disruption",
@@ -24,8 +24,8 @@ __all__ = [
     "normal_score_correlation",
 ]
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-Correlation = Annotated[float, Field(ge=-1.0, le=1.0)]
+Finite = Number
+Correlation = Annotated[Number, Field(ge=-1.0, le=1.0)]
 
 
 class Distribution(Model):
@@ -49,7 +49,7 @@ class Distribution(Model):
     mode: Finite | None = None
     high: Finite | None = None
     values: list[Finite] | None = None
-    probabilities: list[Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
+    probabilities: list[Fraction] | None = None
     factor: bool = False
     description: str | None = None
 
@@ -104,9 +104,9 @@ class PricePath(Model):
     """
 
     model: Literal["gbm", "mean_reverting"]
-    volatility: Annotated[float, Field(ge=0.0, le=5.0, allow_inf_nan=False)]
-    drift: Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)] = 0.0
-    reversion: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 0.0
+    volatility: Annotated[Number, Field(ge=0.0, le=5.0)]
+    drift: Annotated[Number, Share(ge=-1.0, le=1.0)] = 0.0
+    reversion: Annotated[Number, Field(ge=0.0, le=10.0)] = 0.0
     description: str | None = None
 
 
@@ -118,9 +118,9 @@ class Disruption(Model):
     costs go on). Several disruptions add up, capped at all of the output.
     """
 
-    annual_probability: Annotated[float, Field(ge=0.0, le=1.0)]
-    duration_years: Annotated[float, Field(gt=0.0, le=20.0)]
-    output_loss: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    annual_probability: Fraction
+    duration_years: Annotated[Number, Field(gt=0.0, le=20.0)]
+    output_loss: Fraction = 1.0
     description: str | None = None
 
 
@@ -130,8 +130,8 @@ class Expropriation(Model):
     ``compensation_fraction`` of the net book value (the Reko Diq 2011-2022 dispute ended in a
     settlement)."""
 
-    annual_probability: Annotated[float, Field(ge=0.0, le=1.0)]
-    compensation_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    annual_probability: Fraction
+    compensation_fraction: Fraction = 0.0
     description: str | None = None
 
 
@@ -140,8 +140,8 @@ class Switch(Model):
     parameter path in ``scale`` (a ``*`` matches a level) is multiplied by its factor. China
     re-tightening its antimony and rare-earth export controls is one."""
 
-    probability: Annotated[float, Field(ge=0.0, le=1.0)]
-    scale: dict[str, Annotated[float, Field(gt=0.0, allow_inf_nan=False)]]
+    probability: Fraction
+    scale: dict[str, Annotated[Number, Field(gt=0.0)]]
     description: str | None = None
 
 
@@ -157,7 +157,7 @@ class Uncertainty(Model):
     """
 
     method: Literal["random", "lhs", "sobol"] = "lhs"
-    seed: int | None = Field(None, ge=0)
+    seed: Annotated[Whole, Field(ge=0)] | None = None
     inputs: dict[str, Distribution] = Field(default_factory=dict)
     correlations: list[tuple[str, str, Correlation]] = Field(default_factory=list)
     price_paths: dict[str, PricePath] = Field(default_factory=dict)
@@ -165,6 +165,21 @@ class Uncertainty(Model):
     disruptions: dict[str, Disruption] = Field(default_factory=dict)
     switches: dict[str, Switch] = Field(default_factory=dict)
     expropriation: Expropriation | None = None
+
+    @field_validator("correlations", "price_correlations")
+    @classmethod
+    def _each_pair_once(cls, value: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+        """A pair correlated twice (in either order) would keep only the later entry."""
+        seen: dict[frozenset[str], int] = {}
+        for k, (a, b, rho) in enumerate(value):
+            j = seen.setdefault(frozenset((a, b)), k)
+            if j != k:
+                first = value[j]
+                raise ValueError(
+                    f"[{first[0]}, {first[1]}, {first[2]:g}] (item {j}) and [{a}, {b}, {rho:g}] (item {k}) "
+                    f"both correlate {a} and {b}; give each pair once"
+                )
+        return value
 
     @model_validator(mode="after")
     def _known_names(self) -> Uncertainty:

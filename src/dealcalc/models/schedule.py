@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 
 from pydantic import Discriminator, Field, Tag
 
-from dealcalc.models.base import Fraction, NonNegative, Year
+from dealcalc.models.base import Fraction, NonNegative, Number, PositiveFraction, Share, Year
 
 __all__ = [
     "SCHEDULE_TAGS",
@@ -181,11 +181,11 @@ else:
     PriceSchedule = schedule(NonNegative, before_first="first")
     # a share, a factor or a cost per unit is never zero before the first year given: it is
     # the first value there (an availability, a recovery, a grade of concentrate, a price)
-    DaysSchedule = schedule(Annotated[float, Field(ge=0.0, le=365.0)], before_first="first")
-    ConcentrateGradeSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)], before_first="first")
-    MoistureSchedule = schedule(Annotated[float, Field(ge=0.0, lt=1.0)], before_first="first")
-    PositiveFractionSchedule = schedule(Annotated[float, Field(gt=0.0, le=1.0)], before_first="first")
+    DaysSchedule = schedule(Annotated[Number, Field(ge=0.0, le=365.0)], before_first="first")
+    ConcentrateGradeSchedule = schedule(PositiveFraction, before_first="first")
+    MoistureSchedule = schedule(Annotated[Number, Share(ge=0.0, lt=1.0)], before_first="first")
+    PositiveFractionSchedule = schedule(PositiveFraction, before_first="first")
     FactorSchedule = schedule(Fraction, before_first="first")
     UnitCostSchedule = schedule(NonNegative, before_first="first")
-    SignedSchedule = schedule(Annotated[float, Field(allow_inf_nan=False)])
+    SignedSchedule = schedule(Number)
     NonNegativeTotals = totals(NonNegative)

@@ -123,6 +123,11 @@ def figure(kind: str, results: Results, *, width: float = 8.0, height: float = 4
     >>> fig.axes[0].get_title()
     'From revenue to each party'
     """
+    if kind not in KINDS:  # before any work
+        raise InputError(f"unknown chart {kind!r}", field="kind", expected=", ".join(KINDS))
     fig = plots.new_figure(width, height)
-    draw(kind, results, fig.add_subplot())
+    import matplotlib
+
+    with matplotlib.rc_context({"text.usetex": False}):  # names are text (plots.plain), never TeX
+        draw(kind, results, fig.add_subplot())
     return fig

@@ -48,6 +48,7 @@ from dealcalc.report.excel_stack import (
     Rows,
     StackPlan,
     cell,
+    excel_name,
     limited_as_immediate,
     loss_vintages,
     plan_stack,
@@ -128,7 +129,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
                 f"Price: {product}",
                 f"USD/{unit}",
                 float(raw),
-                f"price_{product}",
+                excel_name("price", product),
             )
         )
     for name, phase in deal.phases.items():
@@ -139,7 +140,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
                     f"Capex: {name}",
                     "USD",
                     float(phase.capex_usd),
-                    f"capex_{name}",
+                    excel_name("capex", name),
                 )
             )
     for name, s in deal.streams.items():
@@ -150,7 +151,7 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
                     f"Operating cost: {name}",
                     "USD/t ore",
                     float(s.opex_usd_per_t_ore),
-                    f"opex_{name}",
+                    excel_name("opex", name),
                 )
             )
     f, wc = deal.fiscal, deal.working_capital
@@ -188,14 +189,14 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
         ("working_capital.payable_days", "Payable days", "days", wc.payable_days, "payable_days"),
     ]
     rates = []
-    for path, label, measure, value, excel_name in named:
+    for path, label, measure, value, fixed_name in named:
         if not isinstance(value, int | float):
             raise InputError(
                 "the Excel model takes one number here; a schedule of it is not a live input yet",
                 field=path,
                 hint="write the ledger as values with --csv, or give one number",
             )
-        rates.append(LiveInput(path, label, measure, float(value), excel_name))
+        rates.append(LiveInput(path, label, measure, float(value), fixed_name))
     return affine, rates
 
 

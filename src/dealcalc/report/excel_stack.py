@@ -24,6 +24,7 @@ are used: ``SUM``, ``MIN``, ``MAX`` and ``IF``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -41,6 +42,7 @@ __all__ = [
     "Rows",
     "StackPlan",
     "cell",
+    "excel_name",
     "limited_as_immediate",
     "loss_vintages",
     "plan_stack",
@@ -316,8 +318,40 @@ def _book(name: str) -> str | None:
     return name.split(":", 1)[1] if name.startswith("allowances:") else None
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"\W", "_", name)
+#: A part of a defined name that is kept as written: lower-case ASCII letters, digits and "_".
+_PLAIN_PART = re.compile(r"[a-z0-9_]+")
+
+
+def excel_name(*parts: object) -> str:
+    """A valid Excel defined name for ``parts`` (a fixed word first, then names from the deal),
+    joined by ``_``.
+
+    A part written in lower-case ASCII letters, digits and ``_`` is kept; any other (a stream
+    ``copper mine``, a phase ``phase-2``, a product ``NdPr``, a name in another script) is
+    spelt in those characters and followed by 6 hex digits of a hash of it, so two names the
+    deal tells apart stay apart in the workbook too, also to Excel, which ignores case. The
+    first part is a word, so a name never starts with a digit nor looks like a cell (``A1``,
+    ``R1C1``): it has a ``_``.
+
+    Examples
+    --------
+    >>> excel_name("price", "copper")
+    'price_copper'
+    >>> excel_name("opex", "copper mine"), excel_name("capex", "phase-2"), excel_name("price", "NdPr")
+    ('opex_copper_mine_5e0d9c', 'capex_phase_2_30c6c5', 'price_ndpr_05e856')
+    >>> excel_name("levy", "royalty", "above", 0)
+    'levy_royalty_above_0'
+    """
+    out = []
+    for part in parts:
+        text = str(part)
+        if _PLAIN_PART.fullmatch(text):
+            out.append(text)
+            continue
+        spelt = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40]
+        digest = hashlib.blake2s(text.encode("utf-8"), digest_size=3).hexdigest()
+        out.append(f"{spelt}_{digest}" if spelt else digest)
+    return "_".join(out)
 
 
 def _number(x: Any, n_years: int) -> float | np.ndarray:
@@ -364,14 +398,14 @@ def plan_stack(f: FiscalInputs, quantities: Iterable[str], n_years: int) -> Stac
                 prefix, where, owner, who = "depletion", "fiscal.depletion", "", "Depletion"
             else:
                 prefix, where, owner, who = (
-                    f"levy_{n}_depletion",
+                    excel_name("levy", n, "depletion"),
                     f"fiscal.levies.{n}.depletion",
                     n,
                     f"{n}: depletion",
                 )
             for product, rate in d.percentage.items():
                 if product in products:
-                    key, path = f"{prefix}_rate_{_safe(product)}", f"{where}.percentage.{product}"
+                    key, path = excel_name(prefix, "rate", product), f"{where}.percentage.{product}"
                     add(key, path, f"{who} rate {product}", "fraction", rate, owner)
             add(f"{prefix}_limit", f"{where}.limit_fraction", f"{who} limit", "fraction", d.limit, owner)
             add(f"{prefix}_cost", f"{where}.cost_basis_usd", f"{who} cost basis", "USD", d.cost_basis, owner)
@@ -381,7 +415,13 @@ def plan_stack(f: FiscalInputs, quantities: Iterable[str], n_years: int) -> Stac
     for name, c in f.classes.items():
         if c.limited and c.method != "immediate":
             path = f"fiscal.capital_classes.{name}.rate"
-            add(f"class_{name}_rate", path, f"{name}: share of the pool a year", "fraction", c.rate or 1.0)
+            add(
+                excel_name("class", name, "rate"),
+                path,
+                f"{name}: share of the pool a year",
+                "fraction",
+                c.rate or 1.0,
+            )
     return StackPlan(
         params=params,
         quantities=tuple(q for q in known if q in needed),
@@ -395,18 +435,39 @@ def _levy_params(levy: LevyInputs, add: Callable[..., None]) -> None:
     """A levy's rates, bracket edges, scale points, cap and loss cap, each as a parameter."""
     n, p = levy.name, f"fiscal.levies.{levy.name}"
     if levy.rate is not None:
-        add(f"levy_{n}_rate", f"{p}.rate", f"{n}: rate", "fraction", levy.rate, n)
+        add(excel_name("levy", n, "rate"), f"{p}.rate", f"{n}: rate", "fraction", levy.rate, n)
     for k, (above, rate) in enumerate(levy.brackets or ()):
-        add(f"levy_{n}_above_{k}", f"{p}.brackets.{k}.above", f"{n}: bracket {k} above", "USD", above, n)
-        add(f"levy_{n}_rate_{k}", f"{p}.brackets.{k}.rate", f"{n}: bracket {k} rate", "fraction", rate, n)
+        add(
+            excel_name("levy", n, "above", k),
+            f"{p}.brackets.{k}.above",
+            f"{n}: bracket {k} above",
+            "USD",
+            above,
+            n,
+        )
+        add(
+            excel_name("levy", n, "rate", k),
+            f"{p}.brackets.{k}.rate",
+            f"{n}: bracket {k} rate",
+            "fraction",
+            rate,
+            n,
+        )
     if levy.scale_x is not None and levy.scale_rates is not None:
         for k, (x, rate) in enumerate(zip(levy.scale_x, levy.scale_rates, strict=True)):
             path = f"{p}.scale.points.{k}"
-            add(f"levy_{n}_scale_x_{k}", path, f"{n}: scale point {k}, {levy.scale_on}", "", x, n)
-            add(f"levy_{n}_scale_rate_{k}", path, f"{n}: scale point {k}, rate", "fraction", rate, n)
+            add(excel_name("levy", n, "scale_x", k), path, f"{n}: scale point {k}, {levy.scale_on}", "", x, n)
+            add(
+                excel_name("levy", n, "scale_rate", k),
+                path,
+                f"{n}: scale point {k}, rate",
+                "fraction",
+                rate,
+                n,
+            )
     for k, (_, rate) in enumerate(levy.alternatives or ()):
         add(
-            f"levy_{n}_alt_{k}_rate",
+            excel_name("levy", n, "alt", k, "rate"),
             f"{p}.alternatives.{k}.rate",
             f"{n}: alternative {k} rate",
             "fraction",
@@ -414,10 +475,24 @@ def _levy_params(levy: LevyInputs, add: Callable[..., None]) -> None:
             n,
         )
     if levy.cap is not None and levy.capped is not None and np.any(levy.capped > 0):
-        add(f"levy_{n}_cap", f"{p}.holiday.cap_after", f"{n}: cap after the holiday", "fraction", levy.cap, n)
+        add(
+            excel_name("levy", n, "cap"),
+            f"{p}.holiday.cap_after",
+            f"{n}: cap after the holiday",
+            "fraction",
+            levy.cap,
+            n,
+        )
     if levy.alternatives is None and levy.carry_forward != 0:
         path = f"{p}.losses.cap_fraction"
-        add(f"levy_{n}_loss_cap", path, f"{n}: losses offset at most", "fraction", levy.cap_fraction, n)
+        add(
+            excel_name("levy", n, "loss_cap"),
+            path,
+            f"{n}: losses offset at most",
+            "fraction",
+            levy.cap_fraction,
+            n,
+        )
 
 
 def _all_terms(levy: LevyInputs) -> list[tuple[float, str]]:
@@ -652,7 +727,7 @@ class _StackSheet:
 
         def largest(t: int) -> str:
             parts = [
-                f"{self.p(f'levy_{n}_alt_{j}_rate', t)}*MAX({self.at(f'{n}|alt{j}', t)},0)"
+                f"{self.p(excel_name('levy', n, 'alt', j, 'rate'), t)}*MAX({self.at(f'{n}|alt{j}', t)},0)"
                 for j in range(len(alternatives))
             ]
             return "MAX(" + ",".join(["0", *parts]) + ")"
@@ -751,7 +826,7 @@ class _StackSheet:
         def stored(t: int) -> str:  # what is carried forward (a refunded loss is not)
             return "0" if refund[t] > 0 else loss_left(t)
 
-        cap = f"levy_{n}_loss_cap"
+        cap = excel_name("levy", n, "loss_cap")
         used: str | None = None
         if keep is None or keep >= self.n:  # no loss can expire within the life: one pool
             self.row(f"{n}|stored", f"{n}: loss carried forward", stored)
@@ -865,7 +940,7 @@ class _StackSheet:
             f"{n}: pool {c} before its claim",
             lambda t: ("" if t == 0 else f"{at(pool, t - 1)}-{at(claim, t - 1)}+") + at(add, t),
         )
-        share = "" if cls.method == "immediate" else f"class_{c}_rate*"
+        share = "" if cls.method == "immediate" else f"{excel_name('class', c, 'rate')}*"
 
         def make(t: int) -> str:
             if t > w:
@@ -884,7 +959,7 @@ class _StackSheet:
     def depletion(self, levy: LevyInputs, d: DepletionInputs, before: str, earlier: _Earlier) -> str:
         """Percentage depletion by product within its limit, or cost depletion if larger."""
         n, at = levy.name, self.at
-        prefix = "depletion" if levy.depletion is None else f"levy_{n}_depletion"
+        prefix = "depletion" if levy.depletion is None else excel_name("levy", n, "depletion")
         gross = [f"q|gross:{p}" for p in self.plan.products]
         shared = ([self.quantity["charges:lines"]] if "charges:lines" in self.quantity else []) + (
             list(earlier.royalties) if d.less_royalties else []
@@ -896,7 +971,7 @@ class _StackSheet:
             return f"IF({total}>0,({share})/{total},0)"
 
         self.row(f"{n}|cut", f"{n}: share of gross income less charges and royalties", cut, fmt="coef")
-        rated = [(p, f"{prefix}_rate_{_safe(p)}") for p in self.plan.products if p in d.percentage]
+        rated = [(p, excel_name(prefix, "rate", p)) for p in self.plan.products if p in d.percentage]
 
         def depleted(t: int) -> str:
             parts = [f"{name}*MAX({at(f'q|gross:{p}', t)}*(1-{at(f'{n}|cut', t)}),0)" for p, name in rated]
@@ -937,11 +1012,11 @@ class _StackSheet:
         def rated(t: int) -> str:
             tx = at(taxable, t)
             if levy.rate is not None:
-                return f"{self.p(f'levy_{n}_rate', t)}*{tx}"
+                return f"{self.p(excel_name('levy', n, 'rate'), t)}*{tx}"
             if levy.brackets is not None:
                 k_count = len(levy.brackets)
-                edge = [self.p(f"levy_{n}_above_{k}", t) for k in range(k_count)]
-                rate = [self.p(f"levy_{n}_rate_{k}", t) for k in range(k_count)]
+                edge = [self.p(excel_name("levy", n, "above", k), t) for k in range(k_count)]
+                rate = [self.p(excel_name("levy", n, "rate", k), t) for k in range(k_count)]
                 if levy.slab:  # the whole base at the rate of the highest edge it exceeds
                     r = rate[0]
                     for k in range(1, k_count):
@@ -963,7 +1038,7 @@ class _StackSheet:
         def make(t: int) -> str:
             if capped[t] <= 0:
                 return out(t)
-            return f"MIN({out(t)},{self.p(f'levy_{n}_cap', t)}*MAX({at(taxable, t)},0))"
+            return f"MIN({out(t)},{self.p(excel_name('levy', n, 'cap'), t)}*MAX({at(taxable, t)},0))"
 
         return make
 
@@ -973,8 +1048,8 @@ class _StackSheet:
 
         def make(t: int) -> str:
             v = self.at(x, t)
-            xs = [self.p(f"levy_{n}_scale_x_{k}", t) for k in range(count)]
-            rs = [self.p(f"levy_{n}_scale_rate_{k}", t) for k in range(count)]
+            xs = [self.p(excel_name("levy", n, "scale_x", k), t) for k in range(count)]
+            rs = [self.p(excel_name("levy", n, "scale_rate", k), t) for k in range(count)]
             expr = rs[-1]
             for k in reversed(range(count - 1)):
                 if levy.scale_linear:

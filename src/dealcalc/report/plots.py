@@ -3,6 +3,10 @@
 Pass ``ax=`` to draw into a figure of your own (a notebook cell, a subplot grid); without it
 the current Axes of pyplot is used. Money is shown in US$ million. ``figure(kind, ...)`` builds
 a whole figure without pyplot (thread-safe), for the CLI and the HTML report.
+
+Names from a deal are shown as written: ``$`` is escaped (:func:`plain`), so matplotlib never
+reads a name as TeX math; figures of :func:`new_figure` are drawn and saved with
+``text.usetex`` off, whatever the matplotlibrc says.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "new_figure",
     "npv_profile_chart",
     "parties_chart",
+    "plain",
     "render",
     "require_matplotlib",
     "spider_chart",
@@ -55,6 +60,19 @@ def require_matplotlib() -> None:
         raise MissingExtraError("matplotlib", "plot")
 
 
+def plain(text: object) -> str:
+    """``text`` as matplotlib shows it literally: each ``$`` escaped, so a name such as
+    ``Deal $x^2$`` (a deal, a party, a stream in a parameter path) is not read as TeX math,
+    which would garble it or fail to parse. Every text from a deal goes through it.
+
+    Examples
+    --------
+    >>> print(plain("Deal $x^2$ in US$"))
+    Deal \\$x^2\\$ in US\\$
+    """
+    return str(text).replace("$", r"\$")
+
+
 def _integer_years(ax: Axes) -> None:
     from matplotlib.ticker import MaxNLocator
 
@@ -71,7 +89,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _metric_label(metric: str) -> str:
-    return f"{metric} [US$ M]" if metric.endswith("_usd") else metric
+    return f"{plain(metric)} [US$ M]" if metric.endswith("_usd") else plain(metric)
 
 
 def _scale(metric: str) -> float:
@@ -100,7 +118,7 @@ def cash_flow_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None 
     _integer_years(ax)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("US$ million")
-    ax.set_title(f"Cash flow: {valuation.deal.name}")
+    ax.set_title(f"Cash flow: {plain(valuation.deal.name)}")
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -152,7 +170,7 @@ def waterfall_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None 
         parties = valuation.party_table(scenario).sum() / M
         for party in valuation.deal.party_names():
             share = float(parties[L.party_cash(party).name])
-            labels.append(party)
+            labels.append(plain(party))
             bottoms.append(min(share, 0.0))
             heights.append(abs(share))
             government = valuation.deal.party_role(party) == "government"
@@ -186,7 +204,7 @@ def npv_profile_chart(
     """
     ax = _axes(ax)
     flows = valuation.table(scenario)[L.AFTER_TAX.name].to_numpy()
-    grid = np.linspace(0.0, 0.30, 61) if rates is None else np.asarray(rates, dtype=np.float64)
+    grid = np.linspace(0.0, 0.30, 61) if rates is None else _rates(rates)
     timeline = resolve(valuation.deal, {}, 1).timeline
     values = (
         present_value(grid, np.tile(flows, (grid.size, 1)), timeline.timing, timeline.valuation_offset) / M
@@ -205,6 +223,21 @@ def npv_profile_chart(
     ax.set_title("NPV profile")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def _rates(rates: Any) -> np.ndarray:
+    """The discount rates of an NPV profile: a finite number or list of numbers above -1."""
+    try:
+        grid = np.atleast_1d(np.asarray(rates, dtype=np.float64))
+    except (TypeError, ValueError):
+        grid = np.array([np.nan])
+    if grid.ndim != 1 or grid.size == 0 or not (np.isfinite(grid).all() and (grid > -1.0).all()):
+        raise InputError(
+            f"{rates!r} are not discount rates",
+            field="rates",
+            expected="fractions above -1, e.g. np.linspace(0, 0.3, 61)",
+        )
+    return grid
 
 
 def tornado_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None) -> Axes:
@@ -234,7 +267,7 @@ def tornado_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | 
     ax.barh(y, low - centre, left=centre, color=OUTFLOW, label="at low value")
     ax.barh(y, high - centre, left=centre, color=INFLOW, label="at high value")
     ax.axvline(centre, color="black", lw=0.8)
-    ax.set_yticks(y, [str(i) for i in df.index], fontsize="small")
+    ax.set_yticks(y, [plain(i) for i in df.index], fontsize="small")
     ax.set_xlabel(_metric_label(metric))
     ax.set_title("Tornado")
     ax.legend(loc="lower right", fontsize="small")
@@ -258,13 +291,17 @@ def spider_chart(
     >>> len(ax.get_lines()) >= 2
     True
     """
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
+        raise InputError(
+            f"{top!r} is not a number of parameters", field="top", expected="a whole number, at least 1"
+        )
     ax = _axes(ax)
     metric = metric or str(table.attrs.get("metric", "npv_usd"))
     scale = _scale(metric)
     changes = table.index.to_numpy(dtype=float)
     spread = (table.max() - table.min()).sort_values(ascending=False)
     for column in spread.index[:top]:
-        ax.plot(changes, table[column].to_numpy() / scale, marker="o", ms=3, label=str(column))
+        ax.plot(changes, table[column].to_numpy() / scale, marker="o", ms=3, label=plain(column))
     ax.axvline(0, color="black", lw=0.6)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:+.0%}")
     ax.set_xlabel("change of the parameter")
@@ -307,8 +344,8 @@ def grid_heatmap(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | N
     if values.shape[0] > 1 and values.shape[1] > 1 and np.nanmin(values) < 0 < np.nanmax(values):
         ax.contour(values, levels=[0.0], colors="black", linewidths=1)
     ax.figure.colorbar(image, ax=ax, label=_metric_label(metric))
-    ax.set_ylabel(str(table.index.name))
-    ax.set_xlabel(str(table.columns.name))
+    ax.set_ylabel(plain(table.index.name))
+    ax.set_xlabel(plain(table.columns.name))
     ax.set_title("Grid")
     return ax
 
@@ -352,7 +389,7 @@ def histogram_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | N
     ax.set_ylabel("draws")
     unsolved = result.n - values.size
     tail = f"; {unsolved:,} without a value" if unsolved else ""
-    ax.set_title(f"{metric}: {result.n:,} draws, P(< 0) = {result.prob_below(metric, 0.0):.1%}{tail}")
+    ax.set_title(f"{plain(metric)}: {result.n:,} draws, P(< 0) = {result.prob_below(metric, 0.0):.1%}{tail}")
     ax.legend(loc="best", fontsize="x-small")
     return ax
 
@@ -380,7 +417,7 @@ def cdf_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | None = 
     _marks(ax, values)
     ax.set_xlabel(_metric_label(metric))
     ax.set_ylabel("P(metric ≤ x)")
-    ax.set_title(f"{metric}: cumulative distribution")
+    ax.set_title(f"{plain(metric)}: cumulative distribution")
     ax.legend(loc="best", fontsize="x-small")
     return ax
 
@@ -406,7 +443,7 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
     for party in valuation.deal.party_names():
         cash = table[L.party_cash(party).name].to_numpy() / M
         bottom = np.where(cash >= 0, up, down)
-        ax.bar(years, cash, bottom=bottom, label=party)
+        ax.bar(years, cash, bottom=bottom, label=plain(party))
         up += np.maximum(cash, 0)
         down += np.minimum(cash, 0)
     ax.axhline(0, color="black", lw=0.6)
@@ -421,7 +458,9 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
     if takes:
         right = ax.twinx()
         for column, colour in zip(takes, ("black", "dimgrey", "grey", "silver"), strict=False):
-            right.plot(years, table[column].to_numpy(), ls="--", marker=".", color=colour, label=str(column))
+            right.plot(
+                years, table[column].to_numpy(), ls="--", marker=".", color=colour, label=plain(column)
+            )
         right.set_ylabel("government take (share of cash before state take)")
         right.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
         right.legend(loc="upper right", fontsize="x-small")
@@ -429,16 +468,61 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
     return ax
 
 
+#: The formats :func:`render` writes.
+RENDER_FORMATS = ("png", "svg", "pdf")
+
+
+def _positive(value: object, name: str, expected: str) -> float:
+    """``value`` as a positive finite float, or an InputError naming ``name``."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not (np.isfinite(number) and number > 0):
+        raise InputError(f"{value!r} is not a size", field=name, expected=expected)
+    return number
+
+
 def new_figure(width: float = 8.0, height: float = 4.5) -> Figure:
-    """A figure made without pyplot (no global state; safe in threads and servers)."""
+    """A figure made without pyplot (no global state; safe in threads and servers), with TeX
+    off for its texts (:func:`render` keeps it off when it draws them).
+
+    Examples
+    --------
+    >>> new_figure(0, 4)
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: width: 0 is not a size; expected a width in inches above 0
+    """
+    width = _positive(width, "width", "a width in inches above 0")
+    height = _positive(height, "height", "a height in inches above 0")
     require_matplotlib()
+    import matplotlib
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    with matplotlib.rc_context({"text.usetex": False}):
+        return Figure(figsize=(width, height), layout="constrained")
 
 
 def render(figure: Figure, fmt: str = "png", dpi: int = 120) -> bytes:
-    """The figure as bytes: ``png``, ``svg`` or ``pdf``."""
+    """The figure as bytes: ``png``, ``svg`` or ``pdf`` (TeX off, whatever the matplotlibrc
+    says: names from a deal are text, see :func:`plain`).
+
+    Examples
+    --------
+    >>> render(new_figure(), "bmp")
+    Traceback (most recent call last):
+    ...
+    dealcalc.errors.InputError: fmt: unknown chart format 'bmp'; expected png, svg or pdf
+    """
+    if fmt not in RENDER_FORMATS:
+        raise InputError(f"unknown chart format {fmt!r}", field="fmt", expected="png, svg or pdf")
+    dpi_value = _positive(dpi, "dpi", "dots per inch above 0")
+    import matplotlib
+
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi, metadata={"Software": "dealcalc"} if fmt == "png" else None)
+    with matplotlib.rc_context({"text.usetex": False}):
+        figure.savefig(
+            buffer, format=fmt, dpi=dpi_value, metadata={"Software": "dealcalc"} if fmt == "png" else None
+        )
     return buffer.getvalue()

@@ -9,6 +9,7 @@ import pandas as pd
 from rich.table import Table
 
 from dealcalc.analyses.display import PlainTable
+from dealcalc.errors import InputError
 
 __all__ = [
     "attribution_table",
@@ -199,6 +200,12 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
     The bar spans the metric from its value at the low to its value at the high input, on
     one scale for all rows; ``|`` marks the base case.
     """
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise InputError(
+            f"{width!r} is not a bar width",
+            field="width",
+            expected="a whole number of characters, at least 1",
+        )
     metric = str(df.attrs.get("metric", "npv_usd"))
     base = float(df.attrs.get("base_metric", float("nan")))
     unit = " [US$ M]" if metric.endswith("_usd") else ""
