@@ -59,7 +59,7 @@ def main() -> None:
         "levies": {
             "royalty": {
                 "base": "mine_nsr",
-                "scale": {"on": "price:zinc", "points": [[0, 0.02], [2500, 0.04], [3000, 0.06]]},
+                "scale": {"variable": "price:zinc", "points": [[0, 0.02], [2500, 0.04], [3000, 0.06]]},
                 "line": "royalty",
             },
             "income_tax": {

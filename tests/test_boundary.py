@@ -5,13 +5,13 @@
   bug in dealcalc, what failed and how to see the traceback (``--debug``, ``DEALCALC_DEBUG``);
   Ctrl-C exits 130.
 - The inputs that used to end in a traceback: YAML keys read as numbers, a 5,000-digit number, a
-  deeply nested ``--set`` value, a price of 1e306 (overflow), an unreachable dask scheduler, a
+  deeply nested ``--set`` value, a price of 1e306 (refused: beyond 1e15), an unreachable dask scheduler, a
   300-character output name, and a deal name that matplotlib read as TeX.
 - The metrics rescale a row by a power of two before solving: extreme magnitudes give the IRR of
   the scaled series (bit for bit), and a result beyond floating point is a clear InputError,
   never a numpy RuntimeWarning (warnings are errors in the tests).
-- Names in outputs: any name a deal may use (spaces, dashes, capitals) makes valid defined names
-  in the Excel workbook, whose formulas still recompute dealcalc's numbers.
+- Names in outputs: any name a deal may use (dashes, underscores, capitals) makes valid defined
+  names in the Excel workbook, whose formulas still recompute dealcalc's numbers.
 """
 
 from __future__ import annotations
@@ -168,17 +168,16 @@ def test_a_price_of_1e306_is_traced_to_its_line(tmp_path: Path) -> None:
     text = TEXT.replace(COPPER, COPPER.replace("9500", "1e306"), 1)
     path = deal_file(tmp_path, text)
     line = one_line(run("npv", str(path)), 2)
+    # refused as it is read (it used to overflow the cash flows): a number of money is at most 1e15
     assert line.startswith(
-        f"error: {path}:{line_of(text, '1e306')}: price_decks.base.copper: a number of 1e+306"
+        f"error: {path}:{line_of(text, '1e306')}: price_decks.base.copper: "
+        "1e+306 is beyond what dealcalc values (at most 1e15); check the units"
     )
-    assert "overflow floating point" in line and "check the units" in line
 
 
 def test_a_price_of_1e306_in_set_is_named(tmp_path: Path) -> None:
     line = one_line(run("npv", str(EXAMPLE), "--set", "price_decks.base.copper=1e306"), 2)
-    assert line.startswith(
-        "error: --set price_decks.base.copper: a number of 1e+306 makes the deal's cash flows"
-    )
+    assert line.startswith("error: price_decks.base.copper: --set: 1e+306 is beyond what dealcalc values")
 
 
 def test_flows_beyond_floating_point_name_the_file(tmp_path: Path) -> None:
@@ -244,10 +243,10 @@ def test_a_name_matplotlib_would_read_as_tex_is_drawn_as_written(tmp_path: Path)
     from dealcalc.report.plots import render
 
     text = re.sub(r"(?m)^name: .*$", lambda _: "name: " + json.dumps(TEX_NAME), TEXT)
-    text = text.replace("    fwo: {share", "    'fwo $x$': {share")  # an owner: a party of the charts
+    # (a party's name, which the charts show too, can no longer hold a $: a name is an identifier)
     path = deal_file(tmp_path, text)
     deal = dc.load(path)
-    assert deal.name == TEX_NAME and any("$x$" in p for p in deal.party_names())
+    assert deal.name == TEX_NAME
     for kind in ("cashflow", "waterfall", "parties"):
         fig = figure(kind, Results(deal))
         render(fig, "png")  # used to raise matplotlib's ParseFatalException
@@ -399,37 +398,37 @@ def _defined_names(book: bytes) -> list[str]:
     return list(openpyxl.load_workbook(io.BytesIO(book)).defined_names.keys())
 
 
-def test_names_with_spaces_dashes_and_capitals_make_a_workbook_that_recomputes(tmp_path: Path) -> None:
+def test_names_with_dashes_and_capitals_make_a_workbook_that_recomputes(tmp_path: Path) -> None:
     pytest.importorskip("formulas")
     sys.path.insert(0, str(Path(__file__).parent))
     from dealcalc.report.excel import excel_model
     from test_excel import Recomputed
 
+    # a name is letters, digits, _ and - (a product's, which a base may name, no -)
     text = _renamed(
         TEXT,
         {
-            "concentrators": "conc-phase 1",
-            "copper": "'copper mine'",
+            "concentrators": "conc-Phase-1",
+            "copper": "Copper_Mine",
             "refinery": "re-finery",
-            "ndpr_oxide": "'NdPr oxide'",
+            "ndpr_oxide": "NdPr_Oxide",
         },
     )
-    text = text.replace("'copper mine'.", "copper mine.").replace(".'copper mine'", ".copper mine")
     deal = dc.load(deal_file(tmp_path, text))
-    assert {"conc-phase 1", "re-finery"} <= set(deal.phases) and "NdPr oxide" in deal.products
+    assert {"conc-Phase-1", "re-finery"} <= set(deal.phases) and "NdPr_Oxide" in deal.products
     book = excel_model(deal)  # xlsxwriter's warning of an invalid name would be an error here
     names = _defined_names(book)
     assert all(EXCEL_NAME.fullmatch(n) for n in names), names
     assert len({n.lower() for n in names}) == len(names)
-    assert {"opex_copper_mine_5e0d9c", "capex_re_finery_231d99"} <= set(names)
+    assert {"opex_copper_mine_be1332", "capex_re_finery_231d99"} <= set(names)
     workbook = Recomputed(book, tmp_path)
     valuation = dc.evaluate(deal)
     assert workbook.value("Summary", "B5") == pytest.approx(valuation.npv_usd[0], rel=1e-9)
     assert workbook.value("Summary", "B6") == pytest.approx(valuation.irr[0], abs=1e-9)
-    moved = workbook.changed({"Price: copper mine": 12000.0, "Capex: re-finery": 3.5e8})
+    moved = workbook.changed({"Price: Copper_Mine": 12000.0, "Capex: re-finery": 3.5e8})
     expected = dc.evaluate(
         dc.params.with_changes(
-            deal, {"price_decks.base.copper mine": 12000.0, "phases.re-finery.capex_usd": 3.5e8}
+            deal, {"price_decks.base.Copper_Mine": 12000.0, "phases.re-finery.capex_usd": 3.5e8}
         )
     )
     assert moved.value("Summary", "B5") == pytest.approx(expected.npv_usd[0], rel=1e-9)
@@ -446,10 +445,10 @@ def test_levies_and_classes_with_any_name_recompute_on_the_stack_sheet(tmp_path:
 
     fiscal = copy.deepcopy(STACKS["features"])
     fiscal["levies"] = renamed(
-        fiscal["levies"], {"surtax": "sur-tax 2", "windfall": "Windfall", "resource_levy": "resource levy"}
+        fiscal["levies"], {"surtax": "Sur_Tax_2", "windfall": "Windfall", "resource_levy": "_resource_levy"}
     )
     fiscal["capital_classes"] = renamed(
-        fiscal["capital_classes"], {"pool": "pool-A", "sustaining": "sustaining capex"}
+        fiscal["capital_classes"], {"pool": "pool-A", "sustaining": "Sustaining-capex"}
     )
     deal = _with_fiscal(fiscal)
     book = excel_model(deal)

@@ -415,14 +415,14 @@ STACKS: dict[str, dict[str, Any]] = {
         "levies": {
             "price_royalty": {
                 "base": "revenue:copper",
-                "scale": {"on": "price:copper", "points": [[5000, 0.02], [9000, 0.04], [12000, 0.06]]},
+                "scale": {"variable": "price:copper", "points": [[5000, 0.02], [9000, 0.04], [12000, 0.06]]},
                 "line": "royalty",
                 "timing": "arrears",
             },
             "margin_royalty": {
                 "base": "mine_nsr",
                 "scale": {
-                    "on": "margin",
+                    "variable": "margin",
                     "points": [[0.0, 0.01], [0.5, 0.05], [0.9, 0.08]],
                     "interpolate": "linear",
                 },
@@ -431,7 +431,7 @@ STACKS: dict[str, dict[str, Any]] = {
             },
             "windfall": {
                 "base": "revenue",
-                "scale": {"on": "cumulative_revenue", "points": [[1.0e9, 0.005], [5.0e9, 0.01]]},
+                "scale": {"variable": "cumulative_revenue", "points": [[1.0e9, 0.005], [5.0e9, 0.01]]},
                 "timing": [0.5, 0.3, 0.2],
                 "line": "royalty",
                 "label": "Royalty",

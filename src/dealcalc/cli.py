@@ -49,15 +49,17 @@ from dealcalc.analyses import (
 )
 from dealcalc.analyses.montecarlo import has_uncertainty
 from dealcalc.engine import resolve
-from dealcalc.errors import DealcalcError, InputError, OutputExistsError
+from dealcalc.errors import DealcalcError, InputError, InputErrors
 from dealcalc.io import (
     EXAMPLES,
     MAX_YAML_DEPTH,
     SafeYamlLoader,
+    check_output,
     example_path,
     load_deal,
     parse_assignment,
     read_cash_flows_csv,
+    scenario_line,
     write_atomic,
 )
 from dealcalc.models import Deal
@@ -142,6 +144,16 @@ def _as_user_error(ctx: click.Context, exc: Exception) -> DealcalcError | None:
         culprit = _overflow_culprit(*inputs)
         if culprit is not None:
             return culprit
+    if isinstance(exc, InputError) and exc.field == "scheduler":  # the option that named it
+        # errors.md: cannot reach the dask scheduler at
+        return InputError(
+            exc.message,
+            field="--scheduler",
+            expected=exc.expected,
+            hint="start one with: dask scheduler; or run on this machine with --workers N",
+        )
+    if isinstance(exc, InputError) and inputs is not None:
+        return _located_in_scenarios(exc, inputs[0])
     if isinstance(exc, DealcalcError):
         return exc
     scheduler = ctx.meta.get(_SCHEDULER)
@@ -156,6 +168,31 @@ def _as_user_error(ctx: click.Context, exc: Exception) -> DealcalcError | None:
     if isinstance(exc, OSError) and exc.filename is not None:
         return _refused_file(exc)
     return None
+
+
+def _located_in_scenarios(exc: InputError, file: Path) -> InputError:
+    """``exc`` with the file and line of each problem that names a scenario overlay's entry
+    (``scenarios.NAME.set.KEY``), which the deal no longer knows once the file is read."""
+
+    def located(error: InputError) -> InputError:
+        if error.source is not None or not (error.field or "").startswith("scenarios."):
+            return error
+        line = scenario_line(file, error.field or "")
+        if line is None:
+            return error
+        # errors.md: Overrides, scenarios and --set
+        return InputError(
+            error.message,
+            source=str(file),
+            line=line,
+            field=error.field,
+            expected=error.expected,
+            hint=error.hint,
+        )
+
+    if isinstance(exc, InputErrors):
+        return InputErrors([located(e) for e in exc.errors])
+    return located(exc)
 
 
 def _one_line(exc: BaseException | Warning | str, longest: int = 200) -> str:
@@ -332,17 +369,6 @@ def _output(ctx: click.Context, param: click.Parameter, value: Path | None) -> P
             expected="a shorter file name",
         )
     return value
-
-
-def _exists(path: Path) -> bool:
-    """Whether ``path`` exists; a path the system cannot even look at is an InputError."""
-    try:
-        os.stat(path)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise InputError(f"cannot write here: {exc.strerror}", source=str(path)) from None
-    return True
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -605,8 +631,8 @@ def table(
                 "unknown output type", source=str(out), field=option, expected=f"a {suffix} file"
             )
     for out in (csv_out, xlsx_out):  # refuse before doing any work
-        if out is not None and _exists(out) and not force:
-            raise OutputExistsError(f"{out} exists; use --force to replace it")
+        if out is not None:
+            check_output(out, force=force)
     ledger = evaluate(deal, scenario, keep_ledger=True).table()
     if xlsx_out is not None:
         write_atomic(xlsx_out, excel_model(deal, scenario), force=force)
@@ -1000,8 +1026,7 @@ def _refuse_existing(out: Path, force: bool, suffixes: tuple[str, ...]) -> None:
         raise InputError(
             "unknown output type", source=str(out), field="--out", expected=f"a {', '.join(suffixes)} file"
         )
-    if _exists(out) and not force:
-        raise OutputExistsError(f"{out} exists; use --force to replace it")
+    check_output(out, force=force)
 
 
 @main.command(name="plot")

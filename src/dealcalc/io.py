@@ -64,6 +64,7 @@ __all__ = [
     "parse_assignment",
     "parse_deal",
     "read_cash_flows_csv",
+    "scenario_line",
     "write_atomic",
 ]
 
@@ -624,9 +625,33 @@ def _check_shape(root: yaml.Node, source: str) -> None:
                 line=line,
                 expected="a scenario file (a few levels of mappings and lists)",
             )
+        if isinstance(node, yaml.MappingNode):
+            _check_unique_keys(node, source)
         on_path.add(key)
         stack.append((node, depth, True))
         stack.extend((child, depth + 1, False) for child in _children(node))
+
+
+def _check_unique_keys(node: yaml.MappingNode, source: str) -> None:
+    """A key written twice in one mapping would silently replace the first: refuse it with both
+    lines (a merge ``<<:`` may repeat keys on purpose, so a mapping that merges is left alone)."""
+    seen: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        if key_node.tag.endswith(":merge"):
+            return
+        line = key_node.start_mark.line + 1
+        if key_node.value in seen:
+            # errors.md: is given twice
+            raise InputError(
+                f"{key_node.value!r} is given twice (also line {seen[key_node.value]}); the second "
+                "would silently win",
+                source=source,
+                line=line,
+                expected="each key once in a mapping",
+            )
+        seen[key_node.value] = line
 
 
 def _yaml_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -722,7 +747,8 @@ def _describe(error: Any) -> tuple[str, str | None]:
         return "missing", "this field is required"
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    if "input" in error and kind not in ("model_type", "dict_type"):
+    shows_value = ("rate_as_percent", "number_not_bool", "number_too_large")  # the message says it
+    if "input" in error and kind not in ("model_type", "dict_type", *shows_value):
         shown = repr(error["input"])
         if len(shown) <= 40:
             message += f" (got {shown})"
@@ -1054,6 +1080,35 @@ def _with_preset(
         if key not in written:  # a value the file gives keeps only the file's provenance
             provenance[key] = prov
     return dict(_merged(preset, fiscal))
+
+
+def scenario_line(path: str | os.PathLike[str], field: str) -> int | None:
+    """The line of a scenario overlay's entry in a scenario file: ``field`` is
+    ``scenarios.NAME.set.KEY`` (or ``.scale.``), KEY one key of the file, dots and all; the
+    scenario's own line when the key is not found. None when the file cannot be read again.
+
+    Examples
+    --------
+    >>> scenario_line(example_path("ussm-fwo"), "scenarios.tax_holiday.set.fiscal.holiday_years") > 300
+    True
+    """
+    parts = field.split(".", 3)
+    if len(parts) < 2 or parts[0] != "scenarios":
+        return None
+    try:
+        raw = read_limited(Path(path), MAX_SCENARIO_BYTES, shown=str(path), what="a scenario file")
+        text = raw.decode("utf-8")
+        node = yaml.compose(text, Loader=SafeYamlLoader)
+    except (InputError, OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _yaml_lines(node, (), lines)
+    for end in range(len(parts), 1, -1):
+        found = lines.get(tuple(parts[:end]))
+        if found is not None:
+            return found
+    return None
 
 
 def _path_parts(path: str) -> tuple[Any, ...]:

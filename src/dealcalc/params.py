@@ -685,7 +685,12 @@ def _as_override(path: str, value: Any, n_years: int) -> FloatArray:
     """One override as a float array of shape (S,) or (S, T), checked for shape and finiteness.
     Only a field that takes a schedule varies year by year."""
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        if isinstance(value, np.ndarray) and value.dtype != np.float64 and 0 in value.strides:
+            # a broadcast view: convert only its distinct values, not every scenario's copy
+            base = value[tuple(slice(0, 1) if stride == 0 else slice(None) for stride in value.strides)]
+            arr = np.broadcast_to(base.astype(np.float64), value.shape)
+        else:
+            arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(
             "override is not numbers", field=path, expected="numbers, one per scenario"
@@ -709,7 +714,7 @@ def _as_override(path: str, value: Any, n_years: int) -> FloatArray:
             field=path,
             expected="(S,); only a field that takes a schedule varies year by year (S, T)",
         )
-    if not np.isfinite(arr).all():
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):  # no (S, T) mask
         raise InputError("override contains NaN or infinity", field=path)
     return arr
 

@@ -153,7 +153,19 @@ def run_on_dask(
         cluster = LocalCluster(
             n_workers=workers or 1, threads_per_worker=1, processes=True, dashboard_address=None
         )
-    client = Client(scheduler or cluster)
+    try:
+        client = Client(scheduler or cluster)  # waits distributed.comm.timeouts.connect
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        # errors.md: cannot reach the dask scheduler at
+        said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"cannot reach the dask scheduler at {scheduler}: {said}",
+            field="scheduler",
+            expected="the address of a running scheduler, e.g. tcp://10.0.0.5:8786",
+            hint="start one with: dask scheduler; or run on this machine with workers=N",
+        ) from None
     try:
         handle = client.scatter(shared, broadcast=True)
         in_flight = IN_FLIGHT_PER_WORKER * max(len(client.scheduler_info()["workers"]), 1)

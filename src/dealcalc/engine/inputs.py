@@ -864,7 +864,7 @@ def _levy(r: _Reader, deal: Deal, name: str, levy: Levy) -> LevyInputs:
         rate=None if levy.rate is None else sched("rate", levy.rate),
         brackets=brackets,
         slab=levy.slab,
-        scale_on=None if scale is None else scale.on,
+        scale_on=None if scale is None else scale.variable,
         scale_x=None if scale is None else np.array([x for x, _ in scale.points], dtype=np.float64),
         scale_rates=None if scale is None else np.array([y for _, y in scale.points], dtype=np.float64),
         scale_linear=scale is not None and scale.interpolate == "linear",

@@ -1,9 +1,11 @@
-"""The base of every model: frozen, strict about unknown keys, numbers finite and never true or
-false, rates and shares written as fractions (0.09, not 9)."""
+"""The base of every model: frozen, strict about unknown keys, numbers finite, of at most 1e15
+and never true or false, rates and shares written as fractions (0.09, not 9)."""
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -11,6 +13,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError, PydanticKnownError, core_schema
 
 __all__ = [
+    "BOUNDED",
+    "MAX_MAGNITUDE",
+    "NAME",
     "NOT_BOOL",
     "PLAIN_LIMITS",
     "CalendarYear",
@@ -26,6 +31,7 @@ __all__ = [
     "Share",
     "Whole",
     "Year",
+    "name_problem",
 ]
 
 
@@ -33,6 +39,28 @@ def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
     return value
+
+
+#: The largest size of a number of money or of a quantity dealcalc values: a deal's amounts
+#: run to about 1e12 US$ and its quantities to about 1e10 units a year (Arctic pays for about
+#: 2e8 lb of copper a year), so a number beyond 1e15 is in the wrong units, and one near 1e306
+#: would overflow the cash flows.
+MAX_MAGNITUDE = 1e15
+
+
+def _bounded(value: float) -> float:
+    """Refuse a number of money or of a quantity beyond :data:`MAX_MAGNITUDE` either way."""
+    if abs(value) > MAX_MAGNITUDE:
+        side = "at most 1e15" if value > 0 else "at least -1e15"
+        # errors.md: is beyond what dealcalc values
+        raise PydanticCustomError(
+            "number_too_large", f"{value:g} is beyond what dealcalc values ({side}); check the units"
+        )
+    return value
+
+
+#: Bounds a number of money or of a quantity (every such numeric type here carries it).
+BOUNDED = AfterValidator(_bounded)
 
 
 def _not_bool(value: Any) -> Any:
@@ -136,8 +164,8 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-#: Any finite number (never true or false).
-Number = Annotated[float, AfterValidator(_finite), NOT_BOOL]
+#: Any finite number of at most 1e15 either way (never true or false).
+Number = Annotated[float, AfterValidator(_finite), BOUNDED, NOT_BOOL]
 #: A whole number (never true or false).
 Whole = Annotated[int, NOT_BOOL]
 #: A fraction in [0, 1] (0.19, not 19): a share, a tax or royalty rate, a recovery.
@@ -147,14 +175,70 @@ PositiveFraction = Annotated[float, AfterValidator(_finite), Share(gt=0.0, le=1.
 #: A rate a year as a fraction, above -1 and at most 1 (discount, inflation, interest, growth):
 #: 0.08, not 8; a real rate may be negative.
 Rate = Annotated[float, AfterValidator(_finite), Share(gt=-1.0, le=1.0), NOT_BOOL]
-#: An amount of money or a quantity that cannot be negative.
-NonNegative = Annotated[float, Field(ge=0.0), AfterValidator(_finite), NOT_BOOL]
+#: An amount of money or a quantity that cannot be negative (at most 1e15).
+NonNegative = Annotated[float, Field(ge=0.0), AfterValidator(_finite), BOUNDED, NOT_BOOL]
 Money = NonNegative
-Positive = Annotated[float, Field(gt=0.0), AfterValidator(_finite), NOT_BOOL]
+#: A number above 0, at most 1e15.
+Positive = Annotated[float, Field(gt=0.0), AfterValidator(_finite), BOUNDED, NOT_BOOL]
 #: A period label: a calendar year (2031) or a study's own year number (-4 ... 27).
 Year = Annotated[int, Field(ge=-1000, le=3000), NOT_BOOL]
 #: A calendar year (dates, money of a year).
 CalendarYear = Annotated[int, Field(ge=1900, le=2300), NOT_BOOL]
+
+
+#: A name of a deal's own (a stream, a phase, a product, a party, a scenario, a deck, a
+#: destination, a tariff schedule, a line, an overhead, a levy, a capital class, a loan, a risk
+#: event): ASCII letters, digits, ``_`` and ``-``, starting with a letter or ``_``. Parameter paths
+#: join names with dots and match them with ``*`` and ``[ ]`` (``phases.*.capex_usd``), and
+#: a party's metrics are ``NAME.npv_usd``, so a name with other characters would break them.
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+#: A name a levy's base or a sliding scale names (a product: ``revenue:NAME``,
+#: ``price:NAME``; a line: ``line:NAME``; a levy), where ``-`` subtracts: no ``-``.
+_TERM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Why a name of each kind a base names cannot hold a ``-``.
+_IN_BASES = {
+    "product": "a levy's base names a product as revenue:NAME and a sliding scale as price:NAME",
+    "line": "a levy's base names a line as line:NAME",
+    "levy": "a later levy's base names it",
+}
+
+
+def name_problem(name: str, kind: str | None = None) -> str | None:
+    """What is wrong with ``name`` as a name of a deal's own, or None if nothing is.
+
+    A name is ASCII letters, digits, ``_`` and ``-``, starting with a letter or ``_`` (:data:`NAME`);
+    one of a ``kind`` that a levy's base names (``product``, ``line``, ``levy``) takes no ``-``,
+    which subtracts there. The message quotes the name as written and suggests a name that
+    would do.
+
+    Examples
+    --------
+    >>> name_problem("zinc_oxide") is None
+    True
+    >>> print(name_problem("zinc.oxide"))  # doctest: +NORMALIZE_WHITESPACE
+    'zinc.oxide' is not a name dealcalc can use: a name is made of the letters a-z and A-Z,
+    digits, _ and -, starting with a letter or _ (parameter paths join names with dots and match
+    them with * and [ ]); did you mean 'zinc_oxide'?
+    >>> print(name_problem("zinc-oxide", "product"))  # doctest: +NORMALIZE_WHITESPACE
+    'zinc-oxide' is not a name dealcalc can use: a product's name is made of the letters a-z and
+    A-Z, digits and _, starting with a letter or _ (a levy's base names a product as
+    revenue:NAME and a sliding scale as price:NAME, where - subtracts); did you mean
+    'zinc_oxide'?
+    """
+    term = kind in _IN_BASES
+    if (_TERM_NAME if term else NAME).fullmatch(name):
+        return None
+    if term:
+        rule = f"a {kind}'s name is made of the letters a-z and A-Z, digits and _"
+        why = f"{_IN_BASES[str(kind)]}, where - subtracts"
+    else:
+        rule = "a name is made of the letters a-z and A-Z, digits, _ and -"
+        why = "parameter paths join names with dots and match them with * and [ ]"
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    fix = re.sub(r"[^A-Za-z0-9_]+" if term else r"[^A-Za-z0-9_-]+", "_", plain).strip("_-")
+    fix = f"_{fix}" if fix[:1].isdigit() else fix
+    hint = f"; did you mean {fix!r}?" if fix else ""
+    return f"{name!r} is not a name dealcalc can use: {rule}, starting with a letter or _ ({why}){hint}"
 
 
 class Provenance(Model):

@@ -20,6 +20,7 @@ from dealcalc.models.base import (
     Rate,
     Whole,
     Year,
+    name_problem,
 )
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.direct import DirectLine
@@ -265,6 +266,8 @@ class Deal(Model):
     @model_validator(mode="after")
     def _references_resolve(self) -> Deal:
         problems: list[tuple[str, str]] = []
+        self._check_names(problems)
+        self._check_parties(problems)
         self._check_references(problems)
         self._check_trade(problems)
         self._check_finance(problems)
@@ -326,15 +329,6 @@ class Deal(Model):
                     problems.append(
                         (f"fiscal.levies.{name}.base", f"'revenue:{product}': no such product ({hint})")
                     )
-            if levy.collector is not None and (
-                levy.collector in self.finance.equity or levy.collector == "lenders"
-            ):
-                problems.append(
-                    (
-                        f"fiscal.levies.{name}.collector",
-                        f"{levy.collector!r} is an owner or the lenders, not a government",
-                    )
-                )
         classes = self.fiscal.classes()
         owners = [(f"phases.{n}", p.capital_class) for n, p in self.phases.items()]
         owners += [(f"lines.{n}", x.capital_class) for n, x in self.lines.items()]
@@ -352,6 +346,82 @@ class Deal(Model):
             except ValueError as exc:
                 # errors.md: the feeds go round in a loop
                 problems.append(("streams", str(exc)))
+
+    def _check_names(self, problems: list[tuple[str, str]]) -> None:
+        """Every name the file gives is one parameter paths can hold (:func:`name_problem`)."""
+        fiscal, trade, risk = self.fiscal, self.trade, self.uncertainty
+        sections: list[tuple[str, Any, str | None]] = [
+            ("products", self.products, "product"),
+            ("price_decks", self.price_decks, None),
+            ("phases", self.phases, None),
+            ("streams", self.streams, None),
+            ("overheads", self.overheads, None),
+            ("lines", self.lines, "line"),
+            ("fiscal.levies", fiscal.levies or {}, "levy"),
+            ("fiscal.capital_classes", fiscal.capital_classes or {}, None),
+            ("trade.destinations", trade.destinations, None),
+            ("trade.schedules", trade.schedules, None),
+            ("finance.equity", self.finance.equity, None),
+            ("finance.debt", self.finance.debt, None),
+            ("uncertainty.disruptions", risk.disruptions, None),
+            ("uncertainty.switches", risk.switches, None),
+            ("scenarios", self.scenarios, None),
+        ]
+        for section, names, kind in sections:
+            for name in names:
+                problem = name_problem(name, kind)
+                if problem is not None:
+                    # a name with a dot cannot be a part of the path: the section's line
+                    where = section if "." in name else f"{section}.{name}"
+                    # errors.md: is not a name dealcalc can use
+                    problems.append((where, problem))
+        parties: list[tuple[str, str | None]] = [("finance.host_government", self.finance.host_government)]
+        parties += [
+            (f"trade.destinations.{n}.government", d.government) for n, d in trade.destinations.items()
+        ]
+        parties += [(f"fiscal.levies.{n}.collector", x.collector) for n, x in (fiscal.levies or {}).items()]
+        for where, party in parties:
+            problem = None if party is None else name_problem(party)
+            if problem is not None:
+                # errors.md: is not a name dealcalc can use
+                problems.append((where, problem))
+
+    def _check_parties(self, problems: list[tuple[str, str]]) -> None:
+        """One name, one party: an owner, the lenders, a government and a royalty holder each
+        need a name of their own. The cash is split by party name, so an owner called
+        ``lenders`` or called as a government would take the other's cash and role without a
+        word (docs/methodology.md §16). Governments may share a name (a destination's duty
+        collected by the host government), and so may royalty holders."""
+        # (party, role, who, the path it is written at, or None where it is a default)
+        claims: list[tuple[str, str, str, str | None]] = [
+            ("lenders", "lenders", "the lenders (dealcalc's name for the party of the debt)", None)
+        ]
+        claims += [(owner, "owner", "an owner", f"finance.equity.{owner}") for owner in self.finance.equity]
+        host = "finance.host_government" if "host_government" in self.finance.model_fields_set else None
+        claims.append((self.finance.host_government, "government", "the host government", host))
+        for name, dest in self.trade.destinations.items():
+            where = f"trade.destinations.{name}.government" if dest.government is not None else None
+            government = self.destination_government(name)
+            claims.append((government, "government", f"the government of destination {name}", where))
+        for name, levy in (self.fiscal.levies or {}).items():
+            if levy.collector is not None:
+                who = f"the {'royalty holder' if levy.private else 'collector'} of levy {name}"
+                role = "royalty_holder" if levy.private else "government"
+                claims.append((levy.collector, role, who, f"fiscal.levies.{name}.collector"))
+        first: dict[str, tuple[str, str, str, str | None]] = {}
+        for claim in claims:
+            party, role, who, where = claim
+            earlier = first.setdefault(party, claim)
+            if earlier[1] == role:
+                continue
+            at = where or earlier[3] or "finance"  # where the file wrote the name
+            problems.append(
+                (
+                    at,
+                    f"{party!r} is the name of {earlier[2]} and of {who}; one party cannot play two "
+                    "roles (the cash of both would be counted as one), so give each its own name",
+                )
+            )
 
     def _check_feed(self, name: str, stream: Stream, problems: list[tuple[str, str]]) -> None:
         """A processing stream's sources exist, make what it is fed, and appear once."""
@@ -469,6 +539,12 @@ class Deal(Model):
                 )
         self._check_output_before_production(problems)
         check("closure.year", self.closure.year)
+        check("fiscal.write_off_year", self.fiscal.write_off_year)
+        for name, levy in (self.fiscal.levies or {}).items():
+            if levy.holiday is not None:
+                check(f"fiscal.levies.{name}.holiday.start_year", levy.holiday.start_year)
+        for name, allowance in (self.fiscal.capital_classes or {}).items():
+            check(f"fiscal.capital_classes.{name}.start_year", allowance.start_year)
         for name, overhead in self.overheads.items():
             check(f"overheads.{name}.start_year", overhead.start_year)
             check(f"overheads.{name}.end_year", overhead.end_year)

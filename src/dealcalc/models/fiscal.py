@@ -19,7 +19,7 @@ it (docs/scenario-file.md, "fiscal"). Formulas: docs/methodology.md §11.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -126,16 +126,38 @@ class Bracket(Model):
 
 
 class SlidingScale(Model):
-    """A rate that depends on a variable: ``price:PRODUCT`` (the deck price of the day),
+    """A rate that depends on a ``variable``: ``price:PRODUCT`` (the deck price of the day),
     ``margin`` (the levy's base over revenue) or ``cumulative_revenue``. ``points`` are
     ``[x, rate]`` pairs, x rising; between them the rate steps (the last point at or below x)
-    or is interpolated linearly."""
+    or is interpolated linearly.
 
-    on: str
+    ``on``, the variable's earlier name, is still read: YAML 1.1 reads a plain ``on:`` key as
+    true, so ``{on: price:zinc}`` arrives as ``{True: "price:zinc"}``, and either means
+    ``variable``.
+
+    Examples
+    --------
+    >>> SlidingScale.model_validate({True: "margin", "points": [[0, 0.02]]}).variable
+    'margin'
+    """
+
+    variable: str
     points: list[tuple[Number, Fraction]] = Field(min_length=1)
     interpolate: Literal["step", "linear"] = "step"
 
-    @field_validator("on")
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        old = [key for key in data if key is True or key == "on"]
+        if not old:
+            return data
+        if len(old) > 1 or "variable" in data:
+            raise ValueError("give the scale's variable once, as variable (on is its earlier name)")
+        return {("variable" if key is old[0] else key): value for key, value in data.items()}
+
+    @field_validator("variable")
     @classmethod
     def _variable(cls, value: str) -> str:
         if value not in ("margin", "cumulative_revenue") and not re.fullmatch(rf"price:{_NAME}", value):

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from dealcalc.models.base import Fraction, Model, NonNegative
+from dealcalc.models.base import Fraction, Model, NonNegative, Number, Share
 
-__all__ = ["Destination", "Form", "ProductTariff", "RatePath", "TariffSchedule", "Trade", "TradeAttribution"]
+__all__ = [
+    "Destination",
+    "Form",
+    "ProductTariff",
+    "RatePath",
+    "TariffRate",
+    "TariffSchedule",
+    "Trade",
+    "TradeAttribution",
+]
 
 #: The form a product is sold in: a mine stream sells ``concentrate``, a refinery ``refined``.
 Form = Literal["concentrate", "refined", "any"]
+#: An ad-valorem tariff rate as a fraction of the value, from 0 to 10 (1,000 %): a duty may
+#: exceed the value (the US rate on Chinese goods reached 1.45, 145 %, in April 2025). Above 10
+#: it is taken for a per cent: ``25 is 2500 %; did you mean 0.25?``.
+TariffRate = Annotated[Number, Share(ge=0.0, le=10.0)]
 #: Ad-valorem rates by the date they take effect: each holds until the next date; 0 before the first.
-RatePath = dict[dt.date, Fraction]
+RatePath = dict[dt.date, TariffRate]
 
 
 def _dates_in_order(value: RatePath | None) -> RatePath | None:
