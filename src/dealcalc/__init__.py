@@ -3,6 +3,7 @@
 The public API is what ``__all__`` lists; everything else is private and may change.
 """
 
+from dealcalc._version import __version__
 from dealcalc.analyses import (
     Breakeven,
     MonteCarlo,
@@ -40,8 +41,6 @@ from dealcalc.metrics import (
     xnpv,
 )
 from dealcalc.models import Deal
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Breakeven",

@@ -1199,7 +1199,7 @@ def load_deal(path: str | os.PathLike[str]) -> Deal:
         raise InputError("file not found", source=source) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", source=source) from None
-    return parse_deal(text, source=source, folder=Path(path).parent)
+    return parse_deal(text, source=source, folder=Path(path).parent).recorded(source=source)
 
 
 def _plain(data: Any) -> Any:

@@ -560,9 +560,19 @@ def with_changes(
     for pattern, factor in (scale or {}).items():
         update("scale", pattern, scaled(factor))
     try:
-        return Deal.model_validate(tree)
+        made = Deal.model_validate(tree)
     except ValidationError as exc:
         problems = _problems(exc)
+    else:
+        record: tuple[str, ...] = ()
+        if scenario is None:  # a scenario's own changes are named by the scenario
+            record = tuple(f"{origin} {k}={_shown(v)}" for k, v in (set_values or {}).items())
+            record += tuple(f"{origin} {k}×{_shown(v)}" for k, v in (scale or {}).items())
+        return made.recorded(
+            source=deal.source,
+            scenario=scenario or deal.scenario_name,
+            changes=(*deal.changes, *record),
+        )
     errors: list[InputError] = []
     for path, message, typed in problems:
         entry = _entry(path, changed)
@@ -656,6 +666,12 @@ def _number_over_schedule(path: str, old: dict[Any, Any] | list[Any], origin: st
         field=path,
         hint=f"{first}to scale every year, a scenario's scale: {{{path}: F}}; or {whole}",
     )
+
+
+def _shown(value: Any, longest: int = 40) -> str:
+    """A value as a record shows it: short, on one line."""
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= longest else text[: longest - 1] + "…"
 
 
 def apply_scenario(deal: Deal, name: str | None) -> Deal:

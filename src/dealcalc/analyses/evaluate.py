@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from rich.console import Group
 
 from dealcalc.analyses.display import frame_html, frame_rich
+from dealcalc.analyses.provenance import RunInfo, run_info
 from dealcalc.engine import Ledger, evaluate_chunks, resolve
 from dealcalc.engine import lines as L
 from dealcalc.engine.memory import (
@@ -55,6 +56,11 @@ class Valuation:
     parties : Ledger or None
         Each party's cash (owners, lenders, governments) and the debt schedule, kept with the
         ledger.
+    balance : Ledger or None
+        The material balance (contained units by stream and flow), kept with the ledger.
+    run : RunInfo
+        What this valuation is: file, scenario, every change, basis, money year, discount rate
+        (see :class:`dealcalc.analyses.provenance.RunInfo`). ``run.label`` is what tables show.
     """
 
     deal: Deal
@@ -63,6 +69,12 @@ class Valuation:
     ledger: Ledger | None
     parties: Ledger | None = None
     balance: Ledger | None = None
+    run: RunInfo | None = None
+
+    @property
+    def info(self) -> RunInfo:
+        """The run's record (built from the deal when the valuation was made by hand)."""
+        return self.run if self.run is not None else run_info(self.deal)
 
     def _metric(self, name: str) -> FloatArray:
         try:
@@ -237,7 +249,7 @@ class Valuation:
 
     def _repr_html_(self) -> str:
         metrics, parties, note = self._overview()
-        title = f"{self.deal.name}: {self.scenario}"
+        title = f"{self.deal.name}: {self.info.label}"
         out = frame_html(metrics, title=title, by_row=True)
         if parties is not None:
             out += frame_html(parties, title="Parties")
@@ -245,15 +257,16 @@ class Valuation:
 
     def __rich__(self) -> Group:
         metrics, parties, note = self._overview()
-        tables = [frame_rich(metrics, title=f"{self.deal.name}: {self.scenario}", by_row=True)]
+        tables = [frame_rich(metrics, title=f"{self.deal.name}: {self.info.label}", by_row=True)]
         if parties is not None:
             tables.append(frame_rich(parties, title="Parties", note=note))
         return Group(*tables)
 
     def headline(self) -> dict[str, Any]:
-        """The first scenario's metrics as plain numbers (NaN as None), with the settings used."""
+        """The first scenario's metrics as plain numbers (NaN as None), with the settings used
+        and the run's record (``run``: file, scenario, changes, basis, version)."""
         v = self.deal.valuation
-        out: dict[str, Any] = {"deal": self.deal.name, "scenario": self.scenario}
+        out: dict[str, Any] = {"deal": self.deal.name, "scenario": self.scenario, "label": self.info.label}
         parties: dict[str, dict[str, float | None]] = {}
         for m, values in self.values.items():
             x = float(values[0])
@@ -273,6 +286,7 @@ class Valuation:
                 else str(v.valuation_point),
                 "payback_from": v.payback_from,
                 "price_deck": v.price_deck,
+                "run": self.info.to_dict(),
             }
         )
         return out
@@ -345,13 +359,15 @@ def evaluate(
     parties = Ledger.concatenate(split) if len(split) == len(chunks) else None
     kept = [c.balance for c in chunks if c.balance is not None]
     balance = Ledger.concatenate(kept) if len(kept) == len(chunks) else None
+    given = overrides.overrides if isinstance(overrides, Scenarios) else overrides
     return Valuation(
         deal=valued,
-        scenario=scenario or "base",
+        scenario=valued.scenario_name or "base",
         values=values,
         ledger=ledger,
         parties=parties,
         balance=balance,
+        run=run_info(valued, overrides=given),
     )
 
 

@@ -7,7 +7,7 @@ import functools
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from dealcalc.errors import did_you_mean
 from dealcalc.models.base import (
@@ -262,6 +262,56 @@ class Deal(Model):
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     scenarios: dict[str, ScenarioOverlay] = Field(default_factory=dict)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
+    #: Where the deal came from and what was changed since (not part of the deal: two deals
+    #: with the same fields are equal whatever their record); see :meth:`recorded`.
+    _source: str | None = PrivateAttr(default=None)
+    _scenario: str | None = PrivateAttr(default=None)
+    _changes: tuple[str, ...] = PrivateAttr(default=())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Deal):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = Model.__hash__
+
+    @property
+    def source(self) -> str | None:
+        """The file the deal was read from, if any."""
+        return self._source
+
+    @property
+    def scenario_name(self) -> str | None:
+        """The file's named scenario applied to this deal (None: the base case)."""
+        return self._scenario
+
+    @property
+    def changes(self) -> tuple[str, ...]:
+        """What was changed since the file was read, in order (``--set fiscal.royalty_rate=0.07``,
+        ``override price_decks.base.antimony``): a run is labelled by them, never as the base case."""
+        return self._changes
+
+    def recorded(
+        self, *, source: str | None = None, scenario: str | None = None, changes: tuple[str, ...] = ()
+    ) -> Deal:
+        """This deal with its record set: the file it came from and the named scenario applied
+        (each kept when None) and the changes that made it (added to those it already has).
+        Returns the same object.
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> from dealcalc.params import with_changes
+        >>> deal = dc.load(dc.example_path("ussm-fwo"))
+        >>> with_changes(deal, {"fiscal.royalty_rate": 0.07}, origin="--set").changes
+        ('--set fiscal.royalty_rate=0.07',)
+        """
+        if source is not None:
+            self._source = source
+        if scenario is not None:
+            self._scenario = scenario
+        self._changes = (*self._changes, *changes)
+        return self
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Deal:
