@@ -114,9 +114,9 @@ def test_outputs_are_never_damaged(tmp_path: Path) -> None:
         assert result.exit_code == 2 and "--force" in result.output
         assert out.read_text(encoding="utf-8") == "precious\n"
     missing = tmp_path / "no" / "such" / "dir" / "x.json"
-    result = CliRunner().invoke(main, ["sensitivity", path, "--out", str(missing)])
+    result = CliRunner().invoke(main, ["sensitivity", "tornado", path, "--out", str(missing)])
     assert result.exit_code == 2 and "does not exist" in result.output
-    result = CliRunner().invoke(main, ["sensitivity", path, "--out", str(tmp_path / "x.txt")])
+    result = CliRunner().invoke(main, ["sensitivity", "tornado", path, "--out", str(tmp_path / "x.txt")])
     assert result.exit_code == 2 and "unknown output type" in result.output
     for option in ("--xlsx", "--csv"):  # the ledger's files are named for what they are
         result = CliRunner().invoke(main, ["table", path, option, str(tmp_path / "ledger.txt")])

@@ -34,8 +34,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dealcalc as dc
-from dealcalc import cli
-from dealcalc.cli import main
+from dealcalc.cli import commands, main, options
 from dealcalc.errors import InputError
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "ussm_fwo_2025.yaml"
@@ -75,17 +74,17 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 
 def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "evaluate", _boom)
+    monkeypatch.setattr(commands, "evaluate", _boom)
     line = one_line(run("npv", str(EXAMPLE)), 1)
     assert line.startswith("error: this is a bug in dealcalc (ZeroDivisionError: float division by zero")
-    assert "at cli.py:" in line  # where, in dealcalc, it was raised
+    assert "at cli/commands.py:" in line  # where, in dealcalc, it was raised
     assert "dealcalc --debug npv ..." in line and "DEALCALC_DEBUG=1" in line and "report it" in line
     assert len(line) < 400  # the message is shortened
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
-    monkeypatch.setattr(cli, "evaluate", _boom)
+    monkeypatch.setattr(commands, "evaluate", _boom)
     if how == "option":
         result = run("--debug", "npv", str(EXAMPLE))
     else:
@@ -103,18 +102,18 @@ def test_ctrl_c_is_one_line_and_status_130(monkeypatch: pytest.MonkeyPatch) -> N
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "load_deal", interrupted)
+    monkeypatch.setattr(options, "load_deal", interrupted)
     assert one_line(run("npv", str(EXAMPLE)), 130) == "error: interrupted"
 
 
 def test_a_warning_is_one_line_after_the_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = cli.evaluate
+    real = commands.evaluate
 
     def warns(*args: Any, **kwargs: Any) -> Any:
         warnings.warn("overflow encountered in multiply", RuntimeWarning, stacklevel=1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "evaluate", warns)
+    monkeypatch.setattr(commands, "evaluate", warns)
     with warnings.catch_warnings():
         warnings.simplefilter("default")  # as outside the tests, where warnings are not errors
         result = run("npv", str(EXAMPLE), "--json")
@@ -131,7 +130,7 @@ def test_a_file_the_system_refuses_is_a_users_problem(
     def full(path: Any, *args: Any, **kwargs: Any) -> Any:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(cli, "write_atomic", full)
+    monkeypatch.setattr(options, "write_atomic", full)
     out = tmp_path / "ledger.csv"
     line = one_line(run("table", str(EXAMPLE), "--csv", str(out)), 2)
     assert line == f"error: {out}: the operating system refused the file: No space left on device"
@@ -212,7 +211,7 @@ LONG = "a" * 300
         ["plot", "cashflow", str(EXAMPLE), "--out", f"{LONG}.png"],
         ["table", str(EXAMPLE), "--csv", f"{LONG}.csv"],
         ["table", str(EXAMPLE), "--xlsx", f"{LONG}.xlsx"],
-        ["sensitivity", str(EXAMPLE), "--out", f"{LONG}.json"],
+        ["sensitivity", "tornado", str(EXAMPLE), "--out", f"{LONG}.json"],
         ["report", str(EXAMPLE), "--out", f"{LONG}.html"],
         ["example", "ussm-fwo", "--out", f"{LONG}.yaml"],
         ["flows", str(EXAMPLE.with_name("cashflows.csv")), "-r", "0.1", "--out", f"{LONG}.csv"],
@@ -420,7 +419,7 @@ def test_names_with_dashes_and_capitals_make_a_workbook_that_recomputes(tmp_path
     names = _defined_names(book)
     assert all(EXCEL_NAME.fullmatch(n) for n in names), names
     assert len({n.lower() for n in names}) == len(names)
-    assert {"opex_copper_mine_be1332", "capex_re_finery_231d99"} <= set(names)
+    assert {"opex_usd_per_t_ore_copper_mine_be1332", "capex_re_finery_231d99"} <= set(names)
     workbook = Recomputed(book, tmp_path)
     valuation = dc.evaluate(deal)
     assert workbook.value("Summary", "B5") == pytest.approx(valuation.npv_usd[0], rel=1e-9)

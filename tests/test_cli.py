@@ -22,14 +22,14 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_flows_prints_a_table_for_the_example() -> None:
     code, out, _ = run("flows", str(EXAMPLE), "--rate", "0.10")
     assert code == 0
-    assert "M2 GATE mine" in out and "14.90 %" in out and "225.16" in out
+    assert "M2 GATE mine" in out and "14.9 %" in out and "225.16" in out
 
 
 def test_flows_json_matches_the_api() -> None:
     code, out, _ = run("flows", str(EXAMPLE), "--rate", "0.10", "--timing", "end", "--json")
     assert code == 0
     payload = json.loads(out)
-    assert payload["rate"] == 0.10 and payload["timing"] == "end"
+    assert payload["kind"] == "flows" and payload["run"]["rate"] == 0.10 and payload["run"]["timing"] == "end"
     first = payload["series"][0]
     assert first["name"] == "M2 GATE mine"
     values = [-5.0, 1.5, 2.0, 2.0, 1.5, 0, 0, 0]
@@ -46,10 +46,11 @@ def test_flows_out_is_atomic_and_refuses_to_overwrite(tmp_path: Path) -> None:
     code, _, err = run("flows", str(EXAMPLE), "-r", "0.2", "--out", str(out))
     assert code == 2 and "--force" in err and out.read_text() == before
     assert run("flows", str(EXAMPLE), "-r", "0.2", "--out", str(out), "--force")[0] == 0
-    assert json.loads(out.read_text())["rate"] == 0.2
+    assert json.loads(out.read_text())["run"]["rate"] == 0.2
     csv_out = tmp_path / "r.csv"
     assert run("flows", str(EXAMPLE), "-r", "0.1", "--out", str(csv_out))[0] == 0
-    assert csv_out.read_text().startswith("series,npv,irr")
+    header = next(line for line in csv_out.read_text().splitlines() if not line.startswith("#"))
+    assert header.startswith("series,npv,irr") and "# rate: 0.1" in csv_out.read_text()
 
 
 @pytest.mark.parametrize(

@@ -24,19 +24,21 @@ def test_npv_json_has_npv_irr_rate_and_timing() -> None:
     assert code == 0
     payload = json.loads(out)
     v = dc.evaluate(dc.load(EXAMPLE))
-    assert payload["npv_usd"] == pytest.approx(v.npv_usd[0], rel=1e-12)
-    assert payload["irr"] == pytest.approx(v.irr[0], rel=1e-12)
-    assert payload["timing"] == "end" and payload["discount_rate"] == pytest.approx(v.discount_rate[0])
+    assert payload["metrics"]["npv_usd"] == pytest.approx(v.npv_usd[0], rel=1e-12)
+    assert payload["metrics"]["irr"] == pytest.approx(v.irr[0], rel=1e-12)
+    assert payload["settings"]["timing"] == "end"
+    assert payload["metrics"]["discount_rate"] == pytest.approx(v.discount_rate[0])
+    assert payload["run"]["discount_rate"] == pytest.approx(v.discount_rate[0])
 
 
 def test_npv_table_scenario_and_set() -> None:
     code, out, _ = run("npv", EXAMPLE)
-    assert code == 0 and "NPV, after tax" in out
+    assert code == 0 and "NPV" in out and "base case" in out
     code, out, _ = run("npv", EXAMPLE, "--scenario", "spot_2025", "--json")
     assert json.loads(out)["scenario"] == "spot_2025"
     code, out, _ = run("irr", EXAMPLE, "--set", "fiscal.royalty_rate=0.0", "--json")
     base = json.loads(run("irr", EXAMPLE, "--json")[1])
-    assert code == 0 and json.loads(out)["irr"] > base["irr"]
+    assert code == 0 and json.loads(out)["metrics"]["irr"] > base["metrics"]["irr"]
 
 
 def test_compare_shows_every_scenario() -> None:
@@ -52,11 +54,11 @@ def test_table_csv_is_atomic_and_kept(tmp_path: Path) -> None:
     out = tmp_path / "ledger.csv"
     assert run("table", EXAMPLE, "--csv", str(out))[0] == 0
     text = out.read_text()
-    assert text.startswith("year,Revenue: copper [USD]")
+    assert text.startswith("# USSM") and "\nyear,Revenue: copper [USD]" in text
     code, _, err = run("table", EXAMPLE, "--csv", str(out), "--scenario", "spot_2025")
     assert code == 2 and "--force" in err and out.read_text() == text
     code, printed, _ = run("table", EXAMPLE)
-    assert code == 0 and "After-tax cash flow [USD]" in printed
+    assert code == 0 and "After-tax cash flow (US$ M)" in printed and "2042" in printed
 
 
 def test_validate_and_paths() -> None:

@@ -21,8 +21,9 @@ def test_valuation_shows_metrics_and_parties() -> None:
     v = dc.evaluate(DEAL)
     page = v._repr_html_()
     npv = f"{v.npv_usd[0] / 1e6:,.1f}"
-    irr = f"{100 * v.irr[0]:.2f} %"
+    irr = f"{100 * v.irr[0]:.1f} %"
     assert f"<td>{npv}</td>" in page and f"<td>{irr}</td>" in page
+    assert "<th>NPV (US$ M)</th>" in page and "<th>IRR (%)</th>" in page  # words and units
     for party in DEAL.party_names():
         assert f"<th>{party}</th>" in page
     text = _text(v)
@@ -41,7 +42,8 @@ def test_monte_carlo_shows_its_summary_and_gates() -> None:
     s = mc.summary()
     page = mc._repr_html_()
     assert f"<td>{s.loc['npv_usd', 'mean'] / 1e6:,.1f}</td>" in page
-    assert f"<td>{100 * s.loc['npv_usd', 'prob_negative']:.2f} %</td>" in page
+    assert f"<td>{100 * s.loc['npv_usd', 'prob_negative']:.1f} %</td>" in page
+    assert "<th>NPV (US$ M)</th>" in page and "prob_negative" not in page
     assert "Phase gates" in page
     assert "300 draws" in _text(mc)
 
@@ -81,11 +83,13 @@ def test_names_with_brackets_print_as_written(tmp_path: object) -> None:
     assert "Deal [/x] [bold]" in _text(dc.evaluate(named))
     path = Path(str(tmp_path)) / "named.yaml"
     path.write_text(dc.io.dump_deal(named), encoding="utf-8")
-    for args in (["npv"], ["compare"], ["sensitivity"], ["montecarlo", "-n", "20"]):
-        result = CliRunner().invoke(main, [args[0], str(path), *args[1:]])
+    for args in (["npv"], ["compare"], ["sensitivity", "tornado"], ["montecarlo", "-n", "20"]):
+        command = [a for a in args if not a.startswith("-") and a != "20"]
+        options = args[len(command) :]
+        result = CliRunner().invoke(main, [*command, str(path), *options])
         assert result.exit_code == 0, (args, result.output)
         assert "Deal [/x] [bold]" in result.output, args
     compared = CliRunner().invoke(main, ["compare", str(path)]).output
     assert "odd-case" in compared and "nan" not in compared  # no description: an empty cell
     assert dc.compare(named).loc["odd-case", "description"] == ""
-    assert "Payback [years from valuation date]" in CliRunner().invoke(main, ["npv", str(path)]).output
+    assert "Payback from valuation date (years)" in CliRunner().invoke(main, ["npv", str(path)]).output

@@ -22,7 +22,7 @@ import yaml
 import dealcalc as dc
 from dealcalc.engine import resolve
 from dealcalc.io import parse_deal
-from dealcalc.params import get, with_changes
+from dealcalc.params import apply_scenario, get, with_changes
 from dealcalc.report.excel import excel_model
 
 formulas = pytest.importorskip("formulas")
@@ -148,6 +148,8 @@ def test_a_deal_from_its_mine_plan_recomputes_too(tmp_path: Path) -> None:
     np.testing.assert_allclose(workbook.value("Summary", "B5"), v.npv_usd[0], rtol=1e-9, atol=1.0)
     np.testing.assert_allclose(workbook.value("Summary", "B6"), v.irr[0], rtol=0, atol=1e-9)
     assert workbook._row("Ledger", "community_fund [USD]") > 0
+    # a deal without debt: the split is live too (the levered tax is the unlevered one)
+    _assert_parties(workbook, dc.evaluate(deal, keep_ledger=True))
 
 
 def test_changing_inputs_in_the_workbook_moves_npv_as_dealcalc_does(tmp_path: Path) -> None:
@@ -158,7 +160,7 @@ def test_changing_inputs_in_the_workbook_moves_npv_as_dealcalc_does(tmp_path: Pa
         "Royalty rate": 0.07,
         "Income tax rate": 0.25,
         "Receivable days": 60.0,
-        "Discount rate, as used (deal's basis)": 0.09,
+        "Discount rate, as stated (nominal)": 0.09,
     }
     workbook = Recomputed(excel_model(DEAL), tmp_path, changes)
     changed = with_changes(
@@ -175,7 +177,8 @@ def test_changing_inputs_in_the_workbook_moves_npv_as_dealcalc_does(tmp_path: Pa
     expected = dc.evaluate(changed)
     flows = expected.table()["After-tax cash flow [USD]"].to_numpy()
     v = DEAL.valuation
-    at_9 = dc.npv(0.09, flows, timing=v.timing) * 1.09 ** v.valuation_offset()
+    real = 1.09 / (1 + v.inflation_rate) - 1  # the sheet converts the stated nominal rate (Fisher)
+    at_9 = dc.npv(real, flows, timing=v.timing) * (1 + real) ** v.valuation_offset()
     assert workbook.value("Summary", "B5") == pytest.approx(at_9, rel=1e-9, abs=1.0)
     assert workbook.value("Summary", "B6") == pytest.approx(expected.irr[0], abs=1e-9)
     _assert_same(workbook, expected, npv=False)
@@ -217,6 +220,76 @@ RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <value>0</value></prop></item>
 </oor:items>
 """
+
+
+def _assert_parties(workbook: Recomputed, valuation: Any) -> None:
+    """Every party's cash row and NPV as the workbook recomputes them equal dealcalc's, and the
+    parties' cash adds up to the cash before state take (the check row is nil)."""
+    table = valuation.party_table()
+    scale = float(np.abs(table["Cash before state take [USD]"].to_numpy()).max())
+    n = table.shape[0]
+    parties = workbook.cells["Parties"]
+
+    def row(label: str) -> np.ndarray:
+        r = workbook._row("Parties", label)
+        return np.array(
+            [workbook.value("Parties", f"{openpyxl.utils.get_column_letter(3 + t)}{r}") for t in range(n)]
+        )
+
+    for party in valuation.deal.party_names():
+        label = f"{party} [USD]"
+        assert str(parties.cell(row=workbook._row("Parties", label), column=3).value).startswith("=")
+        np.testing.assert_allclose(
+            row(label), table[label].to_numpy(), rtol=0, atol=1e-9 * scale, err_msg=label
+        )
+        npv = workbook.value("Summary", f"B{workbook._row('Summary', f'NPV, {party}')}")
+        assert npv == pytest.approx(valuation.values[f"{party}.npv_usd"][0], rel=1e-9, abs=1e-3), party
+    np.testing.assert_allclose(
+        row("Check: parties' cash less cash before state take (0)"), 0.0, atol=1e-9 * scale
+    )
+
+
+def test_every_partys_cash_and_npv_recompute_after_changes(tmp_path: Path) -> None:
+    """The levered tax (interest deducted), withholding, the owners' split, the lenders and each
+    government's take are formulas: after a grade, a tax rate, the withholding rate and an
+    owner's discount rate changed, every party's cash and NPV are dealcalc's for that deal."""
+    workbook = Recomputed(excel_model(DEAL), tmp_path)
+    _assert_parties(workbook, dc.evaluate(DEAL, keep_ledger=True))
+    cells = {
+        "Grade: copper": 0.009,
+        "Income tax rate": 0.25,
+        "Dividend withholding rate": 0.1,
+        "Discount rate of ussm, as stated (nominal)": 0.2,
+    }
+    paths = {
+        "streams.copper.grade": 0.009,
+        "fiscal.income_tax_rate": 0.25,
+        "finance.dividend_withholding_rate": 0.1,
+        "finance.equity.ussm.discount_rate": 0.2,
+    }
+    _assert_parties(workbook.changed(cells), dc.evaluate(with_changes(DEAL, paths), keep_ledger=True))
+
+
+def test_untaxed_dividends_and_a_tax_holiday_split_as_dealcalc_does(tmp_path: Path) -> None:
+    # a holiday leaves the levered tax nil in years that pay dividends: the untaxed withholding
+    deal = with_changes(
+        DEAL, {"fiscal.holiday_years": 3, "fiscal.minimum_tax_rate": 0.0, "fiscal.alternative_tax_rate": 0.0}
+    )
+    valuation = dc.evaluate(deal, keep_ledger=True)
+    table = valuation.party_table()
+    untaxed = (table["Dividends before withholding [USD]"] > 0) & (table["Income tax, levered [USD]"] == 0)
+    assert untaxed.any()
+    _assert_parties(Recomputed(excel_model(deal), tmp_path), valuation)
+
+
+def test_a_loan_sized_on_a_cover_ratio_keeps_the_split_as_values() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(excel_model(DEAL, "refinery_debt_sculpted")))
+    sheet = book["Parties"]
+    assert "cover ratio" in str(sheet.cell(row=2, column=1).value)
+    assert not any(str(c.value).startswith("=") for r in sheet.iter_rows() for c in r if c.value is not None)
+    summary = [str(c.value) for r in book["Summary"].iter_rows() for c in r if c.value is not None]
+    assert not any(f"NPV, {party}" in summary for party in DEAL.party_names())
+    assert any("cover ratio" in text for text in summary)
 
 
 def _libreoffice_summary(book: bytes, cells: dict[str, float], tmp: Path) -> dict[str, str]:
@@ -265,6 +338,71 @@ def test_libreoffice_recomputes_the_workbook_after_a_price_change(tmp_path: Path
     assert float(found["NPV, after tax"]) == pytest.approx(expected.npv_usd[0], rel=1e-9, abs=1.0)
     assert float(found["IRR, after tax"].rstrip("%")) / 100 == pytest.approx(expected.irr[0], abs=1e-9)
     assert float(found["NPV, after tax"]) != pytest.approx(dc.evaluate(DEAL).npv_usd[0], rel=1e-3)
+
+
+def test_libreoffice_recomputes_after_grade_recovery_tariff_and_royalty_changes(tmp_path: Path) -> None:
+    """The physical, trade and fiscal drivers are live: LibreOffice recalculates the workbook
+    after a grade, a recovery, a tariff rate and a royalty rate changed (one run) and lands on
+    dealcalc's NPV and IRR of the same changed deal."""
+    deal = apply_scenario(DEAL, "tariff_19")
+    cells = {
+        "Grade: copper": 0.009,
+        "Recovery: antimony_concentrate": 0.8,
+        "Tariff reciprocal_19 from 2025-08-07": 0.25,
+        "Royalty rate": 0.07,
+    }
+    paths = {
+        "streams.copper.grade": 0.009,
+        "streams.antimony_concentrate.recovery": 0.8,
+        "trade.schedules.reciprocal_19.ad_valorem.2025-08-07": 0.25,
+        "fiscal.royalty_rate": 0.07,
+    }
+    expected = dc.evaluate(with_changes(deal, paths))
+    found = _libreoffice_summary(excel_model(DEAL, "tariff_19"), cells, tmp_path)
+    assert float(found["NPV, after tax"]) == pytest.approx(expected.npv_usd[0], rel=1e-9, abs=1.0)
+    assert float(found["IRR, after tax"].rstrip("%")) / 100 == pytest.approx(expected.irr[0], abs=1e-9)
+    assert float(found["NPV, pre-tax"]) == pytest.approx(expected.pre_tax_npv_usd[0], rel=1e-9, abs=1.0)
+    assert float(found["NPV, after tax"]) != pytest.approx(dc.evaluate(deal).npv_usd[0], rel=1e-3)
+    # every party's NPV recomputes too: levered tax, withholding, the owners' split, each government
+    base = dc.evaluate(deal)
+    for party in deal.party_names():
+        got = float(found[f"NPV, {party}"])
+        assert got == pytest.approx(expected.values[f"{party}.npv_usd"][0], rel=1e-9, abs=1e-3), party
+        if party != "lenders":  # the debt follows capex and loan terms only
+            assert got != pytest.approx(base.values[f"{party}.npv_usd"][0], rel=1e-6), party
+
+
+def test_cached_values_read_correctly_without_recalculation() -> None:
+    """A viewer that does not recalculate shows dealcalc's numbers: every formula cell of the
+    ledger, the Streams sheet's revenue and the metrics carry dealcalc's values as results."""
+    valuation = dc.evaluate(DEAL)
+    book = openpyxl.load_workbook(io.BytesIO(excel_model(DEAL)), data_only=True)
+    sheet = book["Ledger"]
+    table = valuation.table()
+    scale = float(np.abs(table.to_numpy()).max())
+    rows = {sheet.cell(row=r, column=1).value: r for r in range(1, sheet.max_row + 1)}
+    for label in [*LINES, "Income tax paid, money of the day [USD]"]:
+        got = np.array([sheet.cell(row=rows[label], column=c).value for c in range(3, 3 + table.shape[0])])
+        if label in table:
+            np.testing.assert_allclose(got, table[label].to_numpy(), rtol=0, atol=1e-6 * scale, err_msg=label)
+    tax = [
+        sheet.cell(row=rows["Income tax paid, money of the day [USD]"], column=c).value for c in range(3, 20)
+    ]
+    assert max(tax) > 0  # not cached zeros
+    summary = book["Summary"]
+    assert summary["B5"].value == pytest.approx(valuation.npv_usd[0], rel=1e-12)
+    streams = book["Streams"]
+    found = {streams.cell(row=r, column=1).value: r for r in range(1, streams.max_row + 1)}
+    got = [streams.cell(row=found["copper: revenue"], column=c).value for c in range(3, 20)]
+    np.testing.assert_allclose(got, table["Revenue: copper [USD]"].to_numpy(), rtol=1e-12)
+    run = book["Run"]
+    assert any(str(c.value) == "base case" for row in run.iter_rows() for c in row)
+    for name in book.sheetnames:
+        assert book[name].freeze_panes is not None, name
+    changed = with_changes(DEAL, {"streams.copper.grade": 0.009})
+    run = openpyxl.load_workbook(io.BytesIO(excel_model(changed)), data_only=True)["Run"]
+    labels = [str(c.value) for row in run.iter_rows() for c in row]
+    assert "base case" not in labels and any("streams.copper.grade" in x for x in labels)
 
 
 # ------------------------------------------------------------------- regimes written as stacks

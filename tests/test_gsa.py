@@ -74,7 +74,7 @@ def test_a_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPat
 
 def test_cli_sobol_and_morris() -> None:
     path = str(dc.example_path("ussm-fwo"))
-    result = CliRunner().invoke(main, ["sensitivity", path, "--kind", "sobol", "-n", "256"])
-    assert result.exit_code == 0 and "ST (total)" in result.output
-    result = CliRunner().invoke(main, ["sensitivity", path, "--kind", "morris", "-n", "20", "--json"])
+    result = CliRunner().invoke(main, ["sensitivity", "sobol", path, "-n", "256"])
+    assert result.exit_code == 0 and "ST, total (%)" in result.output
+    result = CliRunner().invoke(main, ["sensitivity", "morris", path, "-n", "20", "--json"])
     assert result.exit_code == 0 and '"mu_star"' in result.output

@@ -163,7 +163,7 @@ class TestSetNumberOverSchedule:
         code, out, _ = run("npv", file, "--set", "streams.ore.ore_tpa=2000", "--json")
         assert code == 0
         expected = dc.evaluate(changed).npv_usd[0]
-        assert json.loads(out)["npv_usd"] == pytest.approx(expected, rel=1e-12)
+        assert json.loads(out)["metrics"]["npv_usd"] == pytest.approx(expected, rel=1e-12)
 
     def test_validate_paths_says_what_set_takes(self, tmp_path: Path) -> None:
         file = write(tmp_path, streams__ore__ore_tpa=BY_YEAR, streams__ore__grade=[0.01, 0.02])

@@ -16,7 +16,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 from dealcalc.report import plots  # noqa: E402
-from dealcalc.report.charts import KINDS, Results, figure  # noqa: E402
+from dealcalc.report.charts import KINDS, Results, figure, param_label  # noqa: E402
 
 DEAL = dc.load(dc.example_path("ussm-fwo"))
 EXAMPLE = str(dc.example_path("ussm-fwo"))
@@ -63,25 +63,40 @@ def test_tornado_bars_span_low_to_high_widest_on_top() -> None:
     table = dc.tornado(DEAL, ["fiscal.royalty_rate", "price_decks.base.copper", "phases.refinery.capex_usd"])
     ax = plots.tornado_chart(table, ax=_ax())
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[-1] == table.index[0]  # widest swing drawn last, at the top
+    # each bar is named in words with its unit and its low and high inputs, never by its path
+    names = {plots.plain(param_label(p)): p for p in table.index}
+    paths = [names[label.split("\n")[0]] for label in labels]
+    assert paths[-1] == table.index[0]  # widest swing drawn last, at the top
+    assert labels[paths.index("phases.refinery.capex_usd")].startswith("Refinery capex (US\\$ M)\n")
+    low_high = table.loc["phases.refinery.capex_usd", ["low_value", "high_value"]] / 1e6
+    assert labels[paths.index("phases.refinery.capex_usd")].endswith(
+        f"{low_high.iloc[0]:.1f} → {low_high.iloc[1]:.1f}"
+    )
     base = table.attrs["base_metric"] / 1e6
     n = len(table)
-    for i, label in enumerate(labels):
+    for i, path in enumerate(paths):
         low, high = ax.patches[i], ax.patches[n + i]
         assert low.get_x() == pytest.approx(base)
-        assert base + low.get_width() == pytest.approx(table.loc[label, "metric_at_low"] / 1e6)
-        assert base + high.get_width() == pytest.approx(table.loc[label, "metric_at_high"] / 1e6)
+        assert base + low.get_width() == pytest.approx(table.loc[path, "metric_at_low"] / 1e6)
+        assert base + high.get_width() == pytest.approx(table.loc[path, "metric_at_high"] / 1e6)
+    assert ax.get_xlabel() == "NPV (US\\$ M)" and "npv_usd" not in ax.get_title()
 
 
 def test_spider_and_grid_draw_their_tables() -> None:
     table = dc.spider(DEAL, ["fiscal.royalty_rate", "price_decks.base.copper"])
-    ax = plots.spider_chart(table, ax=_ax())
-    assert {line.get_label() for line in ax.get_lines()} >= set(table.columns)
+    ax = plots.spider_chart(table, ax=_ax(), deal=DEAL)
+    shown = {line.get_label() for line in ax.get_lines()}
+    assert shown >= {"Royalty rate (%)", "Copper price (US\\$/t)"}  # words and units, not paths
+    assert not shown & set(table.columns)
     g = dc.grid(
         DEAL, ("price_decks.base.antimony", [2e4, 3e4, 5e4]), ("phases.refinery.capex_usd", [2e8, 4e8])
     )
-    ax = plots.grid_heatmap(g, ax=_ax())
+    ax = plots.grid_heatmap(g, ax=_ax(), deal=DEAL)
     np.testing.assert_allclose(ax.images[0].get_array(), g.to_numpy() / 1e6)
+    # both axes named in words with units, their ticks in those units
+    assert ax.get_xlabel() == "Refinery capex (US\\$ M)" and ax.get_ylabel() == "Antimony price (US\\$/t)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["200.0", "400.0"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["20,000", "30,000", "50,000"]
 
 
 def test_monte_carlo_histogram_and_cdf_mark_the_quantiles() -> None:
@@ -89,7 +104,8 @@ def test_monte_carlo_histogram_and_cdf_mark_the_quantiles() -> None:
     npv = mc.values["npv_usd"] / 1e6
     ax = plots.histogram_chart(mc, ax=_ax())
     assert sum(p.get_height() for p in ax.patches) == len(npv)
-    assert f"P(< 0) = {(npv < 0).mean():.1%}" in ax.get_title()
+    assert f"P(< 0) = {100 * (npv < 0).mean():.1f} %" in ax.get_title()
+    assert ax.get_title().startswith("NPV (US\\$ M): 400 draws")
     marks = {line.get_label().split()[0]: line.get_xdata()[0] for line in ax.get_lines()}
     assert marks["P50"] == pytest.approx(np.quantile(npv, 0.5))
     ax = plots.cdf_chart(mc, ax=_ax())

@@ -157,7 +157,7 @@ def test_arctic_revenue_is_payable_metal_times_price() -> None:
 def test_the_cli_values_the_published_case(case: str) -> None:
     result = CliRunner().invoke(main, ["npv", str(PUBLISHED / FILES[case])])
     assert result.exit_code == 0, result.output
-    assert "NPV, pre-tax" in result.stdout
+    assert "NPV pre-tax (US$ M)" in result.stdout
 
 
 # ---------------------------------------------------------------------------------- after tax

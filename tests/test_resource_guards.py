@@ -120,7 +120,7 @@ def test_a_sample_size_below_two_or_fractional_is_refused(call: Callable[[], Any
 
 def test_the_cli_refuses_a_huge_sobol_in_one_line() -> None:
     with tripwires():
-        result = CliRunner().invoke(main, ["sensitivity", FILE, "--kind", "sobol", "-n", str(2**30)])
+        result = CliRunner().invoke(main, ["sensitivity", "sobol", FILE, "-n", str(2**30)])
     assert result.exit_code == 2
     assert "a Sobol analysis of 1,073,741,824 base samples" in result.output
     assert "Traceback" not in result.output

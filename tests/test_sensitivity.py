@@ -118,13 +118,17 @@ def test_no_breakeven_in_the_range_is_explained() -> None:
 
 def test_cli_sensitivity_and_breakeven(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(main, ["sensitivity", EXAMPLE])
-    assert result.exit_code == 0 and "valuation.discount_rate" in result.output
-    result = runner.invoke(main, ["sensitivity", EXAMPLE, "--range", f"{SB}=22046:55000", "--json"])
+    result = runner.invoke(main, ["sensitivity", "tornado", EXAMPLE])
+    assert result.exit_code == 0 and "Discount rate" in result.output
+    result = runner.invoke(
+        main, ["sensitivity", "tornado", EXAMPLE, "--range", f"{SB}=22046:55000", "--json"]
+    )
     payload = json.loads(result.output)
-    assert payload["rows"][0]["name"] == SB and payload["rows"][0]["metric_at_low"] < payload["base"]
+    assert (
+        payload["rows"][0]["parameter"] == SB and payload["rows"][0]["metric_at_low"] < payload["base_metric"]
+    )
     out = tmp_path / "grid.csv"
-    args = ["sensitivity", EXAMPLE, "--kind", "grid", "--x", f"{SB}=20000,40000", "--y", f"{CAPEX}=3e8,4e8"]
+    args = ["sensitivity", "grid", EXAMPLE, "--x", f"{SB}=20000,40000", "--y", f"{CAPEX}=3e8,4e8"]
     assert runner.invoke(main, [*args, "--out", str(out)]).exit_code == 0 and out.exists()
     again = runner.invoke(main, [*args, "--out", str(out)])
     assert again.exit_code == 2 and "--force" in again.output
@@ -133,10 +137,13 @@ def test_cli_sensitivity_and_breakeven(tmp_path: Path) -> None:
     result = runner.invoke(main, ["breakeven", EXAMPLE, "fiscal.royalty_rate", "--high", "0.02"])
     assert result.exit_code == 0 and "no breakeven" in result.output
     for bad, message in (
-        (["sensitivity", EXAMPLE, "--param", "fiscal.royalty_rat"], "did you mean 'fiscal.royalty_rate'"),
-        (["sensitivity", EXAMPLE, "--range", "fiscal.royalty_rate=0.03"], "PATH=LOW:HIGH"),
-        (["sensitivity", EXAMPLE, "--kind", "grid"], "--x"),
-        (["sensitivity", EXAMPLE, "--metric", "npv"], "did you mean"),
+        (
+            ["sensitivity", "tornado", EXAMPLE, "--param", "fiscal.royalty_rat"],
+            "did you mean 'fiscal.royalty_rate'",
+        ),
+        (["sensitivity", "tornado", EXAMPLE, "--range", "fiscal.royalty_rate=0.03"], "PATH=LOW:HIGH"),
+        (["sensitivity", "grid", EXAMPLE], "--x"),
+        (["sensitivity", "tornado", EXAMPLE, "--metric", "npv"], "did you mean"),
     ):
         result = runner.invoke(main, bad)
         assert result.exit_code == 2 and message in result.output, (bad, result.output)
@@ -156,8 +163,8 @@ def test_a_tornado_from_the_distributions_uses_their_p10_and_p90() -> None:
     assert set(t.index) == set(DEAL.uncertainty.inputs)
     with pytest.raises(dc.InputError, match="0 < low < high < 1"):
         dc.tornado(DEAL, quantiles=(0.9, 0.1))
-    result = CliRunner().invoke(main, ["sensitivity", EXAMPLE, "--quantiles", "0.1:0.9", "--json"])
-    assert json.loads(result.output)["rows"][0]["name"] == t.index[0]
+    result = CliRunner().invoke(main, ["sensitivity", "tornado", EXAMPLE, "--quantiles", "0.1:0.9", "--json"])
+    assert json.loads(result.output)["rows"][0]["parameter"] == t.index[0]
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -195,7 +202,7 @@ def test_scenario_values_outside_a_fields_limits_are_input_errors() -> None:
     # inside the limits, at them, and on paths whose type is a mapping of dated values: fine
     assert dc.evaluate(DEAL, overrides={recovery: [0.5, 1.0]}).npv_usd.shape == (2,)
     # an explicit range past a limit is the user's to fix, and says so
-    result = CliRunner().invoke(main, ["sensitivity", EXAMPLE, "--range", f"{recovery}=0.8:1.1"])
+    result = CliRunner().invoke(main, ["sensitivity", "tornado", EXAMPLE, "--range", f"{recovery}=0.8:1.1"])
     assert result.exit_code == 2 and "less than or equal to 1 (1.1)" in result.output, result.output
 
 
@@ -205,7 +212,7 @@ def test_relative_moves_stay_inside_a_fields_limits() -> None:
     t = dc.tornado(DEAL, [recovery])
     assert t.loc[recovery, "low_value"] == pytest.approx(0.704) and t.loc[recovery, "high_value"] == 1.0
     assert t.attrs["clipped"] == [recovery] and dc.tornado(DEAL, [SB]).attrs["clipped"] == []
-    shown = CliRunner().invoke(main, ["sensitivity", EXAMPLE, "--param", recovery]).output
+    shown = CliRunner().invoke(main, ["sensitivity", "tornado", EXAMPLE, "--param", recovery]).output
     assert "held at the field's limit:" in shown and "streams.copper.recovery" in shown
     at_one = dc.evaluate(DEAL, overrides={recovery: [1.0]}, metrics=["npv_usd"]).npv_usd[0]
     assert t.loc[recovery, "metric_at_high"] == pytest.approx(at_one, rel=1e-12)

@@ -28,11 +28,12 @@ __all__ = [
     "percent",
     "ratio",
     "unit_of",
+    "year",
     "years",
 ]
 
 #: What a quantity is, which decides how it is shown.
-Kind = Literal["money", "percent", "years", "count", "ratio", "number", "text"]
+Kind = Literal["money", "percent", "years", "year", "count", "ratio", "number", "text"]
 
 #: How a missing value (NaN, None) is shown.
 MISSING = "—"
@@ -55,7 +56,8 @@ _PERCENT_NAMES = {
     "share",
 }
 _YEARS_NAMES = {"payback", "payback_years", "discounted_payback", "discounted_payback_years", "years"}
-_COUNT_NAMES = {"draws", "no_solution", "n", "scenarios", "count", "year"}
+_COUNT_NAMES = {"draws", "no_solution", "n", "scenarios", "count"}
+_YEAR_NAMES = {"year", "start_year", "end_year", "default_year", "first_year", "last_year"}
 _RATIO_NAMES = {"dscr", "llcr", "min_dscr", "mean_dscr", "average_dscr", "profitability_index", "pi"}
 
 #: Headers for the result names users meet most (others are made from the name).
@@ -73,7 +75,13 @@ _LABELS = {
     "no_solution_share": "No IRR",
     "delta_npv_usd": "Change in NPV",
     "profitability_index": "Profitability index",
+    "min_dscr": "Minimum DSCR",
+    "dscr": "DSCR",
+    "llcr": "LLCR",
+    "debt_usd": "Debt",
 }
+#: Labels that read differently after a party's name (``ussm take``, not ``ussm Government take``).
+_PARTY_LABELS = {"take": "take", "npv_usd": "NPV", "irr": "IRR"}
 
 
 def _leaf(name: str) -> str:
@@ -88,6 +96,8 @@ def kind_of(name: str) -> Kind:
     --------
     >>> [kind_of(n) for n in ("npv_usd", "ussm.irr", "Royalty [USD]", "payback_years", "draws", "min_dscr")]
     ['money', 'percent', 'money', 'years', 'count', 'ratio']
+    >>> kind_of("start_year"), kind_of("ore_tpa")
+    ('year', 'number')
     """
     leaf = _leaf(name)
     low = leaf.lower()
@@ -97,6 +107,8 @@ def kind_of(name: str) -> Kind:
         return "percent"
     if low in _YEARS_NAMES or low.endswith("_years"):
         return "years"
+    if low in _YEAR_NAMES or low.endswith("_year"):
+        return "year"
     if low in _COUNT_NAMES or low.startswith("n_"):
         return "count"
     if low in _RATIO_NAMES or low.endswith(("dscr", "llcr")):
@@ -125,7 +137,8 @@ def header(name: str, currency: str = "US$") -> str:
     """
     party, _, leaf = name.strip().rpartition(".")
     kind = kind_of(name)
-    label = _LABELS.get(leaf)
+    label = _PARTY_LABELS.get(leaf) if party else None
+    label = label or _LABELS.get(leaf)
     if label is None:
         label = re.sub(r"\s*\[usd\]\s*$", "", leaf, flags=re.IGNORECASE)
         label = re.sub(r"_usd$", "", label).replace("_", " ").strip()
@@ -201,15 +214,27 @@ def count(x: float | None) -> str:
 
     Examples
     --------
-    >>> count(20000), count(2031.0)
-    ('20,000', '2031')
+    >>> count(20000), count(1600.0)
+    ('20,000', '1,600')
     """
     if _missing(x):
         return MISSING
     assert x is not None
-    if 1000 <= abs(x) <= 2200 and float(x).is_integer():  # a calendar year
-        return str(int(x))
     return _fixed(x, 0)
+
+
+def year(x: float | None) -> str:
+    """A calendar or study year as written (no thousands separator).
+
+    Examples
+    --------
+    >>> year(2031.0), year(-4)
+    ('2031', '-4')
+    """
+    if _missing(x):
+        return MISSING
+    assert x is not None
+    return f"{float(x):.0f}"
 
 
 def ratio(x: float | None) -> str:
@@ -226,13 +251,16 @@ def ratio(x: float | None) -> str:
     return _fixed(x, 2) + "×"
 
 
-def number(x: float | None, *, significant: int = 4) -> str:
-    """A plain number: ``significant`` figures, thousands separators, never scientific notation.
+def number(x: float | None, *, significant: int = 4, whole: bool = True) -> str:
+    """A plain number: ``significant`` figures, thousands separators, never scientific notation;
+    a whole number without decimals unless ``whole`` is False (to match a neighbour's decimals).
 
     Examples
     --------
     >>> number(3e8), number(0.000123456), number(-0.00004, significant=2), number(29258.4)
     ('300,000,000', '0.0001235', '-0.00004', '29,258')
+    >>> number(144.0), number(1600)
+    ('144', '1,600')
     """
     if _missing(x):
         return MISSING
@@ -241,6 +269,8 @@ def number(x: float | None, *, significant: int = 4) -> str:
         return "∞" if x > 0 else "-∞"
     if x == 0:
         return "0"
+    if whole and float(x).is_integer():  # a whole number reads whole: 144, not 144.0
+        return _fixed(x, 0)
     magnitude = math.floor(math.log10(abs(x)))
     digits = max(significant - 1 - magnitude, 0)
     return _fixed(x, digits)
@@ -273,6 +303,8 @@ def cell(name: str, x: object, *, currency: str = "US$") -> str:
         return years(value)
     if kind == "count":
         return count(value)
+    if kind == "year":
+        return year(value)
     if kind == "ratio":
         return ratio(value)
     return number(value)

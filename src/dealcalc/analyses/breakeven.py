@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
+from dealcalc.analyses.provenance import RunInfo, run_info
 from dealcalc.engine.memory import check_fits, shape_of, valuation_bytes
 from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.engine.timeline import fisher
@@ -46,6 +47,7 @@ class Breakeven:
     at_high: FloatArray
     allowed: tuple[float, float] = (-np.inf, np.inf)  # what the field allows (a schedule: its factor)
     basis: str = "real"  # the basis of the metric (and of the target, once converted)
+    run: RunInfo | None = None  # what was run (file, scenario, changes): see provenance.RunInfo
 
     def table(self) -> pd.DataFrame:
         """One row per scenario: the breakeven value, whether it exists, the metric at the ends."""
@@ -276,4 +278,5 @@ def breakeven(
         at_high=fg[:, -1] + target,
         allowed=limits(path, start),
         basis=basis,
+        run=run_info(start, analysis="breakeven"),
     )

@@ -250,22 +250,24 @@ class Valuation:
     def _repr_html_(self) -> str:
         metrics, parties, note = self._overview()
         title = f"{self.deal.name}: {self.info.label}"
-        out = frame_html(metrics, title=title, by_row=True)
+        run = self.info
+        out = frame_html(metrics, title=title, by_row=True, run=None if parties is not None else run)
         if parties is not None:
-            out += frame_html(parties, title="Parties")
+            out += frame_html(parties, title="Parties", run=run)
         return out + f"<p><small>{note}</small></p>"
 
     def __rich__(self) -> Group:
         metrics, parties, note = self._overview()
-        tables = [frame_rich(metrics, title=f"{self.deal.name}: {self.info.label}", by_row=True)]
+        run = self.info
+        title = f"{self.deal.name}: {run.label}"
+        tables = [frame_rich(metrics, title=title, by_row=True, run=None if parties is not None else run)]
         if parties is not None:
-            tables.append(frame_rich(parties, title="Parties", note=note))
+            tables.append(frame_rich(parties, title="Parties", note=note, run=run))
         return Group(*tables)
 
     def headline(self) -> dict[str, Any]:
         """The first scenario's metrics as plain numbers (NaN as None), with the settings used
         and the run's record (``run``: file, scenario, changes, basis, version)."""
-        v = self.deal.valuation
         out: dict[str, Any] = {"deal": self.deal.name, "scenario": self.scenario, "label": self.info.label}
         parties: dict[str, dict[str, float | None]] = {}
         for m, values in self.values.items():
@@ -277,19 +279,21 @@ class Valuation:
                 out[m] = None if np.isnan(x) else x
         if parties:
             out["parties"] = parties
-        out.update(
-            {
-                "timing": v.timing,
-                "basis": v.basis,
-                "valuation_point": v.valuation_point
-                if isinstance(v.valuation_point, str | int)
-                else str(v.valuation_point),
-                "payback_from": v.payback_from,
-                "price_deck": v.price_deck,
-                "run": self.info.to_dict(),
-            }
-        )
+        out.update({**self.settings(), "run": self.info.to_dict()})
         return out
+
+    def settings(self) -> dict[str, Any]:
+        """The valuation settings used, as plain values (timing, basis, valuation point, payback
+        origin, price deck)."""
+        v = self.deal.valuation
+        point = v.valuation_point
+        return {
+            "timing": v.timing,
+            "basis": v.basis,
+            "valuation_point": point if isinstance(point, str | int) else str(point),
+            "payback_from": v.payback_from,
+            "price_deck": v.price_deck,
+        }
 
 
 def _flow_kind(flow: str) -> str:
@@ -437,6 +441,7 @@ def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:
     df = pd.DataFrame({"description": descriptions, **values}, index=pd.Index(names, name="scenario"))
     df["npv_change_usd"] = np.asarray(values["npv_usd"]) - values["npv_usd"][0]
     df["irr_change"] = np.asarray(values["irr"]) - values["irr"][0]
+    df.attrs["run"] = run_info(deal, analysis="comparison")
     return df
 
 
@@ -511,6 +516,9 @@ def tariff_attribution(
     for a, b in itertools.pairwise(names):
         df[f"change_usd: {a} -> {b}"] = df[f"npv_usd: {b}"] - df[f"npv_usd: {a}"]
     df.index.name = "party"
+    df.attrs.update(
+        {"run": run_info(base, analysis="tariff_attribution"), "destination": dest, "schedules": names}
+    )
     return df
 
 

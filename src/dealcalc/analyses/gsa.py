@@ -17,6 +17,7 @@ import pandas as pd
 
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.montecarlo import check_draws, check_seed, input_overrides, input_targets, marginal
+from dealcalc.analyses.provenance import run_info
 from dealcalc.engine.memory import check_fits, valuation_bytes
 from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.errors import InputError, MissingExtraError
@@ -235,7 +236,12 @@ def sobol(
     )
     names, model = _deal_model(start, metric)
     out = sobol_indices(model, names, n, groups=groups, seed=seed)
-    out.attrs["metric"] = metric
+    out.attrs.update(
+        {
+            "metric": metric,
+            "run": run_info(start, analysis="sobol", seed=seed, draws=n * (g + 2), method="saltelli"),
+        }
+    )
     return out
 
 
@@ -282,5 +288,10 @@ def morris(
         {k: np.asarray(result[k], dtype=np.float64) for k in ("mu", "mu_star", "sigma", "mu_star_conf")},
         index=pd.Index(names, name="input"),
     ).sort_values("mu_star", ascending=False)
-    out.attrs["metric"] = metric
+    out.attrs.update(
+        {
+            "metric": metric,
+            "run": run_info(start, analysis="morris", seed=seed, draws=len(y), method="morris"),
+        }
+    )
     return out

@@ -21,6 +21,7 @@ from rich.console import Group
 from dealcalc.analyses.display import frame_html, frame_rich
 from dealcalc.analyses.distributed import WORKER_BASE_BYTES, check_workers, progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
+from dealcalc.analyses.provenance import RunInfo, run_info
 from dealcalc.engine.inputs import deal_series
 from dealcalc.engine.memory import check_fits
 from dealcalc.errors import InputError, did_you_mean
@@ -303,6 +304,11 @@ class MonteCarlo:
     committed: dict[str, FloatArray] = field(default_factory=dict)
     losing: dict[str, np.ndarray] = field(default_factory=dict)
 
+    @property
+    def run(self) -> RunInfo:
+        """What was run: file, scenario, changes, basis, and the seed, draws and method."""
+        return run_info(self.deal, analysis="montecarlo", seed=self.seed, draws=self.n, method=self.method)
+
     def gate_summary(self) -> pd.DataFrame:
         """Per gated phase: the share of draws in which continuity held and in which it was built."""
         return pd.DataFrame(
@@ -422,13 +428,23 @@ class MonteCarlo:
         return out
 
     def _repr_html_(self) -> str:
+        tables = self._tables()
         return "".join(
-            frame_html(df, title=title, note=note, by_row=True) for df, title, note in self._tables()
+            frame_html(
+                df, title=title, note=note, by_row=True, run=self.run if i == len(tables) - 1 else None
+            )
+            for i, (df, title, note) in enumerate(tables)
         )
 
     def __rich__(self) -> Group:
+        tables = self._tables()
         return Group(
-            *(frame_rich(df, title=title, note=note, by_row=True) for df, title, note in self._tables())
+            *(
+                frame_rich(
+                    df, title=title, note=note, by_row=True, run=self.run if i == len(tables) - 1 else None
+                )
+                for i, (df, title, note) in enumerate(tables)
+            )
         )
 
     def metric(self, name: str) -> FloatArray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dealcalc._version import __version__
+from dealcalc.engine.timeline import fisher
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario
 
@@ -42,7 +43,8 @@ class RunInfo:
     money_year : int or None
         For a real basis, the year whose money the results are in (the first period).
     discount_rate : float
-        The project's discount rate, in ``basis``.
+        The project's discount rate, in ``basis`` (converted by the Fisher relation when the
+        file states it in the other basis; ``discount_rate_stated`` then says how it was given).
     version : str
         The dealcalc version.
     seed, draws, method : int, int, str or None
@@ -69,6 +71,7 @@ class RunInfo:
     money_year: int | None
     discount_rate: float
     version: str
+    discount_rate_stated: str | None = None
     analysis: str = "valuation"
     seed: int | None = None
     draws: int | None = None
@@ -107,6 +110,7 @@ class RunInfo:
             "basis": self.basis,
             "money_year": self.money_year,
             "discount_rate": self.discount_rate,
+            "discount_rate_stated": self.discount_rate_stated,
             "dealcalc_version": self.version,
         }
         if self.draws is not None:
@@ -118,7 +122,8 @@ class RunInfo:
         out = [
             f"{self.deal}: {self.label}" + (f" ({self.file})" if self.file else ""),
             f"{self.basis_text} US$, price deck {self.price_deck}, "
-            f"discount rate {100 * self.discount_rate:.2f} % {self.basis}",
+            f"discount rate {100 * self.discount_rate:.2f} % {self.basis}"
+            + (f" (stated as {self.discount_rate_stated})" if self.discount_rate_stated else ""),
         ]
         out += [f"changed: {c}" for c in self.changes]
         if self.draws is not None:
@@ -174,7 +179,14 @@ def run_info(
         price_deck=v.price_deck,
         basis=v.basis,
         money_year=_money_year(deal),
-        discount_rate=float(v.discount_rate),
+        discount_rate=float(
+            fisher(v.discount_rate, v.inflation_rate, stated=v.discount_rate_basis, wanted=v.basis)
+        ),
+        discount_rate_stated=(
+            None
+            if v.discount_rate_basis == v.basis
+            else f"{100 * v.discount_rate:.2f} % {v.discount_rate_basis}"
+        ),
         version=__version__,
         analysis=analysis,
         seed=seed,

@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.montecarlo import check_draws, input_overrides, input_targets, marginal
+from dealcalc.analyses.provenance import run_info
 from dealcalc.engine.memory import check_fits, valuation_bytes
 from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.errors import InputError, did_you_mean
@@ -188,7 +189,14 @@ def tornado(
         index=pd.Index(list(ranges), name="parameter"),
     )
     df = df.sort_values("swing", ascending=False, kind="stable")
-    df.attrs.update({"base_metric": float(values[0]), "metric": metric, "clipped": clipped})
+    df.attrs.update(
+        {
+            "base_metric": float(values[0]),
+            "metric": metric,
+            "clipped": clipped,
+            "run": run_info(start, analysis="tornado"),
+        }
+    )
     return df
 
 
@@ -234,7 +242,14 @@ def _tornado_from_distributions(deal: Deal, quantiles: tuple[float, float], metr
         },
         index=pd.Index([t[0] for t in table], name="parameter"),
     ).sort_values("swing", ascending=False, kind="stable")
-    df.attrs.update({"base_metric": float(values[0]), "metric": metric, "quantiles": quantiles})
+    df.attrs.update(
+        {
+            "base_metric": float(values[0]),
+            "metric": metric,
+            "quantiles": quantiles,
+            "run": run_info(deal, analysis="tornado"),
+        }
+    )
     return df
 
 
@@ -282,7 +297,9 @@ def spider(
     df = pd.DataFrame(
         values.T, index=pd.Index(steps, name="change"), columns=pd.Index(chosen, name="parameter")
     )
-    df.attrs.update({"metric": metric, "past_limits": bool((~inside).any())})
+    df.attrs.update(
+        {"metric": metric, "past_limits": bool((~inside).any()), "run": run_info(start, analysis="spider")}
+    )
     return df
 
 
@@ -341,12 +358,14 @@ def grid(
     )
     if y_axis is None:
         values = _value(start, {x_path: x_values}, x_values.size, metric)
-        return pd.DataFrame({metric: values}, index=pd.Index(x_values, name=x_path))
+        line = pd.DataFrame({metric: values}, index=pd.Index(x_values, name=x_path))
+        line.attrs.update({"metric": metric, "run": run_info(start, analysis="grid")})
+        return line
     y_path, y_values = y_axis
     overrides = {x_path: np.repeat(x_values, y_values.size), y_path: np.tile(y_values, x_values.size)}
     values = _value(start, overrides, x_values.size * y_values.size, metric).reshape(
         x_values.size, y_values.size
     )
     df = pd.DataFrame(values, index=pd.Index(x_values, name=x_path), columns=pd.Index(y_values, name=y_path))
-    df.attrs["metric"] = metric
+    df.attrs.update({"metric": metric, "run": run_info(start, analysis="grid")})
     return df

@@ -1,4 +1,9 @@
-"""Whole figures by name, for ``dealcalc plot`` and the HTML report (extra ``plot``)."""
+"""Whole figures by name, for ``dealcalc plot`` and the HTML report (extra ``plot``).
+
+Parameters are named on the charts in words with their units (:func:`param_label`:
+``phases.refinery.capex_usd`` -> ``Refinery capex (US$ M)``), metrics by their headers
+(``NPV (US$ M)``, ``IRR (%, real)``), numbers as :mod:`dealcalc.formatting` shows them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 
 from dealcalc.analyses import Valuation, evaluate, grid, monte_carlo, spider, tornado
+from dealcalc.analyses.display import param_label
 from dealcalc.analyses.montecarlo import MonteCarlo
 from dealcalc.errors import InputError
 from dealcalc.models import Deal
@@ -17,7 +23,7 @@ from dealcalc.report import plots
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["KINDS", "Results", "draw", "figure"]
+__all__ = ["KINDS", "Results", "draw", "figure", "param_label"]
 
 T = TypeVar("T")
 
@@ -98,11 +104,11 @@ def draw(kind: str, results: Results, ax: Any) -> Any:
     if kind == "npv-profile":
         return plots.npv_profile_chart(results.valuation, ax=ax)
     if kind == "tornado":
-        return plots.tornado_chart(results.tornado, ax=ax)
+        return plots.tornado_chart(results.tornado, ax=ax, deal=results.deal)
     if kind == "spider":
-        return plots.spider_chart(results.spider, ax=ax)
+        return plots.spider_chart(results.spider, ax=ax, deal=results.deal)
     if kind == "grid":
-        return plots.grid_heatmap(results.grid, ax=ax)
+        return plots.grid_heatmap(results.grid, ax=ax, deal=results.deal)
     if kind == "histogram":
         return plots.histogram_chart(results.monte_carlo, metric=m, ax=ax)
     if kind == "cdf":

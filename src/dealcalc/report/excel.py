@@ -21,8 +21,16 @@ each line is written (methodology §22):
 
 A **Check** column on the Summary sheet holds dealcalc's own numbers, so a reader sees at once
 that the spreadsheet agrees; ``tests/test_excel.py`` recomputes the workbook with a formula
-engine and checks every line. The parties' split, debt and Monte Carlo are written as values
-(the Parties sheet).
+engine and checks every line.
+
+The parties' split (the **Parties** sheet) is formulas for the simple regime with loans of a
+given share of capex and a given repayment profile: the tax again with interest, fees and
+amortised capitalised interest deducted (Ledger), free cash to equity, dividends and
+injections, withholding (the untaxed rate where the levered tax is nil), each owner's, the
+lenders' and each government's cash, and each party's NPV at its own rate (Summary). The debt
+schedule itself is values (it follows capex and the loan terms only). A loan sized on a cover
+ratio or sculpted, an expropriation or a levy stack keeps the split as values, with the
+reason on the sheet. Monte Carlo is not in the workbook.
 """
 
 from __future__ import annotations
@@ -37,11 +45,14 @@ import numpy as np
 import pandas as pd
 
 from dealcalc.analyses.evaluate import Valuation, evaluate
+from dealcalc.analyses.provenance import RunInfo, run_info
 from dealcalc.engine import build_ledger, resolve
 from dealcalc.engine import lines as reg
+from dealcalc.engine.fiscal import straight_line
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario
+from dealcalc.report.excel_live import Grid, X, const, xmax, xsum
 from dealcalc.report.excel_stack import (
     Affine,
     LiveInput,
@@ -54,6 +65,7 @@ from dealcalc.report.excel_stack import (
     plan_stack,
     write_stack,
 )
+from dealcalc.report.excel_streams import InputRegistry, StreamsOut, write_streams
 
 __all__ = ["excel_model", "ledger_workbook"]
 
@@ -115,23 +127,7 @@ def _require_xlsxwriter() -> None:
 
 def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
     """(affine inputs found by basis runs, rates used in formulas) of the valued deal."""
-    deck = deal.valuation.price_deck
-    affine: list[LiveInput] = []
-    sold = dict.fromkeys(s.product for s in deal.streams.values())
-    for product in sold:
-        raw = deal.price_decks[deck][product]
-        if not isinstance(raw, int | float):  # a dated deck stays as the file gives it (Drivers base)
-            continue
-        unit = deal.products[product].unit
-        affine.append(
-            LiveInput(
-                f"price_decks.{deck}.{product}",
-                f"Price: {product}",
-                f"USD/{unit}",
-                float(raw),
-                excel_name("price", product),
-            )
-        )
+    affine: list[LiveInput] = []  # prices, grades, ... are the Streams sheet's inputs
     for name, phase in deal.phases.items():
         if phase.gate.go and isinstance(phase.capex_usd, int | float):
             affine.append(
@@ -141,17 +137,6 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
                     "USD",
                     float(phase.capex_usd),
                     excel_name("capex", name),
-                )
-            )
-    for name, s in deal.streams.items():
-        if s.is_mine and s.ore_tpa is not None and isinstance(s.opex_usd_per_t_ore, int | float):
-            affine.append(
-                LiveInput(
-                    f"streams.{name}.opex_usd_per_t_ore",
-                    f"Operating cost: {name}",
-                    "USD/t ore",
-                    float(s.opex_usd_per_t_ore),
-                    excel_name("opex", name),
                 )
             )
     f, wc = deal.fiscal, deal.working_capital
@@ -296,14 +281,35 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     editable = book.add_format({"bg_color": "#FFF2CC", "border": 1})
     pct_bold = book.add_format({"num_format": "0.00%", "bold": True})
 
+    num = book.add_format({"num_format": "#,##0.####"})
+    edit_num = book.add_format({"num_format": "#,##0.####", "bg_color": "#FFF2CC", "border": 1})
     summary = book.add_worksheet("Summary")
+    run = book.add_worksheet("Run")
     inputs = book.add_worksheet("Inputs")
     ledger = book.add_worksheet("Ledger")
+    streams_sheet = book.add_worksheet("Streams")
     stack = book.add_worksheet("Stack") if plan is not None else None
     drivers = book.add_worksheet("Drivers")
     losses = book.add_worksheet("Losses")
     parties = book.add_worksheet("Parties")
     assumptions = book.add_worksheet("Assumptions")
+
+    # --- Streams: production, the material balance, sales and duty as formulas -----------
+    registry = InputRegistry(n_years)
+    streams_sheet.write_string(
+        0, 0, f"{valued.name}: streams, material balance and duty (live formulas)", title
+    )
+    streams_sheet.write_string(
+        1,
+        0,
+        "Inputs on the Inputs sheet (or yellow rows here); profile and escalation are values (dealcalc).",
+    )
+    sgrid = Grid(streams_sheet, "Streams", 4, 2, n_years)
+    _year_header(streams_sheet, 3, 2, ys, bold)
+    streams_sheet.write_string(3, 1, "unit", bold)
+    streams_sheet.write_string(3, 3 + n_years, "path or note", bold)
+    sfmt = {"money": money, "num": num, "coef": coef, "frac": frac, "bold": bold, "edit_num": edit_num}
+    flows = write_streams(valued, resolved, sgrid, registry, sfmt)
 
     # --- Inputs: the live cells, each a defined name ------------------------------------
     inputs.write_string(0, 0, f"{valued.name}: live inputs", title)
@@ -312,14 +318,24 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         inputs.write_string(3, c, head, bold)
     rate_used = float(result.discount_rate[0])
     timeline = resolved.timeline
-    rows = [*live, *rates, *(plan.inputs if plan is not None else [])]
+    rows = [*registry.items, *live, *rates, *(plan.inputs if plan is not None else [])]
+    v = valued.valuation
+    split = _split_plan(valued, resolved)
+    if split.live:
+        rows += split.inputs
+    stated_rate = float(v.discount_rate)
     rows.append(
         LiveInput(
             "valuation.discount_rate",
-            "Discount rate, as used (deal's basis)",
+            f"Discount rate, as stated ({v.discount_rate_basis})",
             "fraction",
-            rate_used,
-            "discount_rate",
+            stated_rate,
+            "discount_rate_stated",
+        )
+    )
+    rows.append(
+        LiveInput(
+            "valuation.inflation_rate", "Inflation rate", "fraction", float(v.inflation_rate), "inflation"
         )
     )
     for i, item in enumerate(rows):
@@ -333,6 +349,37 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
             inputs.write_string(r, 4, prov.label or "")
             inputs.write_string(r, 5, prov.source or "")
         book.define_name(item.name, f"=Inputs!{cell(r, 1, absolute=True)}")
+    r = 4 + len(rows)
+    if v.discount_rate_basis == v.basis:
+        conversion, how = "discount_rate_stated", "as stated"
+    elif v.basis == "real":
+        conversion, how = (
+            "(1+discount_rate_stated)/(1+inflation)-1",
+            "Fisher: (1 + nominal) / (1 + inflation) - 1",
+        )
+    else:
+        conversion, how = (
+            "(1+discount_rate_stated)*(1+inflation)-1",
+            "Fisher: (1 + real) x (1 + inflation) - 1",
+        )
+    inputs.write_string(r, 0, f"Discount rate, {v.basis} (the deal's basis)")
+    inputs.write_formula(r, 1, "=" + conversion, frac, rate_used)
+    inputs.write_string(r, 2, "fraction")
+    inputs.write_string(r, 3, how)
+    book.define_name("discount_rate", f"=Inputs!{cell(r, 1, absolute=True)}")
+    if split.live:
+        for party, (name, stated_name, value) in split.rates.items():
+            r += 1
+            inputs.write_string(r, 0, f"Discount rate of {party}, {v.basis}")
+            inputs.write_formula(
+                r, 1, "=" + conversion.replace("discount_rate_stated", stated_name), frac, value
+            )
+            inputs.write_string(r, 2, "fraction")
+            inputs.write_string(r, 3, how)
+            book.define_name(name, f"=Inputs!{cell(r, 1, absolute=True)}")
+    inputs.write_string(
+        r + 2, 0, "Inflation converts the discount rate here; money of the day (row g) is values."
+    )
     inputs.set_column(0, 0, 38)
     inputs.set_column(1, 1, 16)
     inputs.set_column(3, 3, 42)
@@ -375,6 +422,19 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     # --- Ledger ---------------------------------------------------------------------------
     led = Rows(ledger, "Ledger", 4, 2, n_years)
     led.cache = {str(k): v.to_numpy(dtype=float) for k, v in result.table().items()}
+    live_lines, live_q = _stream_lines(valued, flows, groups, led, n_years)
+    royalty_on = "mine_nsr" if valued.fiscal.royalty_base == "net_smelter_return" else "mine_value"
+
+    def line_formula(name: str) -> Callable[[int], str]:
+        """A ledger line or a stack quantity: from the Streams sheet where it is live there,
+        else the Drivers sheet's affine line."""
+        if name in live_lines:
+            return live_lines[name].f
+        if name.startswith("q|") and name[2:] in live_q:
+            return live_q[name[2:]].f
+        if name == ROYALTY_BASE:
+            return live_q[royalty_on].f
+        return affine_formula(name)
 
     def at(key: str, t: int) -> str:  # a Ledger cell, from the Ledger
         return led.ref(key, t, here="Ledger")
@@ -398,23 +458,30 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
             project.unlevered,
             np.asarray(project.profile, dtype=np.float64),
             affine,
-            affine_formula,
+            line_formula,
             ys,
             g,
             fmt,
         )
 
     ledger.write_string(0, 0, f"{valued.name}: ledger (US$, inflows positive, live formulas)", title)
-    ledger.write_string(1, 0, f"Scenario: {scenario or 'base'}; {valued.valuation.basis} terms.")
+    ledger.write_string(1, 0, f"Run: {run_info(valued).label}; {valued.valuation.basis} terms.")
     _year_header(ledger, 3, 2, ys, bold)
     L = "Ledger"
     revenue_lines = groups.revenue
     for name in revenue_lines:
-        led.formulas(name, name, affine_formula(name), money, "Drivers")
+        led.formulas(name, name, line_formula(name), money, _how(name, live_lines))
     for name in groups.selling:
-        led.formulas(name, name, affine_formula(name), money, "Drivers")
+        led.formulas(name, name, line_formula(name), money, _how(name, live_lines))
     if simple:
-        led.formulas(ROYALTY_BASE, ROYALTY_BASE, affine_formula(ROYALTY_BASE), money, "memo; Drivers")
+        led.formulas(
+            ROYALTY_BASE,
+            ROYALTY_BASE,
+            line_formula(ROYALTY_BASE),
+            money,
+            f"memo; {royalty_on} (Streams)",
+            cached=affine[ROYALTY_BASE].base,
+        )
         led.formulas(
             reg.ROYALTY.name,
             reg.ROYALTY.name,
@@ -426,7 +493,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         for name in royalty_lines:
             led.formulas(name, name, stack_lines[name], money, "Stack: paid ÷ g")
     for name in groups.operating:
-        led.formulas(name, name, affine_formula(name), money, "Drivers")
+        led.formulas(name, name, line_formula(name), money, _how(name, live_lines))
     # working capital: balance (receivable x turnover + (inventory - payable) x costs) / 365
     led.formulas(
         "turnover",
@@ -470,7 +537,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         "change of the balance, in the deal's money",
     )
     for name in groups.capital + groups.working_capital:
-        led.formulas(name, name, affine_formula(name), money, "Drivers")
+        led.formulas(name, name, line_formula(name), money, _how(name, live_lines))
     if simple:
         led.formulas(
             reg.INCOME_TAX.name,
@@ -500,7 +567,20 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         money_bold,
     )
     if simple:
-        _tax_block(valued, resolved, led, losses, groups, ys, fmt, affine_formula)
+        res = project.unlevered.results
+
+        def nominal(x: Any) -> np.ndarray:
+            return np.broadcast_to(np.asarray(x, dtype=np.float64).reshape(-1), (n_years,)).copy()
+
+        cached = {
+            "tax": nominal(res["income_tax"].paid) + nominal(res["minimum_tax"].paid),
+            "taxable": nominal(res["income_tax"].base),
+            "carried": nominal(res["income_tax"].losses_carried),
+            "floor": nominal(res["minimum_tax"].own),
+        }
+        losses_top = _tax_block(valued, resolved, led, losses, groups, ys, fmt, affine_formula, cached=cached)
+        if split.live and split.debt:
+            _levered_tax(valued, resolved, result, led, losses, groups, ys, fmt, affine_formula, losses_top)
     else:
         led.skip("The levy stack's memo lines, in the deal's money", bold)
         for line in result.ledger.lines:
@@ -526,7 +606,8 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     after_span = led.span(reg.AFTER_TAX.name)
     pre_span = led.span(reg.PRE_TAX.name)
     summary.write_string(0, 0, valued.name, title)
-    summary.write_string(1, 0, f"Scenario {scenario or 'base'}; timing {timing}; change Inputs to recompute.")
+    info = run_info(valued)
+    summary.write_string(1, 0, f"Run: {info.label}; timing {timing}; change Inputs to recompute (see Run).")
     for c, head in enumerate(("metric", "spreadsheet (live)", "dealcalc", "unit")):
         summary.write_string(3, c, head, bold)
     metrics = [
@@ -554,22 +635,51 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         if np.isfinite(check):
             summary.write_number(4 + i, 2, check, fmt)
         summary.write_string(4 + i, 3, unit)
-    summary.write_string(10, 0, "dealcalc's column holds its own result as values, for comparison.")
-    summary.write_string(11, 0, "Parties, debt and government take: the Parties sheet (values).")
     summary.set_column(0, 0, 24)
     summary.set_column(1, 2, 20)
 
-    # --- Parties and the assumptions, as values -------------------------------------------
-    _frame(
-        parties,
-        result.party_table().T,
-        ys,
-        "Parties, debt and government take (values from dealcalc)",
-        bold,
-        title,
-        money,
-    )
+    # --- Parties: the split as formulas where the deal's rules allow, else values ----------
+    if split.live:
+        pfmt = {"money": money, "money_bold": money_bold, "bold": bold, "title": title}
+        npv_rows = _write_parties(parties, valued, resolved, result, split, led, flows, ys, pfmt)
+        r0 = 4 + len(metrics)
+        for i, (party, span) in enumerate(npv_rows.items()):
+            rate_name = split.rates[party][0]
+            p_shift = {"end": "1", "mid": f"(1+{rate_name})^0.5", "t0": f"(1+{rate_name})"}[timing]
+            p_gap = f"(1+{rate_name})^({offset:g})" if offset else "1"
+            check = float(result.values[f"{party}.npv_usd"][0])
+            summary.write_string(r0 + i, 0, f"NPV, {party}")
+            summary.write_formula(r0 + i, 1, f"=NPV({rate_name},{span})*{p_shift}*{p_gap}", money_bold, check)
+            summary.write_number(r0 + i, 2, check, money_bold)
+            summary.write_string(r0 + i, 3, "USD")
+        note_row = r0 + len(npv_rows) + 1
+        summary.write_string(note_row, 0, "dealcalc's column holds its own result as values, for comparison.")
+        summary.write_string(
+            note_row + 1,
+            0,
+            "Each party's cash: the Parties sheet (live; the debt schedule is values, see there).",
+        )
+    else:
+        _frame(
+            parties,
+            result.party_table().T,
+            ys,
+            "Parties, debt and government take (values from dealcalc)",
+            bold,
+            title,
+            money,
+        )
+        parties.write_string(1, 0, f"Values, not live: {split.reason}.")
+        summary.write_string(10, 0, "dealcalc's column holds its own result as values, for comparison.")
+        summary.write_string(
+            11,
+            0,
+            f"Parties, debt and government take: the Parties sheet (values from dealcalc: {split.reason}).",
+        )
     _assumptions(assumptions, valued, bold, title)
+    _run_sheet(run, run_info(valued), bold, title)
+    for sheet in book.worksheets():
+        _print_setup(sheet)
     book.close()
     return buffer.getvalue()
 
@@ -583,48 +693,71 @@ def _tax_block(
     ys: np.ndarray,
     fmt: dict[str, Any],
     affine_formula: Callable[[str], Callable[[int], str]],
-) -> None:
+    *,
+    prefix: str = "",
+    interest: Callable[[int], str] | None = None,
+    losses_top: int = 0,
+    cached: dict[str, np.ndarray] | None = None,
+) -> int:
     """The simple regime's income tax as formulas (methodology §11): reckoned in money of the
     day (row ``g``) and brought back to the deal's money."""
     n_years = int(ys.size)
     money, bold, frac = fmt["money"], fmt["bold"], fmt["frac"]
 
-    def at(key: str, t: int) -> str:
-        return led.ref(key, t, here="Ledger")
+    levered = interest is not None
+    cache = cached or {}
 
-    led.skip("Income tax, in money of the day (methodology §11)", bold)
-    led.formulas(DEPRECIATION, DEPRECIATION, affine_formula(DEPRECIATION), money, "Drivers")
-    led.formulas(
+    def k(key: str) -> str:
+        return prefix + key
+
+    def at(key: str, t: int) -> str:
+        return led.ref(k(key) if key in _TAX_KEYS else key, t, here="Ledger")
+
+    def rows(key: str, label: str, make: Callable[[int], str], fmt: Any, how: str = "") -> None:
+        led.formulas(k(key), prefix + label, make, fmt, how, cached=cache.get(key))
+
+    led.skip(
+        ("Levered income tax (interest deducted)" if levered else "Income tax") + ", in money of the day",
+        bold,
+    )
+    if not levered:
+        led.formulas(DEPRECIATION, DEPRECIATION, affine_formula(DEPRECIATION), money, "Drivers")
+
+    def deduct(t: int) -> str:
+        return "" if interest is None else f"-{interest(t)}"
+
+    rows(
         "profit",
         "Taxable profit before losses, money of the day [USD]",
         lambda t: (
             f"({at(reg.EBITDA.name, t)}-{at(DEPRECIATION, t)}"
             + "".join(f"+{at(n, t)}" for n in groups.closure + groups.salvage)
+            + deduct(t)
             + f")*{at('g', t)}"
         ),
         money,
         "(EBITDA - depreciation - closure + salvage) x g",
     )
-    led.formulas("loss", "Loss of the year [USD]", lambda t: f"MAX(-{at('profit', t)},0)", money)
+    rows("loss", "Loss of the year [USD]", lambda t: f"MAX(-{at('profit', t)},0)", money)
     keep = int(valued.fiscal.loss_carry_forward_years)
-    used_in, left_in, _ = loss_vintages(
+    used_in, left_in, next_top = loss_vintages(
         losses,
-        0,
+        losses_top,
         ys,
         keep,
-        lambda t: f"MAX({led.ref('profit', t)},0)",
-        lambda t: led.ref("loss", t),
-        f"Losses carried forward: oldest first, each for {keep} years",
+        lambda t: f"MAX({led.ref(k('profit'), t)},0)",
+        lambda t: led.ref(k("loss"), t),
+        prefix + f"Losses carried forward: oldest first, each for {keep} years",
         fmt,
     )
-    led.formulas("used", "Losses used [USD]", lambda t: f"SUM({used_in(t)})", money, "Losses sheet")
-    led.formulas(
+    rows("used", "Losses used [USD]", lambda t: f"SUM({used_in(t)})", money, "Losses sheet")
+    rows(
         "taxable",
         "Taxable income after losses, money of the day [USD]",
         lambda t: f"MAX({at('profit', t)},0)-{at('used', t)}",
         money,
     )
-    led.formulas(
+    rows(
         "carried",
         "Losses carried forward, money of the day [USD]",
         lambda t: f"SUM({left_in(t)})",
@@ -632,9 +765,11 @@ def _tax_block(
     )
     tax_levy = resolved.fiscal.levies[1]
     zeros = np.zeros(n_years)
-    led.values("holiday", "Share of the year in a tax holiday", _or(tax_levy.holiday, zeros), None)
-    led.values("after", "Cap applies (1 = yes)", _or(tax_levy.capped, zeros), None)
-    led.formulas(
+    led.values(
+        k("holiday"), prefix + "Share of the year in a tax holiday", _or(tax_levy.holiday, zeros), None
+    )
+    led.values(k("after"), prefix + "Cap applies (1 = yes)", _or(tax_levy.capped, zeros), None)
+    rows(
         "rate",
         "Combined rate",
         lambda t: (
@@ -645,13 +780,13 @@ def _tax_block(
         frac,
         "income + super tax, capped after a holiday",
     )
-    led.formulas(
+    rows(
         "normal",
         "Normal tax [USD]",
         lambda t: f"(1-{at('holiday', t)})*{at('rate', t)}*{at('taxable', t)}",
         money,
     )
-    led.formulas(
+    rows(
         "floor",
         "Minimum tax or ACT floor, money of the day [USD]",
         lambda t: (
@@ -660,19 +795,19 @@ def _tax_block(
         ),
         money,
     )
-    led.formulas(
+    rows(
         "credit_used",
         "Floor credit used [USD]",
         lambda t: "0" if t == 0 else f"MIN({at('credit', t - 1)},MAX({at('normal', t)}-{at('floor', t)},0))",
         money,
     )
-    led.formulas(
+    rows(
         "tax",
         "Income tax paid, money of the day [USD]",
         lambda t: f"MAX({at('normal', t)}-{at('credit_used', t)},{at('floor', t)})",
         fmt["money_bold"],
     )
-    led.formulas(
+    rows(
         "credit",
         "Floor credit carried [USD]",
         lambda t: (
@@ -681,6 +816,9 @@ def _tax_block(
         ),
         money,
     )
+
+    if levered:
+        return next_top
 
     def deflated(key: str) -> Callable[[int], str]:
         return lambda t: f"{at(key, t)}/{at('g', t)}"
@@ -691,6 +829,413 @@ def _tax_block(
         ("floor", reg.FLOOR_TAX),
     ):
         led.formulas(line.name, line.name, deflated(key), money, "in the deal's money")
+    return next_top
+
+
+@dataclass(frozen=True)
+class _SplitPlan:
+    """Whether the parties' split is written as formulas, and the inputs it reads."""
+
+    reason: str  # why it is written as values ("" when live)
+    debt: bool
+    inputs: list[LiveInput]
+    rates: dict[str, tuple[str, str, float]]  # party: (name, stated name, rate in the deal's basis)
+
+    @property
+    def live(self) -> bool:
+        return not self.reason
+
+
+def _split_plan(valued: Deal, resolved: Any) -> _SplitPlan:
+    """The parties' split is live for the simple regime with loans of a given share of capex
+    and a given repayment profile, and no expropriation; otherwise it is written as values."""
+    fin = resolved.finance
+    fiscal = resolved.fiscal
+    reason = ""
+    collectors = {levy.collector for levy in fiscal.levies if levy.line == "tax"}
+    if valued.fiscal.uses_stack:
+        reason = "the levy stack's levered pass (interest deducted) is not written as formulas"
+    elif any(d.share_of_capex is None for d in fin.debt):
+        reason = "a loan is sized on a cover ratio (DSCR) of the cash flow"
+    elif any(d.repayment == "sculpted" for d in fin.debt):
+        reason = "a loan's repayment is sculpted on the cash flow"
+    elif np.any(np.asarray(fin.expropriated, dtype=np.float64) > 0):
+        reason = "the deal has an expropriation"
+    elif len(collectors) > 1:
+        reason = "the income taxes go to more than one government"
+    f = valued.finance
+    v = valued.valuation
+    inputs = [
+        LiveInput(
+            "finance.dividend_withholding_rate",
+            "Dividend withholding rate",
+            "fraction",
+            float(f.dividend_withholding_rate),
+            "withholding_rate",
+        )
+    ]
+    if f.dividend_withholding_rate_untaxed is not None:
+        inputs.append(
+            LiveInput(
+                "finance.dividend_withholding_rate_untaxed",
+                "Dividend withholding rate, untaxed company",
+                "fraction",
+                float(f.dividend_withholding_rate_untaxed),
+                "withholding_rate_untaxed",
+            )
+        )
+    rates: dict[str, tuple[str, str, float]] = {}
+    for party in fin.parties:
+        holder = f.equity.get(party)
+        if holder is not None and holder.discount_rate is not None:
+            path, stated = f"finance.equity.{party}.discount_rate", holder.discount_rate
+        elif party in f.discount_rates:
+            path, stated = f"finance.discount_rates.{party}", f.discount_rates[party]
+        else:
+            rates[party] = ("discount_rate", "discount_rate_stated", float(fin.discount_rates[party][0]))
+            continue
+        stated_name = excel_name("discount_rate_stated", party)
+        inputs.append(
+            LiveInput(
+                path,
+                f"Discount rate of {party}, as stated ({v.discount_rate_basis})",
+                "fraction",
+                float(stated),
+                stated_name,
+            )
+        )
+        rates[party] = (excel_name("discount_rate", party), stated_name, float(fin.discount_rates[party][0]))
+    return _SplitPlan(reason=reason, debt=bool(fin.debt), inputs=inputs, rates=rates)
+
+
+LEVERED = "Levered: "
+DEDUCTED = "deducted"
+
+
+def _levered_tax(
+    valued: Deal,
+    resolved: Any,
+    result: Valuation,
+    led: Rows,
+    losses: Any,
+    groups: _Groups,
+    ys: np.ndarray,
+    fmt: dict[str, Any],
+    affine_formula: Callable[[str], Callable[[int], str]],
+    losses_top: int,
+) -> None:
+    """The debt schedule (values) and the simple regime's tax again with interest, fees and
+    amortised capitalised interest deducted (formulas), on the Ledger."""
+    n_years = int(ys.size)
+    table = result.party_table()
+    money = fmt["money"]
+    tl = resolved.timeline
+    fiscal = resolved.fiscal
+    g = np.broadcast_to(np.asarray(tl.to_nominal, dtype=np.float64).reshape(-1), (n_years,))
+    led.skip(
+        "Debt (values from dealcalc: loans of a given share of capex, a given repayment profile)", fmt["bold"]
+    )
+    for label in (
+        "Debt drawn [USD]",
+        "Interest paid [USD]",
+        "Interest capitalised [USD]",
+        "Principal repaid [USD]",
+        "Debt fees [USD]",
+        "Debt balance [USD]",
+    ):
+        led.values(
+            label, label, table[label].to_numpy(dtype=float), money, "values; follow capex and loan terms"
+        )
+    idc = np.array([[float((table["Interest capitalised [USD]"].to_numpy(dtype=float) * g).sum())]])
+    amortised = straight_line(idc, tl.first_production, fiscal.idc_years, fiscal.write_off, n_years)
+    deducted = (
+        table["Interest paid [USD]"].to_numpy(dtype=float)
+        + table["Debt fees [USD]"].to_numpy(dtype=float)
+        + np.broadcast_to(amortised, (1, n_years))[0] / g
+    )
+    led.values(
+        DEDUCTED,
+        "Interest, fees and amortised capitalised interest, deducted [USD]",
+        deducted,
+        money,
+        "values; the deal's money",
+    )
+    levered_tax = table["Income tax, levered [USD]"].to_numpy(dtype=float)
+    _tax_block(
+        valued,
+        resolved,
+        led,
+        losses,
+        groups,
+        ys,
+        fmt,
+        affine_formula,
+        prefix=LEVERED,
+        interest=lambda t: led.ref(DEDUCTED, t, here="Ledger"),
+        losses_top=losses_top,
+        cached={"tax": levered_tax * g},
+    )
+
+
+def _write_parties(
+    sheet: Any,
+    valued: Deal,
+    resolved: Any,
+    result: Valuation,
+    split: _SplitPlan,
+    led: Rows,
+    flows: StreamsOut,
+    ys: np.ndarray,
+    fmt: dict[str, Any],
+) -> dict[str, str]:
+    """Each party's cash as formulas on the Ledger's lines (methodology §16); returns each
+    party's cash row as a range, for its NPV."""
+    n_years = int(ys.size)
+    fin = resolved.finance
+    fiscal = resolved.fiscal
+    money, money_bold, bold = fmt["money"], fmt["money_bold"], fmt["bold"]
+    table = result.party_table()
+    rows = Rows(sheet, "Parties", 4, 2, n_years)
+    rows.cache = {str(k): v.to_numpy(dtype=float) for k, v in table.items()}
+    P = "Parties"
+    sheet.write_string(
+        0, 0, f"{valued.name}: each party's cash (US$, the deal's money, live formulas)", fmt["title"]
+    )
+    sheet.write_string(
+        1,
+        0,
+        "The debt schedule (Ledger) is values: it follows capex and the loan terms, not grade, "
+        "prices or rates; a change of a capex input does not move it."
+        if split.debt
+        else "No debt: the levered tax is the unlevered one.",
+    )
+    _year_header(sheet, 3, 2, ys, bold)
+
+    def led_at(key: str, t: int) -> str:
+        return led.ref(key, t, here=P)
+
+    def at(key: str, t: int) -> str:
+        return rows.ref(key, t, here=P)
+
+    zero = np.zeros(n_years)
+    royalty_to = next(levy.collector for levy in fiscal.levies if levy.line == "royalty")
+    tax_to = next((levy.collector for levy in fiscal.levies if levy.line == "tax"), royalty_to)
+    ledger = result.table()
+    after = ledger[reg.AFTER_TAX.name].to_numpy(dtype=float)
+    unlevered_tax = -ledger[reg.INCOME_TAX.name].to_numpy(dtype=float)
+    rows.formulas(
+        "after",
+        "After-tax cash flow, unlevered [USD]",
+        lambda t: led_at(reg.AFTER_TAX.name, t),
+        money,
+        "Ledger",
+        cached=after,
+    )
+    rows.formulas(
+        "royalty",
+        "Royalty [USD]",
+        lambda t: f"-{led_at(reg.ROYALTY.name, t)}",
+        money,
+        "Ledger",
+        cached=-ledger[reg.ROYALTY.name].to_numpy(dtype=float),
+    )
+    rows.formulas(
+        "tax",
+        "Income tax, unlevered [USD]",
+        lambda t: f"-{led_at(reg.INCOME_TAX.name, t)}",
+        money,
+        "Ledger",
+        cached=unlevered_tax,
+    )
+    levered_tax = table["Income tax, levered [USD]"].to_numpy(dtype=float)
+    if split.debt:
+        rows.formulas(
+            "ltax",
+            "Income tax, levered [USD]",
+            lambda t: f"{led_at(LEVERED + 'tax', t)}/{led_at('g', t)}",
+            money,
+            "Ledger: levered tax ÷ g",
+        )
+    else:
+        rows.formulas(
+            "ltax", "Income tax, levered [USD]", lambda t: at("tax", t), money, "no debt: as unlevered"
+        )
+    borne = flows.borne_by_government
+    for gov, x in borne.items():
+        rows.formulas(
+            f"borne|{gov}", f"Duty borne by the exporter, to {gov} [USD]", x.f, money, "Streams", cached=x.v
+        )
+    rows.formulas(
+        "pie",
+        "Cash before state take [USD]",
+        lambda t: "+".join(
+            [at("after", t), at("royalty", t), at("tax", t), *(at(f"borne|{g}", t) for g in borne)]
+        ),
+        money_bold,
+        "after tax + levies + duty borne",
+    )
+    lenders = table["lenders [USD]"].to_numpy(dtype=float) if split.debt else zero
+    rows.values(
+        "debt_service", "Debt service and fees less drawdowns [USD]", lenders, money, "values (Ledger's debt)"
+    )
+    to_equity = after + unlevered_tax - levered_tax - lenders
+    rows.formulas(
+        "equity",
+        "Free cash to equity [USD]",
+        lambda t: f"{at('after', t)}+{at('tax', t)}-{at('ltax', t)}-{at('debt_service', t)}",
+        money,
+        "after tax + unlevered tax - levered tax - debt service",
+        cached=to_equity,
+    )
+    rows.formulas(
+        "dividends",
+        "Dividends before withholding [USD]",
+        lambda t: f"MAX({at('equity', t)},0)",
+        money,
+    )
+    rows.formulas(
+        "injections",
+        "Injections [USD]",
+        lambda t: f"MIN({at('equity', t)},0)",
+        money,
+        cached=np.minimum(to_equity, 0.0),
+    )
+
+    def rate(t: int) -> str:
+        if valued.finance.dividend_withholding_rate_untaxed is None:
+            return "withholding_rate"
+        return f"IF({at('ltax', t)}>0,withholding_rate,withholding_rate_untaxed)"
+
+    rows.formulas(
+        "withholding",
+        "Dividend withholding tax [USD]",
+        lambda t: f"{rate(t)}*{at('dividends', t)}",
+        money,
+        "untaxed rate where the levered tax is nil",
+    )
+    rows.skip("Each party's cash [USD]", bold)
+    funders = sum(o.share for o in fin.owners if not o.carried)
+    spans: dict[str, str] = {}
+    owners = {o.name: o for o in fin.owners}
+
+    def owner_cash(share: float, funding: float) -> Callable[[int], str]:
+        return lambda t: (
+            f"{share!r}*({at('dividends', t)}-{at('withholding', t)})+{funding!r}*{at('injections', t)}"
+        )
+
+    for party in fin.parties:
+        label = f"{party} [USD]"
+        if party in owners:
+            o = owners[party]
+            funding = 0.0 if o.carried else float(o.share) / float(funders)
+            how = "carried: share of dividends" if o.carried else "share of dividends + injections pro rata"
+            rows.formulas(f"party|{party}", label, owner_cash(float(o.share), funding), money_bold, how)
+        elif party == "lenders":
+            rows.formulas(
+                f"party|{party}", label, lambda t: at("debt_service", t), money_bold, "debt service"
+            )
+        elif fin.roles[party] in ("government", "royalty_holder"):
+            terms: list[str] = []
+            if party == royalty_to:
+                terms.append("royalty")
+            if party == tax_to:
+                terms.append("ltax")
+            if party in borne:
+                terms.append(f"borne|{party}")
+            if party == fin.host_government:
+                terms.append("withholding")
+
+            def gov_cash(keys: list[str]) -> Callable[[int], str]:
+                return lambda t: "+".join(at(k, t) for k in keys) if keys else "0"
+
+            rows.formulas(f"party|{party}", label, gov_cash(terms), money_bold, " + ".join(terms) or "nil")
+        else:
+            continue
+        spans[party] = rows.span(f"party|{party}", here="Summary")
+    rows.formulas(
+        "check",
+        "Check: parties' cash less cash before state take (0)",
+        lambda t: "+".join(at(f"party|{p}", t) for p in spans) + f"-{at('pie', t)}",
+        money,
+        "should be 0",
+        cached=zero,
+    )
+    rows.flush()
+    sheet.set_column(0, 0, 52)
+    sheet.set_column(1, 1, 30)
+    sheet.set_column(2, 1 + n_years, 14)
+    return spans
+
+
+_TAX_KEYS = frozenset(
+    [
+        "profit",
+        "loss",
+        "used",
+        "taxable",
+        "carried",
+        "holiday",
+        "after",
+        "rate",
+        "normal",
+        "floor",
+        "credit_used",
+        "tax",
+        "credit",
+    ]
+)
+
+
+def _how(name: str, live: dict[str, X]) -> str:
+    return "Streams" if name in live else "Drivers"
+
+
+def _stream_lines(
+    deal: Deal, flows: StreamsOut, groups: _Groups, led: Rows, n: int
+) -> tuple[dict[str, X], dict[str, X]]:
+    """The ledger lines the Streams sheet computes, and the stack's quantities that follow
+    from them and the Ledger's rows (each in the deal's money)."""
+    lines: dict[str, X] = {reg.revenue(k).name: x for k, x in flows.revenue.items()}
+    lines[reg.SELLING_CHARGES.name] = -xsum(list(flows.charges.values()), n)
+    lines[reg.TARIFF_BORNE.name] = -flows.tariff_borne
+    lines[reg.MINING.name] = -flows.mining
+    lines[reg.REFINING.name] = -flows.conversion
+    lines[reg.PURCHASED_FEED.name] = -flows.feed
+    zero = np.zeros(n)
+
+    def row(name: str) -> X:
+        return X(lambda t: led.ref(name, t), zero)
+
+    def total(names: list[str]) -> X:
+        return xsum([row(k) for k in names], n)
+
+    given_revenue = [k for k in groups.revenue if k not in lines]
+    given_selling = [k for k in groups.selling if k not in lines]
+    revenue = total(groups.revenue)
+    tariff = -row(reg.TARIFF_BORNE.name) if reg.TARIFF_BORNE.name in groups.selling else const(0.0, n)
+    turnover = revenue - tariff
+    selling = -total([k for k in groups.selling if k != reg.TARIFF_BORNE.name])
+    operating = -total(groups.operating)
+    mine_value = xsum(list(flows.royalty_base.values()), n) + total(given_revenue)
+    charged = xsum(list(flows.royalty_charges.values()), n)
+    q: dict[str, X] = {
+        "revenue": revenue,
+        "turnover": turnover,
+        "mine_value": mine_value,
+        "mine_nsr": xmax(mine_value - charged + total(given_selling), 0.0),
+        "selling_charges": selling,
+        "tariff_borne": tariff,
+        "operating_costs": operating,
+        "ebitda": turnover - selling - operating,
+    }
+    for product in dict.fromkeys(flows.product_of.values()):
+        mine = [k for k, p in flows.product_of.items() if p == product]
+        q[f"revenue:{product}"] = xsum([flows.revenue[k] for k in mine], n)
+        q[f"gross:{product}"] = q[f"revenue:{product}"] - xsum([flows.charges[k] for k in mine], n)
+        if product in flows.price:
+            q[f"price:{product}"] = flows.price[product]
+    del deal
+    return lines, q
 
 
 def _or(values: np.ndarray | None, default: np.ndarray) -> np.ndarray:
@@ -722,6 +1267,50 @@ def _frame(
                 sheet.write_number(3 + r, 1 + t, float(value), money)
     sheet.set_column(0, 0, 44)
     sheet.set_column(1, len(ys), 14)
+
+
+def _run_sheet(sheet: Any, info: RunInfo, bold: Any, title: Any) -> None:
+    """The run's provenance: file, scenario, every change, basis and money year, rate, version."""
+    sheet.write_string(0, 0, "The run this workbook values", title)
+    data = info.to_dict()
+    r = 2
+    for key in (
+        "label",
+        "deal",
+        "file",
+        "scenario",
+        "price_deck",
+        "basis",
+        "money_year",
+        "discount_rate",
+        "discount_rate_stated",
+        "dealcalc_version",
+    ):
+        value = data.get(key)
+        sheet.write_string(r, 0, key, bold)
+        sheet.write_string(r, 1, "" if value is None else str(value))
+        r += 1
+    sheet.write_string(r, 0, "changes", bold)
+    changes = list(info.changes) or ["none (the file as written)"]
+    for i, change in enumerate(changes):
+        sheet.write_string(r + i, 1, str(change))
+    r += len(changes) + 1
+    for i, line in enumerate(info.lines()):
+        sheet.write_string(r + i, 0, line)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 90)
+
+
+def _print_setup(sheet: Any) -> None:
+    """Landscape, one page wide, header rows repeated; panes frozen below the headers."""
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_paper(9)
+    sheet.repeat_rows(0, 3)
+    sheet.freeze_panes(4, 2 if sheet.name in _YEAR_SHEETS else 1)
+
+
+_YEAR_SHEETS = frozenset(("Ledger", "Streams", "Stack", "Drivers", "Losses", "Parties"))
 
 
 def _assumptions(sheet: Any, deal: Deal, bold: Any, title: Any) -> None:

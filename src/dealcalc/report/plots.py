@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from dealcalc import formatting as fmt
+from dealcalc.analyses.display import column_header, param_label, param_value
 from dealcalc.analyses.evaluate import Valuation
 from dealcalc.analyses.montecarlo import MonteCarlo
 from dealcalc.engine import lines as L
@@ -28,6 +30,8 @@ from dealcalc.errors import InputError, MissingExtraError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from dealcalc.models import Deal
 
 __all__ = [
     "cash_flow_chart",
@@ -88,12 +92,24 @@ def _axes(ax: Axes | None) -> Axes:
     return plt.gca()
 
 
-def _metric_label(metric: str) -> str:
-    return f"{plain(metric)} [US$ M]" if metric.endswith("_usd") else plain(metric)
+def _metric_label(metric: str, basis: str | None = None) -> str:
+    """A metric in words with its unit (``NPV (US$ M)``, ``IRR (%, real)``), escaped."""
+    return plain(column_header(metric, basis=basis))
+
+
+def _param(path: object, deal: Deal | None) -> str:
+    """A parameter path in words with its unit (``Refinery capex (US$ M)``), escaped."""
+    return plain(param_label(str(path), deal))
+
+
+def _basis(table: pd.DataFrame) -> str | None:
+    return getattr(table.attrs.get("run"), "basis", None)
 
 
 def _scale(metric: str) -> float:
-    return M if metric.endswith("_usd") else 1.0
+    """What a metric's values are divided by to be shown in its unit (US$ M, per cent)."""
+    kind = fmt.kind_of(metric)
+    return M if kind == "money" else 0.01 if kind == "percent" else 1.0
 
 
 def cash_flow_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = None) -> Axes:
@@ -214,12 +230,19 @@ def npv_profile_chart(
     irr = float(valuation.irr[scenario])
     if np.isfinite(irr):
         ax.axvline(irr, color=OUTFLOW, ls="--", lw=1)
-        ax.annotate(f"IRR {irr:.2%}", (irr, 0), xytext=(5, 10), textcoords="offset points", fontsize="small")
+        basis = valuation.deal.valuation.basis
+        ax.annotate(
+            f"IRR {fmt.percent(irr)} ({basis})",
+            (irr, 0),
+            xytext=(5, 10),
+            textcoords="offset points",
+            fontsize="small",
+        )
     rate = float(valuation.discount_rate[scenario])
-    ax.axvline(rate, color=TOTAL, ls=":", lw=1, label=f"discount rate {rate:.2%}")
+    ax.axvline(rate, color=TOTAL, ls=":", lw=1, label=f"discount rate {fmt.percent(rate)}")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.set_xlabel("discount rate")
-    ax.set_ylabel("NPV [US$ M]")
+    ax.set_ylabel(plain("NPV after tax (US$ M)"))
     ax.set_title("NPV profile")
     ax.legend(loc="best", fontsize="small")
     return ax
@@ -240,9 +263,12 @@ def _rates(rates: Any) -> np.ndarray:
     return grid
 
 
-def tornado_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None) -> Axes:
+def tornado_chart(
+    table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None, deal: Deal | None = None
+) -> Axes:
     """Bars from the metric at each parameter's low and high value, widest swing on top
-    (the DataFrame of :func:`dealcalc.tornado`).
+    (the DataFrame of :func:`dealcalc.tornado`). Parameters are named in words with their
+    unit (with ``deal``, a price's unit too), each with its low and high value.
 
     Examples
     --------
@@ -251,9 +277,9 @@ def tornado_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | 
     >>> import dealcalc as dc
     >>> from dealcalc.report.plots import tornado_chart
     >>> deal = dc.load(dc.example_path("ussm-fwo"))
-    >>> ax = tornado_chart(dc.tornado(deal, ["fiscal.royalty_rate", "price_decks.base.copper"]))
-    >>> len(ax.get_yticklabels())
-    2
+    >>> ax = tornado_chart(dc.tornado(deal, ["fiscal.royalty_rate", "price_decks.base.copper"]), deal=deal)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['Royalty rate (%)\\n4.0 % → 6.0 %', 'Copper price (US\\\\$/t)\\n7,600 → 11,400']
     """
     ax = _axes(ax)
     metric = metric or str(table.attrs.get("metric", "npv_usd"))
@@ -267,15 +293,25 @@ def tornado_chart(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | 
     ax.barh(y, low - centre, left=centre, color=OUTFLOW, label="at low value")
     ax.barh(y, high - centre, left=centre, color=INFLOW, label="at high value")
     ax.axvline(centre, color="black", lw=0.8)
-    ax.set_yticks(y, [plain(i) for i in df.index], fontsize="small")
-    ax.set_xlabel(_metric_label(metric))
-    ax.set_title("Tornado")
+    labels = [
+        f"{_param(path, deal)}\n{plain(param_value(str(path), lo, like=hi))} → "
+        f"{plain(param_value(str(path), hi, like=lo))}"
+        for path, lo, hi in zip(df.index, df["low_value"], df["high_value"], strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize="x-small")
+    ax.set_xlabel(_metric_label(metric, _basis(table)))
+    ax.set_title(f"What moves {_metric_label(metric, _basis(table))}")
     ax.legend(loc="lower right", fontsize="small")
     return ax
 
 
 def spider_chart(
-    table: pd.DataFrame, *, metric: str | None = None, top: int = 8, ax: Axes | None = None
+    table: pd.DataFrame,
+    *,
+    metric: str | None = None,
+    top: int = 8,
+    ax: Axes | None = None,
+    deal: Deal | None = None,
 ) -> Axes:
     """The metric against the % change of each parameter (the DataFrame of :func:`dealcalc.spider`):
     the ``top`` parameters with the widest range, steepest first.
@@ -301,18 +337,21 @@ def spider_chart(
     changes = table.index.to_numpy(dtype=float)
     spread = (table.max() - table.min()).sort_values(ascending=False)
     for column in spread.index[:top]:
-        ax.plot(changes, table[column].to_numpy() / scale, marker="o", ms=3, label=plain(column))
+        ax.plot(changes, table[column].to_numpy() / scale, marker="o", ms=3, label=_param(column, deal))
     ax.axvline(0, color="black", lw=0.6)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:+.0%}")
-    ax.set_xlabel("change of the parameter")
-    ax.set_ylabel(_metric_label(metric))
-    ax.set_title("Spider")
+    ax.set_xlabel("change of each parameter from its base value")
+    ax.set_ylabel(_metric_label(metric, _basis(table)))
+    ax.set_title(f"Spider: {_metric_label(metric, _basis(table))}")
     ax.legend(loc="best", fontsize="x-small", ncol=2)
     return ax
 
 
-def grid_heatmap(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None) -> Axes:
-    """A 2-D grid (the DataFrame of :func:`dealcalc.grid`) as a heat map, zero contour drawn.
+def grid_heatmap(
+    table: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None, deal: Deal | None = None
+) -> Axes:
+    """A 2-D grid (the DataFrame of :func:`dealcalc.grid`) as a heat map, zero contour drawn;
+    both axes are named in words with their units.
 
     Examples
     --------
@@ -324,7 +363,7 @@ def grid_heatmap(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | N
     >>> g = dc.grid(deal, ("price_decks.base.antimony", [2e4, 3e4, 4e4]),
     ...             ("phases.refinery.capex_usd", [2e8, 3e8]))
     >>> grid_heatmap(g).get_xlabel()
-    'phases.refinery.capex_usd'
+    'Refinery capex (US\\\\$ M)'
     """
     if table.columns.name is None:  # dc.grid with one axis: a column named after the metric
         raise InputError(
@@ -337,16 +376,24 @@ def grid_heatmap(table: pd.DataFrame, *, metric: str | None = None, ax: Axes | N
     values = table.to_numpy(dtype=float) / _scale(metric)
     limit = float(np.nanmax(np.abs(values))) or 1.0
     image = ax.imshow(values, origin="lower", aspect="auto", cmap="RdBu", vmin=-limit, vmax=limit)
-    ax.set_yticks(range(len(table.index)), [f"{v:.4g}" for v in table.index], fontsize="small")
-    ax.set_xticks(range(len(table.columns)), [f"{float(v):.4g}" for v in table.columns], fontsize="small")
-    for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize="x-small")
+    rows, across = str(table.index.name), str(table.columns.name)
+    ax.set_yticks(
+        range(len(table.index)), [plain(param_value(rows, float(v))) for v in table.index], fontsize="small"
+    )
+    ax.set_xticks(
+        range(len(table.columns)),
+        [plain(param_value(across, float(v))) for v in table.columns],
+        fontsize="small",
+    )
+    for (i, j), v in np.ndenumerate(table.to_numpy(dtype=float)):
+        ax.text(j, i, plain(fmt.cell(metric, v)), ha="center", va="center", fontsize="x-small")
     if values.shape[0] > 1 and values.shape[1] > 1 and np.nanmin(values) < 0 < np.nanmax(values):
         ax.contour(values, levels=[0.0], colors="black", linewidths=1)
-    ax.figure.colorbar(image, ax=ax, label=_metric_label(metric))
-    ax.set_ylabel(plain(table.index.name))
-    ax.set_xlabel(plain(table.columns.name))
-    ax.set_title("Grid")
+    shown = _metric_label(metric, _basis(table))
+    ax.figure.colorbar(image, ax=ax, label=shown)
+    ax.set_ylabel(_param(rows, deal))
+    ax.set_xlabel(_param(across, deal))
+    ax.set_title(f"{shown} over the grid")
     return ax
 
 
@@ -355,10 +402,11 @@ def _draws(result: MonteCarlo, metric: str) -> np.ndarray:
     return v[np.isfinite(v)] / _scale(metric)
 
 
-def _marks(ax: Axes, values: np.ndarray) -> None:
+def _marks(ax: Axes, values: np.ndarray, metric: str) -> None:
     for q, style in ((0.1, ":"), (0.5, "--"), (0.9, ":")):
         x = float(np.quantile(values, q))
-        ax.axvline(x, color=TOTAL, ls=style, lw=1, label=f"P{int(q * 100)} {x:,.1f}")
+        shown = fmt.cell(metric, x * _scale(metric))
+        ax.axvline(x, color=TOTAL, ls=style, lw=1, label=plain(f"P{int(q * 100)} {shown}"))
 
 
 def histogram_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | None = None) -> Axes:
@@ -384,12 +432,13 @@ def histogram_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | N
     bins = [float(b) for b in edges]
     ax.hist(values[below], bins=bins, color=OUTFLOW, alpha=0.85, label="below zero")
     ax.hist(values[~below], bins=bins, color=INFLOW, alpha=0.85, label="zero or above")
-    _marks(ax, values)
+    _marks(ax, values, metric)
     ax.set_xlabel(_metric_label(metric))
     ax.set_ylabel("draws")
     unsolved = result.n - values.size
-    tail = f"; {unsolved:,} without a value" if unsolved else ""
-    ax.set_title(f"{plain(metric)}: {result.n:,} draws, P(< 0) = {result.prob_below(metric, 0.0):.1%}{tail}")
+    tail = f"; {fmt.count(unsolved)} without a value" if unsolved else ""
+    share = fmt.percent(result.prob_below(metric, 0.0))
+    ax.set_title(f"{_metric_label(metric)}: {fmt.count(result.n)} draws, P(< 0) = {share}{tail}")
     ax.legend(loc="best", fontsize="x-small")
     return ax
 
@@ -413,11 +462,11 @@ def cdf_chart(result: MonteCarlo, *, metric: str = "npv_usd", ax: Axes | None = 
     ax.step(values, p, where="post", color=INFLOW)
     below = result.prob_below(metric, 0.0)  # an IRR: draws without one counted as they lose or gain
     ax.axvline(0, color="black", lw=0.6)
-    ax.axhline(below, color=OUTFLOW, lw=0.8, ls="--", label=f"P(< 0) = {below:.1%}")
-    _marks(ax, values)
+    ax.axhline(below, color=OUTFLOW, lw=0.8, ls="--", label=f"P(< 0) = {fmt.percent(below)}")
+    _marks(ax, values, metric)
     ax.set_xlabel(_metric_label(metric))
     ax.set_ylabel("P(metric ≤ x)")
-    ax.set_title(f"{plain(metric)}: cumulative distribution")
+    ax.set_title(f"{_metric_label(metric)}: cumulative distribution")
     ax.legend(loc="best", fontsize="x-small")
     return ax
 

@@ -1,15 +1,38 @@
-"""Rich terminal tables of results."""
+"""Rich terminal tables of results.
+
+Every number is formatted by :mod:`dealcalc.formatting` (money in US$ million with the unit in
+the header, percentages, years to one decimal; never scientific notation nor ``-0.0``); every
+IRR column says its basis where the table knows it; parameter paths are shown in words with
+their unit (:func:`dealcalc.analyses.display.param_label`). Each table is a
+:class:`~dealcalc.analyses.display.FitTable`: on a narrow console its headers and text wrap
+and its columns split into several tables, but a number is never cut. With ``run=`` (a
+:class:`~dealcalc.analyses.provenance.RunInfo`) the title names the run and the caption
+carries its record.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from dealcalc.analyses.display import PlainTable
+from dealcalc import formatting as fmt
+from dealcalc.analyses.display import (
+    FitTable,
+    column_header,
+    param_label,
+    param_value,
+    run_caption,
+    run_title,
+)
 from dealcalc.errors import InputError
+
+if TYPE_CHECKING:
+    from dealcalc.analyses.provenance import RunInfo
+    from dealcalc.models import Deal
 
 __all__ = [
     "attribution_table",
@@ -24,23 +47,52 @@ __all__ = [
 ]
 
 
-def _money(x: float) -> str:
-    return "—" if math.isnan(x) else f"{x:,.2f}"
+def _f(x: object) -> float:
+    return float("nan") if x is None else float(x)  # type: ignore[arg-type]
 
 
-def _percent(x: float) -> str:
-    return "—" if math.isnan(x) else f"{100 * x:.2f} %"
+def _table(title: str | None, caption: str | None, run: RunInfo | None, **kwargs: Any) -> FitTable:
+    return FitTable(title=run_title(title, run), caption=run_caption(caption, run), **kwargs)
 
 
-def _number(x: float, digits: int = 2) -> str:
-    return "—" if math.isnan(x) else f"{x:.{digits}f}"
+def _basis(explicit: str | None, run: RunInfo | None, attrs: dict[Any, Any] | None = None) -> str | None:
+    """The basis (real or nominal) the IRRs of a table are in, where it is known."""
+    if explicit:
+        return explicit
+    if run is not None:
+        return run.basis
+    recorded = (attrs or {}).get("run")
+    return getattr(recorded, "basis", None)
 
 
-def flow_metrics_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
+def _points(x: float) -> str:
+    """A change of a rate in percentage points, signed (``+11.9``); never ``-0.0``."""
+    text = fmt.percent(x).removesuffix(" %")
+    return text if text in (fmt.MISSING, "0.0") or text.startswith("-") else "+" + text
+
+
+def _bare_percent(x: float) -> str:
+    return fmt.percent(x).removesuffix(" %")
+
+
+def _unit(name: str) -> str:
+    return fmt.unit_of(fmt.kind_of(name))
+
+
+def _with_unit(label: str, name: str, basis: str | None = None) -> str:
+    """``label (unit)`` in the unit of the quantity ``name``; an IRR also says its basis."""
+    unit = _unit(name)
+    if basis and unit == "%" and name.rsplit(".", 1)[-1].endswith("irr"):
+        unit = f"%, {basis}"
+    return f"{label} ({unit})" if unit else label
+
+
+def flow_metrics_table(df: pd.DataFrame, *, title: str | None = None, run: RunInfo | None = None) -> Table:
     """A rich table of :func:`dealcalc.flow_metrics` output, one row per series.
 
-    IRR and MIRR are shown in per cent; "—" marks no solution; a non-conventional series
-    (several sign changes, so possibly several IRRs) is marked with "*".
+    The series are in the units of the file (NPV to two decimals, not rescaled); IRR and MIRR are in per
+    cent, paybacks in periods; "—" marks no solution; a non-conventional series (several sign
+    changes, so possibly several IRRs) is marked with "*".
 
     Examples
     --------
@@ -48,157 +100,208 @@ def flow_metrics_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
     >>> import dealcalc as dc
     >>> from rich.console import Console
     >>> df = dc.flow_metrics([[-5.0, 1.5, 2.0, 2.0, 1.5]], 0.10, names=["M2"])
-    >>> console = Console(width=100, record=True, file=io.StringIO())
+    >>> console = Console(width=80, record=True, file=io.StringIO())
     >>> console.print(flow_metrics_table(df))
-    >>> "14.90 %" in console.export_text()
+    >>> "14.9 %" in console.export_text()
     True
     """
-    table = PlainTable(title=title, caption="— no solution; * several sign changes (see MIRR)")
-    table.add_column("series", style="bold")
-    for name in ("NPV", "IRR", "MIRR", "payback", "disc. payback", "PI"):
-        table.add_column(name, justify="right")
+    table = _table(title, "— no solution; * several sign changes (see MIRR)", run)
+    table.add_column("series", kind="key", style="bold")
+    names = ["NPV", "IRR (%)", "MIRR (%)", "Payback (periods)", "Discounted payback (periods)", "PI"]
     dated = "xirr" in df.columns
     if dated:
-        table.add_column("XNPV", justify="right")
-        table.add_column("XIRR", justify="right")
+        names += ["XNPV", "XIRR (%)"]
+    for name in names:
+        table.add_column(name)
     for label, row in df.iterrows():
-        name = str(label)
         flag = "" if bool(row["conventional"]) else " *"
         cells = [
-            f"{name}{flag}",
-            _money(row["npv"]),
-            _percent(row["irr"]),
-            _percent(row["mirr"]),
-            _number(row["payback_periods"]),
-            _number(row["discounted_payback_periods"]),
-            _number(row["profitability_index"], 3),
+            f"{label}{flag}",
+            fmt.money(_f(row["npv"]), digits=2, scale=1.0),
+            fmt.percent(_f(row["irr"])),
+            fmt.percent(_f(row["mirr"])),
+            fmt.years(_f(row["payback_periods"])),
+            fmt.years(_f(row["discounted_payback_periods"])),
+            fmt.number(_f(row["profitability_index"]), significant=3),
         ]
         if dated:
-            cells += [_money(row["xnpv"]), _percent(row["xirr"])]
+            cells += [fmt.money(_f(row["xnpv"]), digits=2, scale=1.0), fmt.percent(_f(row["xirr"]))]
         table.add_row(*cells)
     return table
 
 
-def _usd_m(x: float) -> str:
-    return "—" if math.isnan(x) else f"{x / 1e6:,.1f}"
+def valuation_table(
+    headline: dict[str, object], *, title: str | None = None, run: RunInfo | None = None
+) -> Table:
+    """A rich table of a valuation's headline numbers (:meth:`dealcalc.Valuation.headline`).
 
-
-def valuation_table(headline: dict[str, object], *, title: str | None = None) -> Table:
-    """A rich table of a valuation's headline numbers (money in US$ million)."""
-    table = PlainTable(title=title, show_header=False)
-    table.add_column("metric", style="bold")
-    table.add_column("value", justify="right")
-    basis = headline.get("basis", "real")
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")))
+    >>> console = Console(width=80, record=True, file=io.StringIO())
+    >>> console.print(valuation_table(v.headline(), run=v.info))
+    >>> text = console.export_text()
+    >>> "IRR after tax (%, real)" in text and "11.5 %" in text and "base case" in text
+    True
+    """
+    basis = _basis(str(headline.get("basis") or "") or None, run)
+    table = _table(title, None, run, show_header=False)
+    table.add_column("metric", kind="key", style="bold")
+    table.add_column("value")
+    payback_from = (
+        "first production" if headline.get("payback_from") == "first_production" else "valuation date"
+    )
+    rate = fmt.percent(_f(headline.get("discount_rate")))
     rows = [
-        ("NPV, after tax [USD M]", _usd_m(_f(headline["npv_usd"]))),
-        (f"IRR, after tax ({basis})", _percent(_f(headline["irr"]))),
-        ("NPV, pre-tax [USD M]", _usd_m(_f(headline["pre_tax_npv_usd"]))),
-        (f"IRR, pre-tax ({basis})", _percent(_f(headline["pre_tax_irr"]))),
-        (
-            "Payback [years from first production]"
-            if headline.get("payback_from") == "first_production"
-            else "Payback [years from valuation date]",
-            _number(_f(headline["payback_years"]), 1),
-        ),
-        ("Peak funding need [USD M]", _usd_m(_f(headline["peak_funding_usd"]))),
-        ("Discount rate", f"{_percent(_f(headline['discount_rate']))} ({headline['basis']})"),
-        ("Timing, price deck", f"{headline['timing']}, {headline['price_deck']}"),
+        (_with_unit("NPV after tax", "npv_usd"), fmt.money(_f(headline["npv_usd"]))),
+        (_with_unit("IRR after tax", "irr", basis), fmt.percent(_f(headline["irr"]))),
+        (_with_unit("NPV pre-tax", "npv_usd"), fmt.money(_f(headline["pre_tax_npv_usd"]))),
+        (_with_unit("IRR pre-tax", "irr", basis), fmt.percent(_f(headline["pre_tax_irr"]))),
+        (f"Payback from {payback_from} (years)", fmt.years(_f(headline["payback_years"]))),
+        ("Peak funding need (US$ M)", fmt.money(_f(headline["peak_funding_usd"]))),
+        ("Discount rate" + (f" ({basis})" if basis else ""), rate),
+        ("Timing, price deck", f"{headline.get('timing')}, {headline.get('price_deck')}"),
     ]
     for name, value in rows:
         table.add_row(name, value)
     return table
 
 
-def _f(x: object) -> float:
-    return float("nan") if x is None else float(x)  # type: ignore[arg-type]
-
-
-def compare_table(df: pd.DataFrame, *, title: str | None = None, basis: str = "real") -> Table:
+def compare_table(
+    df: pd.DataFrame, *, title: str | None = None, basis: str = "real", run: RunInfo | None = None
+) -> Table:
     """A rich table of :func:`dealcalc.compare`: every scenario with its change against the base,
-    and each owner's NPV at its own rate; IRRs in the deal's ``basis``."""
+    and each owner's NPV at its own rate; IRRs in the deal's ``basis``.
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> df = dc.compare(dc.load(dc.example_path("ussm-fwo")))
+    >>> console = Console(width=80, record=True, file=io.StringIO())
+    >>> console.print(compare_table(df))
+    >>> text = console.export_text()
+    >>> "IRR (%, real)" in text and "+11.9" in text and max(map(len, text.splitlines())) <= 80
+    True
+    """
     owners = [c for c in df.columns if str(c).endswith(".npv_usd")]
-    table = PlainTable(
-        title=title,
-        caption=f"money in US$ million; IRR {basis}; — no solution; owners' NPV at their own rates",
-    )
-    columns = [
-        ("scenario", "left"),
-        ("NPV", "right"),
-        ("Δ NPV", "right"),
-        ("IRR", "right"),
-        ("Δ IRR", "right"),
-    ]
-    columns += [(f"{str(c).removesuffix('.npv_usd')} NPV", "right") for c in owners]
-    columns += [("payback", "right"), ("description", "left")]
-    for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=name == "scenario")
+    table = _table(title, "— no solution; owners' NPV at their own discount rates", run)
+    table.add_column("scenario", kind="key", style="bold")
+    for name in ("NPV (US$ M)", "Δ NPV (US$ M)", f"IRR (%, {basis})", "Δ IRR (points)"):
+        table.add_column(name)
+    for c in owners:
+        table.add_column(column_header(str(c)))
+    table.add_column("Payback (years)")
+    table.add_column("description", kind="text")
     for label, row in df.iterrows():
-        delta_irr = row["irr_change"]
         table.add_row(
             str(label),
-            _usd_m(row["npv_usd"]),
-            _usd_m(row["npv_change_usd"]),
-            _percent(row["irr"]),
-            "—" if math.isnan(delta_irr) else f"{100 * delta_irr:+.2f} pp",
-            *(_usd_m(row[c]) for c in owners),
-            _number(row["payback_years"], 1),
+            fmt.money(_f(row["npv_usd"])),
+            fmt.money(_f(row["npv_change_usd"])),
+            fmt.percent(_f(row["irr"])),
+            _points(_f(row["irr_change"])),
+            *(fmt.money(_f(row[c])) for c in owners),
+            fmt.years(_f(row["payback_years"])),
             str(row["description"] or ""),
         )
     return table
 
 
-def party_table(headline: dict[str, object], *, title: str | None = None) -> Table:
-    """A rich table of each party's NPV (at its own rate), IRR and, for a state, its take."""
-    basis = headline.get("basis", "real")
-    table = PlainTable(title=title, caption="money in US$ million; take: share of the cash before state take")
-    for name, justify in (
-        ("party", "left"),
-        ("NPV", "right"),
-        (f"IRR ({basis})", "right"),
-        ("take", "right"),
-    ):
-        table.add_column(name, justify=justify)
+def party_table(
+    headline: dict[str, object], *, title: str | None = None, run: RunInfo | None = None
+) -> Table:
+    """A rich table of each party's NPV (at its own rate), IRR and, for a state, its take.
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> head = dc.evaluate(dc.load(dc.example_path("ussm-fwo"))).headline()
+    >>> console = Console(width=80, record=True, file=io.StringIO())
+    >>> console.print(party_table(head))
+    >>> "IRR (%, real)" in console.export_text()
+    True
+    """
+    basis = _basis(str(headline.get("basis") or "") or None, run)
+    table = _table(
+        title, "each party's NPV at its own discount rate; take: share of the cash before state take", run
+    )
+    table.add_column("party", kind="key", style="bold")
+    for name in ("NPV (US$ M)", _with_unit("IRR", "irr", basis), "Government take (%)"):
+        table.add_column(name)
     parties = headline.get("parties") or {}
     assert isinstance(parties, dict)
     for party, values in parties.items():
         table.add_row(
             str(party),
-            _usd_m(_f(values.get("npv_usd"))),
-            _percent(_f(values.get("irr"))),
-            _percent(_f(values.get("take"))) if "take" in values else "",
+            fmt.money(_f(values.get("npv_usd"))),
+            fmt.percent(_f(values.get("irr"))),
+            fmt.percent(_f(values.get("take"))) if "take" in values else "",
         )
     return table
 
 
-def attribution_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
+def attribution_table(df: pd.DataFrame, *, title: str | None = None, run: RunInfo | None = None) -> Table:
     """A rich table of :func:`dealcalc.tariff_attribution`: NPV per party under each schedule,
-    then the change from one schedule to the next."""
-    table = PlainTable(title=title, caption="NPV in US$ million, each party at its own discount rate")
-    table.add_column("party", style="bold")
+    then the change from one schedule to the next (US$ million).
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> df = dc.tariff_attribution(dc.load(dc.example_path("ussm-fwo")))
+    >>> console = Console(width=80, record=True, file=io.StringIO())
+    >>> console.print(attribution_table(df))
+    >>> "…" in console.export_text()
+    False
+    """
+    table = _table(title, "NPV of each party at its own discount rate", run)
+    table.add_column("party", kind="key", style="bold")
     for column in df.columns:
         kind, _, name = str(column).partition(": ")
-        table.add_column(
-            ("Δ " if kind == "change_usd" else "") + name.replace(" -> ", " → "), justify="right"
-        )
+        name = name.replace(" -> ", " → ") or kind
+        table.add_column(("Δ " if kind == "change_usd" else "NPV, ") + f"{name} (US$ M)")
     for party, row in df.iterrows():
-        table.add_row(str(party), *(_usd_m(float(x)) for x in row))
+        table.add_row(str(party), *(fmt.money(_f(x)) for x in row))
     return table
 
 
 def _metric_cell(metric: str, x: float) -> str:
-    """A metric value: US$ million for money, per cent for a rate or take, plain otherwise."""
-    if metric.endswith("_usd"):
-        return _usd_m(x)
-    if metric.endswith(("irr", "take", "rate")):
-        return _percent(x)
-    return _number(x, 2)
+    """A value of ``metric``: US$ million for money, per cent for a rate or take, and so on."""
+    return fmt.cell(metric, _f(x))
 
 
-def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24) -> Table:
+def tornado_table(
+    df: pd.DataFrame,
+    *,
+    title: str | None = None,
+    width: int = 24,
+    run: RunInfo | None = None,
+    deal: Deal | None = None,
+) -> Table:
     """A rich table of :func:`dealcalc.tornado`, largest swing first, with a bar per row.
 
     The bar spans the metric from its value at the low to its value at the high input, on
-    one scale for all rows; ``|`` marks the base case.
+    one scale for all rows; ``|`` marks the base case. Parameters are named in words with the
+    unit their low and high values are shown in (with ``deal``, a price's unit too).
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> t = dc.tornado(deal, ["fiscal.royalty_rate", "phases.refinery.capex_usd"])
+    >>> console = Console(width=120, record=True, file=io.StringIO())
+    >>> console.print(tornado_table(t, width=10, deal=deal))
+    >>> "Refinery capex (US$ M)" in console.export_text()
+    True
     """
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         raise InputError(
@@ -207,19 +310,22 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
             expected="a whole number of characters, at least 1",
         )
     metric = str(df.attrs.get("metric", "npv_usd"))
-    base = float(df.attrs.get("base_metric", float("nan")))
-    unit = " [US$ M]" if metric.endswith("_usd") else ""
-    caption = f"{metric}{unit} at the low and the high input; base case: {_metric_cell(metric, base)}"
+    basis = _basis(None, run, df.attrs)
+    base = _f(df.attrs.get("base_metric"))
+    shown = column_header(metric, basis=basis)
+    caption = f"{shown} at the low and the high input; base case: {_metric_cell(metric, base)}"
     if clipped := df.attrs.get("clipped"):
-        caption += f"; held at the field's limit: {', '.join(clipped)}"
-    table = PlainTable(title=title, caption=caption)
-    # on a narrow terminal the parameter paths fold and the inputs wrap; numbers and the bar
-    # keep their width (the bar is never clipped)
-    table.add_column("parameter", overflow="fold")
-    table.add_column("input low → high", justify="right")
+        caption += "; held at the field's limit: " + ", ".join(
+            f"{param_label(str(c), deal, unit=False)} ({c})" for c in clipped
+        )
+    table = _table(title, caption, run)
+    unit = _unit(metric)
+    suffix = f" ({unit})" if unit else ""
+    table.add_column("parameter", kind="key", style="bold")
+    table.add_column("input low → high")
     for name in ("at low", "at high", "swing"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True, min_width=width)
+        table.add_column(name + suffix)
+    table.add_column("", kind="fixed", min_width=width)
     ends = np.concatenate([df["metric_at_low"].to_numpy(), df["metric_at_high"].to_numpy(), [base]])
     ends = ends[np.isfinite(ends)]
     lo, hi = (float(ends.min()), float(ends.max())) if ends.size else (0.0, 1.0)
@@ -235,9 +341,11 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
             bar[i] = "█"
         if math.isfinite(base):
             bar[pos(base)] = "|"
+        path = str(parameter)
         table.add_row(
-            str(parameter),
-            f"{row['low_value']:.4g} → {row['high_value']:.4g}",
+            param_label(path, deal),
+            f"{param_value(path, row['low_value'], like=row['high_value'])} → "
+            f"{param_value(path, row['high_value'], like=row['low_value'])}",
             _metric_cell(metric, row["metric_at_low"]),
             _metric_cell(metric, row["metric_at_high"]),
             _metric_cell(metric, row["swing"]),
@@ -246,73 +354,163 @@ def tornado_table(df: pd.DataFrame, *, title: str | None = None, width: int = 24
     return table
 
 
-def frame_table(df: pd.DataFrame, *, metric: str, title: str | None = None) -> Table:
-    """A rich table of a spider or grid DataFrame: its index down, its columns across."""
-    caption = f"{metric}{' [US$ M]' if metric.endswith('_usd') else ''}"
+def _signed_percent(x: float) -> str:
+    text = fmt.percent(x)
+    return text if text.startswith(("-", "0.0")) else "+" + text
+
+
+def frame_table(
+    df: pd.DataFrame,
+    *,
+    metric: str,
+    title: str | None = None,
+    run: RunInfo | None = None,
+    deal: Deal | None = None,
+) -> Table:
+    """A rich table of a spider or grid DataFrame: its index down, its columns across.
+
+    A spider's rows are the relative changes and its columns the parameters; a grid's rows and
+    columns are values of its two parameters, both named (in words, with their units).
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> g = dc.grid(
+    ...     deal, ("price_decks.base.antimony", [2e4, 3e4]), ("phases.refinery.capex_usd", [2e8, 3e8])
+    ... )
+    >>> console = Console(width=80, record=True, file=io.StringIO())
+    >>> console.print(frame_table(g, metric="npv_usd", deal=deal))
+    >>> text = console.export_text()
+    >>> "rows: Antimony price (US$/t)" in text and "columns: Refinery capex (US$ M)" in text
+    True
+    """
+    basis = _basis(None, run, df.attrs)
+    spider = df.index.name == "change"
+    caption = column_header(metric, basis=basis)
+    index_name = str(df.index.name or "")
+    columns_name = None if df.columns.name is None else str(df.columns.name)
+    if spider:
+        caption += " as each parameter changes by the share on the left"
+        key = "change"
+    elif columns_name is not None:  # a grid of two axes
+        rows, across = param_label(index_name, deal), param_label(columns_name, deal)
+        caption += f"; rows: {rows}; columns: {across}"
+        key = f"{rows} ↓\n{across} →"
+    else:
+        key = param_label(index_name, deal)
     if df.attrs.get("past_limits"):
         caption += "; — the change would take the parameter past its allowed range"
-    table = PlainTable(title=title, caption=caption)
-    table.add_column(str(df.index.name or ""), justify="right", style="bold")
+    table = _table(title, caption, run)
+    table.add_column(key, kind="key", style="bold", justify="right")
     for column in df.columns:
-        table.add_column(f"{column:.4g}" if isinstance(column, float) else str(column), justify="right")
+        if spider:
+            head = param_label(str(column), deal)
+        elif columns_name is not None:
+            head = param_value(columns_name, float(column))
+        else:
+            head = column_header(str(column), basis=basis)
+        table.add_column(head)
     for label, row in df.iterrows():
-        head = f"{label:+.0%}" if df.index.name == "change" else f"{label:.4g}"
+        value = _f(label)
+        head = _signed_percent(value) if spider else param_value(index_name, value)
         table.add_row(head, *(_metric_cell(metric, float(x)) for x in row))
     return table
 
 
-def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None) -> Table:
-    """A rich table of :meth:`dealcalc.MonteCarlo.summary`: one row per metric."""
-    table = PlainTable(
-        title=title,
-        caption="money in US$ million; mean ± standard error and percentiles over the draws with a "
-        "value; P(< 0) over all draws (a draw with no IRR counts as below when it loses money at "
-        "every rate); VaR 95 %: the loss at the 5th percentile",
+def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None, run: RunInfo | None = None) -> Table:
+    """A rich table of :meth:`dealcalc.MonteCarlo.summary`: one row per metric, in its unit.
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 100, seed=1)
+    >>> console = Console(width=80, record=True, file=io.StringIO())
+    >>> console.print(montecarlo_table(mc.summary(), run=mc.info if hasattr(mc, "info") else None))
+    >>> "NPV (US$ M)" in console.export_text()
+    True
+    """
+    basis = _basis(None, run, summary.attrs)
+    table = _table(
+        title,
+        "mean ± standard error and percentiles over the draws with a value; P(< 0) over all draws "
+        "(a draw with no IRR counts as below when it loses money at every rate); VaR 95 %: the loss "
+        "at the 5th percentile",
+        run,
     )
-    table.add_column("metric", no_wrap=True, style="bold")
+    table.add_column("metric", kind="key", style="bold")
     for name in ("mean", "± s.e.", "P10", "P50", "P90", "P(< 0)", "VaR 95 %", "no solution"):
-        table.add_column(name, justify="right")
+        table.add_column(name)
     for metric, row in summary.iterrows():
         m = str(metric)
+        count = int(row["no_solution"])
+        share = _f(row.get("no_solution_share", 0.0))
         table.add_row(
-            m,
+            column_header(m, basis=basis),
             _metric_cell(m, row["mean"]),
             _metric_cell(m, row["std_error"]),
             _metric_cell(m, row["p10"]),
             _metric_cell(m, row["p50"]),
             _metric_cell(m, row["p90"]),
-            _percent(row["prob_negative"]),
+            fmt.percent(_f(row["prob_negative"])),
             _metric_cell(m, row["value_at_risk_95"]),
-            f"{int(row['no_solution']):,}"
-            + (f" ({row['no_solution_share']:.1%})" if row.get("no_solution_share", 0) else ""),
+            fmt.count(count) + (f" ({fmt.percent(share)})" if count and share else ""),
         )
     return table
 
 
-def indices_table(df: pd.DataFrame, *, title: str | None = None) -> Table:
-    """A rich table of Sobol (S1, ST with confidence) or Morris (mu*, sigma) indices."""
+def indices_table(
+    df: pd.DataFrame, *, title: str | None = None, run: RunInfo | None = None, deal: Deal | None = None
+) -> Table:
+    """A rich table of Sobol (S1, ST with the half-width of their 95 % intervals, in per cent of
+    the output variance) or Morris (mu*, sigma, in the metric's unit) indices.
+
+    Examples
+    --------
+    >>> import io
+    >>> import pandas as pd
+    >>> from rich.console import Console
+    >>> df = pd.DataFrame({"S1": [0.61], "S1_conf": [0.04], "ST": [0.7], "ST_conf": [0.05]},
+    ...                   index=["fiscal.royalty_rate"])
+    >>> console = Console(width=120, record=True, file=io.StringIO())
+    >>> console.print(indices_table(df))
+    >>> text = console.export_text()
+    >>> "Royalty rate (%)" in text and "61.0" in text
+    True
+    """
     metric = str(df.attrs.get("metric", ""))
-    money = metric.endswith("_usd")
-    table = PlainTable(
-        title=title,
-        caption="Sobol: shares of the output variance (± half-width of the 95 % interval)"
-        if "ST" in df.columns
-        else f"Morris: elementary effects on the CDF scale{' [US$ M]' if money else ''}",
+    basis = _basis(None, run, df.attrs)
+    sobol = "ST" in df.columns
+    shown = column_header(metric, basis=basis) if metric else "the metric"
+    caption = (
+        f"Sobol: shares of the variance of {shown}, per cent (± half-width of the 95 % interval)"
+        if sobol
+        else f"Morris: elementary effects on {shown}, on the CDF scale of the inputs"
     )
-    table.add_column("input", no_wrap=True, style="bold")
-    if "ST" in df.columns:
-        for name in ("S1 (first order)", "ST (total)"):
-            table.add_column(name, justify="right")
+    table = _table(title, caption, run)
+    table.add_column("input", kind="key", style="bold")
+    if sobol:
+        for name in ("S1, first order (%)", "±", "ST, total (%)", "± "):
+            table.add_column(name)
         for label, row in df.iterrows():
             table.add_row(
-                str(label),
-                f"{row['S1']:.3f} ± {row['S1_conf']:.3f}",
-                f"{row['ST']:.3f} ± {row['ST_conf']:.3f}",
+                param_label(str(label), deal),
+                _bare_percent(_f(row["S1"])),
+                _bare_percent(_f(row["S1_conf"])),
+                _bare_percent(_f(row["ST"])),
+                _bare_percent(_f(row["ST_conf"])),
             )
         return table
-    for name in ("mu*", "sigma"):
-        table.add_column(name, justify="right")
+    unit = _unit(metric) if metric else ""
+    for name in ("μ*", "σ"):
+        table.add_column(f"{name} ({unit})" if unit else name)
     for label, row in df.iterrows():
-        cells = [_usd_m(row[k]) if money else _number(row[k], 4) for k in ("mu_star", "sigma")]
-        table.add_row(str(label), *cells)
+        cells = [
+            fmt.cell(metric, _f(row[k])) if metric else fmt.number(_f(row[k])) for k in ("mu_star", "sigma")
+        ]
+        table.add_row(param_label(str(label), deal), *cells)
     return table

@@ -1,0 +1,549 @@
+"""The ``dealcalc`` commands. Each is load → call → render: no finance and no JSON built here
+(:mod:`dealcalc.report.serialize` makes every ``--json`` and ``--out``; :mod:`dealcalc.report`
+the tables, charts, workbook and page)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from dealcalc._version import __version__
+from dealcalc.analyses import (
+    breakeven,
+    compare,
+    evaluate,
+    flow_metrics,
+    monte_carlo,
+    tariff_attribution,
+)
+from dealcalc.analyses.display import frame_rich
+from dealcalc.analyses.montecarlo import has_uncertainty
+from dealcalc.analyses.provenance import RunInfo
+from dealcalc.cli.boundary import DEBUG_ENV, Group, remember_scheduler
+from dealcalc.cli.options import (
+    OutputFile,
+    check_rate,
+    console,
+    deal_options,
+    emit,
+    file_argument,
+    force_option,
+    json_option,
+    load,
+    metric_option,
+    out_option,
+    parse_axis,
+    set_option,
+)
+from dealcalc.cli.sensitivity import sensitivity
+from dealcalc.engine import resolve
+from dealcalc.errors import InputError
+from dealcalc.io import EXAMPLES, example_path, read_cash_flows_csv, write_atomic
+from dealcalc.params import apply_scenario, paths, schedule_paths
+from dealcalc.report import (
+    attribution_table,
+    compare_table,
+    excel_model,
+    flow_metrics_table,
+    montecarlo_table,
+    party_table,
+    valuation_table,
+)
+from dealcalc.report.charts import FORMATS, KINDS, Results, figure
+from dealcalc.report.html import CHARTS_MISSING, html_report
+from dealcalc.report.plots import has_matplotlib, render
+
+__all__ = ["main"]
+
+
+def _caption(run: RunInfo) -> str:
+    """The run's record under a table: what was valued, how, and every change."""
+    return "; ".join(run.lines()[1:])
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dealcalc")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar=DEBUG_ENV,
+    help=f"Show the traceback of an error instead of one line (also: {DEBUG_ENV}=1).",
+)
+def main(debug: bool) -> None:
+    """Value cross-border critical-minerals deals.
+
+    Rates are fractions (0.10 for 10 %). Mistakes in files or options end with one line
+    naming what is wrong and exit status 2; anything else that fails is a bug in dealcalc,
+    said in one line with exit status 1 (--debug shows its traceback); Ctrl-C exits with 130.
+    """
+
+
+main.add_command(sensitivity)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--rate", "-r", type=float, required=True, help="Discount rate per period (0.10 = 10 %).")
+@click.option(
+    "--timing",
+    type=click.Choice(["t0", "end"]),
+    default="t0",
+    show_default=True,
+    help="t0: the first value is at time 0 (numpy-financial); end: discounted one period (Excel's NPV).",
+)
+@click.option("--finance-rate", type=float, help="MIRR finance rate (default: --rate).")
+@click.option("--reinvest-rate", type=float, help="MIRR reinvestment rate (default: --rate).")
+@json_option
+@out_option((".json", ".csv"), "Also write the results to a .json or .csv file (atomically).")
+@force_option
+def flows(
+    file: Path,
+    rate: float,
+    timing: str,
+    finance_rate: float | None,
+    reinvest_rate: float | None,
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Value plain cash-flow series from a CSV FILE, one series per column.
+
+    The first row names the series. An optional first column headed period, year or t
+    labels the periods; one headed date (YYYY-MM-DD) adds XNPV and XIRR. Prints NPV, IRR,
+    MIRR, simple and discounted payback (in periods) and the profitability index.
+
+    Example: dealcalc flows examples/cashflows.csv --rate 0.10
+    """
+    for value, option in (
+        (rate, "--rate"),
+        (finance_rate, "--finance-rate"),
+        (reinvest_rate, "--reinvest-rate"),
+    ):
+        check_rate(value, option)
+    table = read_cash_flows_csv(file)
+    try:
+        df = flow_metrics(
+            table.values,
+            rate,
+            names=table.names,
+            timing=timing,  # type: ignore[arg-type]
+            finance_rate=finance_rate,
+            reinvest_rate=reinvest_rate,
+            dates=table.dates,
+        )
+    except InputError as exc:  # a metric beyond floating point: say which file's flows
+        if exc.field != "values" or exc.source is not None:
+            raise
+        # errors.md: is too large for floating point
+        raise InputError(exc.message, source=str(file), expected=exc.expected) from None
+    run = {
+        "analysis": "flows",
+        "file": str(file),
+        "rate": rate,
+        "timing": timing,
+        "finance_rate": rate if finance_rate is None else finance_rate,
+        "reinvest_rate": rate if reinvest_rate is None else reinvest_rate,
+        "periods": len(table.labels),
+        "dealcalc_version": __version__,
+    }
+    if not emit(df, out=out, force=force, as_json=as_json, kind="flows", run=run):
+        title = f"{file.name}: {len(table.labels)} periods, rate {rate:g}, timing {timing}"
+        console().print(flow_metrics_table(df, title=title))
+
+
+@main.command()
+@file_argument
+@click.option("--paths", "show_paths", is_flag=True, help="List every numeric parameter path.")
+def validate(file: Path, show_paths: bool) -> None:
+    """Check a scenario FILE and every named scenario in it."""
+    deal = load(file, ())
+    for name in [None, *deal.scenarios]:  # every scenario resolves to the engine's numbers
+        resolve(apply_scenario(deal, name), {}, 1)
+    if has_uncertainty(deal):  # the uncertain inputs' paths and draws: a few draws check them all
+        monte_carlo(deal, 8, seed=0, metrics=["npv_usd"])
+    if show_paths:
+        given_by_year = schedule_paths(deal)
+        for p in paths(deal):
+            given = given_by_year.get(p)
+            if given is None:
+                click.echo(p)
+                continue
+            # --set PATH=NUMBER would replace such a schedule, so it is refused: say what works
+            one = f"--set {p}.YEAR=V sets one year" if isinstance(given, dict) else "--set takes a whole list"
+            form = "year by year" if isinstance(given, dict) else "as a list"
+            click.echo(
+                f"{p}  (given {form}: an override or a scenario's scale: multiplies every year; {one})"
+            )
+        return
+    click.echo(
+        f"{file}: valid: {len(deal.phases)} phases, {len(deal.streams)} streams, "
+        f"{len(deal.price_decks)} price decks, {len(deal.scenarios)} scenarios, "
+        f"{len(deal.provenance)} values with provenance"
+    )
+
+
+def _valuation_command(
+    file: Path,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    valuation = evaluate(load(file, assignments), scenario, keep_ledger=False)
+    if emit(valuation, out=out, force=force, as_json=as_json):
+        return
+    head = valuation.headline()
+    run = valuation.info
+    screen = console()
+    screen.print(valuation_table(head, title=f"{run.deal}: {run.label}"))
+    if head.get("parties"):
+        screen.print(party_table(head, title=f"Parties ({run.basis})"))
+    screen.print(_caption(run), markup=False, highlight=False)
+
+
+def _valuation(name: str, doc: str) -> click.Command:
+    """``npv`` and ``irr``: the same valuation, shown the same way, under either name."""
+
+    @main.command(name=name, help=doc)
+    @deal_options
+    @json_option
+    @out_option((".json", ".csv"), "Also write the valuation to .json or .csv (atomically).")
+    @force_option
+    def command(
+        file: Path,
+        scenario: str | None,
+        assignments: tuple[str, ...],
+        as_json: bool,
+        out: Path | None,
+        force: bool,
+    ) -> None:
+        _valuation_command(file, scenario, assignments, as_json, out, force)
+
+    return command
+
+
+npv = _valuation(
+    "npv",
+    """Value the deal in FILE: NPV and IRR after and before tax, payback, peak funding.
+
+    Example: dealcalc npv examples/ussm_fwo_2025.yaml --scenario spot_2025
+    """,
+)
+irr = _valuation("irr", "The deal's IRR after and before tax (with NPV, as `npv` shows).")
+
+
+@main.command()
+@deal_options
+@click.option("--csv", "csv_out", type=OutputFile([".csv"]), metavar="FILE", help="Write the ledger to CSV.")
+@click.option(
+    "--xlsx",
+    "xlsx_out",
+    type=OutputFile([".xlsx"]),
+    metavar="FILE",
+    help="Write the deal as a live Excel model: inputs, formulas, provenance (extra: excel).",
+)
+@force_option
+def table(
+    file: Path,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    csv_out: Path | None,
+    xlsx_out: Path | None,
+    force: bool,
+) -> None:
+    """The annual ledger of the deal: every line by year (US$; inflows positive)."""
+    deal = load(file, assignments)
+    valuation = evaluate(deal, scenario, keep_ledger=True)
+    ledger = valuation.table()
+    if xlsx_out is not None:
+        write_atomic(xlsx_out, excel_model(deal, scenario), force=force)
+        click.echo(f"wrote {xlsx_out}")
+    if csv_out is not None:
+        ledger.attrs["run"] = valuation.info
+        emit(ledger, out=csv_out, force=force)
+        click.echo(f"wrote {csv_out}")
+    if csv_out is not None or xlsx_out is not None:
+        return
+    lines = ledger.T.rename_axis("line").rename(columns=str)  # lines down, years across
+    run = valuation.info
+    note = "inflows positive; columns in blocks of years to fit the terminal"
+    console().print(frame_rich(lines, title=f"{run.deal}: {run.label}", note=note, by_row=True, run=run))
+
+
+@main.command(name="compare")
+@file_argument
+@set_option
+@json_option
+@out_option((".json", ".csv"), "Also write the comparison to .json or .csv (atomically).")
+@force_option
+def compare_command(
+    file: Path, assignments: tuple[str, ...], as_json: bool, out: Path | None, force: bool
+) -> None:
+    """Every named scenario of FILE side by side, with its change against the base case."""
+    deal = load(file, assignments)
+    df = compare(deal)
+    attribution = tariff_attribution(deal) if deal.trade.attribution is not None else None
+    if emit(df, out=out, force=force, as_json=as_json, attribution=attribution):
+        return
+    run: RunInfo = df.attrs["run"]
+    screen = console()
+    if attribution is not None:
+        dest = deal.trade.attribution.destination  # type: ignore[union-attr]
+        screen.print(
+            attribution_table(attribution, title=f"Value of the {dest} tariff schedules to each party")
+        )
+    screen.print(compare_table(df, title=f"{run.deal}: {run.label}", basis=deal.valuation.basis))
+    screen.print(_caption(run), markup=False, highlight=False)
+
+
+@main.command(name="breakeven")
+@deal_options
+@click.argument("path")
+@click.option("--target", type=float, default=0.0, show_default=True, help="The metric's target value.")
+@click.option(
+    "--target-basis",
+    type=click.Choice(["real", "nominal"]),
+    help="The basis of an IRR target (default: the deal's); converted by the Fisher relation.",
+)
+@metric_option
+@click.option("--low", type=float, help="Lowest value allowed (default 0).")
+@click.option("--high", type=float, help="Highest value allowed (default 4 x the base value).")
+@json_option
+@out_option((".json", ".csv"), "Also write the result to .json or .csv (atomically).")
+@force_option
+def breakeven_command(
+    file: Path,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    path: str,
+    target: float,
+    target_basis: str | None,
+    metric: str,
+    low: float | None,
+    high: float | None,
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """The value of PATH at which the metric hits its target (NPV = 0 by default).
+
+    Example: dealcalc breakeven examples/ussm_fwo_2025.yaml price_decks.base.antimony
+    """
+    deal = load(file, assignments)
+    result = breakeven(
+        deal,
+        path,
+        target=target,
+        metric=metric,
+        target_basis=target_basis,
+        bounds=(low, high),
+        scenario=scenario,
+    )
+    context = {"target": target, "target_basis": target_basis or deal.valuation.basis}
+    if emit(result, out=out, force=force, as_json=as_json, **context):
+        return
+    click.echo(f"{result.explain()} (base value {result.base_value:.6g})")
+    if result.run is not None:
+        click.echo(f"{result.run.deal}: {result.run.label}; {_caption(result.run)}")
+
+
+@main.command(name="montecarlo")
+@deal_options
+@click.option(
+    "-n",
+    "--draws",
+    "n",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Number of draws.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), help="Random seed (default: the file's uncertainty.seed, else 0)."
+)
+@click.option(
+    "--method", type=click.Choice(["random", "lhs", "sobol"]), help="Sampling design (default: the file's)."
+)
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="A metric to report (repeatable; default: the project's and each party's NPV and IRR).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Run on a local dask cluster of N processes (extra: dask)."
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Run on an existing dask scheduler (extra: dask).")
+@json_option
+@out_option((".json", ".csv"), "Write the result to .json (everything) or .csv (the summary) atomically.")
+@force_option
+def montecarlo_command(
+    file: Path,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    n: int,
+    seed: int | None,
+    method: str | None,
+    metrics: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+    as_json: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Sample the file's uncertainty block N times: each metric's distribution, P(NPV < 0).
+
+    Example: dealcalc montecarlo examples/ussm_fwo_2025.yaml -n 100000 --seed 1
+    """
+    deal = load(file, assignments)
+    if scheduler is not None:  # for the error line, if it cannot be reached
+        remember_scheduler(scheduler)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        mc = monte_carlo(
+            deal,
+            n,
+            seed=seed,
+            method=method,
+            metrics=list(metrics) or None,
+            scenario=scenario,
+            workers=workers,
+            scheduler=scheduler,
+            progress=Console(stderr=True).is_terminal and not as_json,
+        )
+    for w in caught:
+        click.echo(f"note: {file}: {w.message}", err=True)
+    if emit(mc, out=out, force=force, as_json=as_json):
+        return
+    run = mc.run
+    screen = console()
+    screen.print(montecarlo_table(mc.summary(), title=f"{run.deal}: {run.label}"))
+    for phase, row in mc.gate_summary().iterrows():
+        screen.print(  # a phase named [b] is text, not console markup
+            f"gate {phase}: continuity in {row['p_continuity']:.1%} of draws, "
+            f"built in {row['p_built']:.1%} (continuity and its price hurdles)",
+            markup=False,
+        )
+    for metric, value in (mc.option_value() if mc.built else {}).items():
+        screen.print(
+            f"value of the option to stop at the gates, {metric}: {value / 1e6:,.1f} US$ M", markup=False
+        )
+    screen.print(_caption(run), markup=False, highlight=False)
+
+
+@main.command(name="plot")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@deal_options
+@out_option(FORMATS, "The chart file: .png, .svg or .pdf (written atomically).", required=True)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PATH",
+    help="tornado/spider: a parameter to move (repeatable).",
+)
+@click.option("--x", "x_axis", metavar="PATH=V1,V2,...", help="grid: the first axis.")
+@click.option("--y", "y_axis", metavar="PATH=V1,V2,...", help="grid: the second axis.")
+@click.option(
+    "-n",
+    "--draws",
+    type=click.IntRange(min=10),
+    default=10_000,
+    show_default=True,
+    help="histogram/cdf: draws.",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="histogram/cdf: random seed (default: the file's).")
+@click.option("--width", type=click.FloatRange(min=2, max=40), default=8.0, show_default=True, help="Inches.")
+@click.option(
+    "--height", type=click.FloatRange(min=2, max=40), default=4.5, show_default=True, help="Inches."
+)
+@metric_option
+@force_option
+def plot_command(
+    kind: str,
+    file: Path,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    out: Path,
+    params: tuple[str, ...],
+    x_axis: str | None,
+    y_axis: str | None,
+    draws: int,
+    seed: int | None,
+    width: float,
+    height: float,
+    metric: str,
+    force: bool,
+) -> None:
+    """Draw a chart of the deal to --out (extra: plot). KIND is one of: cashflow, waterfall,
+    npv-profile, tornado, spider, grid, histogram, cdf, parties.
+
+    Example: dealcalc plot waterfall examples/ussm_fwo_2025.yaml --out waterfall.png
+    """
+    deal = load(file, assignments)
+    results = Results(
+        deal,
+        scenario=scenario,
+        metric=metric,
+        draws=draws,
+        seed=seed,
+        params=list(params) or None,
+        x=parse_axis(x_axis, "--x") if x_axis else None,
+        y=parse_axis(y_axis, "--y") if y_axis else None,
+    )
+    fig = figure(kind, results, width=width, height=height)
+    write_atomic(out, render(fig, out.suffix.lower().lstrip(".")), force=force)
+    click.echo(f"wrote {out}")
+
+
+@main.command(name="report")
+@deal_options
+@out_option((".html", ".htm"), "The .html page to write (self-contained; written atomically).", required=True)
+@click.option(
+    "-n", "--draws", type=click.IntRange(min=10), default=10_000, show_default=True, help="Monte Carlo draws."
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Monte Carlo seed (default: the file's).")
+@click.option(
+    "--charts/--no-charts",
+    default=None,
+    help="Draw the charts (needs dealcalc[plot]) or tables only. Default: charts if matplotlib is installed.",
+)
+@force_option
+def report_command(
+    file: Path,
+    scenario: str | None,
+    assignments: tuple[str, ...],
+    out: Path,
+    draws: int,
+    seed: int | None,
+    charts: bool | None,
+    force: bool,
+) -> None:
+    """Write one self-contained HTML page about the deal for a committee: summary, scenarios,
+    parties, production, funding and debt, tariff attribution, sensitivity, Monte Carlo (when the
+    file has an uncertainty block), the whole ledger, every assumption with its source.
+
+    Example: dealcalc report examples/ussm_fwo_2025.yaml --out report.html
+    """
+    deal = load(file, assignments)
+    if charts is None and not has_matplotlib():
+        click.echo(CHARTS_MISSING, err=True)
+    page = html_report(deal, scenario=scenario, draws=draws, seed=seed, charts=charts)
+    write_atomic(out, page, force=force)
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(sorted(EXAMPLES)))
+@out_option((".yaml", ".yml"), "Where to write it (default: its own name, here).")
+@force_option
+def example(name: str, out: Path | None, force: bool) -> None:
+    """Write a copy of a bundled example deal (ussm-fwo) to start from."""
+    source = example_path(name)
+    target = out or Path(source.name)
+    write_atomic(target, source.read_bytes(), force=force)
+    click.echo(f"wrote {target}; try: dealcalc npv {target}")

@@ -1,0 +1,588 @@
+"""The sections of the HTML report, each a function of the results that returns its HTML.
+
+Each section reads the one ledger (lines from :mod:`dealcalc.engine.lines`, never typed by
+name), the parties' ledger with the debt schedule, the material balance, or an analysis; every
+number is formatted by :mod:`dealcalc.formatting`. Money is US$ million in the deal's basis
+(real, in money of the stated year, or nominal), and every IRR and discount rate says which.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from dealcalc import formatting as fmt
+from dealcalc.analyses import Valuation
+from dealcalc.analyses.montecarlo import MonteCarlo
+from dealcalc.analyses.provenance import RunInfo, run_info, stamp
+from dealcalc.engine import lines as L
+from dealcalc.engine import resolve
+from dealcalc.engine.ledger import Ledger
+from dealcalc.models import Deal
+from dealcalc.report.html_assumptions import Assumption, assumptions, unit_of_path
+from dealcalc.report.html_tables import Row, esc, points, table, value_text, year_table
+
+__all__ = [
+    "assumptions_section",
+    "capital_section",
+    "comparison_section",
+    "debt_section",
+    "headline_table",
+    "ledger_section",
+    "monte_carlo_section",
+    "parties_section",
+    "production_section",
+    "run_table",
+    "summary_paragraph",
+    "tariff_section",
+    "tornado_section",
+]
+
+
+def _label(name: str, basis: str) -> str:
+    """A metric's header with its basis: ``IRR (%, real)``, ``NPV (US$ M, real)``."""
+    text = fmt.header(name)
+    kind = fmt.kind_of(name)
+    if kind == "money" or (kind == "percent" and ("irr" in name or "discount_rate" in name)):
+        unit = fmt.unit_of(kind)
+        text = text.removesuffix(f"({unit})") + f"({unit}, {basis})"
+    return text
+
+
+def _line_label(line: L.Line | L.Subtotal) -> str:
+    unit = getattr(line, "unit", "USD")
+    suffix = {"USD": "US$ M", "ratio": "×", "fraction": "%"}.get(unit, unit)
+    return f"{line.label} ({suffix})"
+
+
+def _line_kind(line: L.Line | L.Subtotal) -> str:
+    return {"USD": "money", "ratio": "ratio", "fraction": "percent"}.get(
+        getattr(line, "unit", "USD"), "number"
+    )
+
+
+def _rows_of(ledger: Ledger, wanted: Sequence[L.Line | L.Subtotal], cls: str = "") -> list[Row]:
+    return [
+        Row(_line_label(line), ledger.line(line)[0], _line_kind(line), cls, total=_line_kind(line) == "money")
+        for line in wanted
+        if ledger.has(line)
+    ]
+
+
+# --------------------------------------------------------------------------- run and summary
+def run_table(info: RunInfo, valuation: Valuation, *, mc: MonteCarlo | None, sensitivity: str) -> str:
+    """What this run is: file, scenario, every change, price deck, basis and money year,
+    discount rate, dealcalc version, and the draws and seed of the Monte Carlo."""
+    rate = float(valuation.discount_rate[0])
+    given = valuation.deal.valuation
+    rate_text = f"{fmt.percent(rate, digits=2)} {info.basis}"
+    if given.discount_rate_basis != info.basis:
+        rate_text += f" ({fmt.percent(given.discount_rate, digits=2)} {given.discount_rate_basis} as given)"
+    rows = [
+        ["Deal", info.deal],
+        ["File", info.file or "built in Python"],
+        ["Run", info.label],
+        ["Scenario", info.scenario],
+        *[["Change", c] for c in info.changes],
+        ["Price deck", info.price_deck],
+        ["Basis", f"{info.basis_text} US$"],
+        ["Discount rate (project)", rate_text],
+        ["Timing", f"cash flows at the {given.timing} of each year, valued at the {given.valuation_point}"],
+        ["Sensitivity", sensitivity],
+    ]
+    if mc is not None:
+        rows.append(["Monte Carlo", f"{fmt.count(mc.n)} draws ({mc.method}), seed {mc.seed}"])
+    rows += [["dealcalc", info.version], ["Made", stamp()]]
+    return table(["", ""], rows, cls="run", text_columns=(0,))
+
+
+def _party_rates(valuation: Valuation) -> dict[str, float]:
+    rates = resolve(valuation.deal, {}, 1).finance.discount_rates
+    return {name: float(np.asarray(r).reshape(-1)[0]) for name, r in rates.items()}
+
+
+def summary_paragraph(valuation: Valuation, base: Valuation | None) -> str:
+    """One paragraph in words: the value, the return, payback and funding, the owners, the
+    governments' take, and the change against the base case."""
+    info = valuation.info
+    v = {k: float(a[0]) for k, a in valuation.values.items()}
+    deal = valuation.deal
+    rate = v["discount_rate"]
+    b = info.basis
+    parts = [
+        f"Valued as <b>{esc(info.label)}</b> in {esc(info.basis_text)} US$ on the {esc(info.price_deck)} "
+        f"price deck, the project's after-tax NPV at {fmt.percent(rate)} {b} is "
+        f"<b>US$ {fmt.money(v['npv_usd'])} M</b>, with an after-tax IRR of "
+        f"<b>{fmt.percent(v.get('irr'))} {b}</b> ({fmt.percent(v.get('pre_tax_irr'))} {b} before tax)."
+    ]
+    if "payback_years" in v:
+        pay = v["payback_years"]
+        parts.append(
+            f"It pays back {fmt.years(pay)} years after the valuation point"
+            if np.isfinite(pay)
+            else "It never pays back"
+        )
+        parts[-1] += f" and needs at most US$ {fmt.money(v.get('peak_funding_usd'))} M of funding."
+    rates = _party_rates(valuation)
+    owners = [o for o in deal.finance.equity if f"{o}.npv_usd" in v]
+    if owners:
+        said = "; ".join(
+            f"{esc(o)} US$ {fmt.money(v[f'{o}.npv_usd'])} M at its {fmt.percent(rates.get(o))} {b} rate "
+            f"(IRR {fmt.percent(v.get(f'{o}.irr'))} {b})"
+            for o in owners
+        )
+        parts.append(f"The owners' shares are worth: {said}.")
+    takes = [(p.removesuffix(".take"), x) for p, x in v.items() if p.endswith(".take") and np.isfinite(x)]
+    if takes:
+        said = "; ".join(f"{esc(g)} {fmt.percent(x)}" for g, x in takes)
+        parts.append(f"Of the cash before state take, the governments take: {said}.")
+    if base is not None:
+        delta = v["npv_usd"] - float(base.npv_usd[0])
+        parts.append(
+            f"Against the file's {esc(base.info.label)} (NPV US$ {fmt.money(float(base.npv_usd[0]))} M), "
+            f"this run moves the NPV by US$ {fmt.money(delta)} M."
+        )
+    return f'<p class="summary">{" ".join(parts)}</p>'
+
+
+_HEADLINE = (
+    ("npv_usd", "NPV after tax"),
+    ("irr", "IRR after tax"),
+    ("pre_tax_npv_usd", "NPV before tax"),
+    ("pre_tax_irr", "IRR before tax"),
+    ("payback_years", "Payback, from the valuation point"),
+    ("peak_funding_usd", "Peak funding"),
+    ("discount_rate", "Discount rate (project)"),
+    ("debt_usd", "Debt"),
+    ("min_dscr", "Minimum DSCR"),
+)
+
+
+def headline_table(valuation: Valuation) -> str:
+    """The headline numbers, each with its unit and basis."""
+    b = valuation.info.basis
+    rows = []
+    for name, words in _HEADLINE:
+        if name not in valuation.values:
+            continue
+        x = float(valuation.values[name][0])
+        kind = fmt.kind_of(name)
+        unit = {"money": f"US$ M, {b}", "percent": f"%, {b}", "years": "years", "ratio": "×"}.get(kind, "")
+        rows.append([words, fmt.cell(name, x), unit])
+    return table(["Headline", "Value", "Unit"], rows, text_columns=(1,), cls="headline")
+
+
+# --------------------------------------------------------------------------- comparison
+def comparison_section(deal: Deal, compared: pd.DataFrame, chosen: str, basis: str) -> str:
+    """The base case and every named scenario side by side (each with this run's changes)."""
+    money = [c for c in compared.columns if c.endswith("_usd") and c != "npv_change_usd"]
+    shown = ["npv_usd", "irr", "pre_tax_npv_usd", "payback_years", "peak_funding_usd", "discount_rate"]
+    shown += [c for c in money if c not in shown]
+    shown = [c for c in shown if c in compared.columns]
+    columns = ["Scenario", "Description", *(_label(c, basis) for c in shown)]
+    columns += [f"Change in NPV (US$ M, {basis})", "Change in IRR (points)"]
+    rows, classes = [], []
+    for name, row in compared.iterrows():
+        label = run_info(deal, None if name == "base" else str(name)).label
+        cells = [label, str(row["description"]), *(fmt.cell(c, float(row[c])) for c in shown)]
+        cells += [fmt.money(float(row["npv_change_usd"])), points(float(row["irr_change"]))]
+        rows.append(cells)
+        classes.append("chosen" if name == chosen else "")
+    changed = f" Every row carries this run's changes ({'; '.join(deal.changes)})." if deal.changes else ""
+    note = (
+        f"Each named scenario of the file valued alone against the first row; the row of this run is "
+        f"highlighted. Owners' NPVs are at their own discount rates. IRRs and discount rates are "
+        f"{basis}.{changed}"
+    )
+    return table(columns, rows, note=note, row_classes=classes, text_columns=(0,))
+
+
+# --------------------------------------------------------------------------- parties
+def parties_section(valuation: Valuation) -> str:
+    """Each party's value at its own rate, its IRR and each government's take; their cash by year."""
+    deal = valuation.deal
+    b = valuation.info.basis
+    summary = valuation.party_summary()
+    rates = _party_rates(valuation)
+    rows = []
+    for party, row in summary.iterrows():
+        name = str(party)
+        role: str = deal.party_role(name)
+        if role == "owner":
+            role = f"owner, {fmt.percent(deal.finance.equity[name].share)} of the equity"
+        elif role == "royalty_holder":
+            role = "royalty holder"
+        rows.append(
+            [
+                name,
+                role,
+                fmt.percent(rates.get(name)),
+                fmt.money(row["npv_usd"]),
+                fmt.percent(row["irr"]),
+                fmt.percent(row["take"]),
+            ]
+        )
+    out = table(
+        [
+            "Party",
+            "Role",
+            f"Discount rate (%, {b})",
+            f"NPV (US$ M, {b})",
+            f"IRR (%, {b})",
+            "Government take (%)",
+        ],
+        rows,
+        text_columns=(0,),
+        note="Each party's NPV is at its own discount rate. A government's take is its share of the "
+        "cash before state take over the life of the deal (levies, duties, dividends and withholding). "
+        "An IRR is blank where a party's cash never changes sign.",
+    )
+    if valuation.parties is not None:
+        ledger = valuation.parties
+        wanted = [line for line in ledger.lines if line.group is L.Group.PARTY]
+        wanted += [L.CASH_BEFORE_STATE_TAKE]  # type: ignore[list-item]
+        wanted += [line for line in ledger.lines if line.key.startswith("take:")]
+        rows_ = _rows_of(ledger, wanted)
+        out += year_table(rows_, list(ledger.years), title="Each party's cash by year", total=True)
+    return out
+
+
+# --------------------------------------------------------------------------- production
+def production_section(valuation: Valuation) -> str:
+    """Units mined, made, bought and sold by product and year, the prices valued, and the
+    revenue of each product."""
+    deal = valuation.deal
+    deck = deal.price_decks.get(deal.valuation.price_deck, {})
+    prices = [
+        [product, spec.unit, value_text(deck.get(product), "number") if product in deck else fmt.MISSING]
+        for product, spec in deal.products.items()
+    ]
+    out = table(
+        ["Product", "Unit", "Price (US$ per unit)"],
+        prices,
+        caption=f"Prices of the {deal.valuation.price_deck} deck ({valuation.info.basis_text} US$)",
+        text_columns=(0,),
+    )
+    if valuation.balance is None or valuation.ledger is None:
+        return out
+    balance = valuation.material_balance()
+    years = [int(y) for y in balance.columns]
+    rows = []
+    for key, values in balance.iterrows():
+        stream, flow, unit = (str(k) for k in cast(tuple[object, ...], key))
+        numbers = values.to_numpy(dtype=float)
+        if np.any(numbers != 0):
+            rows.append(Row(f"{stream}: {flow} ({unit})", numbers, "number", total=True))
+    out += year_table(rows, years, title="Production and sales by product (units a year)", total=True)
+    ledger = valuation.ledger
+    revenue = [line for line in ledger.lines if line.group is L.Group.REVENUE]
+    out += year_table(_rows_of(ledger, revenue), list(ledger.years), title="Revenue by product", total=True)
+    return out + (
+        '<p class="caption">A mine stream shows units mined (contained in the ore) and recovered; a '
+        "processing stream what it was fed, bought, lost and made; every stream what it sold or fed to "
+        "another. Recovered (or made) = sold + fed to others in every year.</p>"
+    )
+
+
+# --------------------------------------------------------------------------- capital
+def capital_section(valuation: Valuation) -> str:
+    """Capital by phase, and the uses and sources of funds by year."""
+    deal = valuation.deal
+    b = valuation.info.basis
+    rows = []
+    for name, phase in deal.phases.items():
+        loans = [
+            t for t, tranche in deal.finance.debt.items() if tranche.phases is None or name in tranche.phases
+        ]
+        start = phase.start_year + phase.delay_years
+        rows.append(
+            [
+                name,
+                phase.description or "",
+                str(start),
+                value_text(phase.capex_usd, "money"),
+                "by year as given"
+                if isinstance(phase.capex_usd, dict)
+                else value_text(list(phase.capex_schedule), "percent"),
+                value_text(phase.sustaining_capex_usd_per_year, "money"),
+                ", ".join(loans) or "equity",
+            ]
+        )
+    out = table(
+        ["Phase", "What", "Start", f"Capex (US$ M, {b})", "Spent by year", "Sustaining (US$ M/yr)", "Loans"],
+        rows,
+        text_columns=(0, 3, 5),
+        caption="Capital by phase",
+    )
+    if valuation.ledger is None or valuation.parties is None:
+        return out
+    ledger, parties = valuation.ledger, valuation.parties
+    uses = _rows_of(ledger, [L.INITIAL_CAPEX, L.SUSTAINING_CAPEX, L.WORKING_CAPITAL, L.CLOSURE], "uses")
+    sources = _rows_of(parties, [L.DEBT_DRAWN, L.INTEREST_CAPITALISED, L.DEBT_FEES])
+    owners = [L.party_cash(o) for o in deal.finance.equity]
+    owner_rows = _rows_of(parties, owners)
+    put_in = sum((np.minimum(r.values, 0.0) for r in owner_rows), np.zeros(len(parties.years)))
+    equity = Row("Equity put in by the owners (US$ M)", -np.asarray(put_in, dtype=float), "money", "total")
+    every = [*uses, *sources, equity, *owner_rows]
+    active = [t for t in range(len(ledger.years)) if any(abs(float(r.values[t])) > 0.5 for r in every)]
+    years = [int(ledger.years[t]) for t in active]
+    picked = [Row(r.label, np.asarray(r.values, dtype=float)[active], r.kind, r.cls, r.total) for r in every]
+    out += year_table(picked, years, title="Uses and sources of funds (years with any)", total=True)
+    return out + (
+        '<p class="caption">Uses are negative (cash out of the project); debt drawn is what the '
+        "loans pay in; each owner's net cash is negative in the years it puts equity in. Working "
+        "capital turns positive when it is released at the end.</p>"
+    )
+
+
+# --------------------------------------------------------------------------- debt
+def debt_section(valuation: Valuation) -> str:
+    """Each loan's terms and sizing, the debt schedule and the cover ratios (DSCR, LLCR)."""
+    deal = valuation.deal
+    if not deal.finance.debt:
+        return "<p>The deal has no debt: the owners fund it all.</p>"
+    rows = []
+    for name, t in deal.finance.debt.items():
+        if t.target_dscr is not None:
+            sizing = f"sized at a {fmt.ratio(t.target_dscr)} DSCR"
+            if t.share_of_capex is not None:
+                sizing += f", at most {fmt.percent(t.share_of_capex)} of capex"
+        elif t.share_of_capex is not None:
+            sizing = f"{fmt.percent(t.share_of_capex)} of capex"
+        else:
+            sizing = "—"
+        rows.append(
+            [
+                name,
+                ", ".join(t.phases) if t.phases else "every phase",
+                sizing,
+                f"{fmt.percent(t.interest_rate)} {t.interest_rate_basis}",
+                f"{t.tenor_years} after {t.grace_years} of grace",
+                t.repayment,
+                fmt.percent(t.upfront_fee),
+            ]
+        )
+    out = table(
+        ["Loan", "Phases", "Sizing", "Interest", "Tenor (years)", "Repayment", "Upfront fee"],
+        rows,
+        text_columns=(0, 1, 3, 4),
+        caption="Loans and how they are sized",
+    )
+    parties = valuation.parties
+    if parties is None or not parties.has(L.DEBT_BALANCE):
+        return out
+    wanted = [
+        L.DEBT_DRAWN,
+        L.INTEREST_CAPITALISED,
+        L.INTEREST_PAID,
+        L.PRINCIPAL,
+        L.DEBT_FEES,
+        L.DEBT_BALANCE,
+        L.DSCR,
+        L.LLCR,
+    ]
+    rows_ = [
+        dataclasses.replace(r, total=False)
+        if r.label.startswith((L.DEBT_BALANCE.label, "DSCR", "LLCR"))
+        else r
+        for r in _rows_of(parties, wanted)
+    ]
+    every = [np.asarray(r.values, dtype=float) for r in rows_]
+    active = [
+        t for t in range(len(parties.years)) if any(abs(v[t]) > 0.5 for v in every if np.isfinite(v[t]))
+    ]
+    years = [int(parties.years[t]) for t in active]
+    picked = [Row(r.label, np.asarray(r.values, dtype=float)[active], r.kind, r.cls, r.total) for r in rows_]
+    out += year_table(picked, years, title="Debt schedule and cover (years with debt)", total=True)
+    v = valuation.values
+    debt = float(v["debt_usd"][0]) if "debt_usd" in v else float(np.nansum(parties.line(L.DEBT_DRAWN)[0]))
+    low = float(v["min_dscr"][0]) if "min_dscr" in v else float(np.nanmin(parties.line(L.DSCR)[0]))
+    return out + (
+        f'<p class="caption">The loans lend US$ {fmt.money(debt)} M in all. The DSCR is the cash flow '
+        f"available for debt service over the debt service (interest and principal) of the year; its "
+        f"lowest is {fmt.ratio(low)}. The LLCR is the present value of that cash flow over the loan's "
+        "life divided by the balance. Blank: no debt service that year.</p>"
+    )
+
+
+# --------------------------------------------------------------------------- tariffs
+def tariff_section(attribution: pd.DataFrame, deal: Deal, label: str, basis: str) -> str:
+    """Each party's NPV under each tariff schedule of the chosen scenario, and the changes."""
+    columns = ["Party"]
+    for c in attribution.columns:
+        kind, _, what = str(c).partition(": ")
+        if kind == "npv_usd":
+            columns.append(f"NPV under {what} (US$ M, {basis})")
+        else:
+            a, _, b = what.partition(" -> ")
+            columns.append(f"Change {a} → {b} (US$ M)")
+    rows = [[str(p), *(fmt.money(float(x)) for x in row)] for p, row in attribution.iterrows()]
+    spec = deal.trade.attribution
+    described = []
+    for c in attribution.columns:
+        kind, _, what = str(c).partition(": ")
+        schedule = deal.trade.schedules.get(what) if kind == "npv_usd" else None
+        if schedule is not None and schedule.description:
+            described.append(f"{what}: {schedule.description}")
+    dest = spec.destination if spec else ""
+    note = (
+        f"Valued from {label}: the destination {dest}'s tariff schedule switched, all else as in this "
+        "run. Each party at its own discount rate, the project at the project rate; the two last rows "
+        "are memos at the destination government's rate. " + " ".join(f"{d}." for d in described)
+    )
+    return table(columns, rows, note=note)
+
+
+# --------------------------------------------------------------------------- sensitivity and risk
+def tornado_section(tornado: pd.DataFrame, deal: Deal, basis: str, top: int = 12) -> str:
+    """The inputs that move the NPV most, one at a time, with their sources, and a caption."""
+    rows = []
+    for path, row in tornado.head(top).iterrows():
+        p = str(path)
+        kind, unit = unit_of_path(deal, p)
+        prov = deal.provenance.get(p)
+        rows.append(
+            [
+                p,
+                " ".join(s for s in (value_text(row["base_value"], kind), unit) if s and s != "%"),
+                value_text(row["low_value"], kind),
+                value_text(row["high_value"], kind),
+                fmt.money(row["metric_at_low"]),
+                fmt.money(row["metric_at_high"]),
+                fmt.money(row["swing"]),
+                (prov.label if prov and prov.label else "unlabelled"),
+                (prov.source if prov and prov.source else "—"),
+            ]
+        )
+    out = table(
+        [
+            "Input",
+            "Value",
+            "Low",
+            "High",
+            f"NPV at low (US$ M, {basis})",
+            f"NPV at high (US$ M, {basis})",
+            "Swing (US$ M)",
+            "Label",
+            "Source",
+        ],
+        rows,
+        text_columns=(6, 7),
+    )
+    if len(tornado):
+        first = tornado.iloc[0]
+        kind, unit = unit_of_path(deal, str(tornado.index[0]))
+        unit = "" if unit in ("%", "") else f" {unit}"
+        out += (
+            f'<p class="caption">Each input moves alone from its low to its high value (±20 % unless '
+            f"the file gives a range), every other input at its value in this run. The widest swing is "
+            f"<b>{esc(tornado.index[0])}</b>: from {value_text(first['low_value'], kind)}{esc(unit)} to "
+            f"{value_text(first['high_value'], kind)}{esc(unit)} it moves the NPV from "
+            f"US$ {fmt.money(first['metric_at_low'])} M "
+            f"to US$ {fmt.money(first['metric_at_high'])} M. Inputs labelled <i>assumption</i> near the "
+            "top are the ones to challenge first.</p>"
+        )
+    return out
+
+
+def monte_carlo_section(mc: MonteCarlo, basis: str) -> str:
+    """The distribution of each metric in plain words and a table."""
+    summary = mc.summary()
+    rows = []
+    for name, row in summary.iterrows():
+        n = str(name)
+        rows.append(
+            [
+                _label(n, basis),
+                fmt.cell(n, row["mean"]),
+                fmt.cell(n, row["p10"]),
+                fmt.cell(n, row["p50"]),
+                fmt.cell(n, row["p90"]),
+                fmt.percent(row["prob_negative"]),
+                fmt.count(row["no_solution"]),
+            ]
+        )
+    out = table(
+        ["Metric", "Mean", "P10", "P50 (median)", "P90", "Chance below 0", "Draws without a value"], rows
+    )
+    if "npv_usd" in summary.index:
+        s = {str(k): float(x) for k, x in summary.to_dict(orient="index")["npv_usd"].items()}
+        out += (
+            f'<p class="caption">Across {fmt.count(mc.n)} draws ({esc(mc.method)}, seed {mc.seed}), the '
+            f"project NPV has a 10 % chance of being below US$ {fmt.money(s['p10'])} M, an even chance of "
+            f"being above US$ {fmt.money(s['p50'])} M and a 10 % chance of being above "
+            f"US$ {fmt.money(s['p90'])} M; it is negative in {fmt.percent(s['prob_negative'])} of the draws. "
+            f"Values are discounted at the file's rates ({basis}), not a de-risked rate. A party's IRR is "
+            "counted as without a value in draws where its cash never changes sign.</p>"
+        )
+    if mc.built:
+        gates = mc.gate_summary()
+        words = {"p_continuity": "Continuity holds (% of draws)", "p_built": "Built (% of draws)"}
+        grows = [[str(g), *(fmt.percent(float(x)) for x in r.to_numpy())] for g, r in gates.iterrows()]
+        out += table(
+            ["Phase", *(words.get(str(c), fmt.header(str(c))) for c in gates.columns)],
+            grows,
+            caption="Phase gates",
+        )
+        options = [[_label(str(m), basis), fmt.money(float(x))] for m, x in mc.option_value().items()]
+        out += table(
+            ["Metric", "Value of the option to stop (US$ M)"],
+            options,
+            caption="Value of the option to stop at the gates",
+            note="What the right to stop a phase at its gate on its price hurdles adds to each value: the "
+            "mean with the gates decided by the file's rules, less the mean building whenever continuity "
+            "holds.",
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- ledger
+def ledger_section(valuation: Valuation) -> str:
+    """Every line of the ledger for every year, lines down and years across, in blocks."""
+    assert valuation.ledger is not None
+    ledger = valuation.ledger
+    cash = [line for line in ledger.lines if line.cash]
+    memo = [line for line in ledger.lines if not line.cash]
+    rows = _rows_of(ledger, cash)
+    rows += _rows_of(ledger, list(ledger.subtotals), "subtotal")
+    rows += [dataclasses.replace(r, total=False) for r in _rows_of(ledger, memo, "memo")]
+    return year_table(rows, list(ledger.years), title="Ledger", total=True) + (
+        '<p class="caption">Cash lines are signed: inflows positive, outflows negative; subtotals '
+        "(bold) are sums of the lines above them; memo lines (grey) are shown for reference, add "
+        "into nothing and have no total (some are balances).</p>"
+    )
+
+
+# --------------------------------------------------------------------------- assumptions
+def _bare(a: Assumption) -> str:
+    """The value without its per cent signs when the unit column says ``%``."""
+    return a.value.replace(" %", "") if a.unit == "%" else a.value
+
+
+def assumptions_section(deal: Deal, valued: Deal, scenario: str | None) -> str:
+    """Every input with a recorded source (and every input this run changed) with its value, unit,
+    label, source and as-of date; then the other numeric inputs with their values."""
+    sourced, other = assumptions(deal, valued, scenario)
+    cols = ["Input", "Value", "Unit", "Label", "Source", "As of", "Changed in this run"]
+    rows = [[a.path, _bare(a), a.unit, a.label, a.source, a.as_of, a.changed or ""] for a in sourced]
+    out = table(
+        cols,
+        rows,
+        text_columns=(1, 2, 3, 4, 5),
+        row_classes=["changed" if a.changed else "" for a in sourced],
+        cls="assumptions",
+        caption="Inputs with a recorded label or source, and every input this run changed",
+    )
+    if other:
+        out += table(
+            ["Input", "Value", "Unit"],
+            [[a.path, _bare(a), a.unit] for a in other],
+            text_columns=(1,),
+            cls="assumptions",
+            caption="Every other numeric input (no label or source recorded in the file)",
+        )
+    return out
