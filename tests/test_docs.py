@@ -83,6 +83,15 @@ def test_examples_montecarlo_runs(capsys: object) -> None:
     assert "refused: uncertainty.inputs.streams.copper.recovery" in out and "bounded at 1.0" in out
 
 
+def test_examples_risk_runs(capsys: object) -> None:
+    import runpy
+
+    runpy.run_path(str(DOCS.parent / "examples" / "risk.py"), run_name="__main__")
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "share of draws in which the debt defaults" in out and "dfi_guarantor" in out
+    assert "switch.china_retightens" in out and "unexplained" in out and "e+0" not in out
+
+
 def test_examples_charts_runs(tmp_path: Path, capsys: object) -> None:
     import importlib.util
 

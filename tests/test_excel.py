@@ -22,6 +22,7 @@ import yaml
 import dealcalc as dc
 from dealcalc.engine import resolve
 from dealcalc.io import parse_deal
+from dealcalc.models.finance import DebtTranche
 from dealcalc.params import apply_scenario, get, with_changes
 from dealcalc.report.excel import excel_model
 
@@ -249,12 +250,44 @@ def _assert_parties(workbook: Recomputed, valuation: Any) -> None:
     )
 
 
+DEBT = [
+    "Debt drawn [USD]",
+    "Interest paid [USD]",
+    "Interest capitalised [USD]",
+    "Principal repaid [USD]",
+    "Debt fees [USD]",
+    "Debt balance [USD]",
+]
+
+
+def _assert_debt(workbook: Recomputed, valuation: Any) -> None:
+    """The debt lines as the workbook recomputes them (formulas, not values) equal dealcalc's to
+    1e-9 relative."""
+    table = valuation.party_table()
+    scale = float(np.abs(table["Debt balance [USD]"].to_numpy()).max())
+    ledger = workbook.cells["Ledger"]
+    for label in [*DEBT, "Interest, fees and amortised capitalised interest, deducted [USD]"]:
+        row = workbook._row("Ledger", label)
+        assert all(
+            str(ledger.cell(row=row, column=3 + t).value).startswith("=") for t in range(table.shape[0])
+        )
+        if label in table:
+            np.testing.assert_allclose(
+                workbook.line(label), table[label].to_numpy(), rtol=1e-9, atol=1e-12 * scale, err_msg=label
+            )
+
+
 def test_every_partys_cash_and_npv_recompute_after_changes(tmp_path: Path) -> None:
     """The levered tax (interest deducted), withholding, the owners' split, the lenders and each
     government's take are formulas: after a grade, a tax rate, the withholding rate and an
-    owner's discount rate changed, every party's cash and NPV are dealcalc's for that deal."""
+    owner's discount rate changed, every party's cash and NPV are dealcalc's for that deal. The
+    debt schedule is formulas too: after the refinery's capex, its loan's interest rate and fee
+    and the other loan's share of capex changed, the drawdowns, capitalised and paid interest,
+    repayments, fees and balance, the levered tax and every party's cash and NPV are dealcalc's."""
     workbook = Recomputed(excel_model(DEAL), tmp_path)
-    _assert_parties(workbook, dc.evaluate(DEAL, keep_ledger=True))
+    base = dc.evaluate(DEAL, keep_ledger=True)
+    _assert_parties(workbook, base)
+    _assert_debt(workbook, base)
     cells = {
         "Grade: copper": 0.009,
         "Income tax rate": 0.25,
@@ -268,18 +301,55 @@ def test_every_partys_cash_and_npv_recompute_after_changes(tmp_path: Path) -> No
         "finance.equity.ussm.discount_rate": 0.2,
     }
     _assert_parties(workbook.changed(cells), dc.evaluate(with_changes(DEAL, paths), keep_ledger=True))
+    cells = {
+        "Capex: refinery": 360e6,
+        "Loan eca_refinery: interest rate (nominal)": 0.11,
+        "Loan eca_refinery: upfront fee": 0.02,
+        "Loan dfi_concentrators: share of capex": 0.6,
+    }
+    paths = {
+        "phases.refinery.capex_usd": 360e6,
+        "finance.debt.eca_refinery.interest_rate": 0.11,
+        "finance.debt.eca_refinery.upfront_fee": 0.02,
+        "finance.debt.dfi_concentrators.share_of_capex": 0.6,
+    }
+    changed, expected = workbook.changed(cells), dc.evaluate(with_changes(DEAL, paths), keep_ledger=True)
+    _assert_debt(changed, expected)
+    _assert_parties(changed, expected)
+    _assert_same(changed, expected)
+    for label in DEBT:  # the change moved every line of the schedule
+        assert not np.allclose(changed.line(label), base.party_table()[label].to_numpy()), label
 
 
 def test_untaxed_dividends_and_a_tax_holiday_split_as_dealcalc_does(tmp_path: Path) -> None:
-    # a holiday leaves the levered tax nil in years that pay dividends: the untaxed withholding
-    deal = with_changes(
-        DEAL, {"fiscal.holiday_years": 3, "fiscal.minimum_tax_rate": 0.0, "fiscal.alternative_tax_rate": 0.0}
-    )
+    # a holiday leaves the levered tax nil in years that pay dividends: the untaxed withholding;
+    # and the other repayment rules: a linear loan with grace whose tenor runs past the horizon
+    # (the last year clears it), a loan at a real rate (Fisher with the inflation cell)
+    changes = {
+        "fiscal.holiday_years": 3,
+        "fiscal.minimum_tax_rate": 0.0,
+        "fiscal.alternative_tax_rate": 0.0,
+        "finance.debt.eca_refinery.repayment": "linear",
+        "finance.debt.eca_refinery.grace_years": 2,
+        "finance.debt.eca_refinery.tenor_years": 15,
+        "finance.debt.dfi_concentrators.interest_rate_basis": "real",
+        "finance.debt.dfi_concentrators.interest_rate": 0.05,
+    }
+    deal = with_changes(DEAL, changes)
     valuation = dc.evaluate(deal, keep_ledger=True)
     table = valuation.party_table()
     untaxed = (table["Dividends before withholding [USD]"] > 0) & (table["Income tax, levered [USD]"] == 0)
     assert untaxed.any()
-    _assert_parties(Recomputed(excel_model(deal), tmp_path), valuation)
+    workbook = Recomputed(excel_model(deal), tmp_path)
+    _assert_parties(workbook, valuation)
+    _assert_debt(workbook, valuation)
+    balance = table["Debt balance [USD]"].to_numpy()  # the horizon's last year clears the balance
+    assert balance[-2] > 0 and balance[-1] == pytest.approx(0.0, abs=1e-6)
+    changed = workbook.changed(
+        {"Loan dfi_concentrators: interest rate (real)": 0.04, "Capex: concentrators": 2e8}
+    )
+    paths = {"finance.debt.dfi_concentrators.interest_rate": 0.04, "phases.concentrators.capex_usd": 2e8}
+    _assert_debt(changed, dc.evaluate(with_changes(deal, paths), keep_ledger=True))
 
 
 def test_a_loan_sized_on_a_cover_ratio_keeps_the_split_as_values() -> None:
@@ -290,6 +360,24 @@ def test_a_loan_sized_on_a_cover_ratio_keeps_the_split_as_values() -> None:
     summary = [str(c.value) for r in book["Summary"].iter_rows() for c in r if c.value is not None]
     assert not any(f"NPV, {party}" in summary for party in DEAL.party_names())
     assert any("cover ratio" in text for text in summary)
+
+
+def test_debt_terms_the_workbook_does_not_write_keep_the_split_as_values() -> None:
+    # a term of a loan beyond those the workbook writes (here a reserve account, as a newer
+    # engine may have) sends the debt and the split to values, with the term named on the sheet
+    class WithReserve(DebtTranche):
+        reserve_months: int = 0
+
+    loan = WithReserve(**DEAL.finance.debt["eca_refinery"].model_dump(), reserve_months=6)
+    debt = dict(DEAL.finance.debt, eca_refinery=loan)
+    deal = DEAL.model_copy(update={"finance": DEAL.finance.model_copy(update={"debt": debt})})
+    book = openpyxl.load_workbook(io.BytesIO(excel_model(deal)))
+    sheet = book["Parties"]
+    assert "finance.debt.eca_refinery.reserve_months" in str(sheet.cell(row=2, column=1).value)
+    assert not any(str(c.value).startswith("=") for r in sheet.iter_rows() for c in r if c.value is not None)
+    assert not any(str(c.value).startswith("Loan ") for r in book["Ledger"].iter_rows() for c in r)
+    summary = [str(c.value) for r in book["Summary"].iter_rows() for c in r if c.value is not None]
+    assert any("reserve_months" in text for text in summary)
 
 
 def _libreoffice_summary(book: bytes, cells: dict[str, float], tmp: Path) -> dict[str, str]:
@@ -341,21 +429,26 @@ def test_libreoffice_recomputes_the_workbook_after_a_price_change(tmp_path: Path
 
 
 def test_libreoffice_recomputes_after_grade_recovery_tariff_and_royalty_changes(tmp_path: Path) -> None:
-    """The physical, trade and fiscal drivers are live: LibreOffice recalculates the workbook
-    after a grade, a recovery, a tariff rate and a royalty rate changed (one run) and lands on
-    dealcalc's NPV and IRR of the same changed deal."""
+    """The physical, trade, fiscal and debt drivers are live: LibreOffice recalculates the
+    workbook after a grade, a recovery, a tariff rate, a royalty rate, the refinery's capex and
+    its loan's interest rate changed (one run) and lands on dealcalc's NPV and IRR, and every
+    party's NPV, of the same changed deal."""
     deal = apply_scenario(DEAL, "tariff_19")
     cells = {
         "Grade: copper": 0.009,
         "Recovery: antimony_concentrate": 0.8,
         "Tariff reciprocal_19 from 2025-08-07": 0.25,
         "Royalty rate": 0.07,
+        "Capex: refinery": 360e6,
+        "Loan eca_refinery: interest rate (nominal)": 0.11,
     }
     paths = {
         "streams.copper.grade": 0.009,
         "streams.antimony_concentrate.recovery": 0.8,
         "trade.schedules.reciprocal_19.ad_valorem.2025-08-07": 0.25,
         "fiscal.royalty_rate": 0.07,
+        "phases.refinery.capex_usd": 360e6,
+        "finance.debt.eca_refinery.interest_rate": 0.11,
     }
     expected = dc.evaluate(with_changes(deal, paths))
     found = _libreoffice_summary(excel_model(DEAL, "tariff_19"), cells, tmp_path)
@@ -363,20 +456,22 @@ def test_libreoffice_recomputes_after_grade_recovery_tariff_and_royalty_changes(
     assert float(found["IRR, after tax"].rstrip("%")) / 100 == pytest.approx(expected.irr[0], abs=1e-9)
     assert float(found["NPV, pre-tax"]) == pytest.approx(expected.pre_tax_npv_usd[0], rel=1e-9, abs=1.0)
     assert float(found["NPV, after tax"]) != pytest.approx(dc.evaluate(deal).npv_usd[0], rel=1e-3)
-    # every party's NPV recomputes too: levered tax, withholding, the owners' split, each government
+    # every party's NPV recomputes too: the debt, levered tax, withholding, the owners' split,
+    # the lenders, each government
     base = dc.evaluate(deal)
     for party in deal.party_names():
         got = float(found[f"NPV, {party}"])
         assert got == pytest.approx(expected.values[f"{party}.npv_usd"][0], rel=1e-9, abs=1e-3), party
-        if party != "lenders":  # the debt follows capex and loan terms only
-            assert got != pytest.approx(base.values[f"{party}.npv_usd"][0], rel=1e-6), party
+        assert got != pytest.approx(base.values[f"{party}.npv_usd"][0], rel=1e-6), party
 
 
 def test_cached_values_read_correctly_without_recalculation() -> None:
     """A viewer that does not recalculate shows dealcalc's numbers: every formula cell of the
     ledger, the Streams sheet's revenue and the metrics carry dealcalc's values as results."""
-    valuation = dc.evaluate(DEAL)
-    book = openpyxl.load_workbook(io.BytesIO(excel_model(DEAL)), data_only=True)
+    valuation = dc.evaluate(DEAL, keep_ledger=True)
+    written = excel_model(DEAL)
+    book = openpyxl.load_workbook(io.BytesIO(written), data_only=True)
+    formulas_of = openpyxl.load_workbook(io.BytesIO(written))
     sheet = book["Ledger"]
     table = valuation.table()
     scale = float(np.abs(table.to_numpy()).max())
@@ -391,6 +486,20 @@ def test_cached_values_read_correctly_without_recalculation() -> None:
     assert max(tax) > 0  # not cached zeros
     summary = book["Summary"]
     assert summary["B5"].value == pytest.approx(valuation.npv_usd[0], rel=1e-12)
+    # the debt schedule, the levered tax and each party's cash and NPV are cached as dealcalc's
+    parties = valuation.party_table()
+    for label in DEBT:
+        got = np.array([sheet.cell(row=rows[label], column=c).value for c in range(3, 3 + table.shape[0])])
+        assert str(formulas_of["Ledger"].cell(row=rows[label], column=3).value).startswith("=")
+        np.testing.assert_allclose(got, parties[label].to_numpy(), rtol=1e-12, atol=1e-6, err_msg=label)
+    cash = book["Parties"]
+    found = {cash.cell(row=r, column=1).value: r for r in range(1, cash.max_row + 1)}
+    for party in DEAL.party_names():
+        label = f"{party} [USD]"
+        got = np.array([cash.cell(row=found[label], column=c).value for c in range(3, 3 + table.shape[0])])
+        np.testing.assert_allclose(got, parties[label].to_numpy(), rtol=1e-12, atol=1e-6, err_msg=label)
+        at = {summary.cell(row=r, column=1).value: r for r in range(1, summary.max_row + 1)}[f"NPV, {party}"]
+        assert summary.cell(row=at, column=2).value == pytest.approx(valuation.values[f"{party}.npv_usd"][0])
     streams = book["Streams"]
     found = {streams.cell(row=r, column=1).value: r for r in range(1, streams.max_row + 1)}
     got = [streams.cell(row=found["copper: revenue"], column=c).value for c in range(3, 20)]
@@ -648,3 +757,15 @@ def test_libreoffice_recomputes_a_published_stack_after_changes(tmp_path: Path) 
     expected = dc.evaluate(with_changes(deal, paths))
     assert float(found["NPV, after tax"]) == pytest.approx(expected.npv_usd[0], rel=1e-9, abs=1.0)
     assert float(found["IRR, after tax"].rstrip("%")) / 100 == pytest.approx(expected.irr[0], abs=1e-9)
+
+
+def test_a_workbook_of_a_case_where_a_stream_closes_is_refused_not_written_wrong() -> None:
+    """The Streams sheet does not write temporary closures: a case in which one binds is refused
+    with a way out; a rule that never binds writes the workbook as before."""
+    from dealcalc.params import apply_scenario, with_changes
+
+    rule = apply_scenario(DEAL, "copper_care_and_maintenance")
+    assert excel_model(rule)[:2] == b"PK"
+    binding = with_changes(rule, {"streams.copper.temporary_closure.close_below_margin_usd": 3e7})
+    with pytest.raises(dc.InputError, match="closes temporarily"):
+        excel_model(binding)

@@ -122,9 +122,9 @@ def test_the_same_seed_gives_the_same_result_whatever_the_chunk_size() -> None:
 
 
 def test_price_paths_keep_the_deck_as_their_mean() -> None:
-    from dealcalc.analyses.montecarlo import _path_map, _path_slice
+    from dealcalc.analyses.sampling import price_path_map, price_path_slice
 
-    mult = _path_slice(1, 0, 20_000, _path_map(DEAL, None))  # (N, products, T)
+    mult = price_path_slice(1, 0, 20_000, price_path_map(DEAL))  # (N, products, T)
     assert mult.shape[1:] == (5, 17)
     np.testing.assert_array_equal(mult[:, :, 0], 1.0)
     np.testing.assert_allclose(mult.mean(axis=0), 1.0, atol=0.03)
@@ -136,11 +136,9 @@ def test_mean_reverting_paths_follow_the_ornstein_uhlenbeck_recursion() -> None:
     """Antimony (sigma 0.35, kappa 0.3): Var x_t = s^2 (1 - k^(2t)) / (1 - k^2) with k = e^-kappa and
     s^2 = sigma^2 (1 - k^2) / (2 kappa), and corr(x_t, x_{t-1}) = k sd_{t-1} / sd_t, hand-derived
     from x_t = k x_{t-1} + s e_t; shocks of antimony and apt correlated at 2 sin(pi 0.4 / 6)."""
-    from dealcalc.analyses.montecarlo import _copula_factor, _path_map, _path_slice
+    from dealcalc.analyses.sampling import price_path_map, price_path_slice
 
-    products = list(DEAL.uncertainty.price_paths)
-    factor = _copula_factor(products, DEAL.uncertainty.price_correlations, "x")
-    mult = _path_slice(3, 0, 40_000, _path_map(DEAL, factor))
+    mult = price_path_slice(3, 0, 40_000, price_path_map(DEAL))  # correlated as the file says
     x = np.log(mult[:, 0, :]) + 0.0
     k = np.exp(-0.3)
     step2 = 0.35**2 * (1 - k**2) / 0.6
@@ -230,17 +228,17 @@ def test_availability_scales_output_but_not_fixed_costs() -> None:
 
 
 def test_disruptions_take_their_expected_share_of_output() -> None:
-    from dealcalc.analyses.montecarlo import _availability_slice
+    from dealcalc.analyses.sampling import availability_slice
 
     events = {"incident": {"annual_probability": 0.1, "duration_years": 0.5, "output_loss": 0.8}}
     deal = uncertain(disruptions=events, inputs={})
-    a = _availability_slice(deal, 7, 0, 40_000)
+    a = availability_slice(deal, 7, 0, 40_000)
     # after the first year every year receives 0.1 x 0.8 x 0.5 = 4 % expected loss
     np.testing.assert_allclose(1.0 - a[:, 1:].mean(axis=0), 0.04, atol=0.003)
     # the first year only holds what starts in it: E[min(u + 0.5, 1) - u] = 0.375 of a half-year event
     assert 1.0 - a[:, 0].mean() == pytest.approx(0.1 * 0.8 * 0.375, abs=0.003)
     none = uncertain(disruptions={"x": {"annual_probability": 0.0, "duration_years": 1.0}})
-    np.testing.assert_array_equal(_availability_slice(none, 7, 0, 5_000), 1.0)
+    np.testing.assert_array_equal(availability_slice(none, 7, 0, 5_000), 1.0)
 
 
 def test_a_gate_builds_with_its_continuity_probability() -> None:

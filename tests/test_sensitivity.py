@@ -160,7 +160,10 @@ def test_a_tornado_from_the_distributions_uses_their_p10_and_p90() -> None:
     every_phase = {f"phases.{p}.capex_usd": DEAL.phases[p].capex_usd * p90 for p in DEAL.phases}
     v = dc.evaluate(DEAL, overrides={k: [x] for k, x in every_phase.items()}, metrics=["npv_usd"])
     assert row["metric_at_high"] == pytest.approx(float(v.npv_usd[0]), rel=1e-12)
-    assert set(t.index) == set(DEAL.uncertainty.inputs)
+    # each input, then each other source of risk (issue 21): price paths, switches, events
+    inputs = [i for i in t.index if t.attrs["kinds"][i] == "input"]
+    assert set(inputs) == set(DEAL.uncertainty.inputs)
+    assert set(dc.tornado(DEAL, quantiles=(0.1, 0.9), sources="inputs").index) == set(DEAL.uncertainty.inputs)
     with pytest.raises(dc.InputError, match="0 < low < high < 1"):
         dc.tornado(DEAL, quantiles=(0.9, 0.1))
     result = CliRunner().invoke(main, ["sensitivity", "tornado", EXAMPLE, "--quantiles", "0.1:0.9", "--json"])

@@ -41,6 +41,8 @@ COMMANDS = {
     "morris": ["sensitivity", "morris", EXAMPLE, "-n", "4"],
     "breakeven": ["breakeven", EXAMPLE, SB],
     "montecarlo": ["montecarlo", EXAMPLE, "-n", "300", "--seed", "3"],
+    "montecarlo-lenders": ["montecarlo", EXAMPLE, "-n", "300", "--seed", "3", "-s", "lenders_protected"],
+    "gates": ["gates", EXAMPLE, "-n", "200", "--seed", "2", "--set", f"{CAPEX}=1.2e8"],
     "flows": ["flows", FLOWS, "--rate", "0.1"],
 }
 

@@ -247,6 +247,6 @@ def test_param_labels_are_words_with_units() -> None:
         label = param_label(path, DEAL)
         words, _, unit = label.partition(" (")
         assert "." not in words and "_" not in words and unit.endswith(")"), label
-    assert param_label("phases.*.capex_usd") == "Capex, all phases (US$ M)"
+    assert param_label("phases.*.capex_usd") == "Capex, all phases (×)"  # a pattern scales
     assert param_label("a.b+c.d") == "A b + C d"  # a Sobol group: each part in words
     assert param_label("not a path") == "not a path"

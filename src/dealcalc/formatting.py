@@ -76,6 +76,8 @@ _LABELS = {
     "delta_npv_usd": "Change in NPV",
     "profitability_index": "Profitability index",
     "min_dscr": "Minimum DSCR",
+    "mean_dscr": "Mean DSCR",
+    "lenders_loss_usd": "Lenders' loss",
     "dscr": "DSCR",
     "llcr": "LLCR",
     "debt_usd": "Debt",

@@ -1226,14 +1226,29 @@ def dump_deal(deal: Deal) -> str:
     """
     data = _plain(deal.model_dump(mode="python", exclude={"provenance"}, exclude_none=True))
     for path, provenance in deal.provenance.items():
-        node: Any = data
-        keys = path.split(".")
-        for key in keys[:-1]:
-            node = node[{str(k): k for k in node}[key]]
-        leaf = {str(k): k for k in node}[keys[-1]]
+        node, leaf = _locate(data, path.split("."))
         node[leaf] = {"value": node[leaf], **provenance.model_dump(exclude_none=True)}
     text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     return text
+
+
+def _locate(data: Any, keys: list[str]) -> tuple[Any, Any]:
+    """The container and key of a provenance path in dumped data. A key may itself hold dots (a
+    scenario's ``set: {finance.dsra: ...}``), so at each level the longest run of the path's
+    parts that names a key is taken."""
+    node = data
+    i = 0
+    while True:
+        names = {str(k): k for k in node} if isinstance(node, dict) else {str(k): k for k in range(len(node))}
+        for j in range(len(keys), i, -1):
+            joined = ".".join(keys[i:j])
+            if joined in names:
+                if j == len(keys):
+                    return node, names[joined]
+                node, i = node[names[joined]], j
+                break
+        else:
+            raise KeyError(f"no data at the provenance path {'.'.join(keys)}")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dealcalc.engine.financing import DebtFlows
-from dealcalc.engine.inputs import FinanceInputs, OwnerInputs
+from dealcalc.engine.financing import DebtFlows, debt_stress
+from dealcalc.engine.inputs import FinanceInputs, OwnerInputs, StressInputs
 from dealcalc.engine.parties import PartyFlows, party_flows
 from dealcalc.engine.trade import TariffFlows
 
@@ -39,6 +39,7 @@ DEBT = DebtFlows(
     balance=np.array([[60.0, 40, 20, 0]]),
     dscr=np.full((1, 4), np.nan),
     llcr=np.full((1, 4), np.nan),
+    rate=np.array([[0.0, 0.1, 0.1, 0.1]]),
 )
 # the exporter bears 2 a year of the US duty through a lower price, (T,)
 TARIFF = TariffFlows(
@@ -147,3 +148,77 @@ def test_each_government_gets_the_levies_it_collects() -> None:
     assert p.cash["gov"][0] == pytest.approx(GOV - ROYALTY[0], rel=1e-14)
     assert p.cash["a"][0] == pytest.approx(A, rel=1e-14)
     assert sum(p.cash.values()) == pytest.approx(p.pie, rel=1e-14)
+
+
+# --------------------------------------------------------------------------- debt under stress
+STRESSED = replace(
+    FINANCE,
+    parties=(*PARTIES, "buyer", "dfi"),
+    roles=FINANCE.roles | {"buyer": "buyer", "dfi": "guarantor"},
+)
+
+
+def stress_rules(**changes: Any) -> StressInputs:
+    one = np.ones(1)
+    base = StressInputs(
+        dsra_months=0 * one,
+        dsra_at_close=False,
+        sweep_share=0 * one,
+        sweep_when="always",
+        sweep_dscr=0 * one,
+        lockup_dscr=None,
+        recourse=False,
+        missed_payments=1,
+        dscr_below=None,
+        dscr_years=1,
+        recovery=0.5 * one,
+        support_usd=0 * one,
+        support_until=0,
+        guarantee_share=0.5 * one,
+    )
+    return replace(base, **changes)
+
+
+def test_on_default_the_owners_lose_the_equity_and_the_buyer_takes_the_project() -> None:
+    # after-tax -100, 10, 80, 80 (capex 100 in year 0): CFADS 0, 10, 80, 80. Year 1: 26 due,
+    # 10 paid, 16 missed: default. Outstanding 40 + 16 = 56; the buyer pays 50 % (28); the
+    # guarantor half the loss (14). Cash to capital providers: -100, 10, 83, 81.
+    after_tax = np.array([[-100.0, 10, 80, 80]])
+    cfads = np.array([[0.0, 10, 80, 80]])
+    stress = debt_stress(DEBT, cfads, stress_rules(), 1.0)
+    p = split(STRESSED, after_tax=after_tax, stress=stress)
+    assert p.cash["lenders"][0] == pytest.approx(np.array([-59, 10 + 28 + 14, 0, 0]), rel=1e-14)
+    assert p.cash["buyer"][0] == pytest.approx(np.array([0, -28, 83, 81]), rel=1e-14)
+    assert p.cash["dfi"][0] == pytest.approx(np.array([0, -14, 0, 0]), rel=1e-14)
+    # the owners fund their share of the capex, then receive nothing
+    assert p.cash["a"][0] == pytest.approx(np.array([-41, 0, 0, 0]), rel=1e-14, abs=1e-12)
+    assert (p.cash["b"][0] == 0).all()
+    assert p.dividends[0, 1:].tolist() == [0, 0, 0]
+    assert sum(p.cash.values()) == pytest.approx(p.pie, rel=1e-14, abs=1e-12)
+
+
+def test_with_reserves_the_parties_and_the_reserve_accounts_add_up_to_the_pie() -> None:
+    # a DSRA and a lock-up, no default: the reserve accounts hold cash some years, and each
+    # year the parties' cash plus what is put into them is the pie; over the life they are nil
+    after_tax = np.array([[-100.0, 27, 80, 80]])
+    cfads = np.array([[0.0, 27, 80, 80]])
+    r = stress_rules(dsra_months=np.array([6.0]), lockup_dscr=np.array([1.5]))
+    stress = debt_stress(DEBT, cfads, r, 1.0)
+    p = split(STRESSED, after_tax=after_tax, stress=stress)
+    assert p.reserves is not None and p.reserves.any()
+    assert sum(p.cash.values()) + p.reserves == pytest.approx(p.pie, rel=1e-14, abs=1e-12)
+    assert p.reserves.sum() == pytest.approx(0.0, abs=1e-12)
+    assert not stress.defaulted.any()
+    assert (p.cash["buyer"] == 0).all() and (p.cash["dfi"] == 0).all()
+
+
+def test_a_guarantee_of_share_g_cuts_the_lenders_loss_by_g_and_the_guarantor_pays_it() -> None:
+    after_tax = np.array([[-100.0, 10, 80, 80]])
+    cfads = np.array([[0.0, 10, 80, 80]])
+    for g in (0.0, 0.3, 1.0):
+        stress = debt_stress(DEBT, cfads, stress_rules(guarantee_share=np.array([g])), 1.0)
+        bare = debt_stress(DEBT, cfads, stress_rules(guarantee_share=np.array([0.0])), 1.0)
+        p = split(STRESSED, after_tax=after_tax, stress=stress)
+        assert stress.loss.sum() == pytest.approx((1 - g) * bare.loss.sum(), rel=1e-14, abs=1e-12)
+        assert -p.cash["dfi"].sum() == pytest.approx(g * bare.loss.sum(), rel=1e-14, abs=1e-12)
+        assert sum(p.cash.values()) == pytest.approx(p.pie, rel=1e-14, abs=1e-12)

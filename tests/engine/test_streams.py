@@ -11,8 +11,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dealcalc.engine.inputs import MineInputs, ProcessingInputs
-from dealcalc.engine.streams import material_balance, mine_flows, mine_output, processing_flows
+from dealcalc.engine.inputs import ClosureInputs, MineInputs, ProcessingInputs
+from dealcalc.engine.streams import (
+    closure_years,
+    material_balance,
+    mine_flows,
+    mine_margin,
+    mine_output,
+    processing_flows,
+    temporary_closures,
+)
 
 T = 4
 
@@ -157,3 +165,50 @@ def test_processing_money_conversion_on_all_it_makes_and_bought_feed() -> None:
     # escalation in a nominal deal multiplies prices and costs alike
     g = processing_flows(p, made, sold, bought, np.array([1.0, 1.1, 1.21, 1.331]))
     assert np.asarray(g.feed_cost)[2] == pytest.approx(12_000.0 * 1.21)
+
+
+# ---------------------------------------------------------------------------- temporary closure
+def test_closure_years_by_scenario_in_one_pass() -> None:
+    # three scenarios: never below, a dip in years 1-2, below from year 1 to the end
+    margin = np.array(
+        [
+            [5.0, 5.0, 5.0, 5.0, 5.0, 5.0],
+            [5.0, -1.0, -1.0, 5.0, 5.0, 5.0],
+            [5.0, -1.0, -1.0, -1.0, -1.0, -1.0],
+        ]
+    )
+    c = closure_years(margin, 1.0, 0.0, 1, (3, 6))
+    assert c.closed.tolist() == [[0] * 6, [0, 1, 1, 0, 0, 0], [0, 1, 1, 1, 1, 1]]
+    assert c.closing.tolist() == [[0] * 6, [0, 1, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0]]
+    assert c.reopening.tolist() == [[0] * 6, [0, 0, 0, 1, 0, 0], [0] * 6]
+    # held closed two years: the dip of one year still closes it for two
+    one_year = np.array([5.0, -1.0, 5.0, 5.0, 5.0, 5.0])
+    held = closure_years(one_year, 1.0, 0.0, 2, (1, 6))
+    assert held.closed[0].tolist() == [0, 1, 1, 0, 0, 0] and held.reopening[0].tolist() == [0, 0, 0, 1, 0, 0]
+
+
+def test_closure_years_only_in_production_years_and_a_threshold_per_scenario() -> None:
+    margin = np.array([-1.0, -1.0, -1.0, 5.0])
+    active = np.array([0.0, 1.0, 1.0, 0.0])  # production in years 1-2 only
+    c = closure_years(margin, active, 0.0, 1, (1, 4))
+    # closed in its production years; the end of production ends the closure, no reopening
+    assert c.closed[0].tolist() == [0, 1, 1, 0] and not c.reopening.any()
+    by_scenario = closure_years(np.full(4, 3.0), 1.0, np.array([[0.0], [4.0]]), 1, (2, 4))
+    assert by_scenario.closed.tolist() == [[0] * 4, [1] * 4]
+
+
+def test_a_closed_mine_feeds_nothing_and_its_refinery_buys() -> None:
+    rule = ClosureInputs(0.0, 10.0, 20.0, 30.0, 1, np.ones(T))
+    price = np.array([1000.0, 10.0, 1000.0, 1000.0])  # below the ore cost in year 1
+    m = mine(price=price, closure=rule)
+    margin = mine_margin(m, 1.0, 1.0)
+    assert np.asarray(margin)[1] < 0 < np.asarray(margin)[0]
+    ref = refinery(purchase_price=1.0)
+    c = temporary_closures([m], [ref], 1.0, 1.0, (1, T))
+    assert c.years["mine"].closed[0].tolist() == [0, 1, 0, 0]
+    closed_mine = c.mines[0]
+    assert np.asarray(mine_output(closed_mine).recovered)[0, 1] == 0.0
+    b = material_balance({"mine": mine_output(closed_mine).recovered}, c.processing)
+    need = np.asarray(ref.capacity * ref.profile / ref.recovery)
+    assert np.asarray(b.fed["mine", "ref"])[0, 1] == 0.0
+    assert np.asarray(b.bought["ref"])[0, 1] == pytest.approx(np.broadcast_to(need, (T,))[1])

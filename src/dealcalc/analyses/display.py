@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -38,15 +38,31 @@ __all__ = [
     "format_cell",
     "frame_html",
     "frame_rich",
+    "montecarlo_tables",
     "param_kind",
     "param_label",
     "param_value",
     "run_caption",
     "run_title",
+    "tables_html",
+    "tables_rich",
 ]
 
+#: A titled table with a note under it, formatted by row (True) or by column: what a result
+#: made of several tables shows.
+Titled = tuple[pd.DataFrame, str, str, bool]
+
 #: Columns whose own name says how to show them, even in a table formatted by row.
-_OWN = ("prob_negative", "no_solution_share", "p_continuity", "p_built", "no_solution", "draws")
+_OWN = (
+    "prob_negative",
+    "no_solution_share",
+    "p_continuity",
+    "p_built",
+    "no_solution",
+    "draws",
+    "probability",
+    "probability_std_error",
+)
 
 
 def _key(name: str) -> str:
@@ -249,7 +265,7 @@ def param_label(path: str, deal: Deal | None = None, *, unit: bool = True) -> st
     >>> param_label("price_decks.low.antimony", deal), param_label("streams.copper.ore_tpa.2031")
     ('Antimony price, low deck (US$/t)', 'Copper ore in 2031 (t/yr)')
     >>> param_label("phases.*.capex_usd+streams.*.opex_usd_per_t_ore")
-    'Capex, all phases (US$ M) + Opex, all streams (US$/t ore)'
+    'Capex, all phases (×) + Opex, all streams (×)'
     """
     text = str(path)
     if "+" in text:  # a group of correlated inputs (Sobol): each in words
@@ -283,7 +299,7 @@ def param_label(path: str, deal: Deal | None = None, *, unit: bool = True) -> st
     if when is not None:
         words += f" in {when}"
     label = _capital(words)
-    shown = _unit(text, deal) if unit else ""
+    shown = ("×" if "*" in text else _unit(text, deal)) if unit else ""  # a pattern scales its matches
     return f"{label} ({shown})" if shown else label
 
 
@@ -378,6 +394,8 @@ _STATISTICS = {
     "value_at_risk_95": "VaR 95 %",
     "p_built": "P(built)",
     "p_continuity": "P(continues)",
+    "probability": "P",
+    "probability_std_error": "± s.e.",
 }
 
 
@@ -731,3 +749,77 @@ def frame_rich(
     for label, cells in _iter_rows(df, by_row, basis):
         table.add_row(label, *cells)
     return table
+
+
+# ------------------------------------------------------------ results made of several tables
+
+
+def montecarlo_tables(
+    summary: pd.DataFrame,
+    gates: pd.DataFrame | None,
+    title: str,
+    probabilities: pd.DataFrame | None = None,
+) -> list[Titled]:
+    """The tables a Monte Carlo shows: its summary per metric (the draws with no solution as a
+    count and a share, e.g. "4,300 (43.0 %)"), each gate's shares, and any probabilities asked
+    for with their standard errors. Plain data in, so the result stays plain data
+    (:class:`dealcalc.analyses.montecarlo.MonteCarlo` shows itself through this).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"mean": [1e6], "no_solution": [0], "no_solution_share": [0.0]}, index=["npv_usd"])
+    >>> [t for _, t, _, _ in montecarlo_tables(s, None, "Monte Carlo")]
+    ['Monte Carlo']
+    """
+    cols = [c for c in ("mean", "std_error", "p10", "p50", "p90", "prob_negative") if c in summary]
+    shown = summary[[*cols, "no_solution"]].astype({"no_solution": object})
+    shown["no_solution"] = [  # the count and its share of the draws, e.g. "4,300 (43.0 %)"
+        f"{count:,} ({100 * share:.1f} %)" if count else "0"
+        for count, share in zip(summary["no_solution"], summary["no_solution_share"], strict=True)
+    ]
+    out: list[Titled] = [
+        (
+            shown,
+            title,
+            "money in US$ million; each party's NPV at its own discount rate; mean and percentiles "
+            "of the draws with a value; P(< 0) of all draws, a draw with no IRR counted as below 0 "
+            "when it loses money at every rate",
+            True,
+        )
+    ]
+    if gates is not None and len(gates):
+        out.append((gates, "Phase gates", "", True))
+    if probabilities is not None and len(probabilities):
+        asked = probabilities[["probability", "std_error"]].rename(
+            columns={"std_error": "probability_std_error"}
+        )
+        out.append(
+            (
+                asked,
+                "Probabilities",
+                "share of the draws; standard error sqrt(p (1 - p) / N); a draw with no IRR counts "
+                "as below every rate when it loses money at every rate, above when it gains",
+                False,
+            )
+        )
+    return out
+
+
+def tables_html(tables: list[Titled], run: RunInfo | None = None) -> str:
+    """Several titled tables as HTML (:func:`frame_html` by row), the run's record after the last."""
+    return "".join(
+        frame_html(df, title=title, note=note, by_row=by_row, run=run if i == len(tables) - 1 else None)
+        for i, (df, title, note, by_row) in enumerate(tables)
+    )
+
+
+def tables_rich(tables: list[Titled], run: RunInfo | None = None) -> Group:
+    """Several titled tables for a terminal (:func:`frame_rich` by row), the run's record after
+    the last."""
+    return Group(
+        *(
+            frame_rich(df, title=title, note=note, by_row=by_row, run=run if i == len(tables) - 1 else None)
+            for i, (df, title, note, by_row) in enumerate(tables)
+        )
+    )

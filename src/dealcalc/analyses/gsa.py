@@ -16,8 +16,11 @@ import numpy as np
 import pandas as pd
 
 from dealcalc.analyses.evaluate import evaluate
-from dealcalc.analyses.montecarlo import check_draws, check_seed, input_overrides, input_targets, marginal
+from dealcalc.analyses.gsa_sources import correlation_groups, not_modelled, source_model
+from dealcalc.analyses.gsa_sources import sources as _sources
 from dealcalc.analyses.provenance import run_info
+from dealcalc.analyses.sampling import check_seed, marginal, root_seed
+from dealcalc.analyses.uncertainty import check_draws, input_overrides, input_targets
 from dealcalc.engine.memory import check_fits, valuation_bytes
 from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.errors import InputError, MissingExtraError
@@ -25,7 +28,10 @@ from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario
 
-__all__ = ["correlation_groups", "morris", "sobol", "sobol_indices"]
+__all__ = ["SOURCES", "correlation_groups", "morris", "sobol", "sobol_indices"]
+
+#: What a Sobol analysis may vary: every source of risk, or the uncertain inputs only.
+SOURCES = ("all", "inputs")
 
 Model = Callable[[FloatArray], FloatArray]
 
@@ -96,30 +102,6 @@ def _salib() -> Any:
     from SALib.sample import sobol as sobol_sample
 
     return sobol_sample, sobol_analyze, morris_sample, morris_analyze
-
-
-def correlation_groups(names: Sequence[str], pairs: Sequence[tuple[str, str, float]]) -> list[str]:
-    """A group label per input: inputs joined by a non-zero correlation share one group.
-
-    Examples
-    --------
-    >>> correlation_groups(["a", "b", "c"], [("a", "c", 0.5)])
-    ['a+c', 'b', 'a+c']
-    """
-    parent = {n: n for n in names}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for a, b, rho in pairs:
-        if rho != 0.0:
-            parent[root(a)] = root(b)
-    members: dict[str, list[str]] = {}
-    for n in names:
-        members.setdefault(root(n), []).append(n)
-    return ["+".join(members[root(n)]) for n in names]
 
 
 def sobol_indices(
@@ -209,40 +191,78 @@ def sobol(
     seed: int = 0,
     scenario: str | None = None,
     group_correlated: bool = True,
+    sources: str = "all",
 ) -> pd.DataFrame:
-    """Sobol indices of ``metric`` for the deal's uncertain inputs (Saltelli sampling, SALib).
+    """Sobol indices of ``metric`` for every source of risk of the deal (Saltelli sampling, SALib).
+
+    With ``sources="all"`` (the default) each price path (all its shocks; paths joined by
+    ``uncertainty.price_correlations`` form one group), each switch, the disruption events,
+    expropriation and each gate's continuity enter as one named group each, next to the
+    uncertain inputs, through the kernels the Monte Carlo uses
+    (:func:`dealcalc.analyses.gsa_sources.source_model`). With ``sources="inputs"`` only the
+    uncertain inputs vary; the rest is held at its base (the deck's prices, switches off, no
+    events, the gates built), and ``attrs["held_fixed"]`` lists it.
 
     Inputs joined by ``uncertainty.correlations`` are grouped (``group_correlated``): SALib
     assumes independent inputs, and indices of groups stay valid when the correlation is inside
-    a group. Price paths, events and gates are held at their base (they are not inputs here).
+    a group.
+
+    Returns one row per input or group (``S1``, ``S1_conf``, ``ST``, ``ST_conf``); ``attrs``:
+    ``metric``, ``sources`` (``all`` or ``inputs``), ``groups`` (the groups included, in
+    order), ``held_fixed`` (sources of the deal held at their base), ``not_modelled`` (kinds of
+    risk the file does not declare) and ``run``.
 
     Examples
     --------
     >>> import dealcalc as dc
-    >>> t = sobol(dc.load(dc.example_path("ussm-fwo")), 256)
+    >>> t = sobol(dc.load(dc.example_path("ussm-fwo")), 256, sources="inputs")
     >>> t.index[0]
     'phases.*.capex_usd+streams.*.opex_usd_per_t_ore'
+    >>> "china_retightens switch: off" in t.attrs["held_fixed"]
+    True
     """
-    check_seed(seed)
+    seed = seed if seed is None else root_seed(seed)  # checked; a Generator gives one root seed
     n = _check_samples(n, "n", "base samples")
+    if sources not in SOURCES:
+        raise InputError(f"sources {sources!r}", field="sources", expected="all or inputs")
     start = apply_scenario(deal, scenario)
     names = list(start.uncertainty.inputs)
     groups = correlation_groups(names, start.uncertainty.correlations) if group_correlated else None
+    others = _sources(start)
+    everything = sources == "all" and bool(others)
+    if everything:
+        built = source_model(start, metric, groups)
+        names, groups, model = built.names, built.groups, built.model
+    else:
+        names, model = _deal_model(start, metric)
+    held = [] if everything else [f"{label}: {_AT_BASE[kind]}" for label, kind in others.items()]
     g = len(set(groups)) if groups is not None else len(names)
     check_fits(
         _sobol_bytes(n, len(names), g, _model_row_bytes(len(names), _n_targets(start)), start.periods.size),
         f"a Sobol analysis of {n:,} base samples ({n * (g + 2):,} valuations)",
         SOBOL_HINT,
     )
-    names, model = _deal_model(start, metric)
     out = sobol_indices(model, names, n, groups=groups, seed=seed)
     out.attrs.update(
         {
             "metric": metric,
+            "sources": "all" if everything else "inputs",
+            "groups": list(dict.fromkeys(groups if groups is not None else names)),
+            "held_fixed": held,
+            "not_modelled": not_modelled(start),
             "run": run_info(start, analysis="sobol", seed=seed, draws=n * (g + 2), method="saltelli"),
         }
     )
     return out
+
+
+#: How each kind of source is held when it is not varied.
+_AT_BASE = {
+    "price path": "at the deck's price",
+    "switch": "off",
+    "events": "none",
+    "gate": "built as in the base case",
+}
 
 
 def morris(
@@ -266,7 +286,7 @@ def morris(
     >>> list(t.columns)
     ['mu', 'mu_star', 'sigma', 'mu_star_conf']
     """
-    check_seed(seed)
+    seed = seed if seed is None else root_seed(seed)  # checked; a Generator gives one root seed
     trajectories = _check_samples(trajectories, "trajectories", "trajectories")
     start = apply_scenario(deal, scenario)
     d = len(start.uncertainty.inputs)

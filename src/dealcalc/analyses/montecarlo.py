@@ -1,16 +1,29 @@
 """Monte Carlo: sample the ``uncertainty`` block, value every draw, summarise per metric.
 
-Static inputs are drawn for all N draws at once (plain random, Latin hypercube or scrambled
-Sobol from scipy.stats.qmc), correlated by a Gaussian copula on their rank correlations, and
-mapped through each marginal's inverse CDF (scipy.stats). Price paths are generated per fixed
-block of draws from a generator keyed by (seed, block), so results do not depend on the chunk
-size. Draws are valued in chunks by the vectorized engine. Formulas: docs/methodology.md §19.
+The package, by concern:
+
+- :mod:`.sampling`: every random number (seeds, the named streams, marginals, the Gaussian
+  copula, the random, Latin hypercube and Sobol designs, the price paths' and events' random
+  inputs per fixed block of draws);
+- :mod:`dealcalc.engine.risk`: what price paths, disruptions, expropriation, switches and
+  gates do to each draw (pure functions of arrays and uniforms);
+- :mod:`.uncertainty`: the parameter paths the uncertain inputs set, and the checks on draws;
+- :mod:`.chunks`: valuing one chunk of draws, gate branches included;
+- this module: :func:`monte_carlo` (orchestration, in one process or on dask, and ``until``
+  convergence monitoring) and its result, :class:`MonteCarlo` (plain data; its tables are
+  drawn by :mod:`.display`, its JSON by :mod:`dealcalc.report.serialize`).
+
+Static inputs are drawn for all N draws at once and price paths and events per fixed block of
+draws, so results do not depend on the chunk size or the number of workers. Formulas:
+docs/methodology.md §19, §20 and "Convergence and standard errors".
 """
 
 from __future__ import annotations
 
+import math
+import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,256 +31,149 @@ import numpy as np
 import pandas as pd
 from rich.console import Group
 
-from dealcalc.analyses.display import frame_html, frame_rich
+from dealcalc.analyses.chunks import Part, make_plan, value_chunk
+from dealcalc.analyses.display import montecarlo_tables, tables_html, tables_rich
 from dealcalc.analyses.distributed import WORKER_BASE_BYTES, check_workers, progress_bar, run_on_dask
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.provenance import RunInfo, run_info
-from dealcalc.engine.inputs import deal_series
+from dealcalc.analyses.sampling import (
+    METHODS,
+    RNG_BLOCK,
+    Seed,
+    check_seed,
+    marginal,
+    root_seed,
+    sample_inputs,
+    uniforms,
+)
+from dealcalc.analyses.uncertainty import (
+    NOTHING_UNCERTAIN,
+    check_draws,
+    check_price_paths,
+    has_uncertainty,
+    input_overrides,
+    input_targets,
+)
+from dealcalc.analyses.uncertainty import (
+    gates as gated_phases,
+)
 from dealcalc.engine.memory import check_fits
+from dealcalc.engine.run import DEBT_METRICS
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
-from dealcalc.models import Deal, Distribution
-from dealcalc.models.risk import normal_score_correlation
-from dealcalc.params import (
-    apply_scenario,
-    check_range,
-    limits,
-    match_paths,
-    numeric_leaves,
-    schedule_paths,
-    with_changes,
-)
+from dealcalc.models import Deal
+from dealcalc.params import apply_scenario
 
 __all__ = [
+    "CHUNK_DRAWS",
+    "NOTHING_UNCERTAIN",
+    "RNG_BLOCK",
+    "UNTIL_PERCENTILES",
     "MonteCarlo",
+    "all_metrics",
     "check_draws",
     "check_seed",
     "default_metrics",
+    "has_uncertainty",
     "input_overrides",
     "input_targets",
     "marginal",
     "monte_carlo",
+    "parse_prob",
+    "relative_half_widths",
     "sample_inputs",
 ]
 
-#: Draws per block of price-path randomness (each block has its own generator).
-RNG_BLOCK = 4096
 #: Draws valued per engine call.
 CHUNK_DRAWS = 4_096
+#: The percentiles ``until`` watches besides the mean (P10, P50, P90).
+UNTIL_PERCENTILES = (0.10, 0.50, 0.90)
+#: Draws valued before ``until`` first looks; then the draws double until it holds or N is reached.
+UNTIL_FIRST = 1_000
+#: The normal quantile of a two-sided 95 % interval.
+Z95 = 1.959963984540054
 
-
-def marginal(d: Distribution) -> Any:
-    """The inverse CDF of a distribution: a function from uniforms in (0, 1) to values.
-
-    Examples
-    --------
-    >>> from dealcalc.models import Distribution
-    >>> ppf = marginal(Distribution(dist="pert", low=0.9, mode=1.1, high=1.6))
-    >>> round(float(ppf(0.5)), 4)
-    1.1383
-    """
-    from scipy import stats  # here, not at import: scipy.stats costs every CLI command 0.7 s
-
-    if d.dist in ("normal", "lognormal"):
-        frozen = (
-            stats.norm(loc=d.mean, scale=d.sd)
-            if d.dist == "normal"
-            else stats.lognorm(s=d.sigma, scale=d.median)
-        )
-        if d.low is None and d.high is None:
-            return frozen.ppf
-        # truncated by inverse transform: u -> F(low) + u (F(high) - F(low)), then F^-1
-        lo = float(frozen.cdf(d.low)) if d.low is not None else 0.0
-        hi = float(frozen.cdf(d.high)) if d.high is not None else 1.0
-        if not hi - lo > 1e-9:
-            raise InputError(
-                f"the bounds keep {max(hi - lo, 0.0):.2g} of the {d.dist} distribution",
-                field="uncertainty.inputs",
-                expected="low and high that keep a real share of it (move them, or the mean)",
-            )
-        inverse = frozen.ppf
-        return lambda u: inverse(lo + np.asarray(u) * (hi - lo))
-    if d.dist == "uniform":
-        assert d.low is not None and d.high is not None
-        return stats.uniform(loc=d.low, scale=d.high - d.low).ppf
-    if d.dist in ("triangular", "pert"):
-        assert d.low is not None and d.high is not None and d.mode is not None
-        width = d.high - d.low
-        if d.dist == "triangular":
-            return stats.triang(c=(d.mode - d.low) / width, loc=d.low, scale=width).ppf
-        a = 1.0 + 4.0 * (d.mode - d.low) / width
-        b = 1.0 + 4.0 * (d.high - d.mode) / width
-        inverse = _beta_inverse(a, b)
-        low = d.low
-        return lambda u: low + width * inverse(u)
-    assert d.values is not None
-    values = np.asarray(d.values, dtype=np.float64)
-    probabilities = (
-        np.full(values.size, 1.0 / values.size) if d.probabilities is None else np.asarray(d.probabilities)
-    )
-    order = np.argsort(values, kind="stable")
-    values, cumulative = values[order], np.cumsum(probabilities[order])
-    cumulative[-1] = 1.0
-
-    def ppf(u: Any) -> Any:
-        return values[np.minimum(np.searchsorted(cumulative, u, side="right"), values.size - 1)]
-
-    return ppf
-
-
-class _BetaKernel:
-    """The Beta(a, b) density on [0, 1] up to its constant: all that numerical inversion needs."""
-
-    def __init__(self, a: float, b: float) -> None:
-        self.a, self.b = a, b
-
-    def pdf(self, x: float) -> float:
-        return float(x ** (self.a - 1.0) * (1.0 - x) ** (self.b - 1.0))
-
-
-#: |F(ppf(u)) - u| stays below this (UNU.RAN's PINV; scipy's betaincinv gets about 1e-16).
-U_RESOLUTION = 1e-14
-
-
-def _beta_inverse(a: float, b: float) -> Any:
-    """Beta(a, b)'s inverse CDF by polynomial interpolation of the inverse (UNU.RAN's PINV,
-    ``scipy.stats.sampling.NumericalInversePolynomial``; Derflinger, Hörmann and Leydold 2010).
-
-    About 30 times faster than ``scipy.special.betaincinv`` (1.3 s per 1e6 draws of a PERT here)
-    at a u-error of :data:`U_RESOLUTION`; set up once per distribution in about 10 ms.
-    """
-    from scipy.stats.sampling import NumericalInversePolynomial
-
-    inverse = NumericalInversePolynomial(_BetaKernel(a, b), domain=(0.0, 1.0), u_resolution=U_RESOLUTION)
-    return inverse.ppf
-
-
-def _copula_factor(
-    names: list[str], pairs: Sequence[tuple[str, str, float]], where: str
-) -> FloatArray | None:
-    """The Cholesky factor of the normal-score correlation matching Spearman targets."""
-    if not pairs:
-        return None
-    pearson = normal_score_correlation(names, pairs)
-    try:
-        return np.asarray(np.linalg.cholesky(pearson), dtype=np.float64)
-    except np.linalg.LinAlgError:
-        smallest = float(np.linalg.eigvalsh(pearson).min())
-        raise InputError(
-            f"the correlation matrix is not positive definite (smallest eigenvalue {smallest:.3g})",
-            field=where,
-            hint="the correlations contradict each other (e.g. a~b and a~c strongly positive, b~c negative)",
-        ) from None
-
-
-def _uniforms(method: str, n: int, d: int, rng: np.random.Generator) -> FloatArray:
-    from scipy.stats import qmc  # see marginal
-
-    if d == 0:
-        return np.empty((n, 0))
-    if method == "random":
-        return rng.random((n, d))
-    if method == "lhs":
-        return np.asarray(qmc.LatinHypercube(d=d, seed=rng).random(n), dtype=np.float64)
-    m = max(int(np.ceil(np.log2(max(n, 2)))), 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # balance: we use a prefix of 2**m points
-        points = qmc.Sobol(d=d, scramble=True, seed=rng).random_base2(m)
-    return np.asarray(np.clip(points[:n], 1e-12, 1.0 - 1e-12), dtype=np.float64)
-
-
-#: Said (a UserWarning; a note on the CLI) when a Monte Carlo has nothing to draw.
-NOTHING_UNCERTAIN = (
-    "nothing in the deal is uncertain (no uncertainty inputs, price paths, events or switches, and "
-    "no phase gate below certainty): every draw is the base case; see docs/scenario-file.md, uncertainty"
+#: A probability question: METRIC OP NUMBER.
+_QUESTION = re.compile(
+    r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*"
+    r"(?P<op><=|>=|<|>)\s*(?P<x>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 )
+_OPS: dict[str, Callable[[FloatArray, float], np.ndarray]] = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
 
 
-def check_seed(seed: object, field: str = "seed") -> None:
-    """Refuse a seed numpy cannot use (a negative or non-integer one) with a clear message.
+def parse_prob(expr: str) -> tuple[str, str, float]:
+    """A probability question ``METRIC OP NUMBER`` (``ussm.irr < 0.19``, ``npv_usd >= -5e7``)
+    as ``(metric, op, number)``; OP is one of ``<``, ``<=``, ``>``, ``>=``; rates are fractions.
 
     Examples
     --------
-    >>> check_seed(2025)
-    >>> check_seed(-1)
+    >>> parse_prob("ussm.irr < 0.19")
+    ('ussm.irr', '<', 0.19)
+    >>> parse_prob("npv_usd >= -5e7")
+    ('npv_usd', '>=', -50000000.0)
+    >>> parse_prob("irr = 0.1")
     Traceback (most recent call last):
     ...
-    dealcalc.errors.InputError: seed: -1 is not a seed; expected a whole number >= 0
+    dealcalc.errors.InputError: prob: 'irr = 0.1' is not a probability question; expected \
+METRIC OP NUMBER with OP one of <, <=, >, >=, e.g. "ussm.irr < 0.19" or "npv_usd < 0"
     """
-    if seed is None:
-        return
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise InputError(f"{seed!r} is not a seed", field=field, expected="a whole number >= 0")
+    found = _QUESTION.match(expr) if isinstance(expr, str) else None
+    x = float(found["x"]) if found else math.nan
+    if found is None or not math.isfinite(x):
+        raise InputError(
+            f"{expr!r} is not a probability question",
+            field="prob",
+            expected='METRIC OP NUMBER with OP one of <, <=, >, >=, e.g. "ussm.irr < 0.19" or "npv_usd < 0"',
+        )
+    return found["metric"], found["op"], x
 
 
-def sample_inputs(deal: Deal, n: int, *, seed: int | None = None, method: str | None = None) -> pd.DataFrame:
-    """The N draws of the uncertain inputs (columns in file order), correlated as declared.
+def relative_half_widths(
+    values: FloatArray, percentiles: Sequence[float] = UNTIL_PERCENTILES
+) -> dict[str, float]:
+    """The relative half-width of the 95 % interval of the mean and of each percentile of the
+    draws with a value: the convergence test of ``until``.
+
+    The mean's half-width is ``1.96 s / sqrt(m)``; a percentile q's is half the distance between
+    the order statistics of ranks ``m q -/+ 1.96 sqrt(m q (1 - q))`` (the distribution-free
+    interval of a quantile). Each is divided by the absolute estimate; an estimate of 0 with a
+    positive half-width gives infinity; no draws with a value give NaN.
 
     Examples
     --------
-    >>> import dealcalc as dc
-    >>> draws = sample_inputs(dc.load(dc.example_path("ussm-fwo")), 1000, seed=1)
-    >>> draws.shape[0]
-    1000
+    >>> import numpy as np
+    >>> w = relative_half_widths(np.random.default_rng(0).normal(100.0, 10.0, 10_000))
+    >>> sorted(w), bool(w["mean"] < 0.003)
+    (['mean', 'p10', 'p50', 'p90'], True)
     """
-    from scipy import special  # see marginal
-
-    check_seed(seed)
-    u = deal.uncertainty
-    names = list(u.inputs)
-    rng = np.random.default_rng(np.random.SeedSequence([seed if seed is not None else (u.seed or 0), 0]))
-    uniforms = _uniforms(method or u.method, n, len(names), rng)
-    factor = _copula_factor(names, u.correlations, "uncertainty.correlations")
-    if factor is not None:  # in row blocks, so the copula's temporaries stay small for any N
-        for a in range(0, n, RNG_BLOCK):
-            rows = uniforms[a : a + RNG_BLOCK]
-            z = special.ndtri(np.clip(rows, 1e-16, 1.0 - 1e-16)) @ factor.T  # the normal's inverse CDF
-            uniforms[a : a + RNG_BLOCK] = special.ndtr(z)  # and its CDF
-    data = {
-        name: np.asarray(marginal(u.inputs[name])(uniforms[:, k]), dtype=np.float64)
-        for k, name in enumerate(names)
-    }
-    return pd.DataFrame(data, index=pd.RangeIndex(n, name="draw"))
+    ok = np.sort(values[~np.isnan(values)])
+    m = ok.size
+    out: dict[str, float] = {}
+    if m < 2:
+        return {"mean": math.nan} | {_pname(q): math.nan for q in percentiles}
+    half = Z95 * float(ok.std(ddof=1)) / math.sqrt(m)
+    out["mean"] = _relative(half, float(ok.mean()))
+    for q in percentiles:
+        spread = Z95 * math.sqrt(m * q * (1.0 - q))
+        lo = int(np.clip(math.floor(m * q - spread), 0, m - 1))
+        hi = int(np.clip(math.ceil(m * q + spread), 0, m - 1))
+        out[_pname(q)] = _relative((float(ok[hi]) - float(ok[lo])) / 2.0, float(np.quantile(ok, q)))
+    return out
 
 
-def _path_map(deal: Deal, factor: FloatArray | None) -> tuple[FloatArray, FloatArray]:
-    """The price paths as one linear map of the shocks: log multipliers ``x = z @ A.T + c``.
-
-    For product p, ``x_p = L_p (F z)_p`` where F is the shocks' correlation factor and L_p is
-    lower triangular: ``sigma`` on and below the diagonal for a random walk, ``step *
-    keep**(t-s)`` for the discrete Ornstein-Uhlenbeck process (the recursion of methodology
-    §19 unrolled). ``c = drift * t - var(x_t) / 2`` with ``var(x_t) = sum_s L_p[t, s]**2`` (the
-    rows of F have unit length), so every multiplier has mean 1 (or ``exp(drift * t)``).
-    Shapes: A (P*T, P*T), c (P, T).
-    """
-    paths = list(deal.uncertainty.price_paths.values())
-    t = deal.periods.size
-    lag = np.arange(t)[:, None] - np.arange(t)[None, :]
-    live = (lag >= 0) & (np.arange(t)[None, :] >= 1)  # x_0 = 0: the first year's shock is unused
-    corr = np.eye(len(paths)) if factor is None else factor
-    a = np.zeros((len(paths), t, len(paths), t))
-    c = np.zeros((len(paths), t))
-    for k, p in enumerate(paths):
-        if p.model == "gbm" or p.reversion == 0.0:
-            lower = np.where(live, p.volatility, 0.0)
-        else:
-            keep = np.exp(-p.reversion)
-            step = p.volatility * np.sqrt((1.0 - keep**2) / (2.0 * p.reversion))
-            lower = np.where(live, step * keep ** np.maximum(lag, 0), 0.0)
-        a[k] = lower[:, None, :] * corr[k][None, :, None]
-        drift = p.drift * np.arange(t) if p.model == "gbm" else 0.0
-        c[k] = drift - (lower**2).sum(axis=1) / 2.0
-    return a.reshape(len(paths) * t, len(paths) * t), c
+def _pname(q: float) -> str:
+    return f"p{100 * q:g}"
 
 
-def _path_block(seed: int, block: int, path_map: tuple[FloatArray, FloatArray]) -> FloatArray:
-    """Price multipliers (RNG_BLOCK, P, T) for one block of draws; mean 1 in every year."""
-    a, c = path_map
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1, block]))
-    shocks = rng.standard_normal((RNG_BLOCK, a.shape[1]))
-    x = (shocks @ a.T).reshape((RNG_BLOCK, *c.shape))
-    x += c
-    return np.exp(x, out=x)
+def _relative(half: float, estimate: float) -> float:
+    if half == 0.0:
+        return 0.0
+    return half / abs(estimate) if estimate != 0.0 else math.inf
 
 
 def _npv_of(irr_metric: str) -> str:
@@ -277,19 +183,53 @@ def _npv_of(irr_metric: str) -> str:
 
 
 def default_metrics(deal: Deal) -> list[str]:
-    """NPV and IRR of the project; each party's NPV; the owners' and lenders' IRR."""
+    """NPV and IRR of the project; each party's NPV; the owners' and lenders' IRR.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> default_metrics(dc.load(dc.example_path("ussm-fwo")))[:3]
+    ['npv_usd', 'irr', 'ussm.npv_usd']
+    """
     out = ["npv_usd", "irr"] + [f"{p}.npv_usd" for p in deal.party_names()]
-    return out + [f"{p}.irr" for p in deal.party_names() if deal.party_role(p) in ("owner", "lenders")]
+    out += [f"{p}.irr" for p in deal.party_names() if deal.party_role(p) in ("owner", "lenders")]
+    if deal.finance.stressed:  # lenders at risk: cover, default and loss per draw
+        out += ["min_dscr", *DEBT_METRICS]
+    return out
+
+
+def all_metrics(deal: Deal) -> list[str]:
+    """Every metric of the project and of every party that a valuation of ``deal`` gives
+    (what ``montecarlo --out draws.parquet`` writes by default), but the discount rate.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> names = all_metrics(dc.load(dc.example_path("ussm-fwo")))
+    >>> "ussm.irr" in names and "min_dscr" in names and "discount_rate" in names
+    False
+    """
+    values = evaluate(deal, keep_ledger=False).values
+    return [m for m in values if m != "discount_rate"]
 
 
 @dataclass(frozen=True)
 class MonteCarlo:
-    """The draws, their metrics, and what a reader looks at.
+    """The draws, their metrics, and what happened in each: plain data.
 
     ``losing`` holds, per IRR metric (a name ending in ``irr``), whether each draw's cash flows
     have a negative NPV (its ``*npv_usd`` twin). A series with no IRR has no rate at which it
     breaks even, so its NPV has one sign at every rate: where it is negative the draw is a loss
     at any hurdle, and :meth:`prob_below` counts it as below.
+
+    ``paths`` holds per draw each price path's mean price over the periods (``PRODUCT.mean``)
+    and its price in each gate's decision year (``PRODUCT.at_gate.PHASE``), in US$ per the
+    product's unit; ``events`` the years with output lost to disruptions
+    (``disruption_years``), whether the state expropriated (``expropriated``) and each switch's
+    state (``switch.NAME``). With ``until``, ``n`` is the draws used (the first ``n`` of the
+    ``planned``), ``converged`` says whether the tolerance was met, and ``monitored`` and
+    ``percentiles`` what was watched. The tables in Jupyter and a terminal come from
+    :func:`dealcalc.analyses.display.montecarlo_tables`.
     """
 
     deal: Deal
@@ -303,6 +243,13 @@ class MonteCarlo:
     continued: dict[str, np.ndarray] = field(default_factory=dict)
     committed: dict[str, FloatArray] = field(default_factory=dict)
     losing: dict[str, np.ndarray] = field(default_factory=dict)
+    paths: dict[str, FloatArray] = field(default_factory=dict)
+    events: dict[str, np.ndarray] = field(default_factory=dict)
+    planned: int | None = None
+    until: float | None = None
+    converged: bool | None = None
+    monitored: tuple[str, ...] = ()
+    percentiles: tuple[float, ...] = UNTIL_PERCENTILES
 
     @property
     def run(self) -> RunInfo:
@@ -387,6 +334,67 @@ class MonteCarlo:
             return (below + int(np.count_nonzero(losing & ~solved))) / v.size
         return below / int(solved.sum()) if solved.any() else np.nan
 
+    def prob(self, expr: str) -> float:
+        """The share of draws answering a question ``METRIC OP NUMBER`` (:func:`parse_prob`),
+        e.g. ``mc.prob("ussm.irr < 0.19")``; counted as :meth:`prob_below` counts (a draw with no
+        IRR is below every rate when it loses money at every rate, above every rate when it
+        gains). Its standard error is in :meth:`probabilities`.
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 500, seed=1, metrics=["irr"])
+        >>> mc.prob("irr < 0.1") == mc.prob_below("irr", 0.1)
+        True
+        >>> round(mc.prob("irr < 0.1") + mc.prob("irr >= 0.1"), 12)
+        1.0
+        """
+        metric, op, x = parse_prob(expr)
+        return self._share(metric, op, x)[0]
+
+    def probabilities(self, exprs: Sequence[str]) -> pd.DataFrame:
+        """Per question (:func:`parse_prob`): its metric, operator and threshold, the share of
+        draws (``probability``), its standard error ``sqrt(p (1 - p) / N)`` and the N it is of.
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 400, seed=1)
+        >>> mc.probabilities(["npv_usd < 0", "ussm.irr < 0.19"]).columns.tolist()
+        ['metric', 'op', 'threshold', 'probability', 'std_error', 'draws']
+        """
+        rows = {}
+        for expr in exprs:
+            metric, op, x = parse_prob(expr)
+            p, of = self._share(metric, op, x)
+            rows[f"{metric} {op} {x:g}"] = {
+                "metric": metric,
+                "op": op,
+                "threshold": x,
+                "probability": p,
+                "std_error": math.sqrt(p * (1.0 - p) / of) if of else math.nan,
+                "draws": of,
+            }
+        columns = ["metric", "op", "threshold", "probability", "std_error", "draws"]
+        return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("question")
+
+    def _share(self, metric: str, op: str, x: float) -> tuple[float, int]:
+        """P(metric OP x) and the number of draws it is a share of. A draw without a default has
+        no default year: it defaults never (+inf), so ``default_year > 0`` is P(default)."""
+        v = self.metric(metric)
+        if metric.rpartition(".")[2] == "default_year":
+            v = np.where(np.isnan(v), np.inf, v)
+        solved = ~np.isnan(v)
+        hits = int(np.count_nonzero(_OPS[op](v[solved], x)))
+        losing = self.losing.get(metric)
+        if losing is not None:  # an IRR: the draws without one are below or above every rate
+            unsolved_losing = int(np.count_nonzero(losing & ~solved))
+            unsolved_gaining = int(np.count_nonzero(~solved)) - unsolved_losing
+            hits += unsolved_losing if op in ("<", "<=") else unsolved_gaining
+            return hits / v.size, int(v.size)
+        of = int(solved.sum())
+        return (hits / of if of else math.nan), of
+
     def frame(self) -> pd.DataFrame:
         """One row per draw (tidy): the sampled inputs, each metric, and per gated phase
         whether it was built.
@@ -406,46 +414,68 @@ class MonteCarlo:
             out[f"built: {phase}"] = built
         return out
 
-    def _tables(self) -> list[tuple[pd.DataFrame, str, str]]:
-        cols = ["mean", "std_error", "p10", "p50", "p90", "prob_negative", "no_solution"]
-        full = self.summary()
-        summary = full[cols].astype({"no_solution": object})
-        summary["no_solution"] = [  # the count and its share of the draws, e.g. "4,300 (43.0 %)"
-            f"{count:,} ({100 * share:.1f} %)" if count else "0"
-            for count, share in zip(full["no_solution"], full["no_solution_share"], strict=True)
-        ]
-        out = [
-            (
-                summary,
-                f"{self.deal.name}: Monte Carlo, {self.n:,} draws ({self.method}, seed {self.seed})",
-                "money in US$ million; each party's NPV at its own discount rate; mean and percentiles "
-                "of the draws with a value; P(< 0) of all draws, a draw with no IRR counted as below 0 "
-                "when it loses money at every rate",
-            )
-        ]
-        if self.built:
-            out.append((self.gate_summary(), "Phase gates", ""))
-        return out
+    def draws(self) -> pd.DataFrame:
+        """One row per draw, for an analyst to audit: every sampled input (by its pattern),
+        each price path's mean over the periods and its price at each gate's decision year
+        (``price.PRODUCT.mean_usd_per_UNIT``, ``price.PRODUCT.at_gate.PHASE_usd_per_UNIT``), the
+        events (``events.disruption_years``, ``events.expropriated``, ``switch.NAME``), each
+        gate's decision (``gate.PHASE.continued``, ``gate.PHASE.built``) and every metric
+        valued (NaN where it has no solution).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 64, seed=1)
+        >>> df = mc.draws()
+        >>> df.shape[0], "price.antimony.mean_usd_per_t" in df, "gate.refinery.built" in df
+        (64, True, True)
+        """
+        columns: dict[str, Any] = {c: self.inputs[c].to_numpy() for c in self.inputs.columns}
+        for key, v in self.paths.items():
+            product, _, what = key.partition(".")
+            unit = self.deal.products[product].unit if product in self.deal.products else "unit"
+            columns[f"price.{product}.{what}_usd_per_{unit}"] = v
+        for key, v in self.events.items():
+            columns[key if key.startswith("switch.") else f"events.{key}"] = v
+        for phase in self.built:
+            columns[f"gate.{phase}.continued"] = self.continued[phase]
+            columns[f"gate.{phase}.built"] = self.built[phase]
+        for name, v in self.values.items():
+            columns[name] = v
+        return pd.DataFrame(columns, index=pd.RangeIndex(self.n, name="draw"))
+
+    def precision(self) -> pd.DataFrame:
+        """Per metric watched by ``until`` (else the first metric) and per statistic (the mean
+        and each percentile): the relative half-width of its 95 % interval
+        (:func:`relative_half_widths`), and whether it is within the tolerance.
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 400, seed=1, metrics=["npv_usd"])
+        >>> mc.precision().index.tolist()[:2]
+        [('npv_usd', 'mean'), ('npv_usd', 'p10')]
+        """
+        rows = {}
+        for metric in self.monitored or (next(iter(self.values)),):
+            for stat, rel in relative_half_widths(self.metric(metric), self.percentiles).items():
+                rows[(metric, stat)] = {
+                    "relative_half_width": rel,
+                    "within": bool(rel <= self.until) if self.until is not None else None,
+                }
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index = pd.MultiIndex.from_tuples(list(rows), names=["metric", "statistic"])
+        return frame
+
+    def _tables(self) -> list[tuple[pd.DataFrame, str, str, bool]]:
+        title = f"{self.deal.name}: Monte Carlo, {self.n:,} draws ({self.method}, seed {self.seed})"
+        return montecarlo_tables(self.summary(), self.gate_summary() if self.built else None, title)
 
     def _repr_html_(self) -> str:
-        tables = self._tables()
-        return "".join(
-            frame_html(
-                df, title=title, note=note, by_row=True, run=self.run if i == len(tables) - 1 else None
-            )
-            for i, (df, title, note) in enumerate(tables)
-        )
+        return tables_html(self._tables(), self.run)
 
     def __rich__(self) -> Group:
-        tables = self._tables()
-        return Group(
-            *(
-                frame_rich(
-                    df, title=title, note=note, by_row=True, run=self.run if i == len(tables) - 1 else None
-                )
-                for i, (df, title, note) in enumerate(tables)
-            )
-        )
+        return tables_rich(self._tables(), self.run)
 
     def metric(self, name: str) -> FloatArray:
         """The N draws of one metric (NaN where it has no solution, e.g. no IRR).
@@ -477,154 +507,11 @@ class MonteCarlo:
         return pd.DataFrame(rows).set_index("draws")
 
 
-def input_targets(deal: Deal) -> dict[str, list[str]]:
-    """The parameter paths each uncertain input (a path pattern) sets; an error if none, or if
-    a draw that replaces a value would land on a whole schedule (it can only scale one)."""
-    leaves = numeric_leaves(deal)
-    schedules = schedule_paths(deal)
-    out = {}
-    for pattern, dist in deal.uncertainty.inputs.items():
-        hits = match_paths(pattern, leaves)
-        if not hits:
-            raise InputError(
-                "no numeric parameter matches",
-                field=f"uncertainty.inputs.{pattern}",
-                hint=did_you_mean(pattern, leaves) or "see `dealcalc validate FILE --paths`",
-            )
-        given_by_year = [p for p in hits if p in schedules]
-        if given_by_year and not dist.factor:
-            raise InputError(
-                f"{given_by_year[0]} is given year by year, so a draw can only scale it",
-                field=f"uncertainty.inputs.{pattern}",
-                hint="set factor: true (the draw multiplies every year), or draw one year of it (PATH.YEAR)",
-            )
-        out[pattern] = hits
-    return out
-
-
-def input_overrides(
-    deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[str, list[str]] | None = None
-) -> dict[str, FloatArray]:
-    """Override arrays from draws of the uncertain inputs, ``{pattern: values}``: each draw
-    replaces the value at every path the pattern matches, or multiplies it (``factor: true``).
-    ``targets`` is :func:`input_targets` of ``deal``, when the caller already has it."""
-    leaves = numeric_leaves(deal)
-    targets = input_targets(deal) if targets is None else targets
-    out: dict[str, FloatArray] = {}
-    for pattern, column in columns.items():
-        factor = deal.uncertainty.inputs[pattern].factor
-        for path in targets[pattern]:
-            out[path] = column * leaves[path] if factor else column
-    return out
-
-
-#: How to keep a distribution's draws within a field's limits (said with every refusal).
-BOUND_IT = "bound it: a normal or lognormal with low/high, or uniform, triangular or PERT"
-
-
-def check_draws(deal: Deal, columns: Mapping[str, FloatArray], targets: Mapping[str, list[str]]) -> None:
-    """Every draw must give each path it sets a value the deal allows (a recovery of at most 1,
-    a price of at least 0), checked on the draws' extremes before anything is valued.
-
-    A factor on a number is checked at the values it makes (base x draw). A factor on a whole
-    schedule (a grade given by year) is checked at the values it makes in every year, not as
-    though the factor itself were a grade: see :func:`_check_schedule_factor`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import dealcalc as dc
-    >>> deal = dc.load(dc.example_path("ussm-fwo"))
-    >>> targets = input_targets(deal)
-    >>> check_draws(deal, {"streams.copper.recovery": np.array([0.8, 0.95])}, targets)
-    >>> check_draws(deal, {"streams.copper.recovery": np.array([0.8, 1.05])}, targets)
-    Traceback (most recent call last):
-    ...
-    dealcalc.errors.InputError: uncertainty.inputs.streams.copper.recovery: the draws of \
-streams.copper.recovery run from 0.8 to 1.05: Input should be less than or equal to 1 (1.05) \
-(bound it: a normal or lognormal with low/high, or uniform, triangular or PERT)
-    """
-    schedules = schedule_paths(deal)
-    for pattern, column in columns.items():
-        ends = np.array([column.min(), column.max()])
-        where = f"uncertainty.inputs.{pattern}"
-        for path, values in input_overrides(deal, {pattern: ends}, targets).items():
-            if path in schedules:  # input_targets made sure a draw on it is a factor
-                _check_schedule_factor(deal, path, ends, schedules[path], where)
-            else:
-                check_range(path, values, what=f"the draws of {path}", field=where, hint=BOUND_IT)
-
-
-def _check_schedule_factor(deal: Deal, path: str, ends: FloatArray, schedule: Any, where: str) -> None:
-    """Refuse factors ``ends`` (smallest, largest draw) that take any year of the schedule at
-    ``path`` past the field's limits, naming that year and the factors the field allows
-    (:func:`dealcalc.params.limits`). ``factor * value`` is bilinear, so its extremes over all
-    draws and years are at the years with the largest and the smallest value.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import dealcalc as dc
-    >>> from dealcalc.params import with_changes
-    >>> deal = with_changes(
-    ...     dc.load(dc.example_path("ussm-fwo")), {"streams.copper.recovery": {2030: 0.8, 2033: 0.9}}
-    ... )
-    >>> schedule = {2030: 0.8, 2033: 0.9}
-    >>> _check_schedule_factor(deal, "streams.copper.recovery", np.array([0.9, 1.1]), schedule, "x")
-    >>> _check_schedule_factor(deal, "streams.copper.recovery", np.array([0.9, 1.2]), schedule, "x")
-    Traceback (most recent call last):
-    ...
-    dealcalc.errors.InputError: x: the draws of streams.copper.recovery scale every year of it by \
-0.9 to 1.2, so its 2033 value of 0.9 would run from 0.81 to 1.08: Input should be less than or \
-equal to 1 (1.08) (the factor may run from 0 to 1.11111, which keeps every year within the \
-field's limits; bound it: a normal or lognormal with low/high, or uniform, triangular or PERT)
-    """
-    by_year = isinstance(schedule, dict)
-    numbers = np.asarray(list(schedule.values()) if by_year else schedule, dtype=np.float64)
-    labels = (
-        [str(y) for y in schedule] if by_year else [f"production year {k + 1}" for k in range(numbers.size)]
-    )
-    low, high = limits(path, deal)
-    for k in dict.fromkeys((int(numbers.argmax()), int(numbers.argmin()))):
-        check_range(
-            path,
-            ends * numbers[k],
-            what=(
-                f"the draws of {path} scale every year of it by {ends[0]:.6g} to {ends[1]:.6g}, "
-                f"so its {labels[k]} value of {numbers[k]:.6g} would"
-            ),
-            field=where,
-            hint=f"the factor may run from {low:.6g} to {high:.6g}, which keeps every year within "
-            f"the field's limits; {BOUND_IT}",
-        )
-
-
-def _check_price_paths(deal: Deal) -> None:
-    leaves = numeric_leaves(deal)
-    deck = deal.valuation.price_deck
-    for product in deal.uncertainty.price_paths:
-        path = f"price_decks.{deck}.{product}"
-        if path not in leaves:
-            raise InputError(
-                "a price path needs a deck price to multiply",
-                field=f"uncertainty.price_paths.{product}",
-                hint=f"give {path}",
-            )
-
-
-def _base(deal: Deal, path: str, leaves: Mapping[str, float]) -> float | FloatArray:
-    """A parameter's value in the file: a number, or for a whole schedule its values by
-    period (T,), which the draws multiply."""
-    if path in schedule_paths(deal):
-        return deal_series(deal, path)
-    return leaves[path]
-
-
 def monte_carlo(
     deal: Deal,
     n: int,
     *,
-    seed: int | None = None,
+    seed: Seed = None,
     method: str | None = None,
     metrics: Sequence[str] | None = None,
     scenario: str | None = None,
@@ -632,6 +519,9 @@ def monte_carlo(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = False,
+    until: float | None = None,
+    until_metrics: Sequence[str] | None = None,
+    percentiles: Sequence[float] = UNTIL_PERCENTILES,
 ) -> MonteCarlo:
     """Sample the deal's ``uncertainty`` block N times and value every draw.
 
@@ -640,10 +530,13 @@ def monte_carlo(
     deal : Deal
         A deal with an ``uncertainty`` block; ``scenario`` names an overlay to start from.
     n : int
-        Number of draws.
-    seed : int, optional
-        Overrides ``uncertainty.seed`` (default 0 when neither is given). The same seed gives
-        the same draws and results whatever ``chunk_size``.
+        Number of draws (with ``until``, the most that may be used).
+    seed : int, numpy.random.Generator or None, optional
+        The root seed of the named random streams (:mod:`dealcalc.analyses.sampling`).
+        None takes ``uncertainty.seed`` (else 0). A Generator gives one root seed, drawn from
+        it once (the Generator advances by one draw); the result records it as ``seed``, so
+        ``seed=mc.seed`` repeats the run. The same seed gives the same draws and results,
+        bit for bit, whatever ``chunk_size`` and however many dask workers.
     method : {"random", "lhs", "sobol"}, optional
         Overrides ``uncertainty.method``.
     metrics : sequence of str, optional
@@ -654,12 +547,25 @@ def monte_carlo(
         single-process run with the same seed.
     progress : bool, default False
         Show a progress bar (rich, on stderr).
+    until : float, optional
+        Stop once the 95 % interval of the mean and of each of ``percentiles`` of every metric
+        in ``until_metrics`` has a half-width within this fraction of the estimate (0.01: 1 %),
+        or at N draws. The draws are valued in batches (at least 1,000, then doubling); the
+        result holds the first ``mc.n`` of the N draws the same seed gives, ``mc.planned`` = N
+        and ``mc.converged``. With ``lhs`` a prefix of the design is not stratified: prefer
+        ``random`` or ``sobol``.
+    until_metrics : sequence of str, optional
+        The metrics ``until`` watches (default: the first of ``metrics``); added to
+        ``metrics`` if missing.
+    percentiles : sequence of float, default (0.10, 0.50, 0.90)
+        The percentiles ``until`` watches besides the mean, as fractions.
 
     Returns
     -------
     MonteCarlo
-        ``summary()`` per metric, ``prob_below(metric, x)`` (e.g. P(IRR < hurdle), the draws
-        with no IRR counted as their cash flows' sign says) and ``convergence(metric)``.
+        ``summary()`` per metric, ``prob_below(metric, x)`` and ``prob("METRIC OP X")`` (the
+        draws with no IRR counted as their cash flows' sign says), ``probabilities([...])``
+        with standard errors, ``convergence(metric)``, ``precision()`` and ``draws()``.
 
     Examples
     --------
@@ -674,21 +580,25 @@ def monte_carlo(
         raise InputError(f"{n!r} draws", field="n", expected="a whole number, at least 1")
     if chunk_size < 1:  # a chunk of none would leave every result unwritten
         raise InputError(f"chunks of {chunk_size} draws", field="chunk_size", expected="at least 1")
-    check_seed(seed)
-    used_seed = seed if seed is not None else (start.uncertainty.seed or 0)
+    _check_until(until, percentiles)
+    used_seed = root_seed(seed, start.uncertainty.seed)
     used_method = method or start.uncertainty.method
-    if used_method not in ("random", "lhs", "sobol"):
+    if used_method not in METHODS:
         raise InputError(f"unknown method {used_method!r}", field="method", expected="random, lhs or sobol")
     if not has_uncertainty(start):
         warnings.warn(NOTHING_UNCERTAIN, UserWarning, stacklevel=2)
     targets = input_targets(start)
-    _check_price_paths(start)
+    check_price_paths(start)
     wanted = list(metrics) if metrics is not None else default_metrics(start)
+    monitored = list(until_metrics) if until_metrics else wanted[:1]
+    wanted += [m for m in dict.fromkeys(monitored) if m not in wanted]
     # each IRR's NPV twin is valued too: its sign says whether a draw with no IRR is a loss
     twins = {m: _npv_of(m) for m in wanted if m.endswith("irr")}
     valued = wanted + [p for p in dict.fromkeys(twins.values()) if p not in wanted]
     u = start.uncertainty
-    stored = len(u.inputs) + 2 * len(wanted) + len(twins) / 8 + len(u.switches) + 4 * len(start.phases)
+    gates = gated_phases(start)
+    kept = len(u.price_paths) * (1 + len(gates)) + 1 + (1 + len(u.switches)) / 8
+    stored = len(u.inputs) + 2 * len(wanted) + len(twins) / 8 + len(u.switches) + 4 * len(start.phases) + kept
     t = start.periods.size
     working = 8.0 * min(chunk_size, n) * t * (120 + 3 * len(u.price_paths)) * 2
     # a local cluster's workers each hold a process and a chunk's working set; this process
@@ -704,338 +614,164 @@ def monte_carlo(
         "them; the per-draw results of N draws must fit in memory",
     )
     draws = sample_inputs(start, n, seed=used_seed, method=used_method)
-    leaves = numeric_leaves(start)
     columns = {p: draws[p].to_numpy() for p in draws.columns}
     check_draws(start, columns, targets)
-    products = list(start.uncertainty.price_paths)
-    path_factor = _copula_factor(
-        products, start.uncertainty.price_correlations, "uncertainty.price_correlations"
-    )
-    gates = _gates(start)
-    switches = start.uncertainty.switches
-    switch_targets: dict[str, dict[str, list[str]]] = {}
-    for name, switch in switches.items():
-        for pattern in switch.scale:
-            hits = match_paths(pattern, leaves)
-            if not hits:
-                raise InputError(
-                    "no numeric parameter matches", field=f"uncertainty.switches.{name}.scale.{pattern}"
-                )
-            switch_targets.setdefault(name, {})[pattern] = hits
-    plan = _Plan(
-        deal=start,
-        branches=_branches(start, gates),
-        gates=gates,
-        wanted=valued,
-        seed=used_seed,
-        path_map=_path_map(start, path_factor),
-        leaves=leaves,
-        switch_targets=switch_targets,
-    )
-    uniform_gates = np.random.default_rng(np.random.SeedSequence([used_seed, 4])).random((n, len(gates)))
-    uniform_switches = np.random.default_rng(np.random.SeedSequence([used_seed, 3])).random(
-        (n, len(switches))
-    )
-    spans = [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
-    # each chunk's override arrays are made from its slice of the draws when it runs
-    tasks = (
-        (
-            input_overrides(start, {k: v[a:b] for k, v in columns.items()}, targets),
-            uniform_gates[a:b],
-            uniform_switches[a:b],
-            a,
-            b,
-        )
-        for a, b in spans
-    )
+    switches = u.switches
+    plan = make_plan(start, valued, used_seed)
+    uniform_gates = uniforms(used_seed, "gates", n, len(gates))
+    uniform_switches = uniforms(used_seed, "switches", n, len(switches))
     # every chunk's results go straight into arrays of N, so no second copy is ever made
-    values = {m: np.empty(n) for m in wanted}
-    losing = {m: np.empty(n, dtype=bool) for m in twins}
-    committed = {m: np.empty(n) for m in wanted if gates and m.endswith("npv_usd")}
-    built = {g: np.empty(n, dtype=bool) for g in gates}
-    continued = {g: np.empty(n, dtype=bool) for g in gates}
+    out = _Arrays.empty(n, wanted, twins, gates)
 
-    def store(part: _Part, a: int, b: int) -> None:
-        for target, got in ((values, part.values), (committed, part.committed)):
-            for m in target:  # not the NPV twins valued only for their sign
-                target[m][a:b] = got[m]
-        for m, twin in twins.items():
-            losing[m][a:b] = part.values[twin] < 0.0
-        for target_flags, got_flags in ((built, part.built), (continued, part.continued)):
-            for g, f in got_flags.items():
-                target_flags[g][a:b] = f
+    def tasks(spans: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+        # each chunk's override arrays are made from its slice of the draws when it runs
+        for a, b in spans:
+            sub = {k: v[a:b] for k, v in columns.items()}
+            yield input_overrides(start, sub, targets), uniform_gates[a:b], uniform_switches[a:b], a, b
 
-    if workers is not None or scheduler is not None:
-        run_on_dask(
-            _chunk,
-            plan,
-            tasks,
-            lambda i, part: store(part, *spans[i]),
-            total=len(spans),
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-        )
-    else:
-        with progress_bar(progress, len(spans), f"{n:,} draws") as advance:
-            for task, (a, b) in zip(tasks, spans, strict=True):
-                store(_chunk(plan, *task), a, b)
-                advance()
-    checkpoints = [2**k for k in range(4, int(np.log2(n)) + 1)] + ([n] if n & (n - 1) else [])
+    done, converged = 0, None
+    for end in _batches(n, chunk_size, until is not None):
+        spans = [(a, min(a + chunk_size, end)) for a in range(done, end, chunk_size)]
+        if workers is not None or scheduler is not None:
+            run_on_dask(
+                value_chunk,
+                plan,
+                tasks(spans),
+                lambda i, part: out.store(part, *spans[i], twins),  # noqa: B023 - called in the loop
+                total=len(spans),
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+            )
+        else:
+            with progress_bar(progress, len(spans), f"{end - done:,} draws") as advance:
+                for task, (a, b) in zip(tasks(spans), spans, strict=True):
+                    out.store(value_chunk(plan, *task), a, b, twins)
+                    advance()
+        done = end
+        if until is not None:
+            converged = all(
+                w <= until
+                for m in monitored
+                for w in relative_half_widths(out.values[m][:done], percentiles).values()
+            )
+            if converged:
+                break
+    if done < n:
+        out = out.first(done)
+        draws = draws.iloc[:done].copy()
+    checkpoints = [2**k for k in range(4, int(np.log2(done)) + 1)] + ([done] if done & (done - 1) else [])
     return MonteCarlo(
         deal=start,
-        n=n,
+        n=done,
         seed=used_seed,
         method=used_method,
         inputs=draws,
-        values=values,
-        checkpoints=[c for c in checkpoints if c <= n],
-        built=built,
-        continued=continued,
-        committed=committed,
-        losing=losing,
+        values=out.values,
+        checkpoints=[c for c in checkpoints if c <= done],
+        built=out.built,
+        continued=out.continued,
+        committed=out.committed,
+        losing=out.losing,
+        paths=out.paths,
+        events=out.events,
+        planned=n if until is not None else None,
+        until=until,
+        converged=converged,
+        monitored=tuple(monitored) if until is not None else (),
+        percentiles=tuple(float(q) for q in percentiles),
     )
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """Everything a chunk needs besides its own draws (sent once to each dask worker)."""
+def _check_until(until: object, percentiles: Sequence[float]) -> None:
+    """A tolerance is a fraction in (0, 1]; the percentiles fractions in (0, 1)."""
+    if until is not None and (
+        isinstance(until, bool)
+        or not isinstance(until, int | float | np.number)
+        or not 0.0 < float(until) <= 1.0
+    ):
+        raise InputError(
+            f"{until!r} is not a tolerance",
+            field="until",
+            expected="a fraction above 0 and at most 1, e.g. 0.01 for 1 % of the estimate",
+        )
+    for q in percentiles:
+        if isinstance(q, bool) or not isinstance(q, int | float | np.number) or not 0.0 < float(q) < 1.0:
+            raise InputError(
+                f"{q!r} is not a percentile",
+                field="percentiles",
+                expected="a fraction between 0 and 1, e.g. 0.9",
+            )
 
-    deal: Deal
-    branches: list[Deal]
-    gates: list[str]
-    wanted: list[str]
-    seed: int
-    path_map: tuple[FloatArray, FloatArray]  # the price paths' linear map (_path_map)
-    leaves: dict[str, float]
-    switch_targets: dict[str, dict[str, list[str]]]  # per switch, the paths each pattern scales
+
+def _batches(n: int, chunk_size: int, watch: bool) -> Iterator[int]:
+    """Where each batch of draws ends: all N at once, or (``until``) at least
+    :data:`UNTIL_FIRST` and one chunk, then doubling, up to N."""
+    if not watch:
+        yield n
+        return
+    end = min(n, max(UNTIL_FIRST, chunk_size))
+    while True:
+        yield end
+        if end >= n:
+            return
+        end = min(n, 2 * end)
 
 
-@dataclass(frozen=True)
-class _Part:
+@dataclass
+class _Arrays:
+    """The per-draw results of a run, in arrays of N that each chunk fills in place."""
+
     values: dict[str, FloatArray]
+    losing: dict[str, np.ndarray]
+    committed: dict[str, FloatArray]
     built: dict[str, np.ndarray]
     continued: dict[str, np.ndarray]
-    committed: dict[str, FloatArray]
+    paths: dict[str, FloatArray]
+    events: dict[str, np.ndarray]
+    n: int
 
-
-def _chunk(
-    plan: _Plan,
-    block: dict[str, FloatArray],
-    uniform_gates: FloatArray,
-    uniform_switches: FloatArray,
-    a: int,
-    b: int,
-) -> _Part:
-    """Value draws a..b-1: price paths, switches, events, then each gate branch; pick per draw."""
-    start, leaves, size = plan.deal, plan.leaves, b - a
-    block = dict(block)
-    deck = start.valuation.price_deck
-    products = list(start.uncertainty.price_paths)
-    if products:
-        multipliers = _path_slice(plan.seed, a, b, plan.path_map)
-        for k, product in enumerate(products):
-            path = f"price_decks.{deck}.{product}"
-            value = _per_draw(block, path, _base(start, path, leaves), size)
-            block[path] = (value[:, None] if value.ndim == 1 else value) * multipliers[:, k, :]
-    for k, (name, switch) in enumerate(start.uncertainty.switches.items()):
-        on = uniform_switches[:, k] < switch.probability
-        for pattern, factor in switch.scale.items():
-            scale = np.where(on, factor, 1.0)
-            for path in plan.switch_targets[name][pattern]:
-                value = _per_draw(block, path, _base(start, path, leaves), size)
-                block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
-    if start.uncertainty.disruptions:
-        # disruptions take their share of the planned availability (the file's, or drawn)
-        planned = _per_draw(
-            block, "operations.availability", _base(start, "operations.availability", leaves), size
+    @classmethod
+    def empty(cls, n: int, wanted: list[str], twins: dict[str, str], gates: list[str]) -> _Arrays:
+        return cls(
+            values={m: np.empty(n) for m in wanted},
+            losing={m: np.empty(n, dtype=bool) for m in twins},
+            committed={m: np.empty(n) for m in wanted if gates and m.endswith("npv_usd")},
+            built={g: np.empty(n, dtype=bool) for g in gates},
+            continued={g: np.empty(n, dtype=bool) for g in gates},
+            paths={},
+            events={},
+            n=n,
         )
-        kept = _availability_slice(start, plan.seed, a, b)
-        block["operations.availability"] = (planned[:, None] if planned.ndim == 1 else planned) * kept
-    expropriation = start.uncertainty.expropriation
-    if expropriation is not None and expropriation.annual_probability > 0:
-        block["operations.expropriated"] = _expropriated_slice(start, plan.seed, a, b)
-        # the event's stated compensation, unless the compensation is itself drawn
-        block.setdefault(
-            "operations.expropriation_compensation_fraction",
-            np.full(size, expropriation.compensation_fraction),
+
+    def store(self, part: Part, a: int, b: int, twins: dict[str, str]) -> None:
+        for target, got in ((self.values, part.values), (self.committed, part.committed)):
+            for m in target:  # not the NPV twins valued only for their sign
+                target[m][a:b] = got[m]
+        for m, twin in twins.items():
+            self.losing[m][a:b] = part.values[twin] < 0.0
+        for target_flags, got_flags in ((self.built, part.built), (self.continued, part.continued)):
+            for g, f in got_flags.items():
+                target_flags[g][a:b] = f
+        for target_any, got_any in ((self.paths, part.paths), (self.events, part.events)):
+            for key, v in got_any.items():
+                if key not in target_any:  # made on first sight: its dtype is the chunk's
+                    target_any[key] = np.empty(self.n, dtype=v.dtype)
+                target_any[key][a:b] = v
+
+    def first(self, m: int) -> _Arrays:
+        """The first m draws, copied (so the arrays of N are freed)."""
+
+        def cut(d: dict[str, Any]) -> dict[str, Any]:
+            return {k: v[:m].copy() for k, v in d.items()}
+
+        return _Arrays(
+            values=cut(self.values),
+            losing=cut(self.losing),
+            committed=cut(self.committed),
+            built=cut(self.built),
+            continued=cut(self.continued),
+            paths=cut(self.paths),
+            events=cut(self.events),
+            n=m,
         )
-    if not plan.gates:
-        return _Part(values=_run(start, block, plan.wanted, size), built={}, continued={}, committed={})
-    # a gate's probability and hurdles may themselves be uncertain inputs: taken per draw
-    cont = uniform_gates < np.column_stack(
-        [
-            _per_draw(block, f"phases.{g}.gate.probability", start.phases[g].gate.probability, size)
-            for g in plan.gates
-        ]
-    )
-    hurdle = np.column_stack([_clears(start, g, block, leaves, size) for g in plan.gates])
-    rule = cont & hurdle
-    pick_rule, pick_commit = _branch_index(rule), _branch_index(cont)
-    # each branch values only the draws that end in it, under the rule or committed
-    stacked = {m: np.full((len(plan.branches), size), np.nan) for m in plan.wanted}
-    for k, branch in enumerate(plan.branches):
-        rows_k = np.flatnonzero((pick_rule == k) | (pick_commit == k))
-        if rows_k.size == 0:
-            continue
-        sub = {p: (v[rows_k] if np.ndim(v) and v.shape[0] == size else v) for p, v in block.items()}
-        got = _run(branch, sub, plan.wanted, rows_k.size)
-        for m in plan.wanted:
-            stacked[m][k, rows_k] = got[m]
-    rows = np.arange(size)
-    values, committed = {}, {}
-    for m in plan.wanted:
-        values[m] = stacked[m][pick_rule, rows]
-        if m.endswith("npv_usd"):
-            committed[m] = stacked[m][pick_commit, rows]
-    return _Part(
-        values=values,
-        built={g: rule[:, j] for j, g in enumerate(plan.gates)},
-        continued={g: cont[:, j] for j, g in enumerate(plan.gates)},
-        committed=committed,
-    )
-
-
-def _from_blocks(make: Any, a: int, b: int) -> FloatArray:
-    """Rows a..b-1 cut from the fixed RNG blocks that ``make(k)`` builds (RNG_BLOCK rows each),
-    so a draw's randomness does not depend on how the draws are chunked."""
-    first, last = a // RNG_BLOCK, (b - 1) // RNG_BLOCK
-    blocks = [make(k) for k in range(first, last + 1)]
-    joined = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    offset = first * RNG_BLOCK
-    out: FloatArray = joined[a - offset : b - offset]
-    return out
-
-
-def _path_slice(seed: int, a: int, b: int, path_map: tuple[FloatArray, FloatArray]) -> FloatArray:
-    """Price multipliers for draws a..b-1, (b - a, P, T)."""
-    return _from_blocks(lambda k: _path_block(seed, k, path_map), a, b)
-
-
-def has_uncertainty(deal: Deal) -> bool:
-    """Whether a Monte Carlo of ``deal`` has anything to draw: uncertain inputs, price paths,
-    disruptions, switches, expropriation, or a phase gate that may not pass.
-
-    Examples
-    --------
-    >>> import dealcalc as dc
-    >>> has_uncertainty(dc.load(dc.example_path("ussm-fwo")))
-    True
-    """
-    u = deal.uncertainty
-    return bool(u.inputs or u.price_paths or u.disruptions or u.switches or u.expropriation or _gates(deal))
-
-
-def _gates(deal: Deal) -> list[str]:
-    """Phases built in the base case whose gate is uncertain: continuity below 1, price hurdles,
-    or a gate probability that is itself an uncertain input."""
-    leaves = numeric_leaves(deal)
-    drawn = {p for pattern in deal.uncertainty.inputs for p in match_paths(pattern, leaves)}
-    return [
-        name
-        for name, phase in deal.phases.items()
-        if phase.gate.go
-        and (
-            phase.gate.probability < 1.0
-            or phase.gate.min_price_usd
-            or f"phases.{name}.gate.probability" in drawn
-        )
-    ]
-
-
-def _per_draw(block: Mapping[str, FloatArray], path: str, value: float | FloatArray, n: int) -> FloatArray:
-    """A parameter for each of n draws: its values so far in the block ((n,) or (n, T)) if it is
-    drawn or moved, else its own value n times. ``value`` (T,) is a whole schedule: then a
-    drawn (n,) is a factor on it, and the result is (n, T)."""
-    drawn = block.get(path)
-    if np.ndim(value) == 1:
-        schedule = np.asarray(value, dtype=np.float64)
-        if drawn is None:
-            return np.array(np.broadcast_to(schedule, (n, schedule.size)))
-        got = np.asarray(drawn, dtype=np.float64)
-        return got[:, None] * schedule if got.ndim == 1 else got
-    return np.full(n, value) if drawn is None else np.asarray(drawn, dtype=np.float64)
-
-
-def _branches(deal: Deal, gates: list[str]) -> list[Deal]:
-    """One deal per combination of the gated phases built or not; index bit j = gate j built."""
-    out = []
-    for code in range(2 ** len(gates)):
-        off = {f"phases.{g}.gate.go": False for j, g in enumerate(gates) if not code >> j & 1}
-        out.append(with_changes(deal, off, origin="gate") if off else deal)
-    return out
-
-
-def _branch_index(build: np.ndarray) -> np.ndarray:
-    weights = 1 << np.arange(build.shape[1])
-    return np.asarray((build * weights).sum(axis=1), dtype=np.int64)
-
-
-def _clears(
-    deal: Deal, gate: str, block: dict[str, FloatArray], leaves: dict[str, float], n: int
-) -> np.ndarray:
-    """Whether each draw's prices in the gate's decision year clear its hurdles."""
-    phase = deal.phases[gate]
-    # the decision year, by default the year before construction starts (or the first year)
-    if phase.gate.decision_year is not None:
-        t = deal.periods.index(phase.gate.decision_year)
-    else:
-        t = deal.construction_start(gate) - 1
-    t = int(np.clip(t, 0, deal.periods.size - 1))
-    ok = np.ones(n, dtype=bool)
-    deck = deal.valuation.price_deck
-    for product, minimum in phase.gate.min_price_usd.items():
-        path = f"price_decks.{deck}.{product}"
-        if path not in leaves:
-            raise InputError(
-                "a price hurdle needs a flat deck price", field=f"phases.{gate}.gate.min_price_usd.{product}"
-            )
-        price = _per_draw(block, path, _base(deal, path, leaves), n)
-        hurdle = _per_draw(block, f"phases.{gate}.gate.min_price_usd.{product}", minimum, n)
-        ok &= (price[:, t] if price.ndim == 2 else price) >= hurdle
-    return ok
-
-
-def _availability_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
-    """Availability (1 - output lost to disruptions) for draws a..b-1."""
-    return _from_blocks(lambda k: _availability_block(deal, seed, k), a, b)
-
-
-def _availability_block(deal: Deal, seed: int, block: int) -> FloatArray:
-    """(RNG_BLOCK, T): each disruption starts in a year with its probability, at a uniform moment,
-    and takes its share of output for its duration, spilling into later years."""
-    t = deal.periods.size
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 2, block]))
-    lost = np.zeros((RNG_BLOCK, t))
-    for event in deal.uncertainty.disruptions.values():
-        # only the (rare) years in which a disruption starts are followed through
-        draw, year = np.nonzero(rng.random((RNG_BLOCK, t)) < event.annual_probability)
-        begin = year + rng.random(draw.size)  # a uniform moment, in years from the first year
-        end = begin + event.duration_years
-        for k in range(int(np.ceil(event.duration_years)) + 1):
-            # the part of [begin, end) that falls in year `year + k`, booked there
-            at = year + k
-            overlap = np.clip(np.minimum(end, at + 1) - np.maximum(begin, at), 0.0, 1.0)
-            inside = at < t
-            np.add.at(lost, (draw[inside], at[inside]), overlap[inside] * event.output_loss)
-    return np.asarray(1.0 - np.minimum(lost, 1.0), dtype=np.float64)
-
-
-def _run(deal: Deal, block: dict[str, FloatArray], wanted: list[str], size: int) -> dict[str, FloatArray]:
-    """The metrics of ``size`` draws (a block without overrides is one scenario, repeated)."""
-    values = evaluate(deal, overrides=block, metrics=wanted, keep_ledger=False).values
-    return {m: np.broadcast_to(values[m], (size,)) for m in wanted}
-
-
-def _expropriated_slice(deal: Deal, seed: int, a: int, b: int) -> FloatArray:
-    """1 from the year of expropriation on (0 before; 0 throughout if it never happens)."""
-    expropriation = deal.uncertainty.expropriation
-    assert expropriation is not None
-    t = deal.periods.size
-
-    def block(k: int) -> FloatArray:
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 5, k]))
-        happens = rng.random((RNG_BLOCK, t)) < expropriation.annual_probability
-        return np.maximum.accumulate(happens, axis=1).astype(np.float64)
-
-    return _from_blocks(block, a, b)

@@ -7,15 +7,31 @@ Python loop over scenarios. Formulas and pitfalls: docs/methodology.md §17.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from dealcalc.analyses import sampling
+from dealcalc.analyses.chunks import Randoms, value_draws
 from dealcalc.analyses.evaluate import evaluate
-from dealcalc.analyses.montecarlo import check_draws, input_overrides, input_targets, marginal
+from dealcalc.analyses.gsa_sources import (
+    DISRUPTIONS,
+    EXPROPRIATION,
+    make_plan,
+    not_modelled,
+    path_label,
+    switch_label,
+)
+from dealcalc.analyses.gsa_sources import sources as risk_sources
 from dealcalc.analyses.provenance import run_info
+from dealcalc.analyses.sampling import marginal, root_seed
+from dealcalc.analyses.uncertainty import check_draws, input_overrides, input_targets
+from dealcalc.analyses.uncertainty import gates as gated_phases
+from dealcalc.engine import risk as events
 from dealcalc.engine.memory import check_fits, valuation_bytes
 from dealcalc.engine.run import CHUNK_SCENARIOS
 from dealcalc.errors import InputError, did_you_mean
@@ -111,6 +127,7 @@ def tornado(
     metric: str = "npv_usd",
     scenario: str | None = None,
     quantiles: tuple[float, float] | None = None,
+    sources: str = "all",
 ) -> pd.DataFrame:
     """The swing of ``metric`` as each parameter moves alone from a low to a high value.
 
@@ -130,6 +147,13 @@ def tornado(
         Instead of ``ranges``: move each input of the file's ``uncertainty.inputs`` between
         these quantiles of its distribution, e.g. ``(0.1, 0.9)`` for P10/P90 (a risk-weighted
         tornado; a pattern such as ``phases.*.capex_usd`` moves every matching path together).
+        With ``sources="all"`` (the default) every other source of risk the file declares gets a
+        row too, said in words: each price path at these quantiles in every year (``antimony
+        price path``), each switch off and on, the disruption events and expropriation none and
+        at the ``high`` quantile of the years they take (:func:`_source_rows`);
+        ``sources="inputs"`` gives the inputs' rows only. ``attrs["held_fixed"]`` says what
+        stays at its base (the phase gates, built as in the base case) and
+        ``attrs["not_modelled"]`` what the file does not declare.
 
     Returns
     -------
@@ -150,7 +174,7 @@ def tornado(
     """
     start = apply_scenario(deal, scenario)
     if quantiles is not None:
-        return _tornado_from_distributions(start, quantiles, metric)
+        return _tornado_from_distributions(start, quantiles, metric, sources)
     if ranges is None:
         ranges = default_drivers(start)
     base = _check_paths(start, list(ranges))
@@ -200,15 +224,21 @@ def tornado(
     return df
 
 
-def _tornado_from_distributions(deal: Deal, quantiles: tuple[float, float], metric: str) -> pd.DataFrame:
-    """Each uncertain input between two quantiles of its distribution, the rest at base."""
+def _tornado_from_distributions(
+    deal: Deal, quantiles: tuple[float, float], metric: str, sources: str = "all"
+) -> pd.DataFrame:
+    """Each uncertain input between two quantiles of its distribution, the rest at base; with
+    ``sources="all"``, then each other source of risk (:func:`_source_rows`)."""
     low_q, high_q = quantiles
     if not 0.0 < low_q < high_q < 1.0:
         raise InputError(
             f"quantiles {quantiles}", field="quantiles", expected="0 < low < high < 1, e.g. (0.1, 0.9)"
         )
+    if sources not in ("all", "inputs"):
+        raise InputError(f"sources {sources!r}", field="sources", expected="all or inputs")
+    others = risk_sources(deal) if sources == "all" else {}
     inputs = deal.uncertainty.inputs
-    if not inputs:
+    if not inputs and not others:
         raise InputError("no uncertain inputs to take quantiles of", field="uncertainty.inputs")
     leaves = numeric_leaves(deal)
     targets = input_targets(deal)
@@ -231,26 +261,134 @@ def _tornado_from_distributions(deal: Deal, quantiles: tuple[float, float], metr
         base = 1.0 if dist.factor else leaves[targets[pattern][0]]
         table.append((pattern, base, float(ends[0]), float(ends[1])))
     values = _block(deal, rows, metric)
+    kinds = ["input"] * len(table)
+    at_low, at_high = list(values[1::2]), list(values[2::2])
+    for label, kind, base, low, high, pair in _source_rows(deal, quantiles, metric) if others else ():
+        table.append((label, base, low, high))
+        kinds.append(kind)
+        at_low.append(float(pair[0]))
+        at_high.append(float(pair[1]))
+    low_values, high_values = np.asarray(at_low), np.asarray(at_high)
     df = pd.DataFrame(
         {
             "base_value": [t[1] for t in table],
             "low_value": [t[2] for t in table],
             "high_value": [t[3] for t in table],
-            "metric_at_low": values[1::2],
-            "metric_at_high": values[2::2],
-            "swing": np.abs(values[2::2] - values[1::2]),
+            "metric_at_low": low_values,
+            "metric_at_high": high_values,
+            "swing": np.abs(high_values - low_values),
         },
         index=pd.Index([t[0] for t in table], name="parameter"),
-    ).sort_values("swing", ascending=False, kind="stable")
+    )
+    order = np.argsort(-df["swing"].to_numpy(), kind="stable")
+    df = df.iloc[order]
+    held = ["phase gates: built as in the base case"] if gated_phases(deal) else []
+    if others:
+        held.append(
+            "each row moves one source, the others at their base (price paths at the deck, uncorrelated)"
+        )
+    else:
+        held += [f"{label}: at its base" for label in risk_sources(deal)]
     df.attrs.update(
         {
             "base_metric": float(values[0]),
             "metric": metric,
             "quantiles": quantiles,
+            "sources": sources,
+            "kinds": dict(zip(df.index, np.asarray(kinds)[order].tolist(), strict=True)),
+            "held_fixed": held,
+            "not_modelled": not_modelled(deal),
             "run": run_info(deal, analysis="tornado"),
         }
     )
     return df
+
+
+def _source_rows(
+    deal: Deal, quantiles: tuple[float, float], metric: str
+) -> list[tuple[str, str, float, float, float, FloatArray]]:
+    """The tornado rows of the sources of risk besides the inputs, each valued at a low and a
+    high setting through the Monte Carlo's own kernels (:func:`dealcalc.analyses.chunks.value_draws`,
+    the gates held as in the base case), everything else at its base (the deck's prices,
+    switches off, no events):
+
+    - a price path (one per product) in the scenario where its price is at the ``low`` and
+      the ``high`` quantile of its distribution in every year: multiplier
+      ``exp(c_t + z_q s_t)`` with ``s_t`` the standard deviation of the log multiplier in year
+      t (:func:`dealcalc.engine.risk.price_path_map`); its values are the mean multipliers;
+    - a switch off (0) and on (1);
+    - the disruption events none (0) and as in the draw of the first block of the run's
+      ``disruptions`` stream whose disrupted years are at the ``high`` quantile of that
+      block's (the value is that number of years); expropriation likewise in years taken.
+
+    Returns ``(label, kind, base, low, high, metric at low and high)`` per row.
+    """
+    from scipy import special  # here, not at import (as sampling.marginal)
+
+    low_q, high_q = quantiles
+    u = deal.uncertainty
+    plan = dataclasses.replace(make_plan(deal, [metric]), gates=[], branches=[deal])
+    t, n_paths = deal.periods.size, len(u.price_paths)
+    seed = root_seed(None, u.seed)
+
+    def value(**moved: Any) -> FloatArray:
+        """The metric of two rows: everything at base but what ``moved`` gives."""
+        drawn = Randoms(
+            multipliers=moved.get("multipliers", np.ones((2, n_paths, t))) if n_paths else None,
+            starts=moved.get("starts", [np.ones((2, t))] * len(u.disruptions)),
+            moments=moved.get("moments", [np.zeros((2, t))] * len(u.disruptions)),
+            expropriation=moved.get("expropriation", np.ones((2, t))) if u.expropriation else None,
+            gates=np.empty((2, 0)),
+            switches=moved.get("switches", np.ones((2, len(u.switches)))),
+        )
+        return value_draws(plan, {}, drawn).values[metric]
+
+    out: list[tuple[str, str, float, float, float, FloatArray]] = []
+    a, c = plan.path_map
+    z = special.ndtri(np.array([low_q, high_q]))
+    for k, product in enumerate(u.price_paths):
+        spread = np.sqrt((a[k * t : (k + 1) * t] ** 2).sum(axis=1))
+        multipliers = np.ones((2, n_paths, t))
+        multipliers[:, k, :] = np.exp(c[k][None, :] + z[:, None] * spread[None, :])
+        means = multipliers[:, k, :].mean(axis=1)
+        out.append(
+            (
+                path_label(product),
+                "price path",
+                1.0,
+                float(means[0]),
+                float(means[1]),
+                value(multipliers=multipliers),
+            )
+        )
+    for j, name in enumerate(u.switches):
+        switches = np.ones((2, len(u.switches)))
+        switches[1, j] = 0.0  # below any probability above 0: the switch holds
+        out.append((switch_label(name), "switch", 0.0, 0.0, 1.0, value(switches=switches)))
+    if u.disruptions:
+        starts, moments = sampling.disruption_uniforms(deal, seed, 0, sampling.RNG_BLOCK)
+        years = np.count_nonzero(sampling.kept_output(deal, starts, moments) < 1.0, axis=1)
+        row = _at_quantile(years, high_q)
+        quiet = np.ones(t)
+        pair = value(
+            starts=[np.stack([quiet, s[row]]) for s in starts],
+            moments=[np.stack([quiet * 0.0, np.nan_to_num(m[row])]) for m in moments],
+        )
+        out.append((DISRUPTIONS, "events", 0.0, 0.0, float(years[row]), pair))
+    expropriation = u.expropriation
+    if expropriation is not None and expropriation.annual_probability > 0:
+        draws = sampling.expropriation_uniforms(deal, seed, 0, sampling.RNG_BLOCK)
+        years = events.expropriated(draws, expropriation.annual_probability).sum(axis=1)
+        row = _at_quantile(years, high_q)
+        pair = value(expropriation=np.stack([np.ones(t), draws[row]]))
+        out.append((EXPROPRIATION, "events", 0.0, 0.0, float(years[row]), pair))
+    return out
+
+
+def _at_quantile(counts: FloatArray, q: float) -> int:
+    """The first draw whose count is the q quantile of the counts (the inverted CDF)."""
+    target = np.quantile(counts, q, method="inverted_cdf")
+    return int(np.flatnonzero(counts == target)[0])
 
 
 def spider(

@@ -4,6 +4,7 @@ the tables, charts, workbook and page)."""
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -19,10 +20,21 @@ from dealcalc.analyses import (
     monte_carlo,
     tariff_attribution,
 )
+from dealcalc.analyses.contributions import contributions
 from dealcalc.analyses.display import frame_rich
-from dealcalc.analyses.montecarlo import has_uncertainty
+from dealcalc.analyses.lenders import NEEDED as LENDER_METRICS
+from dealcalc.analyses.lenders import lender_risk
+from dealcalc.analyses.montecarlo import (
+    UNTIL_PERCENTILES,
+    MonteCarlo,
+    all_metrics,
+    default_metrics,
+    parse_prob,
+)
 from dealcalc.analyses.provenance import RunInfo
+from dealcalc.analyses.uncertainty import has_uncertainty
 from dealcalc.cli.boundary import DEBUG_ENV, Group, remember_scheduler
+from dealcalc.cli.decisions import gates
 from dealcalc.cli.options import (
     OutputFile,
     check_rate,
@@ -40,7 +52,7 @@ from dealcalc.cli.options import (
 )
 from dealcalc.cli.sensitivity import sensitivity
 from dealcalc.engine import resolve
-from dealcalc.errors import InputError
+from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.io import EXAMPLES, example_path, read_cash_flows_csv, write_atomic
 from dealcalc.params import apply_scenario, paths, schedule_paths
 from dealcalc.report import (
@@ -55,6 +67,8 @@ from dealcalc.report import (
 from dealcalc.report.charts import FORMATS, KINDS, Results, figure
 from dealcalc.report.html import CHARTS_MISSING, html_report
 from dealcalc.report.plots import has_matplotlib, render
+from dealcalc.report.serialize import csv_text, dumps
+from dealcalc.report.tables import contributions_table, lenders_table
 
 __all__ = ["main"]
 
@@ -82,6 +96,7 @@ def main(debug: bool) -> None:
 
 
 main.add_command(sensitivity)
+main.add_command(gates)
 
 
 @main.command()
@@ -360,7 +375,7 @@ def breakeven_command(
     type=click.IntRange(min=1),
     default=10_000,
     show_default=True,
-    help="Number of draws.",
+    help="Number of draws (with --until, the most to use).",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0), help="Random seed (default: the file's uncertainty.seed, else 0)."
@@ -375,11 +390,46 @@ def breakeven_command(
     help="A metric to report (repeatable; default: the project's and each party's NPV and IRR).",
 )
 @click.option(
+    "--prob",
+    "questions",
+    multiple=True,
+    metavar="'METRIC OP X'",
+    help="A probability to report with its standard error, e.g. --prob 'ussm.irr < 0.19' "
+    "(OP: <, <=, >, >=; repeatable).",
+)
+@click.option(
+    "--until",
+    type=float,
+    metavar="TOL",
+    help="Stop once the 95 % intervals of the mean and of P10, P50 and P90 are within TOL of "
+    "their estimates (0.01: 1 %), or at -n draws; of the --metric metrics, else npv_usd.",
+)
+@click.option(
+    "--until-percentile",
+    "percentiles",
+    type=float,
+    multiple=True,
+    metavar="Q",
+    help="A percentile --until watches instead of P10, P50 and P90, as a fraction (repeatable).",
+)
+@click.option(
+    "--contributions",
+    "ranked",
+    metavar="METRIC",
+    help="Rank every source of risk in the draws (inputs, price paths, events, switches, gates) "
+    "by its contribution to the variance of METRIC, any party's (e.g. ussm.npv_usd).",
+)
+@click.option(
     "--workers", type=click.IntRange(min=1), help="Run on a local dask cluster of N processes (extra: dask)."
 )
 @click.option("--scheduler", metavar="ADDRESS", help="Run on an existing dask scheduler (extra: dask).")
 @json_option
-@out_option((".json", ".csv"), "Write the result to .json (everything) or .csv (the summary) atomically.")
+@out_option(
+    (".json", ".csv", ".parquet"),
+    "Write atomically: .json, the summary (as --json); .csv or .parquet (extra: parquet), one row "
+    "per draw: every sampled input, each price path's mean and price at each gate, the events, "
+    "the gate decisions and every metric of every party.",
+)
 @force_option
 def montecarlo_command(
     file: Path,
@@ -389,6 +439,10 @@ def montecarlo_command(
     seed: int | None,
     method: str | None,
     metrics: tuple[str, ...],
+    questions: tuple[str, ...],
+    until: float | None,
+    percentiles: tuple[float, ...],
+    ranked: str | None,
     workers: int | None,
     scheduler: str | None,
     as_json: bool,
@@ -398,10 +452,21 @@ def montecarlo_command(
     """Sample the file's uncertainty block N times: each metric's distribution, P(NPV < 0).
 
     Example: dealcalc montecarlo examples/ussm_fwo_2025.yaml -n 100000 --seed 1
+    --prob 'ussm.irr < 0.19' --until 0.01 --out draws.parquet
     """
+    asked = [parse_prob(q) for q in questions]  # a bad question is refused before any work
+    draws_out = out is not None and out.suffix.lower() in (".csv", ".parquet")
+    if draws_out and out is not None and out.suffix.lower() == ".parquet":
+        _need_pyarrow()
     deal = load(file, assignments)
     if scheduler is not None:  # for the error line, if it cannot be reached
         remember_scheduler(scheduler)
+    start = apply_scenario(deal, scenario)
+    shown = list(metrics) or default_metrics(start)
+    wanted = list(shown) if not draws_out else list(metrics) or all_metrics(start)
+    wanted += [m for m in dict.fromkeys(m for m, _, _ in asked) if m not in wanted]
+    if ranked is not None and ranked not in wanted:
+        wanted.append(ranked)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         mc = monte_carlo(
@@ -409,19 +474,52 @@ def montecarlo_command(
             n,
             seed=seed,
             method=method,
-            metrics=list(metrics) or None,
+            metrics=wanted,
             scenario=scenario,
             workers=workers,
             scheduler=scheduler,
             progress=Console(stderr=True).is_terminal and not as_json,
+            until=until,
+            until_metrics=list(metrics) or ["npv_usd"],
+            percentiles=percentiles or UNTIL_PERCENTILES,
         )
     for w in caught:
         click.echo(f"note: {file}: {w.message}", err=True)
-    if emit(mc, out=out, force=force, as_json=as_json):
+    if draws_out and out is not None:
+        _write_draws(mc, out, force=force)
+    ranking = contributions(mc, ranked) if ranked is not None else None
+    if emit(
+        mc,
+        out=None if draws_out else out,
+        force=force,
+        as_json=as_json,
+        probabilities=list(questions),
+        contributions=ranking,
+    ):
         return
     run = mc.run
     screen = console()
-    screen.print(montecarlo_table(mc.summary(), title=f"{run.deal}: {run.label}"))
+    summary = mc.summary()
+    screen.print(
+        montecarlo_table(
+            summary.loc[[m for m in summary.index if m in shown]], title=f"{run.deal}: {run.label}"
+        )
+    )
+    if questions:
+        table = mc.probabilities(questions)[["probability", "std_error"]]
+        screen.print(
+            frame_rich(
+                table.rename(columns={"std_error": "probability_std_error"}),
+                title="Probabilities",
+                note=f"share of the {mc.n:,} draws, with its standard error sqrt(p (1 - p) / N)",
+            )
+        )
+    if until is not None:
+        screen.print(
+            f"{'converged' if mc.converged else 'not converged'} to ±{until:.2%} of the mean and "
+            f"percentiles: {mc.n:,} of at most {n:,} draws used",
+            markup=False,
+        )
     for phase, row in mc.gate_summary().iterrows():
         screen.print(  # a phase named [b] is text, not console markup
             f"gate {phase}: continuity in {row['p_continuity']:.1%} of draws, "
@@ -429,10 +527,44 @@ def montecarlo_command(
             markup=False,
         )
     for metric, value in (mc.option_value() if mc.built else {}).items():
-        screen.print(
-            f"value of the option to stop at the gates, {metric}: {value / 1e6:,.1f} US$ M", markup=False
-        )
+        if metric in shown:
+            screen.print(
+                f"value of the option to stop at the gates, {metric}: {value / 1e6:,.1f} US$ M", markup=False
+            )
+    if ranking is not None:
+        screen.print(contributions_table(ranking, title=f"Risk ranking: {ranked}"))
+    if mc.deal.finance.stressed and all(m in mc.values for m in LENDER_METRICS):
+        screen.print(lenders_table(lender_risk(mc), title="Lenders at risk"))
+    if draws_out:
+        screen.print(f"wrote {mc.n:,} draws to {out}", markup=False, highlight=False)
     screen.print(_caption(run), markup=False, highlight=False)
+
+
+def _need_pyarrow() -> None:
+    """Parquet needs pyarrow (extra ``parquet``): said before any work."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("pyarrow", "parquet") from None
+
+
+def _write_draws(mc: MonteCarlo, out: Path, *, force: bool) -> None:
+    """``mc.draws()`` to ``out`` atomically: .csv with the run's record as comment lines, or
+    .parquet with it in the file's metadata (key ``dealcalc.run``, JSON)."""
+    frame = mc.draws()
+    if out.suffix.lower() == ".csv":
+        write_atomic(out, csv_text(frame, mc.run), force=force)
+        return
+    _need_pyarrow()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    meta = dict(table.schema.metadata or {})
+    meta[b"dealcalc.run"] = dumps(mc.run.to_dict()).encode()
+    sink = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata(meta), sink)
+    write_atomic(out, sink.getvalue(), force=force)
 
 
 @main.command(name="plot")

@@ -77,10 +77,29 @@ def _caption(run: RunInfo) -> str:
     return "; ".join(run.lines()[1:])
 
 
-def _show(table: Any, run: RunInfo) -> None:
+def _show(table: Any, run: RunInfo, attrs: dict[Any, Any] | None = None) -> None:
     screen = console()
     screen.print(table)
+    for line in _sources_lines(attrs or {}):
+        screen.print(line, markup=False, highlight=False)
     screen.print(_caption(run), markup=False, highlight=False)
+
+
+def _sources_lines(attrs: dict[Any, Any]) -> list[str]:
+    """What a Sobol analysis or a tornado from distributions varied, held fixed and does not
+    model, in words (nothing for an analysis that does not say)."""
+    if "held_fixed" not in attrs:
+        return []
+    held = list(attrs["held_fixed"])
+    lines = [
+        "sources: every source of risk in the file"
+        if attrs.get("sources") == "all"
+        else "sources: the uncertain inputs only (--sources all adds the rest)",
+        "held fixed: " + ("; ".join(held) if held else "nothing"),
+    ]
+    if attrs.get("not_modelled"):
+        lines.append("not modelled: " + "; ".join(attrs["not_modelled"]))
+    return lines
 
 
 @sensitivity.command(name="tornado")
@@ -142,7 +161,7 @@ def tornado_command(
     screen = console()
     bar = min(24, max(10, screen.width - 90))  # narrow terminals: a shorter bar, whole
     title = f"{run.deal}: {run.label}: what moves {column_header(metric, basis=run.basis)}"
-    _show(tornado_table(df, title=title, width=bar, deal=deal), run)
+    _show(tornado_table(df, title=title, width=bar, deal=deal), run, df.attrs)
 
 
 @sensitivity.command(name="spider")
@@ -248,15 +267,28 @@ def _global_command(kind: str) -> Any:
         as_json: bool,
         out: Path | None,
         force: bool,
+        sources: str = "all",
     ) -> None:
         deal = load(file, assignments)
-        analysis = sobol if kind == "sobol" else morris
-        df = analysis(deal, samples, metric=metric, scenario=scenario, seed=seed)
+        if kind == "sobol":
+            df = sobol(deal, samples, metric=metric, scenario=scenario, seed=seed, sources=sources)
+        else:
+            df = morris(deal, samples, metric=metric, scenario=scenario, seed=seed)
         if emit(df, out=out, force=force, as_json=as_json):
             return
         run: RunInfo = df.attrs["run"]
         title = f"{run.deal}: {run.label}: {kind} indices of {column_header(metric, basis=run.basis)}"
-        _show(indices_table(df, title=title, deal=deal), run)
+        _show(indices_table(df, title=title, deal=deal), run, df.attrs)
+
+    if kind == "sobol":
+        command = click.option(
+            "--sources",
+            type=click.Choice(["all", "inputs"]),
+            default="all",
+            show_default=True,
+            help="all: every source of risk (price paths, switches, events, gate continuity) as "
+            "named groups next to the uncertain inputs; inputs: the uncertain inputs only.",
+        )(command)
 
     command.__doc__ = (
         f"{'Sobol' if kind == 'sobol' else 'Morris'} indices of the metric over the file's uncertain "

@@ -37,6 +37,7 @@ from dealcalc.errors import InputError
 from dealcalc.metrics._common import FloatArray, Timing
 from dealcalc.models import Deal, Periods, Phase, Stream
 from dealcalc.models.direct import DirectLine
+from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import Depletion, Levy, parse_base
 from dealcalc.models.schedule import ScheduleValue
 from dealcalc.models.streams import UNITS_PER_TONNE
@@ -45,6 +46,7 @@ from dealcalc.params import schedule_of
 
 __all__ = [
     "ClassInputs",
+    "ClosureInputs",
     "DebtInputs",
     "DepletionInputs",
     "DirectInputs",
@@ -57,6 +59,7 @@ __all__ = [
     "PhaseInputs",
     "ProcessingInputs",
     "SaleInputs",
+    "StressInputs",
     "TimelineInputs",
     "deal_series",
     "resolve",
@@ -123,6 +126,18 @@ class SaleInputs:
 
 
 @dataclass(frozen=True)
+class ClosureInputs:
+    """A stream's temporary-closure rule (``streams.X.temporary_closure``), the deal's money."""
+
+    threshold: Number  # close in a year whose margin is below this
+    care_and_maintenance: Number  # a year, while closed
+    closing_cost: Number  # in the first closed year
+    reopening_cost: Number  # in the year it reopens
+    min_years_closed: int
+    planned: FloatArray  # (T,) the stream's planned profile, before availability
+
+
+@dataclass(frozen=True)
 class MineInputs:
     """A mine stream: ore, grade and recovery (or a stated output) to payable units, and its
     selling terms."""
@@ -151,6 +166,7 @@ class MineInputs:
     fixed_opex: Number
     royalty_share: Number
     sales: tuple[SaleInputs, ...]
+    closure: ClosureInputs | None = None  # None: the stream never closes temporarily
 
 
 @dataclass(frozen=True)
@@ -177,6 +193,7 @@ class ProcessingInputs:
     recovery: Number  # output units per unit of feed
     purchase_price: Number | None  # per unit of bought feed, the deal's money; None: buys none
     purchase_cap: Number | None  # the most it can buy in a year (None: no cap)
+    closure: ClosureInputs | None = None  # None: the stream never closes temporarily
 
 
 @dataclass(frozen=True)
@@ -305,6 +322,30 @@ class DebtInputs:
 
 
 @dataclass(frozen=True)
+class StressInputs:
+    """The debt-stress rules (docs/methodology.md §23); each number (S,), rates as fractions.
+
+    A rule that is off has its neutral value: no reserve (0 months), no sweep (share 0), no
+    lock-up (None), full recourse without a default rule, no support, no guarantee.
+    """
+
+    dsra_months: FloatArray
+    dsra_at_close: bool
+    sweep_share: FloatArray
+    sweep_when: Literal["above", "below", "always"]
+    sweep_dscr: FloatArray
+    lockup_dscr: FloatArray | None
+    recourse: bool  # no default rule: the owners pay what the project cannot
+    missed_payments: int | None
+    dscr_below: FloatArray | None
+    dscr_years: int
+    recovery: FloatArray
+    support_usd: FloatArray  # the deal's basis
+    support_until: int  # the first period index support no longer covers
+    guarantee_share: FloatArray
+
+
+@dataclass(frozen=True)
 class OwnerInputs:
     """An equity holder."""
 
@@ -327,6 +368,7 @@ class FinanceInputs:
     discount_rates: dict[str, FloatArray]  # per party, (S,), the deal's basis
     expropriated: Number
     compensation: Number
+    stress: StressInputs | None = None  # None: the debt is serviced as scheduled (no rule on)
 
 
 @dataclass(frozen=True)
@@ -497,6 +539,28 @@ def _stream_profile(
     ) and availability == 1.0 else planned * availability, producing
 
 
+def _closure(r: _Reader, name: str, s: Stream, phases: dict[str, PhaseInputs]) -> ClosureInputs | None:
+    """A stream's temporary-closure rule, each amount read through the reader (an override by
+    its path replaces it)."""
+    rule = s.temporary_closure
+    if rule is None:
+        return None
+    planned = phases[s.phase].production
+    if s.end_year is not None:
+        planned = planned * window(r.t, 0, r.periods.index(s.end_year))
+    p = f"streams.{name}.temporary_closure"
+    return ClosureInputs(
+        threshold=r.scalar(f"{p}.close_below_margin_usd", rule.close_below_margin_usd),
+        care_and_maintenance=r.scalar(
+            f"{p}.care_and_maintenance_usd_per_year", rule.care_and_maintenance_usd_per_year
+        ),
+        closing_cost=r.scalar(f"{p}.closing_cost_usd", rule.closing_cost_usd),
+        reopening_cost=r.scalar(f"{p}.reopening_cost_usd", rule.reopening_cost_usd),
+        min_years_closed=rule.min_years_closed,
+        planned=planned,
+    )
+
+
 def _mine(
     r: _Reader, deal: Deal, name: str, s: Stream, phases: dict[str, PhaseInputs], availability: Number
 ) -> MineInputs:
@@ -539,6 +603,7 @@ def _mine(
         fixed_opex=sched("fixed_opex_usd_per_year"),
         royalty_share=1.0 if s.royalty_bearing_fraction is None else sched("royalty_bearing_fraction"),
         sales=_sales(r, deal, name, s, "concentrate"),
+        closure=_closure(r, name, s, phases),
     )
 
 
@@ -591,6 +656,7 @@ def _processing(
         recovery=recovery,
         purchase_price=price,
         purchase_cap=cap,
+        closure=_closure(r, name, s, phases),
     )
 
 
@@ -975,7 +1041,8 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
         OwnerInputs(name, r.scalar(f"finance.equity.{name}.share", h.share), h.carried)
         for name, h in f.equity.items()
     )
-    parties = tuple(deal.party_names())
+    extra = {p: role for p, role in f.stress_parties().items() if p not in deal.party_names()}
+    parties = (*deal.party_names(), *extra)
     v = deal.valuation
     rates = {}
     for party in parties:
@@ -999,12 +1066,48 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
         else r.scalar("finance.dividend_withholding_rate_untaxed", f.dividend_withholding_rate_untaxed),
         host_government=f.host_government,
         parties=parties,
-        roles={p: deal.party_role(p) for p in parties},
+        roles={p: extra.get(p) or deal.party_role(p) for p in parties},
         discount_rates=rates,
         expropriated=r.series("operations.expropriated", ops.expropriated, first),
         compensation=r.scalar(
             "operations.expropriation_compensation_fraction", ops.expropriation_compensation_fraction
         ),
+        stress=_stress(r, f) if f.stressed else None,
+    )
+
+
+def _stress(r: _Reader, f: Finance) -> StressInputs:
+    """The debt-stress rules, per scenario (their numbers may be overridden by path)."""
+    zero = np.zeros(r.n)
+
+    def number(path: str, value: float | None) -> FloatArray:
+        return zero if value is None else r.per_scenario(f"finance.{path}", value)
+
+    rule = f.default
+    until = 0
+    if f.sponsor_support is not None:
+        year = f.sponsor_support.until_year
+        first, last = int(r.periods.labels[0]), int(r.periods.labels[-1])
+        until = 0 if year <= first else r.t if year > last else r.periods.position(year)
+    return StressInputs(
+        dsra_months=number("dsra.months", f.dsra.months if f.dsra else None),
+        dsra_at_close=f.dsra is not None and f.dsra.funded == "close",
+        sweep_share=number("sweep.share", f.sweep.share if f.sweep else None),
+        sweep_when=f.sweep.when if f.sweep else "always",
+        sweep_dscr=number("sweep.dscr", f.sweep.dscr if f.sweep else None),
+        lockup_dscr=None if f.lockup is None else number("lockup.dscr", f.lockup.dscr),
+        recourse=rule is None,
+        missed_payments=None if rule is None else rule.missed_payments,
+        dscr_below=None
+        if rule is None or rule.dscr_below is None
+        else number("default.dscr_below", rule.dscr_below),
+        dscr_years=1 if rule is None else rule.dscr_years,
+        recovery=number("default.recovery", rule.recovery if rule else None),
+        support_usd=number(
+            "sponsor_support.amount_usd", f.sponsor_support.amount_usd if f.sponsor_support else None
+        ),
+        support_until=until,
+        guarantee_share=number("guarantee.share", f.guarantee.share if f.guarantee else None),
     )
 
 

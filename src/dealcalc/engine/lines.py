@@ -24,6 +24,7 @@ __all__ = [
     "Line",
     "Subtotal",
     "allowances",
+    "closed",
     "direct",
     "duty_collected",
     "government_take",
@@ -126,6 +127,16 @@ PURCHASED_FEED = Line(
     "purchased_feed", "Purchased feed", Group.OPERATING, description="third-party feed bought"
 )
 OVERHEADS = Line("overheads", "Overheads", Group.OPERATING)
+CARE_AND_MAINTENANCE = Line(
+    "care_and_maintenance",
+    "Care and maintenance",
+    Group.OPERATING,
+    description="streams closed temporarily",
+)
+TEMPORARY_CLOSING = Line(
+    "temporary_closing", "Temporary closing costs", Group.OPERATING, description="first closed year"
+)
+REOPENING = Line("reopening", "Reopening costs", Group.OPERATING, description="year a stream reopens")
 WORKING_CAPITAL = Line("working_capital", "Working capital", Group.WORKING_CAPITAL)
 INITIAL_CAPEX = Line("initial_capex", "Initial capex", Group.CAPITAL)
 SUSTAINING_CAPEX = Line("sustaining_capex", "Sustaining capex", Group.CAPITAL)
@@ -153,10 +164,40 @@ DEBT_BALANCE = Line("debt_balance", "Debt balance", Group.MEMO)
 DSCR = Line("dscr", "DSCR", Group.MEMO, unit="ratio", description="CFADS over debt service")
 LLCR = Line("llcr", "LLCR", Group.MEMO, unit="ratio", description="PV of CFADS over the loan life / balance")
 
+# ---------------------------------------------------------------------------- debt under stress
+#: Cash put into the project's reserve accounts (DSRA and trapped cash; negative when drawn or
+#: released): a cash line beside the parties', so each year's cash still adds up to the pie.
+RESERVES = Line(
+    "reserves",
+    "Held in reserve accounts",
+    Group.PARTY,
+    description="DSRA and lock-up: put in less drawn or released",
+)
+DSRA_FUNDED = Line("dsra_funded", "DSRA funded", Group.MEMO, description="from cash or at close")
+DSRA_DRAWN = Line("dsra_drawn", "DSRA drawn for debt service", Group.MEMO)
+DSRA_RELEASED = Line("dsra_released", "DSRA released", Group.MEMO)
+DSRA_BALANCE = Line("dsra_balance", "DSRA balance", Group.MEMO)
+SWEEP = Line("sweep", "Cash sweep prepayment", Group.MEMO)
+TRAPPED = Line("trapped", "Cash trapped by the lock-up", Group.MEMO, description="balance")
+MISSED = Line("missed", "Debt service missed", Group.MEMO, description="falls into arrears")
+SPONSOR_SUPPORT = Line("sponsor_support", "Sponsor support paid", Group.MEMO)
+DEFAULT = Line("default", "Default", Group.MEMO, unit="fraction", description="1 in the year of default")
+OUTSTANDING_AT_DEFAULT = Line(
+    "outstanding_at_default", "Debt outstanding at default", Group.MEMO, description="after the reserves"
+)
+RECOVERY = Line("recovery", "Recovery paid to the lenders", Group.MEMO, description="by the buyer")
+GUARANTEE_PAID = Line("guarantee_paid", "Guarantee paid to the lenders", Group.MEMO)
+LENDERS_LOSS = Line("lenders_loss", "Lenders' loss", Group.MEMO, description="after recovery and guarantee")
+
 
 def revenue(stream: str) -> Line:
     """The revenue line of a stream."""
     return Line(f"revenue:{stream}", f"Revenue: {stream}", Group.REVENUE)
+
+
+def closed(stream: str) -> Line:
+    """The memo line of a stream's temporary closure: 1 in the years it is closed."""
+    return Line(f"closed:{stream}", f"Closed: {stream}", Group.MEMO, unit="fraction")
 
 
 def duty_collected(government: str) -> Line:

@@ -9,11 +9,15 @@ levy of the unlevered project and the tariff the exporter bears) is split withou
 - lenders: debt service and fees less drawdowns;
 - owners: free cash to equity (pie less all the above), paid out when positive as dividends net
   of withholding, by share; when negative, injected by the non-carried owners pro rata;
+- under the debt-stress rules (``stress``): the lenders receive what was actually paid, the
+  reserve accounts hold cash (their own line, so every year still adds up to the pie), and
+  after a default the owners receive nothing: the buyer pays the recovery and takes the
+  project's cash to its capital providers, the guarantor pays its share of the loss;
 - after an expropriation (``operations.expropriated``, the share taken from that year on) the
   host government takes that share of the owners' cash and pays them
   ``operations.expropriation_compensation_fraction`` of the net book value when it takes it.
 
-Formulas and sources: docs/methodology.md §16.
+Formulas and sources: docs/methodology.md §16 and §23.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dealcalc.engine.financing import DebtFlows
+from dealcalc.engine.financing import DebtFlows, StressedDebt
 from dealcalc.engine.inputs import FinanceInputs
 from dealcalc.engine.trade import TariffFlows
 from dealcalc.metrics._common import FloatArray
@@ -39,6 +43,7 @@ class PartyFlows:
     dividends: FloatArray
     withholding: FloatArray
     governments: tuple[str, ...]
+    reserves: FloatArray | None = None  # cash put into the reserve accounts (debt stress)
 
 
 def party_flows(
@@ -51,11 +56,13 @@ def party_flows(
     tariff: TariffFlows,
     debt: DebtFlows | None,
     book_value: FloatArray | None = None,
+    stress: StressedDebt | None = None,
 ) -> PartyFlows:
     """Split the project's cash among its parties (see the module docstring); every array is
     (S, T) in the deal's basis, amounts positive. ``unlevered`` and ``levered`` hold the levies
     each government collects in the unlevered and the levered project; ``levered_tax`` the
-    levered income taxes (a dividend is untaxed where they are nil)."""
+    levered income taxes (a dividend is untaxed where they are nil); ``stress`` the debt as
+    paid under the stress rules (then ``debt`` is only the contract)."""
     shape = after_tax.shape
     borne = {
         g: np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
@@ -64,7 +71,18 @@ def party_flows(
     zero = np.zeros(shape)
     pie = after_tax + sum(unlevered.values(), zero) + sum(borne.values(), zero)
     lenders = debt.lenders_cash if debt is not None else zero
-    to_equity = after_tax + sum(unlevered.values(), zero) - sum(levered.values(), zero) - lenders
+    to_capital = after_tax + sum(unlevered.values(), zero) - sum(levered.values(), zero)
+    extra: dict[str, FloatArray] = {}
+    if stress is None:
+        to_equity = to_capital - lenders
+    else:
+        lenders = stress.lenders
+        to_equity = (to_capital - lenders - stress.buyer - stress.guarantor - stress.reserves) * stress.alive
+        roles = {f.roles[p]: p for p in f.parties if f.roles[p] in ("buyer", "guarantor")}
+        if "buyer" in roles:
+            extra[roles["buyer"]] = stress.buyer + to_capital * (1.0 - stress.alive)
+        if "guarantor" in roles:
+            extra[roles["guarantor"]] = stress.guarantor
     dividends = np.maximum(to_equity, 0.0)
     injections = np.minimum(to_equity, 0.0)
     rate = f.withholding
@@ -87,8 +105,9 @@ def party_flows(
         normal = np.asarray(owner.share * paid_out + funding * injections, dtype=np.float64)
         owners_total = owners_total + normal
         cash[owner.name] = (1.0 - taken) * normal + owner.share * compensation
-    if debt is not None:
+    if debt is not None or stress is not None:
         cash["lenders"] = lenders
+    cash |= extra
     governments = []
     for party in f.parties:
         if party in cash or f.roles[party] not in ("government", "royalty_holder"):
@@ -100,5 +119,10 @@ def party_flows(
     cash[host] = cash[host] + withholding + taken * owners_total - compensation
     ordered = {p: cash[p] for p in f.parties if p in cash}
     return PartyFlows(
-        cash=ordered, pie=pie, dividends=dividends, withholding=withholding, governments=tuple(governments)
+        cash=ordered,
+        pie=pie,
+        dividends=dividends,
+        withholding=withholding,
+        governments=tuple(governments),
+        reserves=None if stress is None else stress.reserves,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dealcalc.engine import lines as L
-from dealcalc.engine.financing import DebtFlows, debt_flows
+from dealcalc.engine.financing import DebtFlows, StressedDebt, debt_flows, debt_stress
 from dealcalc.engine.fiscal import straight_line
 from dealcalc.engine.inputs import (
     DirectInputs,
@@ -27,6 +27,7 @@ from dealcalc.engine.memory import VALUATION_HINT, check_fits, ledger_lines, val
 from dealcalc.engine.parties import party_flows
 from dealcalc.engine.streams import (
     Balance,
+    Closures,
     MineOutput,
     StreamFlows,
     material_balance,
@@ -34,6 +35,7 @@ from dealcalc.engine.streams import (
     mine_output,
     processing_flows,
     stream_duties,
+    temporary_closures,
 )
 from dealcalc.engine.taxes import Capital, FiscalPass, fiscal_pass
 from dealcalc.engine.timeline import Number, payback_years, present_value, times
@@ -102,16 +104,40 @@ class ProjectParts:
 
 def _streams(
     inputs: EngineInputs, escalate: Number
-) -> tuple[list[StreamFlows], Balance, dict[str, MineOutput]]:
-    """Every stream's flows (in the file's order), the material balance, and what each mine
-    stream mines and recovers."""
-    outputs = {s.name: mine_output(s) for s in inputs.mines}
-    balance = material_balance({k: v.recovered for k, v in outputs.items()}, inputs.processing)
-    by_name = {s.name: mine_flows(s, outputs[s.name], balance.sold[s.name], escalate) for s in inputs.mines}
-    for p in inputs.processing:
+) -> tuple[list[StreamFlows], Balance, dict[str, MineOutput], Closures]:
+    """Every stream's flows (in the file's order), the material balance, what each mine
+    stream mines and recovers, and where temporary-closure rules closed streams."""
+    closures = temporary_closures(
+        inputs.mines, inputs.processing, escalate, inputs.opex_fx, inputs.timeline.shape
+    )
+    outputs = {s.name: mine_output(s) for s in closures.mines}
+    balance = material_balance({k: v.recovered for k, v in outputs.items()}, closures.processing)
+    by_name = {s.name: mine_flows(s, outputs[s.name], balance.sold[s.name], escalate) for s in closures.mines}
+    for p in closures.processing:
         bought = balance.bought.get(p.name, 0.0)
         by_name[p.name] = processing_flows(p, balance.made[p.name], balance.sold[p.name], bought, escalate)
-    return [by_name[name] for name in inputs.stream_order], balance, outputs
+    return [by_name[name] for name in inputs.stream_order], balance, outputs, closures
+
+
+def _closure_entries(
+    closures: Closures, escalate: Number, opex_fx: Number, shape: tuple[int, int]
+) -> tuple[list[tuple[L.Line, Number]], list[tuple[L.Line, Number]]]:
+    """The cash lines of temporary closures (care and maintenance, closing and reopening costs,
+    operating costs in the deal's basis, x the local-currency cost factor) and each stream's
+    memo line of the years it is closed; none without a rule."""
+    if not closures.years:
+        return [], []
+    costs: dict[L.Line, list[Number]] = {L.CARE_AND_MAINTENANCE: [], L.TEMPORARY_CLOSING: [], L.REOPENING: []}
+    for name, c in closures.years.items():
+        rule = closures.rules[name]
+        costs[L.CARE_AND_MAINTENANCE].append(c.closed * times(rule.care_and_maintenance, escalate))
+        costs[L.TEMPORARY_CLOSING].append(c.closing * times(rule.closing_cost, escalate))
+        costs[L.REOPENING].append(c.reopening * times(rule.reopening_cost, escalate))
+    cash: list[tuple[L.Line, Number]] = [
+        (line, -add_lines(parts, shape, scale=opex_fx)) for line, parts in costs.items()
+    ]
+    memo: list[tuple[L.Line, Number]] = [(L.closed(name), c.closed) for name, c in closures.years.items()]
+    return cash, memo
 
 
 def balance_ledger(inputs: EngineInputs, balance: Balance, outputs: dict[str, MineOutput]) -> Ledger:
@@ -220,7 +246,8 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     shape = tl.shape
     esc = tl.escalation
     f = inputs.fiscal
-    flows, balance, outputs = _streams(inputs, esc)
+    flows, balance, outputs, closures = _streams(inputs, esc)
+    closure_cash, closure_memo = _closure_entries(closures, esc, inputs.opex_fx, shape)
     streams: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
     duties = [d for s in streams for d in stream_duties(s, _flow_of(flows, s.name), esc)]
     tariff = total_tariffs(duties)
@@ -244,7 +271,9 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     feed = add_lines([fl.feed_cost for fl in flows], shape)
     overheads = add_lines([times(inputs.overheads, esc)], shape, scale=inputs.opex_fx)
     operating_given = add_lines(given("operating_cost"), shape)
-    operating = add_lines([mining, refining, feed, overheads, operating_given], shape)
+    operating = add_lines(
+        [mining, refining, feed, overheads, operating_given], shape, minus=[c for _, c in closure_cash]
+    )
     tariff_borne = add_lines([tariff.borne_by_exporter], shape)
     turnover = add_lines([revenue], shape, minus=[tariff_borne])
     # working capital is a balance held in money of the day: in real terms it loses value
@@ -319,6 +348,7 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         (L.REFINING, -refining),
         (L.PURCHASED_FEED, -feed),
         (L.OVERHEADS, -overheads),
+        *closure_cash,
         (L.WORKING_CAPITAL, wc),
         (L.INITIAL_CAPEX, -capex),
         (L.SUSTAINING_CAPEX, -sustaining),
@@ -327,6 +357,7 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         *others,
         (L.TARIFF_BORNE_BY_BUYERS, tariff.borne_by_buyers),
         *((L.duty_collected(g), d) for g, d in tariff.duty_by_government.items()),
+        *closure_memo,
     ]
     ledger = Ledger.build(tl.periods.labels, tl.n_scenarios, entries)
     capex_by_phase: dict[str, Number] = dict(initial)
@@ -381,18 +412,32 @@ class ChunkResult:
     balance: Ledger | None = None
 
 
+#: The debt metrics beyond ``debt_usd`` and ``min_dscr``: computed by default when a debt-stress
+#: rule is on, on request for any deal that borrows (docs/methodology.md §23).
+DEBT_METRICS = ("mean_dscr", "llcr", "default_year", "lenders_loss_usd")
+
+
 def party_metrics(deal: Deal) -> tuple[str, ...]:
-    """The per-party metrics of ``deal``: ``{party}.npv_usd`` and ``{party}.irr`` for every party,
-    ``{government}.take`` for every state, and ``debt_usd`` and ``min_dscr`` if it borrows."""
-    names = [f"{p}.{m}" for p in deal.party_names() for m in ("npv_usd", "irr")]
+    """The per-party metrics of ``deal``: ``{party}.npv_usd`` and ``{party}.irr`` for every party
+    (with the buyer and guarantor of the debt-stress rules), ``{government}.take`` for every
+    state, ``debt_usd`` and ``min_dscr`` if it borrows, and :data:`DEBT_METRICS` if a
+    debt-stress rule is on."""
+    parties = [
+        *deal.party_names(),
+        *(p for p in deal.finance.stress_parties() if p not in deal.party_names()),
+    ]
+    names = [f"{p}.{m}" for p in parties for m in ("npv_usd", "irr")]
     names += [f"{g}.take" for g in deal.party_names() if deal.party_role(g) == "government"]
     if deal.finance.debt:
         names += ["debt_usd", "min_dscr"]
+    if deal.finance.stressed:
+        names += list(DEBT_METRICS)
     return tuple(names)
 
 
 def all_metrics(deal: Deal) -> tuple[str, ...]:
-    """Every metric an evaluation of ``deal`` can compute: :data:`METRICS`, then the parties'."""
+    """The metrics an evaluation of ``deal`` computes by default: :data:`METRICS`, then the
+    parties'. A deal that borrows can also be asked for :data:`DEBT_METRICS`."""
     return METRICS + party_metrics(deal)
 
 
@@ -402,6 +447,8 @@ def check_metrics(deal: Deal, metrics: Sequence[str] | None) -> tuple[str, ...]:
     known = all_metrics(deal)
     if metrics is None:
         return known
+    if deal.finance.debt:
+        known += tuple(m for m in DEBT_METRICS if m not in known)
     for m in metrics:
         if m not in known:
             raise InputError(
@@ -438,6 +485,7 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
     f = inputs.fiscal
     after = np.ascontiguousarray(ledger.after_tax())
     debt: DebtFlows | None = None
+    stressed: StressedDebt | None = None
     levered = parts.unlevered
     fin = inputs.finance
     if fin.debt:
@@ -445,12 +493,15 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
         # drawdowns and the owners' injections, not by the cash available for debt service
         cfads = np.ascontiguousarray(after + parts.initial_capex)
         debt = debt_flows(fin.debt, parts.capex_by_phase, parts.draws_by_phase, cfads, tl.to_nominal)
+        paid: DebtFlows | StressedDebt = debt
+        if fin.stress is not None:
+            stressed = paid = debt_stress(debt, cfads, fin.stress, tl.to_nominal)
         # interest and fees are deducted when paid; capitalised interest is amortised from the
         # first production, at its cost in money of the day
         to_nominal = np.asarray(tl.to_nominal, dtype=np.float64)
-        idc = (debt.capitalised_interest * to_nominal).sum(axis=1, keepdims=True)
+        idc = (paid.capitalised_interest * to_nominal).sum(axis=1, keepdims=True)
         amortised = straight_line(idc, tl.first_production, f.idc_years, f.write_off, tl.n_periods)
-        interest = add_lines([debt.interest_paid, debt.fees, amortised / to_nominal], shape)
+        interest = add_lines([paid.interest_paid, paid.fees, amortised / to_nominal], shape)
         levered = fiscal_pass(
             f, {**parts.quantities, "interest": interest}, parts.capital, tl.to_nominal, parts.profile, shape
         )
@@ -466,6 +517,7 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
         tariff=parts.tariff,
         debt=debt,
         book_value=np.cumsum(parts.capital_spent - ledger.line(L.DEPRECIATION), axis=-1),
+        stress=stressed,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         takes = [
@@ -480,7 +532,33 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
         (L.DIVIDENDS, split.dividends),
         (L.WITHHOLDING, split.withholding),
     ]
-    if debt is not None:
+    if stressed is not None and debt is not None:
+        s = stressed
+        entries += [
+            (L.RESERVES, s.reserves),
+            (L.DEBT_DRAWN, s.draws),
+            (L.INTEREST_PAID, s.interest_paid),
+            (L.INTEREST_CAPITALISED, s.capitalised_interest),
+            (L.PRINCIPAL, s.principal),
+            (L.SWEEP, s.prepaid),
+            (L.DEBT_FEES, s.fees),
+            (L.DEBT_BALANCE, s.balance),
+            (L.DSCR, s.dscr),
+            (L.LLCR, debt.llcr),
+            (L.MISSED, s.missed),
+            (L.DSRA_FUNDED, s.dsra_funded),
+            (L.DSRA_DRAWN, s.dsra_drawn),
+            (L.DSRA_RELEASED, s.dsra_released),
+            (L.DSRA_BALANCE, s.dsra_balance),
+            (L.TRAPPED, s.trapped),
+            (L.SPONSOR_SUPPORT, s.support),
+            (L.DEFAULT, s.defaulted),
+            (L.OUTSTANDING_AT_DEFAULT, s.outstanding),
+            (L.RECOVERY, s.recovery),
+            (L.GUARANTEE_PAID, s.guarantee),
+            (L.LENDERS_LOSS, s.loss),
+        ]
+    elif debt is not None:
         entries += [
             (L.DEBT_DRAWN, debt.draws),
             (L.INTEREST_PAID, debt.interest_paid),
@@ -550,10 +628,45 @@ def _party_values(inputs: EngineInputs, parties: Ledger, wanted: tuple[str, ...]
                 out[f"{party}.take"] = np.where(pie_total > 0, cash.sum(axis=1) / pie_total, np.nan)
     if "debt_usd" in wanted:
         out["debt_usd"] = parties.line(L.DEBT_DRAWN).sum(axis=1)
-    if "min_dscr" in wanted:
+    if "min_dscr" in wanted or "mean_dscr" in wanted:
         dscr = parties.line(L.DSCR)
         has = ~np.isnan(dscr).all(axis=1)
-        out["min_dscr"] = np.where(has, np.nanmin(np.where(np.isnan(dscr), np.inf, dscr), axis=1), np.nan)
+        if "min_dscr" in wanted:
+            low = np.nanmin(np.where(np.isnan(dscr), np.inf, dscr), axis=1)
+            out["min_dscr"] = np.where(has, low, np.nan)
+        if "mean_dscr" in wanted:
+            count = (~np.isnan(dscr)).sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["mean_dscr"] = np.where(has, np.nansum(dscr, axis=1) / count, np.nan)
+    out |= _debt_values(inputs, parties, wanted)
+    return out
+
+
+def _debt_values(inputs: EngineInputs, parties: Ledger, wanted: tuple[str, ...]) -> dict[str, FloatArray]:
+    """LLCR at the first year of debt service, the default year (its period label, NaN if none)
+    and the lenders' loss at their rate (0 without the stress rules)."""
+    tl = inputs.timeline
+    out: dict[str, FloatArray] = {}
+    n = parties.shape[0]
+    if "llcr" in wanted:
+        llcr = parties.line(L.LLCR)
+        seen = ~np.isnan(llcr)
+        first = np.argmax(seen, axis=1)
+        out["llcr"] = np.where(seen.any(axis=1), llcr[np.arange(n), first], np.nan)
+    if "default_year" in wanted:
+        if parties.has(L.DEFAULT):
+            hit = parties.line(L.DEFAULT) > 0
+            labels = np.asarray(tl.periods.labels, dtype=np.float64)
+            out["default_year"] = np.where(hit.any(axis=1), labels[np.argmax(hit, axis=1)], np.nan)
+        else:
+            out["default_year"] = np.full(n, np.nan)
+    if "lenders_loss_usd" in wanted:
+        if parties.has(L.LENDERS_LOSS):
+            rate = inputs.finance.discount_rates["lenders"]
+            loss = np.ascontiguousarray(parties.line(L.LENDERS_LOSS))
+            out["lenders_loss_usd"] = present_value(rate, loss, tl.timing, tl.valuation_offset)
+        else:
+            out["lenders_loss_usd"] = np.zeros(n)
     return out
 
 

@@ -9,23 +9,29 @@ money is in the deal's basis (``escalate`` is 1.0 in real terms). Formulas: docs
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from dealcalc.engine.inputs import MineInputs, ProcessingInputs
+from dealcalc.engine.inputs import ClosureInputs, MineInputs, ProcessingInputs
 from dealcalc.engine.timeline import Number, times
 from dealcalc.engine.trade import Duty, duty
 
 __all__ = [
     "Balance",
+    "ClosureYears",
+    "Closures",
     "MineOutput",
     "StreamFlows",
+    "closure_years",
     "material_balance",
     "mine_flows",
+    "mine_margin",
     "mine_output",
     "processing_flows",
+    "processing_margin",
     "stream_duties",
+    "temporary_closures",
 ]
 
 
@@ -208,3 +214,152 @@ def stream_duties(
             (sale.government, duty(value, units, sale.rate, times(sale.specific, escalate), sale.bears))
         )
     return out
+
+
+# ---------------------------------------------------------------------------- temporary closure
+
+
+@dataclass(frozen=True)
+class ClosureYears:
+    """Where a temporary-closure rule closes a stream, each (S, T) of 0.0 or 1.0."""
+
+    closed: np.ndarray  # closed that year (no output, care and maintenance paid)
+    closing: np.ndarray  # the first year of a closure (closing cost paid)
+    reopening: np.ndarray  # the year it reopens (reopening cost paid)
+
+
+def closure_years(
+    margin: Number, active: Number, threshold: Number, min_years_closed: int, shape: tuple[int, int]
+) -> ClosureYears:
+    """Which years a stream is closed under a rule-of-thumb closure rule.
+
+    In an ``active`` year (a planned production year) whose ``margin`` is below ``threshold``
+    an open stream closes; a closed stream reopens in the first active year whose margin
+    clears the threshold once it has been closed ``min_years_closed`` years. Outside active
+    years it is neither open nor closed (nothing is paid) and a closure ends without a
+    reopening. The margin of year t is known at the start of t (no foresight). Vectorized over
+    scenarios; a loop over years carries each scenario's state.
+
+    Examples
+    --------
+    >>> m = np.array([5.0, 5.0, -1.0, -2.0, 3.0, 4.0])  # a dip in years 3 and 4
+    >>> c = closure_years(m, 1.0, 0.0, 1, (1, 6))
+    >>> c.closed[0].tolist(), c.closing[0].tolist(), c.reopening[0].tolist()
+    ([0.0, 0.0, 1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    >>> closure_years(m, 1.0, 0.0, 3, (1, 6)).closed[0].tolist()  # held closed three years
+    [0.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+    """
+    n, t = shape
+    below = np.broadcast_to(np.asarray(margin) < threshold, shape)
+    on = np.broadcast_to(np.asarray(active) > 0, shape)
+    closed = np.zeros(shape, dtype=bool)
+    closing = np.zeros(shape, dtype=bool)
+    reopening = np.zeros(shape, dtype=bool)
+    was = np.zeros(n, dtype=bool)
+    years = np.zeros(n, dtype=np.int64)
+    for k in range(t):
+        a, b = on[:, k], below[:, k]
+        now = a & np.where(was, (years < min_years_closed) | b, b)
+        closed[:, k] = now
+        closing[:, k] = now & ~was
+        reopening[:, k] = a & was & ~now
+        years = np.where(now, years + 1, 0)
+        was = now
+    return ClosureYears(closed.astype(np.float64), closing.astype(np.float64), reopening.astype(np.float64))
+
+
+def mine_margin(s: MineInputs, escalate: Number, opex_fx: Number) -> Number:
+    """A mine stream's operating margin at its profile: the value of all it recovers (sold or
+    fed on) less its selling charges and its ore cost (x the local-currency cost factor).
+
+    Examples
+    --------
+    >>> from dealcalc.engine.inputs import resolve
+    >>> import dealcalc as dc
+    >>> s = resolve(dc.load(dc.example_path("ussm-fwo")), {}, 1).mines[0]  # copper
+    >>> round(float(np.max(mine_margin(s, 1.0, 1.0))) / 1e6, 1)  # US$ M at full output
+    37.7
+    """
+    out = mine_output(s)
+    flows = mine_flows(s, out, out.recovered, escalate)
+    ore: Number = 0.0 if s.ore is None else times((s.ore * s.opex_per_t_ore) * s.profile, escalate)
+    return flows.revenue - flows.charges - ore * opex_fx
+
+
+def processing_margin(
+    s: ProcessingInputs, made: Number, bought: Number, escalate: Number, opex_fx: Number
+) -> Number:
+    """A processing stream's operating margin: the value of all it makes less its selling
+    charges, its conversion cost (x the local-currency cost factor) and the feed it buys (its
+    own feed costs nothing here, as in the ledger)."""
+    flows = processing_flows(s, made, made, bought, escalate)
+    return flows.revenue - flows.charges - flows.conversion_cost * opex_fx - flows.feed_cost
+
+
+@dataclass(frozen=True)
+class Closures:
+    """The streams after their temporary-closure rules, and where each rule closed its stream."""
+
+    mines: tuple[MineInputs, ...]
+    processing: tuple[ProcessingInputs, ...]
+    years: dict[str, ClosureYears]  # by stream, only streams with a rule
+    rules: dict[str, ClosureInputs]
+
+
+def _closed(s: MineInputs | ProcessingInputs, c: ClosureYears) -> tuple[Number, np.ndarray]:
+    """The profile and producing flag of a stream with its closed years taken out."""
+    running = 1.0 - c.closed
+    return s.profile * running, np.asarray(s.producing * running, dtype=np.float64)
+
+
+def temporary_closures(
+    mines: Sequence[MineInputs],
+    processing: Sequence[ProcessingInputs],
+    escalate: Number,
+    opex_fx: Number,
+    shape: tuple[int, int],
+) -> Closures:
+    """Apply each stream's temporary-closure rule (docs/methodology.md, temporary closure).
+
+    A stream's margin in each year is taken at its planned profile (before availability:
+    a disruption does not close a mine) and that year's prices and costs; mines first, then
+    processing streams in feed order, each fed by what its sources make once their own rules
+    have acted. A closed year has no output and no stream cost (profile and producing 0), so a
+    closed mine feeds nothing and a processing stream buys the shortfall or makes less.
+
+    Examples
+    --------
+    >>> from dealcalc.engine.inputs import resolve
+    >>> import dealcalc as dc
+    >>> inputs = resolve(dc.load(dc.example_path("ussm-fwo")), {}, 1)
+    >>> c = temporary_closures(inputs.mines, inputs.processing, 1.0, 1.0, (1, 17))
+    >>> c.years, c.mines == inputs.mines  # no rule: nothing changes
+    ({}, True)
+    """
+    years: dict[str, ClosureYears] = {}
+    rules: dict[str, ClosureInputs] = {}
+    new_mines = []
+    for m in mines:
+        if m.closure is not None:
+            margin = mine_margin(replace(m, profile=m.closure.planned), escalate, opex_fx)
+            c = closure_years(margin, m.producing, m.closure.threshold, m.closure.min_years_closed, shape)
+            years[m.name], rules[m.name] = c, m.closure
+            profile, producing = _closed(m, c)
+            m = replace(m, profile=profile, producing=producing)
+        new_mines.append(m)
+    new_processing = list(processing)
+    if any(p.closure is not None for p in processing):
+        recovered = {m.name: mine_output(m).recovered for m in new_mines}
+        for k, p in enumerate(processing):
+            if p.closure is None:
+                continue
+            planned = replace(p, profile=p.closure.planned)
+            b = material_balance(recovered, [*new_processing[:k], planned])
+            margin = processing_margin(planned, b.made[p.name], b.bought.get(p.name, 0.0), escalate, opex_fx)
+            c = closure_years(margin, p.producing, p.closure.threshold, p.closure.min_years_closed, shape)
+            years[p.name], rules[p.name] = c, p.closure
+            profile, producing = _closed(p, c)
+            new_processing[k] = replace(p, profile=profile, producing=producing)
+    if not years:
+        return Closures(tuple(mines), tuple(processing), {}, {})
+    return Closures(tuple(new_mines), tuple(new_processing), years, rules)

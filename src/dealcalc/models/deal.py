@@ -941,21 +941,30 @@ class Deal(Model):
         """The party that collects a destination's import duties."""
         return self.trade.destinations[destination].government or f"{destination}_government"
 
-    def party_role(self, party: str) -> Literal["owner", "lenders", "government", "royalty_holder"]:
-        """Whether a party owns equity, lends, holds a private royalty, or is a government."""
+    def party_role(
+        self, party: str
+    ) -> Literal["owner", "lenders", "government", "royalty_holder", "buyer", "guarantor"]:
+        """Whether a party owns equity, lends, holds a private royalty, buys a defaulted project,
+        guarantees the lenders' loss (the debt-stress rules), or is a government."""
         if party in self.finance.equity:
             return "owner"
         if party == "lenders":
             return "lenders"
+        stress = self.finance.stress_parties()
+        if party in stress:
+            return "buyer" if stress[party] == "buyer" else "guarantor"
         if any(v.private and v.collector == party for v in (self.fiscal.levies or {}).values()):
             return "royalty_holder"
         return "government"
 
     def party_names(self) -> list[str]:
-        """The parties the deal's cash is split among: owners, lenders, governments."""
+        """The parties the deal's cash is split among: owners, lenders (with the buyer of a
+        defaulted project and the guarantor of the lenders' loss when the debt-stress rules name
+        them), governments."""
         names = list(self.finance.equity)
         if self.finance.debt:
             names.append("lenders")
+        names += [p for p in self.finance.stress_parties() if p not in names]
         names.append(self.finance.host_government)
         for levy in (self.fiscal.levies or {}).values():  # the governments that collect levies
             if levy.collector is not None and levy.collector not in names:

@@ -6,9 +6,19 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from dealcalc.models.base import Fraction, Model, Positive, Rate, Whole
+from dealcalc.models.base import Fraction, Model, Money, Positive, Rate, Whole, Year, name_problem
 
-__all__ = ["DebtTranche", "EquityHolder", "Finance"]
+__all__ = [
+    "DebtDefault",
+    "DebtTranche",
+    "Dsra",
+    "EquityHolder",
+    "Finance",
+    "Guarantee",
+    "Lockup",
+    "SponsorSupport",
+    "Sweep",
+]
 
 
 class DebtTranche(Model):
@@ -57,6 +67,85 @@ class EquityHolder(Model):
     description: str | None = None
 
 
+class Dsra(Model):
+    """A debt service reserve account: a balance of ``months`` of the next year's debt service.
+
+    ``funded: cash_flow`` fills it from the cash left after debt service (before any sweep or
+    dividend); ``close`` has the owners fill it to its first target in the year before debt
+    service starts (financial close), later top-ups from cash flow. It pays debt service the
+    cash cannot; what exceeds the target (all of it once the loans are repaid) is released to
+    the owners. Formulas: docs/methodology.md §23.
+    """
+
+    months: Annotated[Positive, Field(le=60.0)]
+    funded: Literal["cash_flow", "close"] = "cash_flow"
+    description: str | None = None
+
+
+class Sweep(Model):
+    """A cash sweep: ``share`` of the cash left after debt service and the reserve prepays the
+    loans (the last instalments first) in years the DSCR is ``above`` (or ``below``) ``dscr``,
+    or in every year (``when: always``)."""
+
+    share: Fraction
+    dscr: Positive | None = None
+    when: Literal["above", "below", "always"] = "above"
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _threshold(self) -> Sweep:
+        if self.when != "always" and self.dscr is None:
+            raise ValueError(f"a sweep applied when the DSCR is {self.when} a threshold needs dscr")
+        return self
+
+
+class Lockup(Model):
+    """A distribution lock-up: no dividends in a year the DSCR is below ``dscr``; the cash is
+    trapped in the project and released in the first year the DSCR is back at or above it
+    (or when the loans are repaid, or at the end)."""
+
+    dscr: Positive
+    description: str | None = None
+
+
+class DebtDefault(Model):
+    """When the project defaults and what the lenders recover.
+
+    With a default rule the debt is limited-recourse: a shortfall of debt service that the
+    reserves (and any sponsor support) cannot pay is missed and falls into arrears, instead of
+    being paid by the owners. Default comes after ``missed_payments`` consecutive years with a
+    missed payment, or ``dscr_years`` consecutive years with the reserve exhausted and the DSCR
+    below ``dscr_below`` (either rule off with null), or with debt still owed at the end. On
+    default the reserves go to the lenders and the project is sold to ``buyer`` for
+    ``recovery`` of the debt still outstanding; the owners receive nothing from then on.
+    """
+
+    missed_payments: Annotated[Whole, Field(ge=1, le=50)] | None = 1
+    dscr_below: Positive | None = None
+    dscr_years: Annotated[Whole, Field(ge=1, le=50)] = 2
+    recovery: Fraction
+    buyer: str = "buyer"
+    description: str | None = None
+
+
+class SponsorSupport(Model):
+    """A completion guarantee: the owners pay the debt service the project cannot, up to
+    ``amount_usd`` in all (money of the deal's basis), in the years before ``until_year``."""
+
+    amount_usd: Money
+    until_year: Year
+    description: str | None = None
+
+
+class Guarantee(Model):
+    """A DFI or ECA guarantee of ``share`` of the lenders' loss on default, paid by
+    ``guarantor`` (a party of its own) in the year of default."""
+
+    share: Fraction
+    guarantor: str = "guarantor"
+    description: str | None = None
+
+
 class Finance(Model):
     """Debt, owners, dividend withholding and the other parties' discount rates.
 
@@ -73,6 +162,52 @@ class Finance(Model):
     dividend_withholding_rate: Fraction = 0.0
     dividend_withholding_rate_untaxed: Fraction | None = None
     discount_rates: dict[str, Rate] = Field(default_factory=dict)
+    dsra: Dsra | None = None
+    sweep: Sweep | None = None
+    lockup: Lockup | None = None
+    default: DebtDefault | None = None
+    sponsor_support: SponsorSupport | None = None
+    guarantee: Guarantee | None = None
+
+    @property
+    def stressed(self) -> bool:
+        """Whether any debt-stress rule is on (reserve, sweep, lock-up, default, support,
+        guarantee); without one the debt is serviced as scheduled, whatever the cash."""
+        rules = (self.dsra, self.sweep, self.lockup, self.default, self.sponsor_support, self.guarantee)
+        return any(rule is not None for rule in rules)
+
+    def stress_parties(self) -> dict[str, str]:
+        """The parties the debt-stress rules add, with their roles: the buyer of a defaulted
+        project and the guarantor of the lenders' loss."""
+        out: dict[str, str] = {}
+        if self.default is not None:
+            out[self.default.buyer] = "buyer"
+        if self.guarantee is not None:
+            out[self.guarantee.guarantor] = "guarantor"
+        return out
+
+    @model_validator(mode="after")
+    def _stress(self) -> Finance:
+        if self.stressed and not self.debt:
+            raise ValueError("the debt-stress rules (dsra, sweep, lockup, default, ...) need debt")
+        if (self.sponsor_support is not None or self.guarantee is not None) and self.default is None:
+            raise ValueError(
+                "sponsor support and a guarantee cover what the lenders would lose on default; "
+                "state finance.default (when the project defaults and the recovery)"
+            )
+        taken = {*self.equity, "lenders", self.host_government}
+        for name, role in self.stress_parties().items():
+            problem = name_problem(name)
+            if problem is not None:
+                # errors.md: the buyer or guarantor named
+                raise ValueError(f"the {role} {name!r}: {problem}")
+            if name in taken:
+                raise ValueError(
+                    f"{name!r} is already a party (an owner, the lenders or the host government); "
+                    f"give the {role} a name of its own"
+                )
+            taken.add(name)
+        return self
 
     @model_validator(mode="after")
     def _shares(self) -> Finance:

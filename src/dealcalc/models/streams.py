@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from dealcalc.models.base import Fraction, Model, Year
+from dealcalc.models.base import Fraction, Model, Money, Number, Whole, Year
 from dealcalc.models.schedule import (
     ConcentrateGradeSchedule,
     FactorSchedule,
@@ -16,7 +16,7 @@ from dealcalc.models.schedule import (
     UnitCostSchedule,
 )
 
-__all__ = ["UNITS_PER_TONNE", "Feed", "Product", "Purchase", "Stream"]
+__all__ = ["UNITS_PER_TONNE", "Feed", "Product", "Purchase", "Stream", "TemporaryClosure"]
 
 #: Price units and how many of them a tonne holds (1 mtu = 10 kg of WO3; 1 troy ounce =
 #: 31.1034768 g; 1 lb = 0.45359237 kg).
@@ -74,6 +74,27 @@ class Feed(Model):
     description: str | None = None
 
 
+class TemporaryClosure(Model):
+    """Close an operating stream for a year when its margin is too low, and reopen it later.
+
+    In a production year whose operating margin (revenue less selling charges and variable
+    operating costs, at that year's prices and costs, before the decision) is below
+    ``close_below_margin_usd``, the stream is closed: it produces nothing, pays no variable or
+    fixed stream cost, and pays ``care_and_maintenance_usd_per_year`` instead, plus
+    ``closing_cost_usd`` in the first closed year. It reopens in the first later year whose
+    margin clears the threshold after at least ``min_years_closed`` closed years, paying
+    ``reopening_cost_usd`` that year (docs/methodology.md, temporary closure). Money is the
+    deal's money, an operating cost like the stream's fixed cost.
+    """
+
+    close_below_margin_usd: Number = 0.0
+    care_and_maintenance_usd_per_year: Money = 0.0
+    closing_cost_usd: Money = 0.0
+    reopening_cost_usd: Money = 0.0
+    min_years_closed: Annotated[Whole, Field(ge=1, le=100)] = 1
+    description: str | None = None
+
+
 #: Fields only a processing stream reads, only an ore-based mine stream reads, and only a mine
 #: stream with a concentrate (``concentrate_grade``) reads.
 _PROCESSING_ONLY = ("conversion_cost_usd_per_unit", "feed")
@@ -128,7 +149,8 @@ class Stream(Model):
 
     Both ramp up with their phase; ``end_year`` is the last year of output. ``sales_shares``
     splits what is sold among the deal's trade destinations (``{us: 1.0}``); the rest is sold
-    where no duty is modelled.
+    where no duty is modelled. ``temporary_closure`` (default: none) closes the stream in
+    years its margin is too low and reopens it later, at stated costs (:class:`TemporaryClosure`).
     """
 
     phase: str
@@ -154,6 +176,7 @@ class Stream(Model):
     royalty_bearing_fraction: FactorSchedule | None = None
     sales_shares: dict[str, Fraction] = Field(default_factory=dict)
     end_year: Year | None = None
+    temporary_closure: TemporaryClosure | None = None
     description: str | None = None
 
     @model_validator(mode="before")

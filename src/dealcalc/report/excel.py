@@ -24,13 +24,15 @@ that the spreadsheet agrees; ``tests/test_excel.py`` recomputes the workbook wit
 engine and checks every line.
 
 The parties' split (the **Parties** sheet) is formulas for the simple regime with loans of a
-given share of capex and a given repayment profile: the tax again with interest, fees and
-amortised capitalised interest deducted (Ledger), free cash to equity, dividends and
-injections, withholding (the untaxed rate where the levered tax is nil), each owner's, the
-lenders' and each government's cash, and each party's NPV at its own rate (Summary). The debt
-schedule itself is values (it follows capex and the loan terms only). A loan sized on a cover
-ratio or sculpted, an expropriation or a levy stack keeps the split as values, with the
-reason on the sheet. Monte Carlo is not in the workbook.
+given share of capex and a given repayment profile: each loan's schedule (drawn as its share of
+its phases' capex, interest capitalised while drawing, grace, annuity or linear repayment, the
+upfront fee, the balance) from its input cells (Ledger, money of the day), the tax again with
+interest, fees and amortised capitalised interest deducted (Ledger), free cash to equity,
+dividends and injections, withholding (the untaxed rate where the levered tax is nil), each
+owner's, the lenders' and each government's cash, and each party's NPV at its own rate
+(Summary). A loan sized on a cover ratio or sculpted, a debt term the workbook does not write
+(a reserve account, a sweep, ...), an expropriation or a levy stack keeps the debt and the split
+as values, with the reason on the sheet. Monte Carlo is not in the workbook.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from __future__ import annotations
 import importlib.util
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +50,7 @@ from dealcalc.analyses.evaluate import Valuation, evaluate
 from dealcalc.analyses.provenance import RunInfo, run_info
 from dealcalc.engine import build_ledger, resolve
 from dealcalc.engine import lines as reg
+from dealcalc.engine.financing import debt_flows, repayment_profile
 from dealcalc.engine.fiscal import straight_line
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.models import Deal
@@ -185,6 +188,11 @@ def _live_inputs(deal: Deal) -> tuple[list[LiveInput], list[LiveInput]]:
     return affine, rates
 
 
+def _phase_capex(phase: str) -> str:
+    """The Drivers line of a phase's initial capital, which its loans draw on (deal's money)."""
+    return f"Initial capital of phase {phase}, drawn on by its loans [USD]"
+
+
 def _basis(deal: Deal, live: list[LiveInput], plan: StackPlan | None) -> dict[str, Affine]:
     """Base and coefficients of each affine line, from one engine pass over K + 1 scenarios:
     every live input at its value, then each one a small step away (a step, not 0, so that a
@@ -210,6 +218,8 @@ def _basis(deal: Deal, live: list[LiveInput], plan: StackPlan | None) -> dict[st
     ledger, parts = build_ledger(inputs)
     names = _groups(deal, ledger.lines).affine
     table: dict[str, Any] = {name: ledger.line(name) for name in names}
+    for phase, capex in parts.capex_by_phase.items():  # what each phase's loans draw on
+        table[_phase_capex(phase)] = capex
     if plan is None:
         table[ROYALTY_BASE] = -ledger.line(reg.ROYALTY)
         table[DEPRECIATION] = ledger.line(reg.DEPRECIATION)
@@ -262,6 +272,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
 
     valued = apply_scenario(deal, scenario)
     result = evaluate(valued, keep_ledger=True)
+    _refuse_closures(valued, result)
     live, rates = _live_inputs(valued)
     resolved = resolve(valued, {}, 1)
     _, project = build_ledger(resolved)  # dealcalc's own build: its levies are the stored results
@@ -378,7 +389,9 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
             inputs.write_string(r, 3, how)
             book.define_name(name, f"=Inputs!{cell(r, 1, absolute=True)}")
     inputs.write_string(
-        r + 2, 0, "Inflation converts the discount rate here; money of the day (row g) is values."
+        r + 2,
+        0,
+        "Inflation converts the discount rates and a loan's real rate; money of the day (row g) is values.",
     )
     inputs.set_column(0, 0, 38)
     inputs.set_column(1, 1, 16)
@@ -402,6 +415,8 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
     royalty_lines = [line.name for line in levy_lines if line.group is reg.Group.ROYALTY]
     tax_lines = [line.name for line in levy_lines if line.group is reg.Group.TAX]
     line_names += [name for name in affine if plan is not None and "|" in name]
+    if split.live:
+        line_names += [_phase_capex(ph) for ph in split.phases]
     for name in line_names:
         parts = affine[name]
         label = plan.driver_label(name) if plan is not None and "|" in name else name
@@ -580,7 +595,20 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         }
         losses_top = _tax_block(valued, resolved, led, losses, groups, ys, fmt, affine_formula, cached=cached)
         if split.live and split.debt:
-            _levered_tax(valued, resolved, result, led, losses, groups, ys, fmt, affine_formula, losses_top)
+            _levered_tax(
+                valued,
+                resolved,
+                project,
+                result,
+                split,
+                led,
+                losses,
+                groups,
+                ys,
+                fmt,
+                affine_formula,
+                losses_top,
+            )
     else:
         led.skip("The levy stack's memo lines, in the deal's money", bold)
         for line in result.ledger.lines:
@@ -657,7 +685,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
         summary.write_string(
             note_row + 1,
             0,
-            "Each party's cash: the Parties sheet (live; the debt schedule is values, see there).",
+            "Each party's cash: the Parties sheet (live, the debt schedule on the Ledger too).",
         )
     else:
         _frame(
@@ -833,6 +861,84 @@ def _tax_block(
 
 
 @dataclass(frozen=True)
+class _Loan:
+    """A loan of a given share of capex: the names of its input cells and its phases."""
+
+    share: str
+    rate: str  # the stated rate's cell
+    fee: str
+    real: bool  # the stated rate is real: the loan's (nominal) rate is Fisher's
+    phases: tuple[str, ...]
+
+    @property
+    def nominal_rate(self) -> str:
+        """The loan's rate in money of the day, as a formula of its cells."""
+        return f"((1+{self.rate})*(1+inflation)-1)" if self.real else self.rate
+
+
+#: The terms of a loan and of the finance block the workbook writes as formulas; a deal that
+#: sets any other (a reserve account, a cash sweep, a lock-up, default rules, ...) away from its
+#: default keeps the debt and the split as values.
+_LOAN_TERMS = frozenset(
+    [
+        "description",
+        "share_of_capex",
+        "target_dscr",
+        "interest_rate",
+        "interest_rate_basis",
+        "grace_years",
+        "tenor_years",
+        "repayment",
+        "upfront_fee",
+        "phases",
+    ]
+)
+_FINANCE_TERMS = frozenset(
+    [
+        "debt",
+        "equity",
+        "host_government",
+        "dividend_withholding_rate",
+        "dividend_withholding_rate_untaxed",
+        "discount_rates",
+    ]
+)
+
+
+def _refuse_closures(deal: Deal, result: Valuation) -> None:
+    """The Streams sheet does not write a stream's temporary closure as formulas: a workbook of a
+    deal in which a stream closes would show its output in the closed years, so it is refused
+    rather than written wrong (a rule that never binds changes nothing and is fine)."""
+    assert result.ledger is not None
+    for name, stream in deal.streams.items():
+        if getattr(stream, "temporary_closure", None) is None:
+            continue
+        line = reg.closed(name)
+        if line in result.ledger.lines and bool(np.any(result.ledger.line(line) > 0)):
+            raise InputError(
+                f"stream {name!r} closes temporarily in this case; the workbook does not write closures",
+                field=f"streams.{name}.temporary_closure",
+                hint="write the ledger with `dealcalc table --csv`, or value a case without the closure",
+            )
+
+
+def _unwritten_terms(finance: Any) -> list[str]:
+    """The paths of debt terms a deal sets that the workbook does not write as formulas."""
+
+    def changed(model: Any, known: frozenset[str], prefix: str) -> list[str]:
+        return [
+            f"{prefix}.{name}"
+            for name, info in type(model).model_fields.items()
+            if name not in known and getattr(model, name) != info.get_default(call_default_factory=True)
+        ]
+
+    found = changed(finance, _FINANCE_TERMS, "finance")
+    for name, tranche in finance.debt.items():
+        found += changed(tranche, _LOAN_TERMS, f"finance.debt.{name}")
+    return found
+
+
+@dataclass(frozen=True)
 class _SplitPlan:
     """Whether the parties' split is written as formulas, and the inputs it reads."""
 
@@ -840,6 +946,12 @@ class _SplitPlan:
     debt: bool
     inputs: list[LiveInput]
     rates: dict[str, tuple[str, str, float]]  # party: (name, stated name, rate in the deal's basis)
+    loans: dict[str, _Loan] = field(default_factory=dict)  # by tranche name, in the engine's order
+
+    @property
+    def phases(self) -> list[str]:
+        """The phases whose capital the loans draw on."""
+        return sorted({ph for loan in self.loans.values() for ph in loan.phases})
 
     @property
     def live(self) -> bool:
@@ -859,6 +971,8 @@ def _split_plan(valued: Deal, resolved: Any) -> _SplitPlan:
         reason = "a loan is sized on a cover ratio (DSCR) of the cash flow"
     elif any(d.repayment == "sculpted" for d in fin.debt):
         reason = "a loan's repayment is sculpted on the cash flow"
+    elif unwritten := _unwritten_terms(valued.finance):
+        reason = f"the debt uses terms not written as formulas ({', '.join(unwritten)})"
     elif np.any(np.asarray(fin.expropriated, dtype=np.float64) > 0):
         reason = "the deal has an expropriation"
     elif len(collectors) > 1:
@@ -905,7 +1019,42 @@ def _split_plan(valued: Deal, resolved: Any) -> _SplitPlan:
             )
         )
         rates[party] = (excel_name("discount_rate", party), stated_name, float(fin.discount_rates[party][0]))
-    return _SplitPlan(reason=reason, debt=bool(fin.debt), inputs=inputs, rates=rates)
+    loans: dict[str, _Loan] = {}
+    for d in fin.debt if not reason else ():
+        tranche = f.debt[d.name]
+        p = f"finance.debt.{d.name}"
+        loan = _Loan(
+            share=excel_name("loan_share", d.name),
+            rate=excel_name("loan_rate", d.name),
+            fee=excel_name("loan_fee", d.name),
+            real=tranche.interest_rate_basis == "real",
+            phases=tuple(d.phases),
+        )
+        loans[d.name] = loan
+        inputs += [
+            LiveInput(
+                f"{p}.share_of_capex",
+                f"Loan {d.name}: share of capex",
+                "fraction",
+                float(tranche.share_of_capex or 0.0),
+                loan.share,
+            ),
+            LiveInput(
+                f"{p}.interest_rate",
+                f"Loan {d.name}: interest rate ({tranche.interest_rate_basis})",
+                "fraction",
+                float(tranche.interest_rate),
+                loan.rate,
+            ),
+            LiveInput(
+                f"{p}.upfront_fee",
+                f"Loan {d.name}: upfront fee",
+                "fraction",
+                float(tranche.upfront_fee),
+                loan.fee,
+            ),
+        ]
+    return _SplitPlan(reason=reason, debt=bool(fin.debt), inputs=inputs, rates=rates, loans=loans)
 
 
 LEVERED = "Levered: "
@@ -915,7 +1064,9 @@ DEDUCTED = "deducted"
 def _levered_tax(
     valued: Deal,
     resolved: Any,
+    project: Any,
     result: Valuation,
+    split: _SplitPlan,
     led: Rows,
     losses: Any,
     groups: _Groups,
@@ -924,41 +1075,51 @@ def _levered_tax(
     affine_formula: Callable[[str], Callable[[int], str]],
     losses_top: int,
 ) -> None:
-    """The debt schedule (values) and the simple regime's tax again with interest, fees and
-    amortised capitalised interest deducted (formulas), on the Ledger."""
+    """The debt schedule and the simple regime's tax again with interest, fees and amortised
+    capitalised interest deducted, all formulas, on the Ledger (methodology §14 and §16)."""
     n_years = int(ys.size)
     table = result.party_table()
     money = fmt["money"]
     tl = resolved.timeline
     fiscal = resolved.fiscal
     g = np.broadcast_to(np.asarray(tl.to_nominal, dtype=np.float64).reshape(-1), (n_years,))
-    led.skip(
-        "Debt (values from dealcalc: loans of a given share of capex, a given repayment profile)", fmt["bold"]
+    nominal = _debt_schedule(resolved, project, split, table, led, fmt, affine_formula, g)
+
+    def at(key: str, t: int) -> str:
+        return led.ref(key, t, here="Ledger")
+
+    # capitalised interest is amortised from the first production, at its cost in money of the day
+    shares = straight_line(1.0, tl.first_production, fiscal.idc_years, fiscal.write_off, n_years)
+    led.values(
+        "idc_share",
+        "Share of the capitalised interest amortised",
+        shares,
+        fmt["coef"],
+        f"straight line over {fiscal.idc_years} years from the first production",
     )
-    for label in (
-        "Debt drawn [USD]",
-        "Interest paid [USD]",
-        "Interest capitalised [USD]",
-        "Principal repaid [USD]",
-        "Debt fees [USD]",
-        "Debt balance [USD]",
-    ):
-        led.values(
-            label, label, table[label].to_numpy(dtype=float), money, "values; follow capex and loan terms"
-        )
-    idc = np.array([[float((table["Interest capitalised [USD]"].to_numpy(dtype=float) * g).sum())]])
-    amortised = straight_line(idc, tl.first_production, fiscal.idc_years, fiscal.write_off, n_years)
+    idc = float((table["Interest capitalised [USD]"].to_numpy(dtype=float) * g).sum())
+    led.formulas(
+        "idc_amortised",
+        "Capitalised interest amortised, money of the day [USD]",
+        lambda t: f"SUM({led.span(nominal['capitalised'], here='Ledger')})*{at('idc_share', t)}",
+        money,
+        "all capitalised interest × share",
+        cached=idc * shares,
+    )
     deducted = (
         table["Interest paid [USD]"].to_numpy(dtype=float)
         + table["Debt fees [USD]"].to_numpy(dtype=float)
-        + np.broadcast_to(amortised, (1, n_years))[0] / g
+        + idc * shares / g
     )
-    led.values(
+    led.formulas(
         DEDUCTED,
         "Interest, fees and amortised capitalised interest, deducted [USD]",
-        deducted,
+        lambda t: (
+            f"{at('Interest paid [USD]', t)}+{at('Debt fees [USD]', t)}+{at('idc_amortised', t)}/{at('g', t)}"
+        ),
         money,
-        "values; the deal's money",
+        "the deal's money",
+        cached=deducted,
     )
     levered_tax = table["Income tax, levered [USD]"].to_numpy(dtype=float)
     _tax_block(
@@ -975,6 +1136,214 @@ def _levered_tax(
         losses_top=losses_top,
         cached={"tax": levered_tax * g},
     )
+
+
+#: The debt lines of dealcalc's party table, and the key of each in a loan's schedule.
+DEBT_LINES = {
+    "Debt drawn [USD]": "draws",
+    "Interest paid [USD]": "interest_paid",
+    "Interest capitalised [USD]": "capitalised",
+    "Principal repaid [USD]": "principal",
+    "Debt fees [USD]": "fees",
+    "Debt balance [USD]": "balance",
+}
+
+
+def _debt_schedule(
+    resolved: Any,
+    project: Any,
+    split: _SplitPlan,
+    table: pd.DataFrame,
+    led: Rows,
+    fmt: dict[str, Any],
+    affine_formula: Callable[[str], Callable[[int], str]],
+    g: np.ndarray,
+) -> dict[str, str]:
+    """Each loan's schedule in money of the day as formulas of its input cells and its phases'
+    capex (methodology §14), then the deal's debt lines (all loans ÷ g); returns the key of the
+    row summing each schedule line over the loans, in money of the day.
+
+    As dealcalc has it: a loan draws its share of its phases' capex; while they draw, interest
+    on the balance is capitalised; then ``grace_years`` of interest only; then ``tenor_years``
+    of repayment: annuity (the level payment of the balance at the start, r / (1 - (1 + r)^-n),
+    less the interest) or linear (1/n of it plus the interest on the declining balance, less
+    the interest), the last year (or the horizon's end) clearing the balance. The upfront fee is
+    a share of all the drawdowns, paid in the first year of drawdown."""
+    money = fmt["money"]
+    led.skip("Debt: each loan's schedule in money of the day (formulas of the loan's inputs)", fmt["bold"])
+
+    def at(key: str, t: int) -> str:
+        return led.ref(key, t, here="Ledger")
+
+    def total(keys: list[str]) -> Callable[[int], str]:
+        return lambda t: "+".join(at(key, t) for key in keys) if keys else "0"
+
+    def deflated(key: str) -> Callable[[int], str]:
+        return lambda t: f"{at(key, t)}/{at('g', t)}"
+
+    written = [
+        k
+        for d in resolved.finance.debt
+        if (k := _write_loan(led, d, split.loans[d.name], project, resolved.timeline, g, fmt, affine_formula))
+    ]
+    led.skip("Debt, all loans", fmt["bold"])
+    nominal: dict[str, str] = {}
+    for label, key in DEBT_LINES.items():
+        nominal[key] = f"all|{key}"
+        led.formulas(
+            nominal[key],
+            f"{label[: -len(' [USD]')]}, all loans, money of the day [USD]",
+            total([k + key for k in written]),
+            money,
+            "sum of the loans",
+            cached=table[label].to_numpy(dtype=float) * g,
+        )
+    for label, key in DEBT_LINES.items():
+        led.formulas(
+            label,
+            label,
+            deflated(nominal[key]),
+            money,
+            "÷ g: the deal's money",
+            cached=table[label].to_numpy(dtype=float),
+        )
+    return nominal
+
+
+def _write_loan(
+    led: Rows,
+    d: Any,
+    loan: _Loan,
+    project: Any,
+    tl: Any,
+    g: np.ndarray,
+    fmt: dict[str, Any],
+    affine_formula: Callable[[str], Callable[[int], str]],
+) -> str:
+    """One loan's schedule as formulas (money of the day), each row's cached result dealcalc's
+    schedule of that loan alone; returns its rows' key prefix ("" when it never draws)."""
+    n_years = g.size
+    money = fmt["money"]
+    drawn = sum((np.asarray(project.draws_by_phase[ph]) for ph in d.phases), np.zeros(n_years))
+    draw_years = np.flatnonzero(drawn > 0)
+    if draw_years.size == 0:
+        return ""
+    first, last = int(draw_years[0]), int(draw_years[-1])
+    start = last + 1 + d.grace_years
+    n_repay = min(d.tenor_years, n_years - start)
+    n = float(n_repay)
+    flows = debt_flows(
+        (d,), project.capex_by_phase, project.draws_by_phase, np.zeros((1, n_years)), tl.to_nominal
+    )
+    k = f"loan|{d.name}|"
+    r = loan.nominal_rate
+    funded = [affine_formula(_phase_capex(ph)) for ph in d.phases]
+    capex = sum(
+        (
+            np.broadcast_to(np.asarray(project.capex_by_phase[ph], dtype=np.float64), (1, n_years))[0]
+            for ph in d.phases
+        ),
+        np.zeros(n_years),
+    )
+
+    def at(key: str, t: int) -> str:
+        return led.ref(k + key if key != "g" else key, t, here="Ledger")
+
+    def opening(t: int) -> str:
+        return "0" if t == 0 else at("balance", t - 1)
+
+    def level(t: int) -> str:
+        if t < start:
+            return "0"
+        if d.repayment == "annuity":
+            return f"IF({r}=0,1/{n!r},{r}/(1-(1+{r})^(-{n!r})))"
+        return f"1/{n!r}+{r}*(1-{float(t - start)!r}/{n!r})"
+
+    def principal(t: int) -> str:
+        if n_repay <= 0 or t < start:
+            return "0"
+        if t - start >= n_repay - 1:  # the last repayment year (or the horizon's end) clears it
+            return at("balance", t - 1)
+        service = f"{at('balance', start - 1)}*{at('level', t)}"
+        return f"MIN(MAX({service}-{at('interest_paid', t)},0),{at('balance', t - 1)})"
+
+    def balance(t: int) -> str:
+        if t <= last:
+            return f"{opening(t)}+{at('capitalised', t)}+{at('draws', t)}"
+        return f"{opening(t)}-{at('principal', t)}"
+
+    rows: list[tuple[str, str, Callable[[int], str], str, np.ndarray]] = [
+        (
+            "capex",
+            f"capex of {', '.join(d.phases)} [USD]",
+            lambda t: "+".join(f"({f(t)})" for f in funded),
+            "Drivers; the deal's money",
+            capex,
+        ),
+        (
+            "draws",
+            "drawn, money of the day [USD]",
+            lambda t: f"{loan.share}*{at('capex', t)}*{at('g', t)}",
+            "share of capex × capex × g",
+            flows.draws[0] * g,
+        ),
+        (
+            "capitalised",
+            "interest capitalised, money of the day [USD]",
+            lambda t: f"{r}*{opening(t)}" if t <= last else "0",
+            "rate × opening balance, while drawing",
+            flows.capitalised_interest[0] * g,
+        ),
+        (
+            "interest_paid",
+            "interest paid, money of the day [USD]",
+            lambda t: f"{r}*{opening(t)}" if t > last else "0",
+            "rate × opening balance, after drawing",
+            flows.interest_paid[0] * g,
+        ),
+    ]
+    if n_repay > 0:
+        cached = np.zeros(n_years)
+        cached[start : start + n_repay] = repayment_profile(d.repayment, d.rate, n_repay)[0]
+        how = (
+            f"annuity over {n_repay} years: r / (1 - (1 + r)^-n)"
+            if d.repayment == "annuity"
+            else f"linear over {n_repay} years: 1/n + r × (1 - j/n)"
+        )
+        rows.append(("level", "debt service per unit of the balance at the start", level, how, cached))
+    rows += [
+        (
+            "principal",
+            "principal repaid, money of the day [USD]",
+            principal,
+            f"{d.repayment}; grace {d.grace_years} years, tenor {d.tenor_years}",
+            flows.principal[0] * g,
+        ),
+        (
+            "fees",
+            "upfront fee, money of the day [USD]",
+            lambda t: f"{loan.fee}*SUM({led.span(k + 'draws', here='Ledger')})" if t == first else "0",
+            "fee × all drawdowns, in the first drawdown year",
+            flows.fees[0] * g,
+        ),
+        (
+            "balance",
+            "balance at the year's end, money of the day [USD]",
+            balance,
+            "opening + capitalised + drawn - repaid",
+            flows.balance[0] * g,
+        ),
+    ]
+    for key, label, make, how, values in rows:
+        led.formulas(
+            k + key,
+            f"Loan {d.name}: {label}",
+            make,
+            fmt["coef"] if key == "level" else money,
+            how,
+            cached=values,
+        )
+    return k
 
 
 def _write_parties(
@@ -1004,8 +1373,8 @@ def _write_parties(
     sheet.write_string(
         1,
         0,
-        "The debt schedule (Ledger) is values: it follows capex and the loan terms, not grade, "
-        "prices or rates; a change of a capex input does not move it."
+        "The debt schedule (Ledger) is formulas of each loan's share of capex, rate and fee "
+        "(Inputs) and its phases' capex."
         if split.debt
         else "No debt: the levered tax is the unlevered one.",
     )
@@ -1075,9 +1444,20 @@ def _write_parties(
         "after tax + levies + duty borne",
     )
     lenders = table["lenders [USD]"].to_numpy(dtype=float) if split.debt else zero
-    rows.values(
-        "debt_service", "Debt service and fees less drawdowns [USD]", lenders, money, "values (Ledger's debt)"
-    )
+    if split.debt:
+        rows.formulas(
+            "debt_service",
+            "Debt service and fees less drawdowns [USD]",
+            lambda t: (
+                f"{led_at('Interest paid [USD]', t)}+{led_at('Principal repaid [USD]', t)}"
+                f"+{led_at('Debt fees [USD]', t)}-{led_at('Debt drawn [USD]', t)}"
+            ),
+            money,
+            "Ledger: interest + principal + fees - drawn",
+            cached=lenders,
+        )
+    else:
+        rows.values("debt_service", "Debt service and fees less drawdowns [USD]", zero, money, "no debt")
     to_equity = after + unlevered_tax - levered_tax - lenders
     rows.formulas(
         "equity",

@@ -18,7 +18,8 @@ import html
 from collections.abc import Callable
 
 from dealcalc.analyses import Valuation, compare, evaluate, tariff_attribution
-from dealcalc.analyses.montecarlo import MonteCarlo, has_uncertainty
+from dealcalc.analyses.montecarlo import MonteCarlo
+from dealcalc.analyses.uncertainty import has_uncertainty
 from dealcalc.errors import InputError
 from dealcalc.formatting import percent
 from dealcalc.models import Deal

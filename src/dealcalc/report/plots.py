@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dealcalc import formatting as fmt
+from dealcalc.analyses.decisions import GateDecisions
 from dealcalc.analyses.display import column_header, param_label, param_value
 from dealcalc.analyses.evaluate import Valuation
 from dealcalc.analyses.montecarlo import MonteCarlo
@@ -519,6 +520,56 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
 
 #: The formats :func:`render` writes.
 RENDER_FORMATS = ("png", "svg", "pdf")
+
+
+#: Colours of a gate's actions in :func:`policy_chart`.
+ACTION_COLOURS = {"build": INFLOW, "defer": "#f0b400", "abandon": OUTFLOW}
+
+
+def policy_chart(decisions: GateDecisions, *, deal: Deal | None = None, ax: Axes | None = None) -> Axes:
+    """The fitted rule of an adaptive gate: per decision year, the price ranges of the rule's
+    first state product over which it builds, defers or abandons (the other prices at their
+    means), from :meth:`GateDecisions.regions`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.report.plots import policy_chart
+    >>> g = dc.adaptive_gates(dc.load(dc.example_path("ussm-fwo")), 400, seed=1)
+    >>> "gate" in policy_chart(g).get_title()
+    True
+    """
+    ax = _axes(ax)
+    regions = decisions.regions()
+    shown: set[str] = set()
+    years = regions["year"].to_numpy(dtype=float)
+    lows = regions["price_from"].to_numpy(dtype=float)
+    highs = regions["price_to"].to_numpy(dtype=float)
+    for year, low, high, action in zip(years, lows, highs, regions["action"].astype(str), strict=True):
+        ax.bar(
+            year,
+            high - low,
+            bottom=low,
+            width=0.6,
+            color=ACTION_COLOURS.get(action, TOTAL),
+            label=None if action in shown else plain(action),
+        )
+        shown.add(action)
+    product = decisions.state_products[0] if decisions.state_products else "price"
+    deck = decisions.run.price_deck if decisions.run is not None else "base"
+    ax.set_ylabel(plain(param_label(f"price_decks.{deck}.{product}", deal) + ", at the decision"))
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: fmt.number(y)))
+    ax.set_xlabel("decision year")
+    _integer_years(ax)
+    ax.set_title(
+        plain(f"{decisions.gate} gate: the best action by {product} price, other prices at their means")
+    )
+    ax.legend(loc="best", fontsize="x-small")
+    return ax
 
 
 def _positive(value: object, name: str, expected: str) -> float:

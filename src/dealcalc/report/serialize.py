@@ -8,7 +8,7 @@ conventions in docs/cli.md, "Machine-readable output"). Every payload has the sa
     1 (raised only when a key changes meaning or goes away).
 ``kind``
     ``valuation``, ``comparison``, ``tariff_attribution``, ``tornado``, ``spider``, ``grid``,
-    ``sobol``, ``morris``, ``breakeven``, ``montecarlo`` or ``flows``.
+    ``sobol``, ``morris``, ``breakeven``, ``montecarlo``, ``gates`` or ``flows``.
 ``run``
     What was run (:class:`dealcalc.analyses.provenance.RunInfo`): file, scenario, label (never
     "base" for a changed run), every change, price deck, basis and money year, discount rate,
@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dealcalc.analyses import Breakeven, MonteCarlo, Valuation
+from dealcalc.analyses import Breakeven, GateDecisions, MonteCarlo, Valuation
+from dealcalc.analyses.lenders import NEEDED as LENDER_NEEDED
+from dealcalc.analyses.lenders import lender_risk
 from dealcalc.analyses.provenance import RunInfo
 
 __all__ = ["SCHEMA_VERSION", "csv_text", "dumps", "to_frame", "to_json"]
@@ -146,6 +148,37 @@ def _(result: MonteCarlo, **context: Any) -> dict[str, Any]:
     }
     out["gates"] = {str(p): plain(dict(row)) for p, row in result.gate_summary().iterrows()}
     out["option_value_usd"] = plain(dict(result.option_value())) if result.built else {}
+    asked = list(context.get("probabilities") or [])
+    table = result.probabilities(asked) if asked else None
+    out["probabilities"] = {
+        str(q): plain({k: row[k] for k in ("metric", "op", "threshold", "probability", "std_error", "draws")})
+        for q, row in (table.iterrows() if table is not None else ())
+    }
+    ranking = context.get("contributions")
+    if ranking is not None:
+        out["contributions"] = _contributions(ranking)
+    if result.deal.finance.stressed and all(m in result.values for m in LENDER_NEEDED):
+        risk = lender_risk(result)
+        out["lenders"] = {
+            str(q): {
+                "estimate": plain(row["estimate"]),
+                "std_error": plain(row["std_error"]),
+                "what": row["what"],
+            }
+            for q, row in risk.iterrows()
+        }
+    out["until"] = (
+        None
+        if result.until is None
+        else {
+            "tolerance": result.until,
+            "converged": bool(result.converged),
+            "draws_used": result.n,
+            "draws_planned": result.planned,
+            "metrics": list(result.monitored),
+            "percentiles": list(result.percentiles),
+        }
+    )
     return out
 
 
@@ -168,6 +201,41 @@ def _(result: Breakeven, **context: Any) -> dict[str, Any]:
             "metric_at_low": plain(float(result.at_low[0])),
             "metric_at_high": plain(float(result.at_high[0])),
             "explanation": result.explain(),
+        }
+    )
+    return out
+
+
+def _contributions(df: pd.DataFrame) -> dict[str, Any]:
+    """A risk ranking (:func:`dealcalc.analyses.contributions.contributions`) as JSON."""
+    keys = ("metric", "method", "r_squared", "unexplained", "draws", "dropped")
+    out: dict[str, Any] = {k: plain(df.attrs.get(k)) for k in keys}
+    out["held_fixed"] = [str(x) for x in df.attrs.get("held_fixed", [])]
+    out["rows"] = _rows(df, "source")
+    return out
+
+
+@to_json.register
+def _(result: GateDecisions, **context: Any) -> dict[str, Any]:
+    out = _envelope("gates", result.run, result.run.basis if result.run is not None else None)
+
+    def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+        return [plain(row) for row in df.to_dict(orient="records")]
+
+    out.update(
+        {
+            "gate": result.gate,
+            "decision_years": list(result.decision_years),
+            "metrics": list(result.metrics),
+            "draws": result.n,
+            "values": records(result.values),
+            "flexibility": records(result.flexibility),
+            "boundary": records(result.boundary),
+            "regions": records(result.regions()),
+            "shares": [{"year": plain(y), **plain(dict(row))} for y, row in result.shares.iterrows()],
+            "state_products": list(result.state_products),
+            "state_inputs": list(result.state_inputs),
+            "held_fixed": list(result.held_fixed),
         }
     )
     return out
@@ -255,12 +323,21 @@ def _(result: pd.DataFrame, **context: Any) -> dict[str, Any]:
         if "quantiles" in result.attrs:
             out["quantiles"] = plain(list(result.attrs["quantiles"]))
         out["clipped"] = plain(list(result.attrs.get("clipped", [])))
+        _sources(result, out)
     elif kind in ("sobol", "morris"):
         out["metric"] = result.attrs.get("metric")
         out["rows"] = _rows(result, "input")
+        _sources(result, out)
     else:  # flows
         out["series"] = _rows(result, "name")
     return out
+
+
+def _sources(df: pd.DataFrame, out: dict[str, Any]) -> None:
+    """What a tornado from distributions or a Sobol analysis varied, held fixed and does not model."""
+    for key in ("sources", "groups", "kinds", "held_fixed", "not_modelled"):
+        if key in df.attrs:
+            out[key] = plain(df.attrs[key])
 
 
 @singledispatch
@@ -298,6 +375,13 @@ def _(result: MonteCarlo) -> pd.DataFrame:
 @to_frame.register
 def _(result: Breakeven) -> pd.DataFrame:
     df = result.table()
+    df.attrs["run"] = result.run
+    return df
+
+
+@to_frame.register
+def _(result: GateDecisions) -> pd.DataFrame:
+    df = result.values.pivot(index="rule", columns="metric", values="value_usd")
     df.attrs["run"] = result.run
     return df
 

@@ -37,9 +37,11 @@ if TYPE_CHECKING:
 __all__ = [
     "attribution_table",
     "compare_table",
+    "contributions_table",
     "flow_metrics_table",
     "frame_table",
     "indices_table",
+    "lenders_table",
     "montecarlo_table",
     "party_table",
     "tornado_table",
@@ -185,7 +187,7 @@ def compare_table(
     >>> console = Console(width=80, record=True, file=io.StringIO())
     >>> console.print(compare_table(df))
     >>> text = console.export_text()
-    >>> "IRR (%, real)" in text and "+11.9" in text and max(map(len, text.splitlines())) <= 80
+    >>> "(%, real)" in text and "+11.9" in text and max(map(len, text.splitlines())) <= 80
     True
     """
     owners = [c for c in df.columns if str(c).endswith(".npv_usd")]
@@ -334,6 +336,7 @@ def tornado_table(
     def pos(x: float) -> int:
         return round((x - lo) * scale) if math.isfinite(x) else 0
 
+    kinds: dict[str, str] = dict(df.attrs.get("kinds") or {})
     for parameter, row in df.iterrows():
         a, b = sorted((pos(row["metric_at_low"]), pos(row["metric_at_high"])))
         bar = [" "] * width
@@ -344,14 +347,33 @@ def tornado_table(
         path = str(parameter)
         table.add_row(
             param_label(path, deal),
-            f"{param_value(path, row['low_value'], like=row['high_value'])} → "
-            f"{param_value(path, row['high_value'], like=row['low_value'])}",
+            _moves(path, kinds.get(path, "input"), row["low_value"], row["high_value"]),
             _metric_cell(metric, row["metric_at_low"]),
             _metric_cell(metric, row["metric_at_high"]),
             _metric_cell(metric, row["swing"]),
             "".join(bar),
         )
     return table
+
+
+def _moves(path: str, kind: str, low: float, high: float) -> str:
+    """A tornado row's low → high: a factor for a price path or a pattern (``phases.*.capex_usd``
+    scales every match), off → on for a switch, years for events, else the parameter's value.
+
+    Examples
+    --------
+    >>> _moves("phases.*.capex_usd", "input", 0.95, 1.3), _moves("china", "switch", 0.0, 1.0)
+    ('×0.95 → ×1.30', 'off → on')
+    >>> _moves("disruptions", "events", 0.0, 4.0), _moves("fiscal.royalty_rate", "input", 0.04, 0.06)
+    ('0 → 4 years', '4.0 % → 6.0 %')
+    """
+    if kind == "switch":
+        return "off → on"
+    if kind == "events":
+        return f"{fmt.count(low)} → {fmt.count(high)} years"
+    if kind == "price path" or "*" in path:
+        return f"×{low:.2f} → ×{high:.2f}"
+    return f"{param_value(path, low, like=high)} → {param_value(path, high, like=low)}"
 
 
 def _signed_percent(x: float) -> str:
@@ -513,4 +535,96 @@ def indices_table(
             fmt.cell(metric, _f(row[k])) if metric else fmt.number(_f(row[k])) for k in ("mu_star", "sigma")
         ]
         table.add_row(param_label(str(label), deal), *cells)
+    return table
+
+
+def contributions_table(df: pd.DataFrame, *, title: str | None = None, run: RunInfo | None = None) -> Table:
+    """A rich table of a risk ranking (:func:`dealcalc.analyses.contributions.contributions`):
+    per source its kind, rank correlation with the metric and contribution to its variance
+    (per cent), with R², the unexplained share, the draws dropped and what was held fixed in
+    the caption.
+
+    Examples
+    --------
+    >>> import io
+    >>> import pandas as pd
+    >>> from rich.console import Console
+    >>> df = pd.DataFrame({"kind": ["switch"], "spearman": [0.29], "coefficient": [0.4],
+    ...                    "contribution": [0.15]}, index=["switch.china_retightens"])
+    >>> df.attrs.update({"metric": "npv_usd", "r_squared": 0.87, "draws": 4000, "dropped": 0})
+    >>> console = Console(width=80, record=True, file=io.StringIO())
+    >>> console.print(contributions_table(df))
+    >>> text = console.export_text()
+    >>> "15.0" in text and "R² 87.0 %" in text
+    True
+    """
+    metric = str(df.attrs.get("metric", ""))
+    basis = _basis(None, run, df.attrs)
+    shown = column_header(metric, basis=basis) if metric else "the metric"
+    r_squared = _f(df.attrs.get("r_squared", math.nan))
+    caption = (
+        f"contribution to the variance of {shown} ({df.attrs.get('method', 'rank regression')} on "
+        f"{fmt.count(int(df.attrs.get('draws', 0)))} draws): squared standardized coefficients scaled "
+        f"to R² {fmt.percent(r_squared)}; unexplained {fmt.percent(1.0 - r_squared)}"
+    )
+    dropped = int(df.attrs.get("dropped", 0))
+    if dropped:
+        caption += f"; {fmt.count(dropped)} draws without a value dropped"
+    held = list(df.attrs.get("held_fixed", []))
+    caption += "; held fixed: " + (", ".join(held) if held else "nothing")
+    table = _table(title, caption, run)
+    table.add_column("source", kind="key", style="bold")
+    for name in ("kind", "rank correlation", "contribution (%)"):
+        table.add_column(name)
+    for source, row in df.iterrows():
+        table.add_row(
+            str(source),
+            str(row["kind"]),
+            _correlation(_f(row["spearman"])),
+            _bare_percent(_f(row["contribution"])),
+        )
+    return table
+
+
+def _correlation(x: float) -> str:
+    """A correlation to two decimals (``-0.40``); never ``-0.00``."""
+    if math.isnan(x):
+        return fmt.MISSING
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+#: How each row of :func:`dealcalc.analyses.lenders.lender_risk` reads.
+_LENDER_ROWS = {
+    "p_dscr_below_1": ("P(DSCR < 1 in a year)", "percent"),
+    "p_default": ("P(default)", "percent"),
+    "expected_loss_usd": ("Expected loss (US$ M)", "money"),
+    "expected_loss_given_default_usd": ("Expected loss if it defaults (US$ M)", "money"),
+    "lenders_irr_mean": ("Lenders' IRR, mean", "percent"),
+    "lenders_irr_p10": ("Lenders' IRR, P10", "percent"),
+    "lenders_irr_p50": ("Lenders' IRR, P50", "percent"),
+    "lenders_irr_p90": ("Lenders' IRR, P90", "percent"),
+}
+
+
+def lenders_table(risk: pd.DataFrame, *, title: str | None = None) -> Table:
+    """A rich table of :func:`dealcalc.analyses.lenders.lender_risk`: each question, its
+    estimate and standard error, formatted as money or a percentage.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> from dealcalc.analyses.lenders import lender_risk
+    >>> mc = dc.monte_carlo(dc.load(dc.example_path("ussm-fwo")), 300, seed=1, scenario="lenders_protected")
+    >>> lenders_table(lender_risk(mc)).row_count
+    8
+    """
+    table = _table(title, "standard errors over the draws; the IRR's percentiles have none", None)
+    table.add_column("question", kind="key", style="bold")
+    table.add_column("estimate")
+    table.add_column("± s.e.")
+    for key, row in risk.iterrows():
+        label, kind = _LENDER_ROWS.get(str(key), (str(key), "number"))
+        show = fmt.money if kind == "money" else fmt.percent if kind == "percent" else fmt.number
+        table.add_row(label, show(_f(row["estimate"])), show(_f(row["std_error"])))
     return table
