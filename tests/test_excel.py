@@ -769,3 +769,8 @@ def test_a_workbook_of_a_case_where_a_stream_closes_is_refused_not_written_wrong
     binding = with_changes(rule, {"streams.copper.temporary_closure.close_below_margin_usd": 3e7})
     with pytest.raises(dc.InputError, match="closes temporarily"):
         excel_model(binding)
+
+
+def test_a_workbook_of_a_case_with_an_offtake_contract_is_refused_not_written_wrong() -> None:
+    with pytest.raises(dc.InputError, match="offtake"):
+        excel_model(DEAL, "us_ndpr_floor_contract")

@@ -39,6 +39,7 @@ from dealcalc.models import Deal, Periods, Phase, Stream
 from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import Depletion, Levy, parse_base
+from dealcalc.models.offtake import Offtake
 from dealcalc.models.schedule import ScheduleValue
 from dealcalc.models.streams import UNITS_PER_TONNE
 from dealcalc.models.trade import Form
@@ -55,6 +56,7 @@ __all__ = [
     "FiscalInputs",
     "LevyInputs",
     "MineInputs",
+    "OfftakeInputs",
     "OwnerInputs",
     "PhaseInputs",
     "ProcessingInputs",
@@ -372,6 +374,27 @@ class FinanceInputs:
 
 
 @dataclass(frozen=True)
+class OfftakeInputs:
+    """An offtake contract: its benchmark and terms per unit (the deal's money before
+    escalation, like a stream's price), its volume and the years it runs."""
+
+    name: str
+    product: str
+    counterparty: str
+    streams: tuple[str, ...]  # the streams that sell the product, in the file's order
+    benchmark: Number
+    share: Number | None  # of the paid units sold; None: a volume in units a year
+    units: Number  # units of the price unit a year (a contract in tonnes)
+    active: FloatArray  # (T,) 1 in the contract's years
+    discount: Number
+    floor: Number | None
+    cap: Number | None
+    upside_share: Number
+    reference: Number | None
+    take_or_pay: Number
+
+
+@dataclass(frozen=True)
 class EngineInputs:
     """Everything the kernels need for one chunk of scenarios."""
 
@@ -389,6 +412,7 @@ class EngineInputs:
     capex_fx: Number
     fiscal: FiscalInputs
     finance: FinanceInputs
+    offtakes: tuple[OfftakeInputs, ...] = ()  # in the file's order
 
 
 class _Reader:
@@ -524,6 +548,40 @@ def _price(r: _Reader, deal: Deal, product: str) -> Number:
         f"price_decks.{deck}.{product}",
         deal.price_decks[deck][product],
         planned_first_production(deal),
+    )
+
+
+def _offtake(r: _Reader, deal: Deal, name: str, o: Offtake) -> OfftakeInputs:
+    """An offtake's terms by parameter path (``offtakes.NAME.price.floor_usd_per_unit``); a
+    list of prices or tonnes starts at the contract's first year."""
+    p = f"offtakes.{name}"
+    start = r.periods.index(o.start_year) if o.start_year is not None else 0
+    end = r.periods.index(o.end_year) if o.end_year is not None else r.t - 1
+    terms = o.price
+
+    def price(field: str) -> Number | None:
+        value = getattr(terms, field)
+        return None if value is None else r.series(f"{p}.price.{field}", value, start)
+
+    units: Number = 0.0
+    if o.volume_t_per_year is not None:
+        tonnes = r.series(f"{p}.volume_t_per_year", o.volume_t_per_year, start)
+        units = tonnes * UNITS_PER_TONNE[deal.products[o.product].unit]
+    return OfftakeInputs(
+        name=name,
+        product=o.product,
+        counterparty=o.counterparty,
+        streams=tuple(n for n, s in deal.streams.items() if s.product == o.product),
+        benchmark=_price(r, deal, o.product),
+        share=None if o.volume_share is None else r.scalar(f"{p}.volume_share", o.volume_share),
+        units=units,
+        active=window(r.t, start, end),
+        discount=r.scalar(f"{p}.price.discount_fraction", terms.discount_fraction),
+        floor=price("floor_usd_per_unit"),
+        cap=price("cap_usd_per_unit"),
+        upside_share=r.scalar(f"{p}.price.upside_share", terms.upside_share),
+        reference=price("upside_reference_usd_per_unit"),
+        take_or_pay=r.scalar(f"{p}.take_or_pay_fraction", o.take_or_pay_fraction),
     )
 
 
@@ -1226,4 +1284,5 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         capex_fx=capex_fx,
         fiscal=_fiscal(r, deal, phases),
         finance=_finance(r, deal, timeline),
+        offtakes=tuple(_offtake(r, deal, name, o) for name, o in deal.offtakes.items()),
     )

@@ -32,6 +32,7 @@ __all__ = [
     "levy",
     "levy_base",
     "levy_losses",
+    "offtake",
     "party_cash",
     "quantity",
     "revenue",
@@ -193,6 +194,18 @@ LENDERS_LOSS = Line("lenders_loss", "Lenders' loss", Group.MEMO, description="af
 def revenue(stream: str) -> Line:
     """The revenue line of a stream."""
     return Line(f"revenue:{stream}", f"Revenue: {stream}", Group.REVENUE)
+
+
+def offtake(contract: str) -> Line:
+    """The adjustment an offtake contract makes to the producer's revenue: the contract price
+    less the benchmark on the volume delivered, plus any take-or-pay payment (its
+    counterparty's cash is minus this line)."""
+    return Line(
+        f"offtake:{contract}",
+        f"Offtake price adjustment: {contract}",
+        Group.REVENUE,
+        description="contract price less benchmark on the contracted volume",
+    )
 
 
 def closed(stream: str) -> Line:

@@ -13,6 +13,10 @@ levy of the unlevered project and the tariff the exporter bears) is split withou
   reserve accounts hold cash (their own line, so every year still adds up to the pie), and
   after a default the owners receive nothing: the buyer pays the recovery and takes the
   project's cash to its capital providers, the guarantor pays its share of the loss;
+- each offtake's counterparty: minus the adjustment its contracts make to the producer's
+  revenue (it pays a floor's cost, receives the upside share), added to its other cash if it
+  is also an owner or a government; the pie is then the cash of every party, the contract a
+  transfer among them (docs/methodology.md, offtake contracts);
 - after an expropriation (``operations.expropriated``, the share taken from that year on) the
   host government takes that share of the owners' cash and pays them
   ``operations.expropriation_compensation_fraction`` of the net book value when it takes it.
@@ -57,12 +61,14 @@ def party_flows(
     debt: DebtFlows | None,
     book_value: FloatArray | None = None,
     stress: StressedDebt | None = None,
+    offtake: dict[str, FloatArray] | None = None,
 ) -> PartyFlows:
     """Split the project's cash among its parties (see the module docstring); every array is
     (S, T) in the deal's basis, amounts positive. ``unlevered`` and ``levered`` hold the levies
     each government collects in the unlevered and the levered project; ``levered_tax`` the
     levered income taxes (a dividend is untaxed where they are nil); ``stress`` the debt as
-    paid under the stress rules (then ``debt`` is only the contract)."""
+    paid under the stress rules (then ``debt`` is only the contract); ``offtake`` each offtake
+    counterparty's cash (minus the adjustment to the producer's revenue)."""
     shape = after_tax.shape
     borne = {
         g: np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
@@ -117,6 +123,9 @@ def party_flows(
             governments.append(party)
     host = f.host_government
     cash[host] = cash[host] + withholding + taken * owners_total - compensation
+    for party, paid in (offtake or {}).items():  # a transfer among the parties: the pie is all of them
+        cash[party] = cash[party] + paid if party in cash else np.asarray(paid, dtype=np.float64)
+        pie = pie + paid
     ordered = {p: cash[p] for p in f.parties if p in cash}
     return PartyFlows(
         cash=ordered,

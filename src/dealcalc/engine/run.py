@@ -7,7 +7,7 @@ metrics → financing and parties. Each step is a kernel of the arrays the resol
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from dealcalc.engine.inputs import (
 )
 from dealcalc.engine.ledger import Ledger, add_lines
 from dealcalc.engine.memory import VALUATION_HINT, check_fits, ledger_lines, valuation_bytes
+from dealcalc.engine.offtake import contract_price, offtake_flows
 from dealcalc.engine.parties import party_flows
 from dealcalc.engine.streams import (
     Balance,
@@ -100,6 +101,64 @@ class ProjectParts:
     initial_capex: FloatArray  # all initial capital (phases and lines), positive
     capital_spent: FloatArray  # all initial and sustaining capital, positive
     balance: Ledger  # the material balance, quantities by stream
+    offtake_cash: dict[str, FloatArray] = field(default_factory=dict)  # by counterparty, (S, T)
+
+
+@dataclass(frozen=True)
+class Offtakes:
+    """What the offtake contracts change: their revenue lines, the adjustment by product, the
+    royalty-bearing part of it, and each counterparty's cash (minus its contracts' adjustments)."""
+
+    lines: list[tuple[L.Line, Number]]
+    by_product: dict[str, Number]
+    royalty_bearing: Number
+    cash: dict[str, FloatArray]
+
+
+def _offtakes(inputs: EngineInputs, balance: Balance, escalate: Number, shape: tuple[int, int]) -> Offtakes:
+    """Value each offtake contract in the file's order (docs/methodology.md, offtake
+    contracts): its contracted volume (a share of the product's paid units sold, or units a
+    year) delivered from what earlier contracts left, at the contract price. The adjustment on
+    the volume delivered bears royalty as the streams that sell it do (pro rata to their paid
+    units); a take-or-pay payment for volume not delivered bears none."""
+    if not inputs.offtakes:
+        return Offtakes([], {}, 0.0, {})
+    every: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
+    streams = {s.name: s for s in every}
+    left: dict[str, Number] = {}
+    lines: list[tuple[L.Line, Number]] = []
+    by_product: dict[str, Number] = {}
+    royalty: Number = 0.0
+    cash: dict[str, FloatArray] = {}
+
+    def esc(x: Number | None) -> Number | None:
+        return None if x is None else times(x, escalate)
+
+    for o in inputs.offtakes:
+        paid = {n: balance.sold[n] * streams[n].payable for n in o.streams}
+        total = np.asarray(add_lines(list(paid.values()), shape), dtype=np.float64)
+        have = left.get(o.product, total)
+        benchmark = times(o.benchmark, escalate)
+        price = contract_price(
+            benchmark,
+            discount=o.discount,
+            floor=esc(o.floor),
+            cap=esc(o.cap),
+            upside_share=o.upside_share,
+            reference=esc(o.reference),
+        )
+        contracted = (total * o.share if o.share is not None else o.units) * o.active
+        flows = offtake_flows(benchmark, have, price, contracted, take_or_pay=o.take_or_pay)
+        left[o.product] = have - flows.delivered
+        adjustment = np.asarray(np.broadcast_to(flows.adjustment, shape), dtype=np.float64)
+        lines.append((L.offtake(o.name), adjustment))
+        by_product[o.product] = add_lines([by_product.get(o.product, 0.0), adjustment], shape)
+        on_delivered = flows.price_adjustment
+        for n, units in paid.items():
+            weight = np.divide(units, total, out=np.zeros(shape), where=total > 0)
+            royalty = royalty + times(on_delivered * weight, streams[n].royalty_share)
+        cash[o.counterparty] = cash.get(o.counterparty, np.zeros(shape)) - adjustment
+    return Offtakes(lines, by_product, royalty, cash)
 
 
 def _streams(
@@ -257,10 +316,13 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         return [amount for _, amount in direct.get(kind, [])]
 
     revenue_lines = [np.asarray(fl.revenue, dtype=np.float64) for fl in flows]
-    revenue = add_lines([*revenue_lines, *given("revenue")], shape)
+    offtakes = _offtakes(inputs, balance, esc, shape)
+    adjustments = [a for _, a in offtakes.lines]
+    revenue = add_lines([*revenue_lines, *given("revenue"), *adjustments], shape)
     charges = add_lines([fl.charges for fl in flows], shape)
     charges_given = add_lines(given("selling_charge"), shape)
-    mine_value = add_lines([fl.royalty_base for fl in flows] + given("revenue"), shape)
+    bearing = [offtakes.royalty_bearing] if offtakes.lines else []
+    mine_value = add_lines([fl.royalty_base for fl in flows] + given("revenue") + bearing, shape)
     # a net smelter return: less the selling charges on royalty-bearing sales, never below zero
     nsr = np.maximum(
         add_lines([mine_value], shape, minus=[fl.royalty_charges for fl in flows] + given("selling_charge")),
@@ -330,6 +392,10 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
             quantities[price] = times(s.price, esc)
         if sales in needed:
             quantities[sales] = add_lines([quantities.get(sales, 0.0), fl.revenue], shape)
+    for product, adjustment in offtakes.by_product.items():  # the contract price is the sale price
+        for key in (f"gross:{product}", f"revenue:{product}"):
+            if key in quantities:
+                quantities[key] = add_lines([quantities[key], adjustment], shape)
     profile = _output_profile(outputs, tl.n_periods)
     fp = fiscal_pass(f, quantities, capital, tl.to_nominal, profile, shape)
     signs = {kind: (1.0 if inflow else -1.0) for kind, inflow in DIRECT_KINDS.items()}
@@ -341,6 +407,7 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     others = [e for e in levies if e[0].group is not L.Group.ROYALTY]
     entries: list[tuple[L.Line, Number]] = [
         *((L.revenue(fl.name), r) for fl, r in zip(flows, revenue_lines, strict=True)),
+        *offtakes.lines,
         (L.SELLING_CHARGES, -charges),
         (L.TARIFF_BORNE, -tariff_borne),
         *royalties,
@@ -382,6 +449,7 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
             add_lines([all_initial, quantities["sustaining_capex"]], shape), dtype=np.float64
         ),
         balance=balance_ledger(inputs, balance, outputs),
+        offtake_cash=offtakes.cash,
     )
     return ledger, parts
 
@@ -518,6 +586,7 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
         debt=debt,
         book_value=np.cumsum(parts.capital_spent - ledger.line(L.DEPRECIATION), axis=-1),
         stress=stressed,
+        offtake=parts.offtake_cash,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         takes = [

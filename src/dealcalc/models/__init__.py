@@ -26,6 +26,7 @@ from dealcalc.models.fiscal import (
     SlidingScale,
     WorkingCapital,
 )
+from dealcalc.models.offtake import Offtake, OfftakePrice
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Disruption, Distribution, Expropriation, PricePath, Switch, Uncertainty
 from dealcalc.models.schedule import Schedule
@@ -55,6 +56,8 @@ __all__ = [
     "Levy",
     "LocalCurrency",
     "LossRules",
+    "Offtake",
+    "OfftakePrice",
     "Operations",
     "Overhead",
     "Periods",

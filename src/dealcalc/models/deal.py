@@ -26,6 +26,7 @@ from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import COMMODITIES, FiscalRegime, WorkingCapital, parse_base
+from dealcalc.models.offtake import Offtake
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Uncertainty
 from dealcalc.models.schedule import (
@@ -259,6 +260,7 @@ class Deal(Model):
     trade: Trade = Field(default_factory=Trade)
     local_currency: LocalCurrency | None = None
     finance: Finance = Field(default_factory=Finance)
+    offtakes: dict[str, Offtake] = Field(default_factory=dict)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     scenarios: dict[str, ScenarioOverlay] = Field(default_factory=dict)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
@@ -321,6 +323,7 @@ class Deal(Model):
         self._check_references(problems)
         self._check_trade(problems)
         self._check_finance(problems)
+        self._check_offtakes(problems)
         if not problems:  # the years are checked once the names they hang on resolve
             self._check_years(problems)
         if problems:
@@ -413,6 +416,7 @@ class Deal(Model):
             ("trade.schedules", trade.schedules, None),
             ("finance.equity", self.finance.equity, None),
             ("finance.debt", self.finance.debt, None),
+            ("offtakes", self.offtakes, None),
             ("uncertainty.disruptions", risk.disruptions, None),
             ("uncertainty.switches", risk.switches, None),
             ("scenarios", self.scenarios, None),
@@ -430,6 +434,7 @@ class Deal(Model):
             (f"trade.destinations.{n}.government", d.government) for n, d in trade.destinations.items()
         ]
         parties += [(f"fiscal.levies.{n}.collector", x.collector) for n, x in (fiscal.levies or {}).items()]
+        parties += [(f"offtakes.{n}.counterparty", o.counterparty) for n, o in self.offtakes.items()]
         for where, party in parties:
             problem = None if party is None else name_problem(party)
             if problem is not None:
@@ -603,6 +608,9 @@ class Deal(Model):
         for name, line in self.lines.items():
             check(f"lines.{name}.start_year", line.start_year)
             check(f"lines.{name}.end_year", line.end_year)
+        for name, offtake in self.offtakes.items():
+            check(f"offtakes.{name}.start_year", offtake.start_year)
+            check(f"offtakes.{name}.end_year", offtake.end_year)
         self._check_order(problems)
         schedules = list(iter_schedules(self))
         for deck_name, deck in self.price_decks.items():
@@ -874,6 +882,51 @@ class Deal(Model):
                     (f"finance.discount_rates.{party}", f"no such party; parties: {', '.join(sorted(known))}")
                 )
 
+    def _check_offtakes(self, problems: list[tuple[str, str]]) -> None:
+        """An offtake buys a product some stream sells, from a counterparty that is a party of
+        its own, an owner or a government (never the lenders, the buyer or guarantor of the
+        debt-stress rules, or a royalty holder: their cash has a rule of its own); the shares of
+        a product's output contracted add up to at most 1."""
+        sold = {s.product for s in self.streams.values()}
+        shares: dict[str, float] = {}
+        for name, offtake in self.offtakes.items():
+            where = f"offtakes.{name}"
+            if offtake.product not in self.products:
+                hint = did_you_mean(offtake.product, self.products) or f"products: {', '.join(self.products)}"
+                problems.append((f"{where}.product", f"{offtake.product!r} is not a product ({hint})"))
+            elif offtake.product not in sold:
+                problems.append(
+                    (
+                        f"{where}.product",
+                        f"no stream makes {offtake.product!r}, so there is nothing to deliver; expected "
+                        f"a product of a stream: {', '.join(sorted(sold)) or 'none'}",
+                    )
+                )
+            party = offtake.counterparty
+            role = self._role_before_offtakes(party)
+            if role in ("lenders", "buyer", "guarantor", "royalty_holder"):
+                problems.append(
+                    (
+                        f"{where}.counterparty",
+                        f"{party!r} is already the {role.replace('_', ' ')}; an offtake's counterparty is a "
+                        "party of its own, an owner or a government",
+                    )
+                )
+            if offtake.volume_share is not None:
+                shares[offtake.product] = shares.get(offtake.product, 0.0) + offtake.volume_share
+        for product, total in shares.items():
+            if total > 1.0 + 1e-9:
+                problems.append(
+                    (
+                        "offtakes",
+                        f"the contracts on {product!r} take {total:g} of its output; expected shares that "
+                        "sum to at most 1",
+                    )
+                )
+
+    def _royalty_holder(self, party: str) -> bool:
+        return any(v.private and v.collector == party for v in (self.fiscal.levies or {}).values())
+
     def _check_debt_shares(self, problems: list[tuple[str, str]]) -> None:
         """The tranches sized as a share of capex lend at most all of each phase's capex: a
         second loan that takes the debt to 130 % of it would silently pay the excess out."""
@@ -943,9 +996,10 @@ class Deal(Model):
 
     def party_role(
         self, party: str
-    ) -> Literal["owner", "lenders", "government", "royalty_holder", "buyer", "guarantor"]:
+    ) -> Literal["owner", "lenders", "government", "royalty_holder", "buyer", "guarantor", "offtaker"]:
         """Whether a party owns equity, lends, holds a private royalty, buys a defaulted project,
-        guarantees the lenders' loss (the debt-stress rules), or is a government."""
+        guarantees the lenders' loss (the debt-stress rules), buys under an offtake contract and
+        is nothing else (``offtaker``), or is a government."""
         if party in self.finance.equity:
             return "owner"
         if party == "lenders":
@@ -953,14 +1007,29 @@ class Deal(Model):
         stress = self.finance.stress_parties()
         if party in stress:
             return "buyer" if stress[party] == "buyer" else "guarantor"
-        if any(v.private and v.collector == party for v in (self.fiscal.levies or {}).values()):
+        if self._royalty_holder(party):
             return "royalty_holder"
+        if party in self._offtakers():
+            return "offtaker"
         return "government"
 
-    def party_names(self) -> list[str]:
-        """The parties the deal's cash is split among: owners, lenders (with the buyer of a
-        defaulted project and the guarantor of the lenders' loss when the debt-stress rules name
-        them), governments."""
+    def _role_before_offtakes(self, party: str) -> str:
+        """The role ``party`` has apart from any offtake (``government`` for a name unknown)."""
+        role = self.party_role(party)
+        return "government" if role == "offtaker" else role
+
+    def _offtakers(self) -> list[str]:
+        """The counterparties of offtakes that are no other party (owners, lenders, governments,
+        the debt-stress parties, royalty holders)."""
+        others = set(self._other_parties())
+        out: list[str] = []
+        for offtake in self.offtakes.values():
+            if offtake.counterparty not in others and offtake.counterparty not in out:
+                out.append(offtake.counterparty)
+        return out
+
+    def _other_parties(self) -> list[str]:
+        """Every party but the offtakers of their own (see :meth:`party_names`)."""
         names = list(self.finance.equity)
         if self.finance.debt:
             names.append("lenders")
@@ -974,6 +1043,13 @@ class Deal(Model):
             if government not in names:
                 names.append(government)
         return names
+
+    def party_names(self) -> list[str]:
+        """The parties the deal's cash is split among: owners, lenders (with the buyer of a
+        defaulted project and the guarantor of the lenders' loss when the debt-stress rules name
+        them), governments, then the counterparties of offtakes that are no other party."""
+        names = self._other_parties()
+        return names + [p for p in self._offtakers() if p not in names]
 
 
 class DealProblems(ValueError):

@@ -906,10 +906,18 @@ _FINANCE_TERMS = frozenset(
 
 
 def _refuse_closures(deal: Deal, result: Valuation) -> None:
-    """The Streams sheet does not write a stream's temporary closure as formulas: a workbook of a
-    deal in which a stream closes would show its output in the closed years, so it is refused
-    rather than written wrong (a rule that never binds changes nothing and is fine)."""
+    """The Streams sheet writes neither offtake contracts nor a stream's temporary closure as
+    formulas: a workbook of such a case would show the benchmark price, or output in the closed
+    years, so it is refused rather than written wrong (a closure rule that never binds changes
+    nothing and is fine)."""
     assert result.ledger is not None
+    if deal.offtakes:
+        names = ", ".join(deal.offtakes)
+        raise InputError(
+            f"the case has offtake contracts ({names}); the workbook does not write offtake prices",
+            field="offtakes",
+            hint="write the ledger with `dealcalc table --csv`, or value a case without the contracts",
+        )
     for name, stream in deal.streams.items():
         if getattr(stream, "temporary_closure", None) is None:
             continue
