@@ -253,7 +253,7 @@ def test_a_name_matplotlib_would_read_as_tex_is_drawn_as_written(tmp_path: Path)
         assert not any(re.search(r"(?<!\\)\$.*(?<!\\)\$", s) for s in shown if s), shown
     assert fig.axes[0].get_title() != ""
     title = figure("cashflow", Results(deal)).axes[0].get_title()
-    assert title.replace("\\$", "$") == f"Cash flow: {TEX_NAME}"
+    assert title.replace("\\$", "$") == f"Cash flow: {TEX_NAME}, base case"
     for kind in ("cashflow", "parties"):
         result = run("plot", kind, str(path), "--out", str(tmp_path / f"{kind}.png"))
         assert result.exit_code == 0, result.output

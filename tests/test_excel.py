@@ -774,3 +774,8 @@ def test_a_workbook_of_a_case_where_a_stream_closes_is_refused_not_written_wrong
 def test_a_workbook_of_a_case_with_an_offtake_contract_is_refused_not_written_wrong() -> None:
     with pytest.raises(dc.InputError, match="offtake"):
         excel_model(DEAL, "us_ndpr_floor_contract")
+
+
+def test_a_workbook_of_a_case_with_a_metal_stream_is_refused_not_written_wrong() -> None:
+    with pytest.raises(dc.InputError, match="sold for cash"):
+        excel_model(DEAL, "gold_stream")

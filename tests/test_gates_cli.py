@@ -24,7 +24,12 @@ def test_gates_prints_the_rules_the_flexibility_and_the_policy(tmp_path: Path) -
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    for shown in ("value by rule", "Value of flexibility", "The policy, by price", "base + 1 change"):
+    for shown in (
+        "value by rule",
+        "Value of flexibility",
+        "The policy by Antimony price (US$/t)",
+        "base + 1 change",
+    ):
         assert shown in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -121,8 +121,8 @@ class TestProbabilities:
         assert table.loc["npv_usd < 0", "std_error"] == pytest.approx(math.sqrt(p * (1 - p) / 3_000))
         assert table.loc["npv_usd >= 1e+08", "probability"] == float(np.mean(npv >= 1e8))
         below, above = (
-            table.loc["ussm.irr < 0.19", "probability"],
-            table.loc["ussm.irr >= 0.19", "probability"],
+            table.loc["ussm.irr < 0.19 real", "probability"],
+            table.loc["ussm.irr >= 0.19 real", "probability"],
         )
         assert below == mc.prob_below("ussm.irr", 0.19) and below + above == pytest.approx(1.0)
         assert mc.prob("npv_usd < 0") == mc.summary().loc["npv_usd", "prob_negative"]
@@ -150,7 +150,7 @@ class TestProbabilities:
         assert "Probabilities" in shown.output and "ussm.irr < 0.19" in shown.output
         payload = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
         mc = dc.monte_carlo(DEAL, 1000, seed=1)
-        got = payload["probabilities"]["ussm.irr < 0.19"]
+        got = payload["probabilities"]["ussm.irr < 0.19 real"]  # a rate says its basis
         assert got["probability"] == mc.prob("ussm.irr < 0.19") and got["draws"] == 1000
         assert got["std_error"] == pytest.approx(
             math.sqrt(got["probability"] * (1 - got["probability"]) / 1000)
@@ -160,7 +160,7 @@ class TestProbabilities:
     def test_a_metric_only_in_a_question_is_valued(self) -> None:
         args = ["montecarlo", PATH, "-n", "300", "--metric", "npv_usd", "--prob", "fwo.irr > 0.1", "--json"]
         payload = json.loads(CliRunner().invoke(main, args).output)
-        assert 0.0 <= payload["probabilities"]["fwo.irr > 0.1"]["probability"] <= 1.0
+        assert 0.0 <= payload["probabilities"]["fwo.irr > 0.1 real"]["probability"] <= 1.0
 
     def test_a_bad_question_is_refused_before_any_work(self) -> None:
         result = CliRunner().invoke(main, ["montecarlo", PATH, "-n", "100", "--prob", "irr == 0.1"])

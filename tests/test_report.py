@@ -70,7 +70,9 @@ def test_a_changed_scenario_run_says_what_it_is_and_shows_its_own_tariffs() -> N
     row = re.search(r'<tr class="changed"><th scope="row">fiscal\.royalty_rate</th>(.*?)</tr>', assumptions)
     assert row is not None
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
-    assert cells[:3] == ["7.0", "%", "sourced"] and cells[-1] == "--set fiscal.royalty_rate=0.07"
+    # the file's label and source justified 5 %, not this run's 7 %: they are shown as what was
+    assert cells[:3] == ["7.0", "%", "changed by this run"] and cells[-1] == "--set fiscal.royalty_rate=0.07"
+    assert cells[3].startswith("was, in the file: sourced")
     capex = re.search(
         r'<th scope="row">phases\.refinery\.capex_usd</th><td>([^<]*)</td><td[^>]*>([^<]*)<', assumptions
     )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from dealcalc import formatting as fmt
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.provenance import RunInfo, run_info
 from dealcalc.engine.memory import check_fits, shape_of, valuation_bytes
@@ -65,9 +66,8 @@ class Breakeven:
         """One sentence: the breakeven value, or why there is none in the bounds."""
         lo, hi = self.bounds
         if self.found[scenario]:
-            return (
-                f"{self.metric} ({self.basis}) = {self.target:g} at {self.path} = {self.value[scenario]:.6g}"
-            )
+            value = _num(self.value[scenario])
+            return f"{self.metric} ({self.basis}) = {self.target:g} at {self.path} = {value}"
         a, b = self.at_low[scenario], self.at_high[scenario]
         if np.isnan(a) or np.isnan(b):
             side = "is undefined (no solution) at an end of the range"
@@ -78,12 +78,22 @@ class Breakeven:
             "the range already spans every value the field allows"
             if (lo, hi) == allowed
             else "widen --low/--high"
-            + (f" (the field allows {allowed[0]:.6g} to {allowed[1]:.6g})" if np.isfinite(allowed[1]) else "")
+            + (
+                f" (the field allows {_num(allowed[0])} to {_num(allowed[1])})"
+                if np.isfinite(allowed[1])
+                else ""
+            )
         )
         return (
-            f"no breakeven: {self.metric} {side} {self.target:g} for {self.path} in [{lo:.6g}, {hi:.6g}] "
-            f"({a:.6g} at {lo:.6g}, {b:.6g} at {hi:.6g}); {advice}"
+            f"no breakeven: {self.metric} {side} {self.target:g} for {self.path} in [{_num(lo)}, {_num(hi)}] "
+            f"({_num(a)} at {_num(lo)}, {_num(b)} at {_num(hi)}); {advice}"
         )
+
+
+def _num(x: float) -> str:
+    """A number in a sentence: six figures, thousands separators, never scientific notation."""
+    text = fmt.number(float(x), significant=6)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _default_bounds(base: float) -> tuple[float, float]:

@@ -127,7 +127,7 @@ class GateDecisions:
     flexibility: pd.DataFrame
     boundary: pd.DataFrame
     shares: pd.DataFrame
-    policy: LSMPolicy
+    policy: LSMPolicy = field(repr=False)
     state_products: tuple[str, ...]
     held_fixed: tuple[str, ...]
     n: int

@@ -234,7 +234,13 @@ def _name(name: str) -> str:
     abbreviation (``us`` -> ``US``)."""
     if name == "*":
         return "all"
-    return name.upper() if len(name) <= 2 and name.isalpha() else name.replace("_", " ")
+    if len(name) <= 2 and name.isalpha():
+        return name.upper()
+    return " ".join(_SPELLED.get(word, word) for word in name.split("_"))
+
+
+#: Words a name writes in lower case that read in their own spelling (``ndpr_oxide``).
+_SPELLED = {"ndpr": "NdPr", "apt": "APT", "us": "US", "pkr": "PKR", "dfi": "DFI", "eca": "ECA"}
 
 
 def _capital(text: str) -> str:

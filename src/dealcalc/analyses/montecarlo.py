@@ -59,6 +59,7 @@ from dealcalc.analyses.uncertainty import (
 )
 from dealcalc.engine.memory import check_fits
 from dealcalc.engine.run import DEBT_METRICS
+from dealcalc.engine.timeline import fisher
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -96,7 +97,7 @@ Z95 = 1.959963984540054
 #: A probability question: METRIC OP NUMBER.
 _QUESTION = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*"
-    r"(?P<op><=|>=|<|>)\s*(?P<x>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
+    r"(?P<op><=|>=|<|>)\s*(?P<x>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<basis>real|nominal)?\s*$"
 )
 _OPS: dict[str, Callable[[FloatArray, float], np.ndarray]] = {
     "<": np.less,
@@ -107,8 +108,9 @@ _OPS: dict[str, Callable[[FloatArray, float], np.ndarray]] = {
 
 
 def parse_prob(expr: str) -> tuple[str, str, float]:
-    """A probability question ``METRIC OP NUMBER`` (``ussm.irr < 0.19``, ``npv_usd >= -5e7``)
-    as ``(metric, op, number)``; OP is one of ``<``, ``<=``, ``>``, ``>=``; rates are fractions.
+    """A probability question ``METRIC OP NUMBER [real|nominal]`` (``ussm.irr < 0.19 nominal``,
+    ``npv_usd >= -5e7``) as ``(metric, op, number)``; OP is one of ``<``, ``<=``, ``>``, ``>=``;
+    rates are fractions. A rate's basis, when stated, is read by :func:`question_basis`.
 
     Examples
     --------
@@ -120,7 +122,8 @@ def parse_prob(expr: str) -> tuple[str, str, float]:
     Traceback (most recent call last):
     ...
     dealcalc.errors.InputError: prob: 'irr = 0.1' is not a probability question; expected \
-METRIC OP NUMBER with OP one of <, <=, >, >=, e.g. "ussm.irr < 0.19" or "npv_usd < 0"
+METRIC OP NUMBER with OP one of <, <=, >, >=, and for a rate optionally real or nominal, e.g. \
+"ussm.irr < 0.19 nominal" or "npv_usd < 0"
     """
     found = _QUESTION.match(expr) if isinstance(expr, str) else None
     x = float(found["x"]) if found else math.nan
@@ -128,9 +131,22 @@ METRIC OP NUMBER with OP one of <, <=, >, >=, e.g. "ussm.irr < 0.19" or "npv_usd
         raise InputError(
             f"{expr!r} is not a probability question",
             field="prob",
-            expected='METRIC OP NUMBER with OP one of <, <=, >, >=, e.g. "ussm.irr < 0.19" or "npv_usd < 0"',
+            expected="METRIC OP NUMBER with OP one of <, <=, >, >=, and for a rate optionally real or "
+            'nominal, e.g. "ussm.irr < 0.19 nominal" or "npv_usd < 0"',
         )
     return found["metric"], found["op"], x
+
+
+def question_basis(expr: str) -> str | None:
+    """The basis a question states for its threshold (``"real"``, ``"nominal"``), or None.
+
+    Examples
+    --------
+    >>> question_basis("ussm.irr < 0.19 nominal"), question_basis("npv_usd < 0")
+    ('nominal', None)
+    """
+    found = _QUESTION.match(expr) if isinstance(expr, str) else None
+    return found["basis"] if found else None
 
 
 def relative_half_widths(
@@ -252,6 +268,11 @@ class MonteCarlo:
     percentiles: tuple[float, ...] = UNTIL_PERCENTILES
 
     @property
+    def info(self) -> RunInfo:
+        """The run's record, as :attr:`dealcalc.Valuation.info` (the same as :attr:`run`)."""
+        return self.run
+
+    @property
     def run(self) -> RunInfo:
         """What was run: file, scenario, changes, basis, and the seed, draws and method."""
         return run_info(self.deal, analysis="montecarlo", seed=self.seed, draws=self.n, method=self.method)
@@ -350,7 +371,7 @@ class MonteCarlo:
         1.0
         """
         metric, op, x = parse_prob(expr)
-        return self._share(metric, op, x)[0]
+        return self._share(metric, op, self._in_basis(metric, x, question_basis(expr)))[0]
 
     def probabilities(self, exprs: Sequence[str]) -> pd.DataFrame:
         """Per question (:func:`parse_prob`): its metric, operator and threshold, the share of
@@ -365,9 +386,11 @@ class MonteCarlo:
         """
         rows = {}
         for expr in exprs:
-            metric, op, x = parse_prob(expr)
+            metric, op, stated = parse_prob(expr)
+            basis = question_basis(expr)
+            x = self._in_basis(metric, stated, basis)
             p, of = self._share(metric, op, x)
-            rows[f"{metric} {op} {x:g}"] = {
+            rows[self._question(metric, op, stated, basis)] = {
                 "metric": metric,
                 "op": op,
                 "threshold": x,
@@ -377,6 +400,27 @@ class MonteCarlo:
             }
         columns = ["metric", "op", "threshold", "probability", "std_error", "draws"]
         return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("question")
+
+    def _is_rate(self, metric: str) -> bool:
+        return metric.rpartition(".")[2].endswith("irr")
+
+    def _in_basis(self, metric: str, x: float, basis: str | None) -> float:
+        """An IRR threshold stated in the other basis, in the deal's (the Fisher relation at the
+        deal's inflation): ``ussm.irr < 0.19 nominal`` of a real deal asks about 16.1 % real."""
+        v = self.deal.valuation
+        if basis is None or not self._is_rate(metric) or basis == v.basis:
+            return x
+        return float(fisher(x, v.inflation_rate, stated=basis, wanted=v.basis))
+
+    def _question(self, metric: str, op: str, stated: float, basis: str | None) -> str:
+        """A question as shown: an IRR's threshold says its basis (``ussm.irr < 0.19 nominal =
+        0.1610 real``), so a real probability is never read as a nominal one."""
+        if not self._is_rate(metric):
+            return f"{metric} {op} {stated:g}"
+        own = self.deal.valuation.basis
+        if basis is None or basis == own:
+            return f"{metric} {op} {stated:g} {own}"
+        return f"{metric} {op} {stated:g} {basis} = {self._in_basis(metric, stated, basis):.4f} {own}"
 
     def _share(self, metric: str, op: str, x: float) -> tuple[float, int]:
         """P(metric OP x) and the number of draws it is a share of. A draw without a default has

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from dealcalc import formatting as fmt
 from dealcalc._version import __version__
 from dealcalc.analyses import (
     breakeven,
@@ -21,7 +22,7 @@ from dealcalc.analyses import (
     tariff_attribution,
 )
 from dealcalc.analyses.contributions import contributions
-from dealcalc.analyses.display import frame_rich
+from dealcalc.analyses.display import column_header, frame_rich, param_label, param_value
 from dealcalc.analyses.lenders import NEEDED as LENDER_METRICS
 from dealcalc.analyses.lenders import lender_risk
 from dealcalc.analyses.montecarlo import (
@@ -71,6 +72,11 @@ from dealcalc.report.serialize import csv_text, dumps
 from dealcalc.report.tables import contributions_table, lenders_table
 
 __all__ = ["main"]
+
+
+def _place(name: str) -> str:
+    """A destination's name as words: a short one is an abbreviation (``us`` -> ``US``)."""
+    return name.upper() if len(name) <= 3 else name
 
 
 def _caption(run: RunInfo) -> str:
@@ -309,7 +315,9 @@ def compare_command(
     if attribution is not None:
         dest = deal.trade.attribution.destination  # type: ignore[union-attr]
         screen.print(
-            attribution_table(attribution, title=f"Value of the {dest} tariff schedules to each party")
+            attribution_table(
+                attribution, title=f"Value of the {_place(dest)} tariff schedules to each party"
+            )
         )
     screen.print(compare_table(df, title=f"{run.deal}: {run.label}", basis=deal.valuation.basis))
     screen.print(_caption(run), markup=False, highlight=False)
@@ -361,7 +369,13 @@ def breakeven_command(
     context = {"target": target, "target_basis": target_basis or deal.valuation.basis}
     if emit(result, out=out, force=force, as_json=as_json, **context):
         return
-    click.echo(f"{result.explain()} (base value {result.base_value:.6g})")
+    if result.found[0]:
+        shown = column_header(metric, basis=result.basis)
+        at = f"{param_label(path, deal)} = {param_value(path, float(result.value[0]))}"
+        base = param_value(path, result.base_value)
+        click.echo(f"{shown} = {fmt.cell(metric, result.target)} at {at} (base value {base})")
+    else:
+        click.echo(result.explain())
     if result.run is not None:
         click.echo(f"{result.run.deal}: {result.run.label}; {_caption(result.run)}")
 
@@ -522,8 +536,8 @@ def montecarlo_command(
         )
     for phase, row in mc.gate_summary().iterrows():
         screen.print(  # a phase named [b] is text, not console markup
-            f"gate {phase}: continuity in {row['p_continuity']:.1%} of draws, "
-            f"built in {row['p_built']:.1%} (continuity and its price hurdles)",
+            f"gate {phase}: continuity in {fmt.percent(row['p_continuity'])} of draws, "
+            f"built in {fmt.percent(row['p_built'])} (continuity and its price hurdles)",
             markup=False,
         )
     for metric, value in (mc.option_value() if mc.built else {}).items():

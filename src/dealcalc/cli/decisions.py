@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dealcalc.analyses import adaptive_gates
-from dealcalc.analyses.display import frame_rich
+from dealcalc.analyses.display import frame_rich, param_label
 from dealcalc.cli.options import (
     OutputFile,
     console,
@@ -100,7 +100,34 @@ def gates(
     flexibility = result.flexibility.set_index("versus")[["metric", "value_usd", "std_error_usd"]]
     note = "the same valuation draws under both rules: paired standard errors"
     screen.print(frame_rich(flexibility, title="Value of flexibility: optimal minus each rule", note=note))
-    screen.print(frame_rich(result.regions().set_index("year"), title="The policy, by price"))
+    behind = result.flexibility[result.flexibility["value_usd"] + 2 * result.flexibility["std_error_usd"] < 0]
+    for row in behind.itertuples(index=False):
+        screen.print(
+            f"note: the fitted rule is below '{row.versus}' by more than two standard errors "
+            f"({row.metric}); the regression has too few draws to find the best rule: raise -n",
+            markup=False,
+            highlight=False,
+        )
+    runs = result.regions().groupby("year")["action"]
+    if any(block.nunique() < len(block) for _, block in runs):  # an action comes back: noise
+        screen.print(
+            "note: in some years an action returns at a higher price (the rule is not monotone in "
+            "the price): the regression is noisy at this many draws; raise -n",
+            markup=False,
+            highlight=False,
+        )
+    product = result.state_products[0] if result.state_products else "price"
+    deck = run.price_deck if run is not None else "base"
+    price = param_label(f"price_decks.{deck}.{product}", deal)
+    regions = result.regions().set_index("year").rename(columns={"price_from": "from", "price_to": "to"})
+    others = ", ".join([*result.state_products[1:], *result.state_inputs]) or "none"
+    screen.print(
+        frame_rich(
+            regions,
+            title=f"The policy by {price}",
+            note=f"the other state variables at their means ({others})",
+        )
+    )
     screen.print(
         "held at the base case: " + (", ".join(result.held_fixed) or "nothing"), markup=False, highlight=False
     )

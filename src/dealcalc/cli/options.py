@@ -196,9 +196,16 @@ def parse_axis(text: str, option: str) -> tuple[str, list[float]]:
 
 
 def console() -> Console:
-    """A console for tables: the terminal's width, or 120 columns when output is piped."""
+    """A console for tables: the terminal's width; when output is piped, ``COLUMNS`` if it is
+    set (``COLUMNS=80 dealcalc compare FILE | less``), else 120 columns."""
     found = Console()
-    return found if found.is_terminal else Console(width=120)
+    if found.is_terminal:
+        return found
+    try:
+        width = int(os.environ.get("COLUMNS", "120"))
+    except ValueError:
+        width = 120
+    return Console(width=max(40, min(width, 1000)))
 
 
 def emit(

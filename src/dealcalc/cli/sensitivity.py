@@ -279,6 +279,13 @@ def _global_command(kind: str) -> Any:
         run: RunInfo = df.attrs["run"]
         title = f"{run.deal}: {run.label}: {kind} indices of {column_header(metric, basis=run.basis)}"
         _show(indices_table(df, title=title, deal=deal), run, df.attrs)
+        if kind == "sobol" and ((df["S1"] > df["ST"] + 0.01).any() or (df["S1"] < -0.01).any()):
+            console().print(  # estimates outside 0 <= S1 <= ST: sampling error, not a result
+                "note: some first-order indices are negative or above their total: the sample is too "
+                "small for these estimates; raise -n (a power of 2, e.g. 1024)",
+                markup=False,
+                highlight=False,
+            )
 
     if kind == "sobol":
         command = click.option(

@@ -39,6 +39,7 @@ from dealcalc.models import Deal, Periods, Phase, Stream
 from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import Depletion, Levy, parse_base
+from dealcalc.models.metal_stream import MetalStream, RoyaltySale
 from dealcalc.models.offtake import Offtake
 from dealcalc.models.schedule import ScheduleValue
 from dealcalc.models.streams import UNITS_PER_TONNE
@@ -55,11 +56,13 @@ __all__ = [
     "FinanceInputs",
     "FiscalInputs",
     "LevyInputs",
+    "MetalStreamInputs",
     "MineInputs",
     "OfftakeInputs",
     "OwnerInputs",
     "PhaseInputs",
     "ProcessingInputs",
+    "RoyaltySaleInputs",
     "SaleInputs",
     "StressInputs",
     "TimelineInputs",
@@ -395,6 +398,39 @@ class OfftakeInputs:
 
 
 @dataclass(frozen=True)
+class MetalStreamInputs:
+    """A stream sold for cash: the spot price (the deal's money before escalation), the shares
+    by tier and their cumulative limits, the stream price's terms, the deposit and the years
+    the stream delivers (from the deposit year on)."""
+
+    name: str
+    product: str
+    financier: str
+    streams: tuple[str, ...]  # the streams that sell the product, in the file's order
+    spot: Number
+    shares: tuple[Number, ...]  # one per tier (one tier: the delivered share)
+    limits: tuple[Number, ...]  # cumulative units delivered where each tier but the last ends
+    fixed: Number | None  # the fixed price per unit (the lesser of it and spot is paid)
+    spot_share: Number | None
+    deposit: Number  # the deal's money before escalation
+    deposit_index: int
+    active: FloatArray  # (T,) 1 from the deposit year on
+
+
+@dataclass(frozen=True)
+class RoyaltySaleInputs:
+    """A royalty sold for cash: its upfront price, the year it is paid and the private levy of
+    the fiscal stack (named ``levy``) that pays the royalty to the financier."""
+
+    name: str
+    financier: str
+    price: Number  # the deal's money before escalation
+    index: int
+    levy: str
+    base: str  # the quantity the royalty is a rate of (mine_nsr or mine_value)
+
+
+@dataclass(frozen=True)
 class EngineInputs:
     """Everything the kernels need for one chunk of scenarios."""
 
@@ -413,6 +449,8 @@ class EngineInputs:
     fiscal: FiscalInputs
     finance: FinanceInputs
     offtakes: tuple[OfftakeInputs, ...] = ()  # in the file's order
+    metal_streams: tuple[MetalStreamInputs, ...] = ()  # in the file's order
+    royalties_sold: tuple[RoyaltySaleInputs, ...] = ()  # in the file's order
 
 
 class _Reader:
@@ -582,6 +620,71 @@ def _offtake(r: _Reader, deal: Deal, name: str, o: Offtake) -> OfftakeInputs:
         upside_share=r.scalar(f"{p}.price.upside_share", terms.upside_share),
         reference=price("upside_reference_usd_per_unit"),
         take_or_pay=r.scalar(f"{p}.take_or_pay_fraction", o.take_or_pay_fraction),
+    )
+
+
+def _metal_stream(r: _Reader, deal: Deal, name: str, m: MetalStream) -> MetalStreamInputs:
+    """A metal stream's terms by parameter path (``metal_streams.NAME.deposit_usd``,
+    ``.delivered_share``, ``.tiers.K.share``, ``.tiers.K.up_to_units``,
+    ``.price.fixed_usd_per_unit``, ``.price.spot_share``); a list of fixed prices starts at the
+    deposit year."""
+    p = f"metal_streams.{name}"
+    start = r.periods.index(m.deposit_year)
+    if m.tiers is None:
+        shares: tuple[Number, ...] = (r.scalar(f"{p}.delivered_share", float(m.delivered_share or 0.0)),)
+        limits: tuple[Number, ...] = ()
+    else:
+        shares = tuple(r.scalar(f"{p}.tiers.{k}.share", t.share) for k, t in enumerate(m.tiers))
+        limits = tuple(
+            r.scalar(f"{p}.tiers.{k}.up_to_units", float(t.up_to_units or 0.0))
+            for k, t in enumerate(m.tiers[:-1])
+        )
+    price = m.price
+    return MetalStreamInputs(
+        name=name,
+        product=m.product,
+        financier=m.financier,
+        streams=tuple(n for n, s in deal.streams.items() if s.product == m.product),
+        spot=_price(r, deal, m.product),
+        shares=shares,
+        limits=limits,
+        fixed=None
+        if price.fixed_usd_per_unit is None
+        else r.series(f"{p}.price.fixed_usd_per_unit", price.fixed_usd_per_unit, start),
+        spot_share=None if price.spot_share is None else r.scalar(f"{p}.price.spot_share", price.spot_share),
+        deposit=r.scalar(f"{p}.deposit_usd", m.deposit_usd),
+        deposit_index=start,
+        active=window(r.t, start, r.t - 1),
+    )
+
+
+def _royalty_sale(r: _Reader, name: str, sale: RoyaltySale) -> RoyaltySaleInputs:
+    """A royalty sold for cash (``royalties_sold.NAME.price_usd``)."""
+    return RoyaltySaleInputs(
+        name=name,
+        financier=sale.financier,
+        price=r.scalar(f"royalties_sold.{name}.price_usd", sale.price_usd),
+        index=r.periods.index(sale.year),
+        levy=f"royalty_sold:{name}",
+        base=sale.base,
+    )
+
+
+def _royalty_levy(r: _Reader, name: str, sale: RoyaltySale) -> LevyInputs:
+    """The private levy of a royalty sold: ``rate`` (``royalties_sold.NAME.rate``; a list
+    starts at the sale's year) of its base from the sale's year on, collected by the financier,
+    on the royalty line (so every base that deducts ``royalties`` deducts it)."""
+    start = r.periods.index(sale.year)
+    rate = r.series(f"royalties_sold.{name}.rate", sale.rate, start)
+    return LevyInputs(
+        name=f"royalty_sold:{name}",
+        label=f"Royalty sold: {name}",
+        line="royalty",
+        collector=sale.financier,
+        terms=((1.0, sale.base),),
+        rate=rate * window(r.t, start, r.t - 1),
+        holiday=np.zeros(r.t),
+        capped=np.zeros(r.t),
     )
 
 
@@ -887,7 +990,7 @@ def _simple_levies(r: _Reader, deal: Deal) -> tuple[LevyInputs, ...]:
         (-1.0, "allowances"),
         (-1.0, "closure"),
         (-1.0, "interest"),
-        (-1.0, "royalty"),
+        (-1.0, "royalties"),  # the royalty and any royalty sold (the royalty-line levies before)
     )
     royalty_base = "mine_nsr" if f.royalty_base == "net_smelter_return" else "mine_value"
     return (
@@ -1036,6 +1139,8 @@ def _fiscal(r: _Reader, deal: Deal, phases: dict[str, PhaseInputs]) -> FiscalInp
         if f.levies is None
         else tuple(_levy(r, deal, name, levy) for name, levy in f.levies.items())
     )
+    # royalties sold come first: every later base that deducts `royalties` deducts them
+    levies = tuple(_royalty_levy(r, name, sale) for name, sale in deal.royalties_sold.items()) + levies
     classes = {
         name: ClassInputs(
             name=name,
@@ -1285,4 +1390,6 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         fiscal=_fiscal(r, deal, phases),
         finance=_finance(r, deal, timeline),
         offtakes=tuple(_offtake(r, deal, name, o) for name, o in deal.offtakes.items()),
+        metal_streams=tuple(_metal_stream(r, deal, name, m) for name, m in deal.metal_streams.items()),
+        royalties_sold=tuple(_royalty_sale(r, name, sale) for name, sale in deal.royalties_sold.items()),
     )

@@ -32,10 +32,13 @@ __all__ = [
     "levy",
     "levy_base",
     "levy_losses",
+    "metal_stream",
     "offtake",
     "party_cash",
     "quantity",
     "revenue",
+    "royalty_sale",
+    "stream_deposit",
 ]
 
 
@@ -205,6 +208,34 @@ def offtake(contract: str) -> Line:
         f"Offtake price adjustment: {contract}",
         Group.REVENUE,
         description="contract price less benchmark on the contracted volume",
+    )
+
+
+def metal_stream(name: str) -> Line:
+    """The adjustment a stream sold for cash makes to the producer's revenue: the stream price
+    less spot on the units delivered to the financier (its margin is minus this line)."""
+    return Line(
+        f"metal_stream:{name}",
+        f"Stream price adjustment: {name}",
+        Group.REVENUE,
+        description="stream price less spot on the units delivered",
+    )
+
+
+def stream_deposit(name: str) -> Line:
+    """The deposit a stream's financier pays the project upfront."""
+    return Line(
+        f"stream_deposit:{name}", f"Stream deposit: {name}", Group.CAPITAL, description="from the financier"
+    )
+
+
+def royalty_sale(name: str) -> Line:
+    """The price a royalty's financier pays the project for it upfront."""
+    return Line(
+        f"royalty_sale:{name}",
+        f"Royalty sold: {name}, price",
+        Group.CAPITAL,
+        description="from the financier",
     )
 
 

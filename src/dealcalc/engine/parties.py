@@ -16,7 +16,9 @@ levy of the unlevered project and the tariff the exporter bears) is split withou
 - each offtake's counterparty: minus the adjustment its contracts make to the producer's
   revenue (it pays a floor's cost, receives the upside share), added to its other cash if it
   is also an owner or a government; the pie is then the cash of every party, the contract a
-  transfer among them (docs/methodology.md, offtake contracts);
+  transfer among them (docs/methodology.md, offtake contracts); so is a metal stream's
+  financier (minus the deposit and the stream's adjustment) and a royalty's buyer (minus the
+  price; the royalty it collects is a private levy, below);
 - after an expropriation (``operations.expropriated``, the share taken from that year on) the
   host government takes that share of the owners' cash and pays them
   ``operations.expropriation_compensation_fraction`` of the net book value when it takes it.
@@ -68,7 +70,8 @@ def party_flows(
     each government collects in the unlevered and the levered project; ``levered_tax`` the
     levered income taxes (a dividend is untaxed where they are nil); ``stress`` the debt as
     paid under the stress rules (then ``debt`` is only the contract); ``offtake`` each offtake
-    counterparty's cash (minus the adjustment to the producer's revenue)."""
+    counterparty's cash (minus the adjustment to the producer's revenue) and each transfer of
+    the streams and royalties sold for cash (docs/methodology.md §28)."""
     shape = after_tax.shape
     borne = {
         g: np.broadcast_to(np.asarray(v, dtype=np.float64), shape)

@@ -24,6 +24,7 @@ from dealcalc.engine.inputs import (
 )
 from dealcalc.engine.ledger import Ledger, add_lines
 from dealcalc.engine.memory import VALUATION_HINT, check_fits, ledger_lines, valuation_bytes
+from dealcalc.engine.metal_stream import recognised, sold_stream_flows, stream_price
 from dealcalc.engine.offtake import contract_price, offtake_flows
 from dealcalc.engine.parties import party_flows
 from dealcalc.engine.streams import (
@@ -115,10 +116,80 @@ class Offtakes:
     cash: dict[str, FloatArray]
 
 
-def _offtakes(inputs: EngineInputs, balance: Balance, escalate: Number, shape: tuple[int, int]) -> Offtakes:
+@dataclass(frozen=True)
+class SoldStreams:
+    """What the streams sold for cash change: their revenue lines (stream price less spot), the
+    deposits, the adjustment by product and its royalty-bearing part, each financier's cash,
+    the units delivered by product and the deposits recognised as taxable income."""
+
+    lines: list[tuple[L.Line, Number]]
+    deposits: list[tuple[L.Line, Number]]
+    by_product: dict[str, Number]
+    royalty_bearing: Number
+    cash: dict[str, FloatArray]
+    taken: dict[str, FloatArray]
+    income: Number
+
+
+def _one_year(amount: Number, index: int, n_periods: int, escalate: Number) -> Number:
+    """``amount`` (the deal's money before escalation, a number or (S, 1)) in period ``index``."""
+    at = np.zeros(n_periods)
+    at[index] = 1.0
+    return times(np.asarray(amount, dtype=np.float64) * at, escalate)
+
+
+def _metal_streams(
+    inputs: EngineInputs, balance: Balance, escalate: Number, shape: tuple[int, int]
+) -> SoldStreams:
+    """Value each stream sold for cash in the file's order (docs/methodology.md, streams and
+    royalties sold for cash): its share by tier of the product's payable units sold, from the
+    deposit year on and from what earlier streams left, at the stream price. The adjustment
+    bears royalty as the streams that sell the product do (pro rata to their paid units); the
+    deposit is recognised as income in step with the units delivered."""
+    if not inputs.metal_streams:
+        return SoldStreams([], [], {}, 0.0, {}, {}, 0.0)
+    every: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
+    streams = {s.name: s for s in every}
+    lines: list[tuple[L.Line, Number]] = []
+    deposits: list[tuple[L.Line, Number]] = []
+    by_product: dict[str, Number] = {}
+    royalty: Number = 0.0
+    cash: dict[str, FloatArray] = {}
+    taken: dict[str, FloatArray] = {}
+    income: list[Number] = []
+    for m in inputs.metal_streams:
+        paid = {n: balance.sold[n] * streams[n].payable for n in m.streams}
+        total = np.asarray(np.broadcast_to(add_lines(list(paid.values()), shape), shape), dtype=np.float64)
+        have = total - taken.get(m.product, 0.0)
+        spot = times(m.spot, escalate)
+        fixed = None if m.fixed is None else times(m.fixed, escalate)
+        price = stream_price(spot, fixed=fixed, spot_share=m.spot_share)
+        deposit = _one_year(m.deposit, m.deposit_index, shape[1], escalate)
+        flows = sold_stream_flows(spot, have * m.active, price, deposit, m.shares, m.limits)
+        taken[m.product] = taken.get(m.product, np.zeros(shape)) + flows.delivered
+        adjustment = np.asarray(np.broadcast_to(flows.adjustment, shape), dtype=np.float64)
+        lines.append((L.metal_stream(m.name), adjustment))
+        deposits.append((L.stream_deposit(m.name), flows.deposit))
+        by_product[m.product] = add_lines([by_product.get(m.product, 0.0), adjustment], shape)
+        for n, units in paid.items():
+            weight = np.divide(units, total, out=np.zeros(shape), where=total > 0)
+            royalty = royalty + times(adjustment * weight, streams[n].royalty_share)
+        cash[m.financier] = cash.get(m.financier, np.zeros(shape)) + np.broadcast_to(flows.financier, shape)
+        income.append(recognised(flows.deposit, flows.delivered))
+    return SoldStreams(lines, deposits, by_product, royalty, cash, taken, add_lines(income, shape))
+
+
+def _offtakes(
+    inputs: EngineInputs,
+    balance: Balance,
+    escalate: Number,
+    shape: tuple[int, int],
+    taken: dict[str, FloatArray] | None = None,
+) -> Offtakes:
     """Value each offtake contract in the file's order (docs/methodology.md, offtake
     contracts): its contracted volume (a share of the product's paid units sold, or units a
-    year) delivered from what earlier contracts left, at the contract price. The adjustment on
+    year) delivered from what earlier contracts (and the streams sold, ``taken``) left, at the
+    contract price. The adjustment on
     the volume delivered bears royalty as the streams that sell it do (pro rata to their paid
     units); a take-or-pay payment for volume not delivered bears none."""
     if not inputs.offtakes:
@@ -137,7 +208,9 @@ def _offtakes(inputs: EngineInputs, balance: Balance, escalate: Number, shape: t
     for o in inputs.offtakes:
         paid = {n: balance.sold[n] * streams[n].payable for n in o.streams}
         total = np.asarray(add_lines(list(paid.values()), shape), dtype=np.float64)
-        have = left.get(o.product, total)
+        have = left.get(
+            o.product, total if o.product not in (taken or {}) else total - (taken or {})[o.product]
+        )
         benchmark = times(o.benchmark, escalate)
         price = contract_price(
             benchmark,
@@ -316,12 +389,14 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         return [amount for _, amount in direct.get(kind, [])]
 
     revenue_lines = [np.asarray(fl.revenue, dtype=np.float64) for fl in flows]
-    offtakes = _offtakes(inputs, balance, esc, shape)
-    adjustments = [a for _, a in offtakes.lines]
+    sold = _metal_streams(inputs, balance, esc, shape)
+    offtakes = _offtakes(inputs, balance, esc, shape, sold.taken)
+    adjustments = [a for _, a in sold.lines] + [a for _, a in offtakes.lines]
     revenue = add_lines([*revenue_lines, *given("revenue"), *adjustments], shape)
     charges = add_lines([fl.charges for fl in flows], shape)
     charges_given = add_lines(given("selling_charge"), shape)
     bearing = [offtakes.royalty_bearing] if offtakes.lines else []
+    bearing += [sold.royalty_bearing] if sold.lines else []
     mine_value = add_lines([fl.royalty_base for fl in flows] + given("revenue") + bearing, shape)
     # a net smelter return: less the selling charges on royalty-bearing sales, never below zero
     nsr = np.maximum(
@@ -392,10 +467,11 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
             quantities[price] = times(s.price, esc)
         if sales in needed:
             quantities[sales] = add_lines([quantities.get(sales, 0.0), fl.revenue], shape)
-    for product, adjustment in offtakes.by_product.items():  # the contract price is the sale price
-        for key in (f"gross:{product}", f"revenue:{product}"):
+    for product, adjustment in [*sold.by_product.items(), *offtakes.by_product.items()]:
+        for key in (f"gross:{product}", f"revenue:{product}"):  # the contract price is the sale price
             if key in quantities:
                 quantities[key] = add_lines([quantities[key], adjustment], shape)
+    upfront, transfers = _upfront(inputs, quantities, sold, offtakes, esc, shape)
     profile = _output_profile(outputs, tl.n_periods)
     fp = fiscal_pass(f, quantities, capital, tl.to_nominal, profile, shape)
     signs = {kind: (1.0 if inflow else -1.0) for kind, inflow in DIRECT_KINDS.items()}
@@ -407,6 +483,7 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     others = [e for e in levies if e[0].group is not L.Group.ROYALTY]
     entries: list[tuple[L.Line, Number]] = [
         *((L.revenue(fl.name), r) for fl, r in zip(flows, revenue_lines, strict=True)),
+        *sold.lines,
         *offtakes.lines,
         (L.SELLING_CHARGES, -charges),
         (L.TARIFF_BORNE, -tariff_borne),
@@ -420,6 +497,7 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         (L.INITIAL_CAPEX, -capex),
         (L.SUSTAINING_CAPEX, -sustaining),
         (L.CLOSURE, -closure),
+        *upfront,
         *given_lines,
         *others,
         (L.TARIFF_BORNE_BY_BUYERS, tariff.borne_by_buyers),
@@ -449,9 +527,37 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
             add_lines([all_initial, quantities["sustaining_capex"]], shape), dtype=np.float64
         ),
         balance=balance_ledger(inputs, balance, outputs),
-        offtake_cash=offtakes.cash,
+        offtake_cash=transfers,
     )
     return ledger, parts
+
+
+def _upfront(
+    inputs: EngineInputs,
+    quantities: dict[str, Number],
+    sold: SoldStreams,
+    offtakes: Offtakes,
+    escalate: Number,
+    shape: tuple[int, int],
+) -> tuple[list[tuple[L.Line, Number]], dict[str, FloatArray]]:
+    """The upfront money of streams and royalties sold (the deposits and prices, cash lines of
+    the project) and the transfers to each counterparty and financier (the offtakes', the
+    streams', minus the royalties' prices; the royalty itself is a levy the financier
+    collects). The upfront money is added to the ``ebitda`` the levies read as it is
+    recognised: a deposit with the units delivered, a royalty's price with the royalty's base."""
+    transfers: dict[str, FloatArray] = dict(offtakes.cash)
+    for party, paid in sold.cash.items():
+        transfers[party] = transfers[party] + paid if party in transfers else paid
+    lines = list(sold.deposits)
+    income: list[Number] = [sold.income] if sold.lines else []
+    for sale in inputs.royalties_sold:
+        price = np.asarray(np.broadcast_to(_one_year(sale.price, sale.index, shape[1], escalate), shape))
+        lines.append((L.royalty_sale(sale.name), price))
+        income.append(recognised(price, quantities.get(sale.base, 0.0)))
+        transfers[sale.financier] = transfers.get(sale.financier, np.zeros(shape)) - price
+    if income:
+        quantities["ebitda"] = add_lines([quantities["ebitda"], *income], shape)
+    return lines, transfers
 
 
 def _flow_of(flows: list[StreamFlows], name: str) -> StreamFlows:

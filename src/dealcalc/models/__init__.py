@@ -26,6 +26,7 @@ from dealcalc.models.fiscal import (
     SlidingScale,
     WorkingCapital,
 )
+from dealcalc.models.metal_stream import MetalStream, RoyaltySale, StreamPrice, StreamTier
 from dealcalc.models.offtake import Offtake, OfftakePrice
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Disruption, Distribution, Expropriation, PricePath, Switch, Uncertainty
@@ -56,6 +57,7 @@ __all__ = [
     "Levy",
     "LocalCurrency",
     "LossRules",
+    "MetalStream",
     "Offtake",
     "OfftakePrice",
     "Operations",
@@ -67,10 +69,13 @@ __all__ = [
     "ProductTariff",
     "Provenance",
     "Purchase",
+    "RoyaltySale",
     "ScenarioOverlay",
     "Schedule",
     "SlidingScale",
     "Stream",
+    "StreamPrice",
+    "StreamTier",
     "Switch",
     "TariffSchedule",
     "Trade",

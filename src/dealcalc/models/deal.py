@@ -26,6 +26,7 @@ from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.direct import DirectLine
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import COMMODITIES, FiscalRegime, WorkingCapital, parse_base
+from dealcalc.models.metal_stream import MetalStream, RoyaltySale
 from dealcalc.models.offtake import Offtake
 from dealcalc.models.periods import Periods
 from dealcalc.models.risk import Uncertainty
@@ -261,6 +262,8 @@ class Deal(Model):
     local_currency: LocalCurrency | None = None
     finance: Finance = Field(default_factory=Finance)
     offtakes: dict[str, Offtake] = Field(default_factory=dict)
+    metal_streams: dict[str, MetalStream] = Field(default_factory=dict)
+    royalties_sold: dict[str, RoyaltySale] = Field(default_factory=dict)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     scenarios: dict[str, ScenarioOverlay] = Field(default_factory=dict)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
@@ -324,6 +327,7 @@ class Deal(Model):
         self._check_trade(problems)
         self._check_finance(problems)
         self._check_offtakes(problems)
+        self._check_sold(problems)
         if not problems:  # the years are checked once the names they hang on resolve
             self._check_years(problems)
         if problems:
@@ -417,6 +421,8 @@ class Deal(Model):
             ("finance.equity", self.finance.equity, None),
             ("finance.debt", self.finance.debt, None),
             ("offtakes", self.offtakes, None),
+            ("metal_streams", self.metal_streams, None),
+            ("royalties_sold", self.royalties_sold, None),
             ("uncertainty.disruptions", risk.disruptions, None),
             ("uncertainty.switches", risk.switches, None),
             ("scenarios", self.scenarios, None),
@@ -435,6 +441,8 @@ class Deal(Model):
         ]
         parties += [(f"fiscal.levies.{n}.collector", x.collector) for n, x in (fiscal.levies or {}).items()]
         parties += [(f"offtakes.{n}.counterparty", o.counterparty) for n, o in self.offtakes.items()]
+        parties += [(f"metal_streams.{n}.financier", m.financier) for n, m in self.metal_streams.items()]
+        parties += [(f"royalties_sold.{n}.financier", r.financier) for n, r in self.royalties_sold.items()]
         for where, party in parties:
             problem = None if party is None else name_problem(party)
             if problem is not None:
@@ -463,6 +471,9 @@ class Deal(Model):
                 who = f"the {'royalty holder' if levy.private else 'collector'} of levy {name}"
                 role = "royalty_holder" if levy.private else "government"
                 claims.append((levy.collector, role, who, f"fiscal.levies.{name}.collector"))
+        for name, sale in self.royalties_sold.items():
+            who = f"the financier of royalty sold {name}"
+            claims.append((sale.financier, "royalty_holder", who, f"royalties_sold.{name}.financier"))
         first: dict[str, tuple[str, str, str, str | None]] = {}
         for claim in claims:
             party, role, who, where = claim
@@ -611,6 +622,10 @@ class Deal(Model):
         for name, offtake in self.offtakes.items():
             check(f"offtakes.{name}.start_year", offtake.start_year)
             check(f"offtakes.{name}.end_year", offtake.end_year)
+        for name, stream_sold in self.metal_streams.items():
+            check(f"metal_streams.{name}.deposit_year", stream_sold.deposit_year)
+        for name, sale in self.royalties_sold.items():
+            check(f"royalties_sold.{name}.year", sale.year)
         self._check_order(problems)
         schedules = list(iter_schedules(self))
         for deck_name, deck in self.price_decks.items():
@@ -924,7 +939,53 @@ class Deal(Model):
                     )
                 )
 
+    def _check_sold(self, problems: list[tuple[str, str]]) -> None:
+        """A metal stream delivers a product some stream sells, to a financier that is a party of
+        its own, an owner or a government (never the lenders, the buyer or guarantor of the
+        debt-stress rules, or a royalty holder); the largest shares streamed of a product add up
+        to at most 1."""
+        sold = {s.product for s in self.streams.values()}
+        shares: dict[str, float] = {}
+        for name, stream_sold in self.metal_streams.items():
+            where = f"metal_streams.{name}"
+            product = stream_sold.product
+            if product not in self.products:
+                hint = did_you_mean(product, self.products) or f"products: {', '.join(self.products)}"
+                problems.append((f"{where}.product", f"{product!r} is not a product ({hint})"))
+            elif product not in sold:
+                problems.append(
+                    (
+                        f"{where}.product",
+                        f"no stream makes {product!r}, so there is nothing to deliver; expected "
+                        f"a product of a stream: {', '.join(sorted(sold)) or 'none'}",
+                    )
+                )
+            party = stream_sold.financier
+            role = self._role_before_offtakes(party)
+            if role in ("lenders", "buyer", "guarantor", "royalty_holder"):
+                problems.append(
+                    (
+                        f"{where}.financier",
+                        f"{party!r} is already the {role.replace('_', ' ')}; a stream's financier is a "
+                        "party of its own, an owner or a government",
+                    )
+                )
+            tiers = stream_sold.tiers or []
+            share = max([t.share for t in tiers], default=stream_sold.delivered_share or 0.0)
+            shares[product] = shares.get(product, 0.0) + share
+        for product, total in shares.items():
+            if total > 1.0 + 1e-9:
+                problems.append(
+                    (
+                        "metal_streams",
+                        f"the streams on {product!r} take up to {total:g} of its output; expected shares "
+                        "that sum to at most 1",
+                    )
+                )
+
     def _royalty_holder(self, party: str) -> bool:
+        if any(r.financier == party for r in self.royalties_sold.values()):
+            return True
         return any(v.private and v.collector == party for v in (self.fiscal.levies or {}).values())
 
     def _check_debt_shares(self, problems: list[tuple[str, str]]) -> None:
@@ -998,8 +1059,9 @@ class Deal(Model):
         self, party: str
     ) -> Literal["owner", "lenders", "government", "royalty_holder", "buyer", "guarantor", "offtaker"]:
         """Whether a party owns equity, lends, holds a private royalty, buys a defaulted project,
-        guarantees the lenders' loss (the debt-stress rules), buys under an offtake contract and
-        is nothing else (``offtaker``), or is a government."""
+        guarantees the lenders' loss (the debt-stress rules), buys under an offtake contract or
+        finances a metal stream and is nothing else (``offtaker``), or is a government. The
+        financier of a royalty sold is a royalty holder."""
         if party in self.finance.equity:
             return "owner"
         if party == "lenders":
@@ -1023,9 +1085,11 @@ class Deal(Model):
         the debt-stress parties, royalty holders)."""
         others = set(self._other_parties())
         out: list[str] = []
-        for offtake in self.offtakes.values():
-            if offtake.counterparty not in others and offtake.counterparty not in out:
-                out.append(offtake.counterparty)
+        buyers = [o.counterparty for o in self.offtakes.values()]
+        buyers += [m.financier for m in self.metal_streams.values()]  # a streamer buys the metal
+        for party in buyers:
+            if party not in others and party not in out:
+                out.append(party)
         return out
 
     def _other_parties(self) -> list[str]:
@@ -1038,6 +1102,9 @@ class Deal(Model):
         for levy in (self.fiscal.levies or {}).values():  # the governments that collect levies
             if levy.collector is not None and levy.collector not in names:
                 names.append(levy.collector)
+        for sale in self.royalties_sold.values():  # the financiers of royalties sold
+            if sale.financier not in names:
+                names.append(sale.financier)
         for name in self.trade.destinations:
             government = self.destination_government(name)
             if government not in names:
@@ -1047,7 +1114,8 @@ class Deal(Model):
     def party_names(self) -> list[str]:
         """The parties the deal's cash is split among: owners, lenders (with the buyer of a
         defaulted project and the guarantor of the lenders' loss when the debt-stress rules name
-        them), governments, then the counterparties of offtakes that are no other party."""
+        them), governments, the financiers of royalties sold, then the counterparties of
+        offtakes and the financiers of metal streams that are no other party."""
         names = self._other_parties()
         return names + [p for p in self._offtakers() if p not in names]
 

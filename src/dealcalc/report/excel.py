@@ -911,6 +911,13 @@ def _refuse_closures(deal: Deal, result: Valuation) -> None:
     years, so it is refused rather than written wrong (a closure rule that never binds changes
     nothing and is fine)."""
     assert result.ledger is not None
+    if deal.metal_streams or deal.royalties_sold:
+        sold = ", ".join([*deal.metal_streams, *deal.royalties_sold])
+        raise InputError(
+            f"the case has streams or royalties sold for cash ({sold}); the workbook does not write them",
+            field="metal_streams" if deal.metal_streams else "royalties_sold",
+            hint="write the ledger with `dealcalc table --csv`, or value a case without them",
+        )
     if deal.offtakes:
         names = ", ".join(deal.offtakes)
         raise InputError(

@@ -151,7 +151,7 @@ def assumptions(deal: Deal, valued: Deal, scenario: str | None) -> tuple[list[As
     >>> sourced, other = assumptions(deal, apply_scenario(deal, "spot_2025"), "spot_2025")
     >>> row = next(a for a in sourced if a.path == "fiscal.royalty_rate")
     >>> row.value, row.unit, row.label, row.changed
-    ('7.0 %', '%', 'sourced', 'override fiscal.royalty_rate=0.07')
+    ('7.0 %', '%', 'changed by this run', 'override fiscal.royalty_rate=0.07')
     """
     changes = changed_paths(deal, scenario)
     numbers = params.numeric_leaves(valued)
@@ -171,11 +171,15 @@ def assumptions(deal: Deal, valued: Deal, scenario: str | None) -> tuple[list[As
         if prov and prov.note:
             source = f"{source} ({prov.note})" if source else prov.note
         changed = next((why for pattern, why in changes.items() if _matches(pattern, path)), "")
+        label: str = prov.label if prov and prov.label else "unlabelled"
+        if changed:  # the file's label and source justify the file's value, not this run's
+            original = f"{label}: {source}" if source else label
+            label, source = "changed by this run", f"was, in the file: {original}"
         return Assumption(
             path=path,
             value=value_text(value, kind),
             unit=unit,
-            label=(prov.label if prov and prov.label else "unlabelled"),
+            label=label,
             source=source or "—",
             as_of=str(prov.as_of) if prov and prov.as_of else "—",
             changed=changed,

@@ -135,7 +135,7 @@ def cash_flow_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None 
     _integer_years(ax)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("US$ million")
-    ax.set_title(f"Cash flow: {plain(valuation.deal.name)}")
+    ax.set_title(plain(f"Cash flow: {valuation.deal.name}, {valuation.info.label}"))
     ax.legend(loc="best", fontsize="small")
     return ax
 

@@ -263,7 +263,14 @@ def attribution_table(df: pd.DataFrame, *, title: str | None = None, run: RunInf
     >>> "…" in console.export_text()
     False
     """
-    table = _table(title, "NPV of each party at its own discount rate", run)
+    memo = any(":" in str(label) for label in df.index)
+    caption = "NPV of each party at its own discount rate" + (
+        "; the rows with a colon are memos, not parties: the duty the destination's government "
+        "collects and the part of it its buyers bear (the rest is borne by the exporter)"
+        if memo
+        else ""
+    )
+    table = _table(title, caption, run)
     table.add_column("party", kind="key", style="bold")
     for column in df.columns:
         kind, _, name = str(column).partition(": ")
@@ -471,16 +478,20 @@ def montecarlo_table(summary: pd.DataFrame, *, title: str | None = None, run: Ru
         m = str(metric)
         count = int(row["no_solution"])
         share = _f(row.get("no_solution_share", 0.0))
+        signed = fmt.kind_of(m) in ("money", "percent", "number")  # a year or a cover has no sign to ask
+        never = m.rpartition(".")[2] == "default_year"  # no default year: it never defaulted
         table.add_row(
             column_header(m, basis=basis),
             _metric_cell(m, row["mean"]),
-            _metric_cell(m, row["std_error"]),
+            "—" if fmt.kind_of(m) == "year" else _metric_cell(m, row["std_error"]),
             _metric_cell(m, row["p10"]),
             _metric_cell(m, row["p50"]),
             _metric_cell(m, row["p90"]),
-            fmt.percent(_f(row["prob_negative"])),
-            _metric_cell(m, row["value_at_risk_95"]),
-            fmt.count(count) + (f" ({fmt.percent(share)})" if count and share else ""),
+            fmt.percent(_f(row["prob_negative"])) if signed else "—",
+            _metric_cell(m, row["value_at_risk_95"]) if signed else "—",
+            (f"{fmt.count(count)} never defaulted" if never and count else "")
+            + ("" if never and count else fmt.count(count))
+            + (f" ({fmt.percent(share)})" if count and share else ""),
         )
     return table
 
@@ -619,7 +630,12 @@ def lenders_table(risk: pd.DataFrame, *, title: str | None = None) -> Table:
     >>> lenders_table(lender_risk(mc)).row_count
     8
     """
-    table = _table(title, "standard errors over the draws; the IRR's percentiles have none", None)
+    caption = (
+        "standard errors over the draws; the IRR's percentiles have none. On default the lenders "
+        "take the reserves and the recovery a buyer pays for the project (the 'buyer' party); a "
+        "guarantor pays its share of what they still lose"
+    )
+    table = _table(title, caption, None)
     table.add_column("question", kind="key", style="bold")
     table.add_column("estimate")
     table.add_column("± s.e.")
