@@ -779,3 +779,21 @@ def test_a_workbook_of_a_case_with_an_offtake_contract_is_refused_not_written_wr
 def test_a_workbook_of_a_case_with_a_metal_stream_is_refused_not_written_wrong() -> None:
     with pytest.raises(dc.InputError, match="sold for cash"):
         excel_model(DEAL, "gold_stream")
+
+
+def test_a_workbook_of_shares_that_change_by_year_keeps_the_split_as_values() -> None:
+    """Shares by year are not followed by the split's formulas: the Parties sheet keeps
+    dealcalc's values and says why (it used to fail on the share)."""
+    from dealcalc.params import with_changes
+
+    shares = {
+        "finance.equity.ussm.share": {2026: 0.5, 2030: 0.6},
+        "finance.equity.fwo.share": {2026: 0.5, 2030: 0.4},
+    }
+    book = excel_model(with_changes(DEAL, shares))
+    openpyxl = pytest.importorskip("openpyxl")
+    import io
+
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["Parties"]
+    text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+    assert "share changes by period" in text

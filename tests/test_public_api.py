@@ -34,6 +34,7 @@ PUBLIC = [
     "load",
     "mirr",
     "monte_carlo",
+    "negotiation_space",
     "npv",
     "payback",
     "profitability_index",

@@ -43,6 +43,7 @@ COMMANDS = {
     "montecarlo": ["montecarlo", EXAMPLE, "-n", "300", "--seed", "3"],
     "montecarlo-lenders": ["montecarlo", EXAMPLE, "-n", "300", "--seed", "3", "-s", "lenders_protected"],
     "gates": ["gates", EXAMPLE, "-n", "200", "--seed", "2", "--set", f"{CAPEX}=1.2e8"],
+    "terms": ["terms", EXAMPLE, "--x", "fiscal.royalty_rate=0,0.1", "--y", f"{SB}=25000,40000"],
     "flows": ["flows", FLOWS, "--rate", "0.1"],
 }
 

@@ -11,8 +11,15 @@ import numpy as np
 import pytest
 
 from dealcalc.engine.financing import DebtFlows, debt_stress
-from dealcalc.engine.inputs import FinanceInputs, OwnerInputs, StressInputs
-from dealcalc.engine.parties import PartyFlows, party_flows
+from dealcalc.engine.inputs import (
+    EarnInInputs,
+    FinanceInputs,
+    LoanInputs,
+    OwnerInputs,
+    PreferredInputs,
+    StressInputs,
+)
+from dealcalc.engine.parties import PartyFlows, party_flows, waterfall
 from dealcalc.engine.trade import TariffFlows
 
 PARTIES = ("a", "b", "lenders", "gov", "us_gov")
@@ -222,3 +229,112 @@ def test_a_guarantee_of_share_g_cuts_the_lenders_loss_by_g_and_the_guarantor_pay
         assert stress.loss.sum() == pytest.approx((1 - g) * bare.loss.sum(), rel=1e-14, abs=1e-12)
         assert -p.cash["dfi"].sum() == pytest.approx(g * bare.loss.sum(), rel=1e-14, abs=1e-12)
         assert sum(p.cash.values()) == pytest.approx(p.pie, rel=1e-14, abs=1e-12)
+
+
+# --- stakes that change: the waterfall (docs/methodology.md, "Stakes that change") -------------
+
+
+def _stakes(owners: tuple[OwnerInputs, ...], **terms: Any) -> FinanceInputs:
+    names = tuple(o.name for o in owners)
+    extra = tuple(p.holder for p in terms.get("preferred", ()))
+    parties = (*names, "gov", *extra)
+    roles = {**{n: "owner" for n in names}, "gov": "government", **{p: "investor" for p in extra}}
+    return FinanceInputs((), owners, 0.0, None, "gov", parties, roles, {}, 0.0, 0.0, **terms)
+
+
+def _one(x: float, s: int = 1) -> np.ndarray:
+    return np.full(s, x)
+
+
+def test_shares_by_period_split_each_year_by_that_year_share() -> None:
+    a = np.array([0.5, 0.5, 0.6, 0.6])
+    f = replace(FINANCE, owners=(OwnerInputs("a", a, False), OwnerInputs("b", 1.0 - a, False)))
+    got = split(f)
+    owners = got.cash["a"] + got.cash["b"]
+    np.testing.assert_allclose(got.cash["a"], a * owners)
+
+
+def test_a_free_carried_part_funds_nothing() -> None:
+    # a holds 0.75 and funds it; b holds 0.25 of which 0.10 free-carried: funds 0.15
+    f = _stakes((OwnerInputs("a", 0.75, False), OwnerInputs("b", 0.25, False, funded=0.15)))
+    w = waterfall(f, np.array([[-90.0, 40.0]]))
+    np.testing.assert_allclose(w.owners["a"], [[-75.0, 30.0]])
+    np.testing.assert_allclose(w.owners["b"], [[-15.0, 10.0]])
+
+
+def test_an_earn_in_by_funds_counts_from_the_year_the_amount_is_reached() -> None:
+    # b (0.4) earns 0.2 from a once it has injected 16: 8 in 2026, 8 more in 2027 (at 0.4, the
+    # shares before that year's earn-in); from 2027 it holds 0.6 and funds 0.6 of 2028's 20
+    earn = EarnInInputs("b", "a", _one(0.2), _one(16.0), None)
+    f = _stakes((OwnerInputs("a", 0.6, False), OwnerInputs("b", 0.4, False)), earn_in=(earn,))
+    w = waterfall(f, np.array([[-20.0, -20, -20, 50, 50]]))
+    np.testing.assert_allclose(w.shares["b"], [[0.4, 0.6, 0.6, 0.6, 0.6]])
+    np.testing.assert_allclose(w.shares["a"] + w.shares["b"], 1.0)
+    np.testing.assert_allclose(w.owners["b"], [[-8.0, -8, -12, 30, 30]])
+    np.testing.assert_allclose(w.owners["a"], [[-12.0, -12, -8, 20, 20]])
+
+
+def test_an_earn_in_at_a_milestone_counts_from_the_milestone_year() -> None:
+    earn = EarnInInputs("b", "a", _one(0.2), None, 3)
+    f = _stakes((OwnerInputs("a", 0.6, False), OwnerInputs("b", 0.4, False)), earn_in=(earn,))
+    w = waterfall(f, np.array([[-20.0, -20, -20, 50, 50]]))
+    np.testing.assert_allclose(w.shares["b"], [[0.4, 0.4, 0.4, 0.6, 0.6]])
+    np.testing.assert_allclose(w.owners["b"], [[-8.0, -8, -8, 30, 30]])
+
+
+def test_an_earn_in_is_reached_in_each_scenario_s_own_year() -> None:
+    earn = EarnInInputs("b", "a", _one(0.2, 3), np.array([8.0, 16.0, 1000.0]), None)
+    f = _stakes((OwnerInputs("a", 0.6, False), OwnerInputs("b", 0.4, False)), earn_in=(earn,))
+    w = waterfall(f, np.tile([-20.0, -20, -20, 50, 50], (3, 1)))
+    np.testing.assert_allclose(w.shares["b"][:, 0], [0.6, 0.4, 0.4])
+    np.testing.assert_allclose(w.shares["b"][:, 1], [0.6, 0.6, 0.4])
+    np.testing.assert_allclose(w.shares["b"][:, -1], [0.6, 0.6, 0.4])
+
+
+def test_the_preferred_coupon_accrues_unpaid_then_is_paid_before_common() -> None:
+    # 100 paid in at t0 at a 10 % coupon, redeemed from t4: t1 10 accrues; t2 5 of 20 paid;
+    # t3 the 25 owed is paid, 25 left to the owner; t4 the coupon 10, the par 100, 90 to common
+    pref = PreferredInputs("p", _one(100.0), 0, _one(0.1), _one(0.0), 4)
+    f = _stakes((OwnerInputs("a", 1.0, False),), preferred=(pref,))
+    w = waterfall(f, np.array([[-100.0, 0, 5, 50, 200]]))
+    np.testing.assert_allclose(w.others["p"], [[-100.0, 0, 5, 25, 110]])
+    np.testing.assert_allclose(w.owners["a"], [[0.0, 0, 0, 25, 90]])
+
+
+def test_preferred_is_redeemed_from_its_year_as_cash_allows_and_takes_its_upside_share() -> None:
+    # redeemed from t2: 40 of the 100 there (the coupon 10 first), the rest at t3 with the
+    # coupon on 60; 10 % of the common distribution to the holder from t0
+    pref = PreferredInputs("p", _one(100.0), 0, _one(0.1), _one(0.1), 2)
+    f = _stakes((OwnerInputs("a", 1.0, False),), preferred=(pref,))
+    w = waterfall(f, np.array([[-100.0, 20, 50, 200]]))
+    np.testing.assert_allclose(w.others["p"], [[-100.0, 10 + 1, 50, 66 + 13.4]])
+    np.testing.assert_allclose(w.owners["a"], [[0.0, 9, 0, 120.6]])
+
+
+def test_a_shareholder_loan_is_repaid_with_interest_before_common_dividends() -> None:
+    # 50 lent by a at t0 at 10 %: t1 owes 55, 30 paid; t2 owes 27.5, paid, 12.5 to common
+    loan = LoanInputs("a", _one(50.0), 0, _one(0.1))
+    f = _stakes((OwnerInputs("a", 0.5, False), OwnerInputs("b", 0.5, False)), loans=(loan,))
+    w = waterfall(f, np.array([[-50.0, 30, 40, 10]]))
+    np.testing.assert_allclose(w.others["a"], [[-50.0, 30, 27.5, 0]])
+    np.testing.assert_allclose(w.owners["a"], [[0.0, 0, 6.25, 5]])
+    np.testing.assert_allclose(w.owners["b"], [[0.0, 0, 6.25, 5]])
+
+
+def test_with_a_waterfall_the_parties_still_add_up_to_the_pie() -> None:
+    pref = PreferredInputs("p", _one(30.0), 1, _one(0.08), _one(0.1), 3)
+    loan = LoanInputs("a", _one(20.0), 0, _one(0.1))
+    earn = EarnInInputs("b", "a", _one(0.2), _one(5.0), None)
+    f = replace(
+        FINANCE,
+        parties=(*PARTIES, "p"),
+        roles={**FINANCE.roles, "p": "investor"},
+        preferred=(pref,),
+        loans=(loan,),
+        earn_in=(earn,),
+    )
+    got = split(f)
+    np.testing.assert_allclose(sum(got.cash.values()), got.pie)
+    base = split()
+    np.testing.assert_allclose(sum(got.cash.values()), sum(base.cash.values()))
+    assert got.shares is not None

@@ -9,11 +9,13 @@ from dealcalc.analyses.lenders import guarantee_effect, lender_risk
 from dealcalc.analyses.lsm import american_option, longstaff_schwartz
 from dealcalc.analyses.montecarlo import MonteCarlo, monte_carlo, sample_inputs
 from dealcalc.analyses.sensitivity import default_drivers, grid, spider, tornado
+from dealcalc.analyses.terms import TermsGrid, negotiation_space
 
 __all__ = [
     "Breakeven",
     "GateDecisions",
     "MonteCarlo",
+    "TermsGrid",
     "Valuation",
     "adaptive_gates",
     "american_option",
@@ -28,6 +30,7 @@ __all__ = [
     "longstaff_schwartz",
     "monte_carlo",
     "morris",
+    "negotiation_space",
     "sample_inputs",
     "sobol",
     "spider",

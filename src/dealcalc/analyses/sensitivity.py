@@ -39,7 +39,7 @@ from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario, limits, numeric_leaves
 
-__all__ = ["default_drivers", "grid", "spider", "tornado"]
+__all__ = ["check_paths", "check_size", "default_drivers", "grid", "spider", "tornado"]
 
 #: Memory of a row of a tornado's or spider's block while it is still Python: a dict of one
 #: parameter with its float (sys.getsizeof: 184 + 24 bytes) and its slot in the list of rows.
@@ -73,7 +73,7 @@ def default_drivers(deal: Deal) -> list[str]:
     return [p for p in candidates if leaves.get(p, 0.0) != 0.0]
 
 
-def _check_paths(deal: Deal, paths: Sequence[str]) -> dict[str, float]:
+def check_paths(deal: Deal, paths: Sequence[str]) -> dict[str, float]:
     leaves = numeric_leaves(deal)
     base = {}
     for path in paths:
@@ -92,7 +92,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def _check_size(
+def check_size(
     deal: Deal, n_rows: int, n_paths: int, what: str, hint: str, *, python_rows: bool = False
 ) -> None:
     """Refuse, before the block is made, a block of ``n_rows`` scenarios changing ``n_paths``
@@ -177,7 +177,7 @@ def tornado(
         return _tornado_from_distributions(start, quantiles, metric, sources)
     if ranges is None:
         ranges = default_drivers(start)
-    base = _check_paths(start, list(ranges))
+    base = check_paths(start, list(ranges))
     clipped: list[str] = []
     if not isinstance(ranges, Mapping):
         # ±change, kept inside what the field allows: a recovery of 0.9 goes up to 1, not 1.08
@@ -188,7 +188,7 @@ def tornado(
             ranges[p] = (float(np.clip(lo, floor, ceiling)), float(np.clip(hi, floor, ceiling)))
         clipped = [p for p in wanted if ranges[p] != wanted[p]]
     n_rows = 1 + 2 * len(ranges)
-    _check_size(
+    check_size(
         start,
         n_rows,
         len(ranges),
@@ -243,7 +243,7 @@ def _tornado_from_distributions(
     leaves = numeric_leaves(deal)
     targets = input_targets(deal)
     n_rows = 1 + 2 * len(inputs)
-    _check_size(
+    check_size(
         deal,
         n_rows,
         sum(len(targets[p]) for p in inputs),
@@ -413,10 +413,10 @@ def spider(
     """
     start = apply_scenario(deal, scenario)
     chosen = list(paths) if paths is not None else default_drivers(start)
-    base = _check_paths(start, chosen)
+    base = check_paths(start, chosen)
     steps = np.asarray(changes, dtype=np.float64).reshape(-1)
     n_rows = len(chosen) * steps.size
-    _check_size(
+    check_size(
         start,
         n_rows,
         len(chosen),
@@ -483,9 +483,9 @@ def grid(
     start = apply_scenario(deal, scenario)
     x_path, x_values = _axis(x, "x")
     y_axis = None if y is None else _axis(y, "y")
-    _check_paths(start, [x_path] if y_axis is None else [x_path, y_axis[0]])
+    check_paths(start, [x_path] if y_axis is None else [x_path, y_axis[0]])
     n_y = 1 if y_axis is None else y_axis[1].size
-    _check_size(
+    check_size(
         start,
         x_values.size * n_y,
         1 if y_axis is None else 2,

@@ -52,6 +52,7 @@ from dealcalc.cli.options import (
     set_option,
 )
 from dealcalc.cli.sensitivity import sensitivity
+from dealcalc.cli.terms import terms
 from dealcalc.engine import resolve
 from dealcalc.errors import InputError, MissingExtraError
 from dealcalc.io import EXAMPLES, example_path, read_cash_flows_csv, write_atomic
@@ -103,6 +104,7 @@ def main(debug: bool) -> None:
 
 main.add_command(sensitivity)
 main.add_command(gates)
+main.add_command(terms)
 
 
 @main.command()

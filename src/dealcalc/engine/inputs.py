@@ -52,15 +52,18 @@ __all__ = [
     "DebtInputs",
     "DepletionInputs",
     "DirectInputs",
+    "EarnInInputs",
     "EngineInputs",
     "FinanceInputs",
     "FiscalInputs",
     "LevyInputs",
+    "LoanInputs",
     "MetalStreamInputs",
     "MineInputs",
     "OfftakeInputs",
     "OwnerInputs",
     "PhaseInputs",
+    "PreferredInputs",
     "ProcessingInputs",
     "RoyaltySaleInputs",
     "SaleInputs",
@@ -352,11 +355,55 @@ class StressInputs:
 
 @dataclass(frozen=True)
 class OwnerInputs:
-    """An equity holder."""
+    """An equity holder: its share (a float, or by period) and the part of it that funds the
+    equity injections (``funded``: the share less any free-carried part)."""
 
     name: str
     share: Number
     carried: bool
+    funded: Number = -1.0  # -1: the share, or 0 when carried
+
+    @property
+    def funding(self) -> Number:
+        """The share of the injections' weight this owner pays (before normalising)."""
+        if isinstance(self.funded, float) and self.funded < 0.0:
+            return 0.0 if self.carried else self.share
+        return self.funded
+
+
+@dataclass(frozen=True)
+class EarnInInputs:
+    """An earn-in: ``partner`` takes ``stake`` from ``source`` in the year its cumulative
+    injections reach ``funds`` ((S,), the deal's money) or at period ``at`` (a milestone)."""
+
+    partner: str
+    source: str
+    stake: FloatArray  # (S,)
+    funds: FloatArray | None  # (S,), or None for a milestone
+    at: int | None  # the milestone's period index (None: never reached, or an earn-in by funds)
+
+
+@dataclass(frozen=True)
+class PreferredInputs:
+    """Preferred equity: paid in at period ``index``, its coupon, upside share and the period
+    it is redeemed from."""
+
+    holder: str
+    amount: FloatArray  # (S,)
+    index: int
+    coupon: FloatArray  # (S,)
+    upside: FloatArray  # (S,)
+    redeem: int
+
+
+@dataclass(frozen=True)
+class LoanInputs:
+    """A shareholder loan from ``lender``, drawn at period ``index``."""
+
+    lender: str
+    amount: FloatArray  # (S,)
+    index: int
+    rate: FloatArray  # (S,)
 
 
 @dataclass(frozen=True)
@@ -374,6 +421,15 @@ class FinanceInputs:
     expropriated: Number
     compensation: Number
     stress: StressInputs | None = None  # None: the debt is serviced as scheduled (no rule on)
+    earn_in: tuple[EarnInInputs, ...] = ()
+    preferred: tuple[PreferredInputs, ...] = ()
+    loans: tuple[LoanInputs, ...] = ()
+
+    @property
+    def waterfall(self) -> bool:
+        """Whether the distributions follow the waterfall (an earn-in, preferred equity or a
+        shareholder loan)."""
+        return bool(self.earn_in or self.preferred or self.loans)
 
 
 @dataclass(frozen=True)
@@ -1200,9 +1256,57 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
                 upfront_fee=r.per_scenario(f"{p}.upfront_fee", tranche.upfront_fee),
             )
         )
-    owners = tuple(
-        OwnerInputs(name, r.scalar(f"finance.equity.{name}.share", h.share), h.carried)
-        for name, h in f.equity.items()
+    first_any = deal.first_production_any()
+    owners = []
+    for name, h in f.equity.items():
+        share = (
+            r.scalar(f"finance.equity.{name}.share", h.share)
+            if h.share_by_year is None
+            else r.series(f"finance.equity.{name}.share_by_year", h.share_by_year, first_any)
+        )
+        if name in f.free_carried:
+            carried_part = r.scalar(f"finance.free_carried.{name}", f.free_carried[name])
+            owners.append(OwnerInputs(name, share, h.carried, 0.0 if h.carried else share - carried_part))
+        else:
+            owners.append(OwnerInputs(name, share, h.carried))
+    periods = deal.periods
+    earn_in = tuple(
+        EarnInInputs(
+            partner,
+            e.from_,
+            r.per_scenario(f"finance.earn_in.{partner}.stake", e.stake),
+            None
+            if e.funds_usd is None
+            else r.per_scenario(f"finance.earn_in.{partner}.funds_usd", e.funds_usd),
+            None
+            if e.at_first_output_of is None
+            else (
+                deal.first_production(e.at_first_output_of)
+                if deal.phases[e.at_first_output_of].gate.go
+                else None
+            ),
+        )
+        for partner, e in f.earn_in.items()
+    )
+    preferred = tuple(
+        PreferredInputs(
+            holder,
+            r.per_scenario(f"finance.preferred.{holder}.amount_usd", p.amount_usd),
+            periods.index(p.year),
+            r.per_scenario(f"finance.preferred.{holder}.coupon", p.coupon),
+            r.per_scenario(f"finance.preferred.{holder}.upside_share", p.upside_share),
+            periods.size - 1 if p.redeem_year is None else periods.index(p.redeem_year),
+        )
+        for holder, p in f.preferred.items()
+    )
+    loans = tuple(
+        LoanInputs(
+            lender,
+            r.per_scenario(f"finance.shareholder_loans.{lender}.amount_usd", loan.amount_usd),
+            periods.index(loan.year),
+            r.per_scenario(f"finance.shareholder_loans.{lender}.rate", loan.rate),
+        )
+        for lender, loan in f.shareholder_loans.items()
     )
     extra = {p: role for p, role in f.stress_parties().items() if p not in deal.party_names()}
     parties = (*deal.party_names(), *extra)
@@ -1222,7 +1326,7 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
     first = deal.first_production_any()
     return FinanceInputs(
         debt=tuple(debt),
-        owners=owners,
+        owners=tuple(owners),
         withholding=r.scalar("finance.dividend_withholding_rate", f.dividend_withholding_rate),
         withholding_untaxed=None
         if f.dividend_withholding_rate_untaxed is None
@@ -1236,6 +1340,9 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
             "operations.expropriation_compensation_fraction", ops.expropriation_compensation_fraction
         ),
         stress=_stress(r, f) if f.stressed else None,
+        earn_in=earn_in,
+        preferred=preferred,
+        loans=loans,
     )
 
 

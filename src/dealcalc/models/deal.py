@@ -626,6 +626,20 @@ class Deal(Model):
             check(f"metal_streams.{name}.deposit_year", stream_sold.deposit_year)
         for name, sale in self.royalties_sold.items():
             check(f"royalties_sold.{name}.year", sale.year)
+        for name, pref in self.finance.preferred.items():
+            check(f"finance.preferred.{name}.year", pref.year)
+            check(f"finance.preferred.{name}.redeem_year", pref.redeem_year)
+        for name, loan in self.finance.shareholder_loans.items():
+            check(f"finance.shareholder_loans.{name}.year", loan.year)
+        for name, earn in self.finance.earn_in.items():
+            if earn.at_first_output_of is not None and earn.at_first_output_of not in self.phases:
+                # errors.md: at_first_output_of: no phase
+                problems.append(
+                    (
+                        f"finance.earn_in.{name}.at_first_output_of",
+                        f"no phase {earn.at_first_output_of!r} (phases: {', '.join(self.phases)})",
+                    )
+                )
         self._check_order(problems)
         schedules = list(iter_schedules(self))
         for deck_name, deck in self.price_decks.items():
@@ -1057,11 +1071,14 @@ class Deal(Model):
 
     def party_role(
         self, party: str
-    ) -> Literal["owner", "lenders", "government", "royalty_holder", "buyer", "guarantor", "offtaker"]:
+    ) -> Literal[
+        "owner", "lenders", "government", "royalty_holder", "buyer", "guarantor", "offtaker", "investor"
+    ]:
         """Whether a party owns equity, lends, holds a private royalty, buys a defaulted project,
         guarantees the lenders' loss (the debt-stress rules), buys under an offtake contract or
-        finances a metal stream and is nothing else (``offtaker``), or is a government. The
-        financier of a royalty sold is a royalty holder."""
+        finances a metal stream and is nothing else (``offtaker``), holds preferred equity and
+        is nothing else (``investor``), or is a government. The financier of a royalty sold is a
+        royalty holder. A government-owned owner (a provincial stake) is an owner."""
         if party in self.finance.equity:
             return "owner"
         if party == "lenders":
@@ -1073,12 +1090,20 @@ class Deal(Model):
             return "royalty_holder"
         if party in self._offtakers():
             return "offtaker"
+        if party in self._investors():
+            return "investor"
         return "government"
+
+    def _investors(self) -> list[str]:
+        """The holders of preferred equity that are no other party (not an owner, the lenders,
+        a government, a royalty holder, an offtaker)."""
+        others = {*self._other_parties(), *self._offtakers()}
+        return [p for p in self.finance.preferred if p not in others]
 
     def _role_before_offtakes(self, party: str) -> str:
         """The role ``party`` has apart from any offtake (``government`` for a name unknown)."""
         role = self.party_role(party)
-        return "government" if role == "offtaker" else role
+        return "government" if role in ("offtaker", "investor") else role
 
     def _offtakers(self) -> list[str]:
         """The counterparties of offtakes that are no other party (owners, lenders, governments,
@@ -1117,7 +1142,8 @@ class Deal(Model):
         them), governments, the financiers of royalties sold, then the counterparties of
         offtakes and the financiers of metal streams that are no other party."""
         names = self._other_parties()
-        return names + [p for p in self._offtakers() if p not in names]
+        names += [p for p in self._offtakers() if p not in names]
+        return names + [p for p in self._investors() if p not in names]
 
 
 class DealProblems(ValueError):

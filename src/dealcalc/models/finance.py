@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from dealcalc.models.base import Fraction, Model, Money, Positive, Rate, Whole, Year, name_problem
+from dealcalc.models.schedule import Schedule
 
 __all__ = [
     "DebtDefault",
     "DebtTranche",
     "Dsra",
+    "EarnIn",
     "EquityHolder",
     "Finance",
     "Guarantee",
     "Lockup",
+    "Preferred",
+    "ShareByYear",
+    "ShareholderLoan",
     "SponsorSupport",
     "Sweep",
 ]
@@ -54,17 +59,62 @@ class DebtTranche(Model):
         return self
 
 
+#: An owner's shares by year: each holds until the next year given; before the first year
+#: given, the first share.
+ShareByYear = Annotated[dict[Year, Fraction], Field(min_length=1), Schedule("hold", "first")]
+
+
+def share_in(share: float | dict[int, float], year: int) -> float:
+    """An owner's share in ``year`` (a number, or ``{year: share}``: the last share given at or before
+    it, else the first).
+
+    Examples
+    --------
+    >>> share_in({2026: 0.5, 2030: 0.6}, 2029), share_in({2026: 0.5, 2030: 0.6}, 2031)
+    (0.5, 0.6)
+    """
+    if not isinstance(share, dict):
+        return float(share)
+    keys = sorted(share)
+    held = [k for k in keys if k <= year]
+    return float(share[held[-1] if held else keys[0]])
+
+
 class EquityHolder(Model):
     """An owner: its share of the equity and its own discount rate.
 
-    A ``carried`` holder (a free-carried state stake) receives its share of dividends but pays
-    none of the equity injections, which the others fund pro rata.
+    ``share`` may be written ``{year: share}`` (shares by period): it is kept as
+    ``share_by_year`` (parameter paths ``finance.equity.X.share_by_year.YEAR``), and ``share``
+    is then the share of the first year given.
+
+    An owner is **funded** by default: it pays its share of the equity injections. A
+    ``carried`` holder (a free-carried state stake) receives its share of dividends but pays
+    none of the equity injections, which the others fund pro rata; ``finance.free_carried``
+    carries only part of a stake (Reko Diq's pattern). docs/methodology.md, "Stakes that change".
     """
 
     share: Fraction
+    share_by_year: ShareByYear | None = None
     discount_rate: Rate | None = None
     carried: bool = False
     description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _by_year(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("share"), dict):
+            if data.get("share_by_year") is not None:
+                # errors.md: give the shares by year once
+                raise ValueError("give the shares by year once: share: {year: share} or share_by_year")
+            by_year = data["share"]
+            first = by_year[min(by_year)] if by_year else None
+            data = {**data, "share": first, "share_by_year": by_year}
+        return data
+
+    @property
+    def schedule(self) -> float | dict[int, float]:
+        """The share as written: one number, or ``{year: share}``."""
+        return self.share if self.share_by_year is None else self.share_by_year
 
 
 class Dsra(Model):
@@ -146,6 +196,54 @@ class Guarantee(Model):
     description: str | None = None
 
 
+class EarnIn(Model):
+    """A partner earns ``stake`` of the equity, taken from the owner ``from``, in the year its
+    cumulative equity injections reach ``funds_usd`` (the deal's money and basis), or in the
+    first output year of the phase ``at_first_output_of`` (a milestone). docs/methodology.md,
+    "Stakes that change"."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    stake: Fraction
+    funds_usd: Money | None = None
+    at_first_output_of: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> EarnIn:
+        if (self.funds_usd is None) == (self.at_first_output_of is None):
+            # errors.md: an earn-in by exactly one of funds_usd or at_first_output_of
+            raise ValueError("an earn-in by exactly one of funds_usd or at_first_output_of (a phase)")
+        return self
+
+
+class Preferred(Model):
+    """Preferred equity: ``amount_usd`` paid into the project in ``year``; a cumulative
+    ``coupon`` on it each later year (unpaid coupon accrues as arrears, without interest),
+    paid before common dividends; redeemed at par from ``redeem_year`` (default: the last
+    period) as cash allows; and ``upside_share`` of the common distributions from ``year`` on.
+    Amounts and the coupon are in the deal's money and basis."""
+
+    amount_usd: Money
+    year: Year
+    coupon: Rate
+    upside_share: Fraction = 0.0
+    redeem_year: Year | None = None
+    description: str | None = None
+
+
+class ShareholderLoan(Model):
+    """A loan from an owner: ``amount_usd`` paid into the project in ``year``, interest at
+    ``rate`` from the next year (unpaid interest capitalises), repaid from the cash to equity
+    before any preferred return or common dividend. In the deal's money and basis."""
+
+    amount_usd: Money
+    year: Year
+    rate: Rate
+    description: str | None = None
+
+
 class Finance(Model):
     """Debt, owners, dividend withholding and the other parties' discount rates.
 
@@ -168,6 +266,20 @@ class Finance(Model):
     default: DebtDefault | None = None
     sponsor_support: SponsorSupport | None = None
     guarantee: Guarantee | None = None
+    free_carried: dict[str, Fraction] = Field(default_factory=dict)
+    earn_in: dict[str, EarnIn] = Field(default_factory=dict)
+    preferred: dict[str, Preferred] = Field(default_factory=dict)
+    shareholder_loans: dict[str, ShareholderLoan] = Field(default_factory=dict)
+
+    @property
+    def waterfall(self) -> bool:
+        """Whether the distributions follow a waterfall (an earn-in, preferred equity or a
+        shareholder loan); without one all cash to equity is split by the owners' shares."""
+        return bool(self.earn_in or self.preferred or self.shareholder_loans)
+
+    def share_years(self) -> list[int]:
+        """The years any owner's share changes (the first year given by any schedule)."""
+        return sorted({y for h in self.equity.values() for y in h.share_by_year or {}})
 
     @property
     def stressed(self) -> bool:
@@ -211,9 +323,50 @@ class Finance(Model):
 
     @model_validator(mode="after")
     def _shares(self) -> Finance:
-        total = sum(h.share for h in self.equity.values())
-        if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"equity shares must sum to 1, they sum to {total:g}")
+        years = self.share_years()
+        for year in years or [0]:
+            total = sum(share_in(h.schedule, year) for h in self.equity.values())
+            if abs(total - 1.0) > 1e-9:
+                # errors.md: equity shares must sum to 1
+                when = f" in {year}" if years else ""
+                raise ValueError(f"equity shares must sum to 1{when}, they sum to {total:g}")
         if all(h.carried for h in self.equity.values()):
             raise ValueError("at least one equity holder must fund the equity (carried: false)")
+        for name, part in self.free_carried.items():
+            if name not in self.equity:
+                # errors.md: free_carried: 'X' is not an owner
+                raise ValueError(f"free_carried: {name!r} is not an owner (finance.equity)")
+            held = min(share_in(self.equity[name].schedule, y) for y in years or [0])
+            if part > held + 1e-12:
+                # errors.md: more than its share
+                raise ValueError(
+                    f"free_carried: {name!r} is carried for {part:g}, more than its share {held:g}"
+                )
+        for partner, earn in self.earn_in.items():
+            for who in (partner, earn.from_):
+                if who not in self.equity:
+                    # errors.md: earn_in.X: 'Y' is not an owner
+                    raise ValueError(f"earn_in.{partner}: {who!r} is not an owner (finance.equity)")
+            if partner == earn.from_:
+                raise ValueError(f"earn_in.{partner}: a partner cannot earn a stake from itself")
+            given = min(share_in(self.equity[earn.from_].schedule, y) for y in years or [0])
+            if earn.stake > given + 1e-12:
+                # errors.md: earn_in.X: the stake
+                raise ValueError(
+                    f"earn_in.{partner}: the stake {earn.stake:g} is more than "
+                    f"{earn.from_!r} holds ({given:g})"
+                )
+        for lender in self.shareholder_loans:
+            if lender not in self.equity:
+                # errors.md: shareholder_loans: 'X' is not an owner
+                raise ValueError(f"shareholder_loans: {lender!r} is not an owner (finance.equity)")
+        for holder in self.preferred:
+            problem = name_problem(holder)
+            if holder == "lenders" or problem is not None:
+                # errors.md: the holder of preferred equity
+                raise ValueError(
+                    f"the holder of preferred equity {holder!r}: {problem or 'the lenders hold the debt'}"
+                )
+        if self.preferred and sum(p.upside_share for p in self.preferred.values()) > 1.0:
+            raise ValueError("the preferred holders' upside shares sum to more than 1")
         return self

@@ -986,8 +986,10 @@ def _split_plan(valued: Deal, resolved: Any) -> _SplitPlan:
         reason = "a loan is sized on a cover ratio (DSCR) of the cash flow"
     elif any(d.repayment == "sculpted" for d in fin.debt):
         reason = "a loan's repayment is sculpted on the cash flow"
+    elif any(h.share_by_year for h in valued.finance.equity.values()):
+        reason = "an owner's share changes by period, which the split's formulas do not follow"
     elif unwritten := _unwritten_terms(valued.finance):
-        reason = f"the debt uses terms not written as formulas ({', '.join(unwritten)})"
+        reason = f"the financing uses terms not written as formulas ({', '.join(unwritten)})"
     elif np.any(np.asarray(fin.expropriated, dtype=np.float64) > 0):
         reason = "the deal has an expropriation"
     elif len(collectors) > 1:

@@ -213,7 +213,15 @@ def parties_section(valuation: Valuation) -> str:
         name = str(party)
         role: str = deal.party_role(name)
         if role == "owner":
-            role = f"owner, {fmt.percent(deal.finance.equity[name].share)} of the equity"
+            holder = deal.finance.equity[name]
+            earn_in = deal.finance.earn_in
+            moving = (
+                bool(holder.share_by_year)
+                or name in earn_in
+                or any(e.from_ == name for e in earn_in.values())
+            )
+            share = fmt.percent(holder.share)
+            role = f"owner, {share} of the equity" + (" at first; it changes over the life" if moving else "")
         elif role == "royalty_holder":
             role = "royalty holder"
         rows.append(

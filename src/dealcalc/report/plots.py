@@ -23,6 +23,7 @@ from dealcalc.analyses.decisions import GateDecisions
 from dealcalc.analyses.display import column_header, param_label, param_value
 from dealcalc.analyses.evaluate import Valuation
 from dealcalc.analyses.montecarlo import MonteCarlo
+from dealcalc.analyses.terms import TermsGrid
 from dealcalc.engine import lines as L
 from dealcalc.engine import resolve
 from dealcalc.engine.timeline import present_value
@@ -520,6 +521,50 @@ def parties_chart(valuation: Valuation, *, scenario: int = 0, ax: Axes | None = 
 
 #: The formats :func:`render` writes.
 RENDER_FORMATS = ("png", "svg", "pdf")
+
+
+def terms_chart(space: TermsGrid, *, deal: Deal | None = None, ax: Axes | None = None) -> Axes:
+    """The negotiation space of two terms: shaded where every party accepts, with each walk-away
+    party's boundary (the line where its value equals its walk-away value).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import dealcalc as dc
+    >>> from dealcalc.analyses.terms import negotiation_space
+    >>> from dealcalc.report.plots import terms_chart
+    >>> space = negotiation_space(dc.load(dc.example_path("ussm-fwo")), ("fiscal.royalty_rate", [0.0, 0.1]),
+    ...                           ("price_decks.base.antimony", [25000, 40000]))
+    >>> "accepts" in terms_chart(space).get_title()
+    True
+    """
+    ax = _axes(ax)
+    x_path, xs = space.x
+    y_path, ys = space.y
+    grid_x, grid_y = np.meshgrid(xs, ys, indexing="ij")
+    # the smallest margin over the parties with a walk-away value, interpolated as the lines are
+    margins = [space.values[p].to_numpy() - floor for p, floor in space.walk_away.items()]
+    least = np.nanmin(np.stack(margins), axis=0) if margins else np.zeros_like(grid_x)
+    if np.nanmax(least) >= 0:
+        top = float(np.nanmax(least)) + 1.0
+        ax.contourf(grid_x, grid_y, least, levels=[0.0, top], colors=[INFLOW], alpha=0.25)
+    colours = ["#d95f02", "#7570b3", "#e7298a", "#66a61e", "#555555"]
+    for k, (party, floor) in enumerate(space.walk_away.items()):
+        z = space.values[party].to_numpy() - floor
+        if np.nanmin(z) < 0 < np.nanmax(z):
+            lines = ax.contour(grid_x, grid_y, z, levels=[0.0], colors=[colours[k % len(colours)]])
+            ax.clabel(lines, fmt={0.0: plain(party)}, fontsize="x-small")
+    ax.set_xlabel(plain(param_label(x_path, deal)))
+    ax.set_ylabel(plain(param_label(y_path, deal)))
+    from matplotlib.ticker import FuncFormatter
+
+    for axis, path in ((ax.xaxis, x_path), (ax.yaxis, y_path)):
+        axis.set_major_formatter(FuncFormatter(lambda v, _, p=path: param_value(p, v)))
+    ax.set_title(
+        plain(f"Where every party accepts (shaded): {fmt.percent(space.share_accepted())} of the grid")
+    )
+    return ax
 
 
 #: Colours of a gate's actions in :func:`policy_chart`.

@@ -8,7 +8,7 @@ conventions in docs/cli.md, "Machine-readable output"). Every payload has the sa
     1 (raised only when a key changes meaning or goes away).
 ``kind``
     ``valuation``, ``comparison``, ``tariff_attribution``, ``tornado``, ``spider``, ``grid``,
-    ``sobol``, ``morris``, ``breakeven``, ``montecarlo``, ``gates`` or ``flows``.
+    ``sobol``, ``morris``, ``breakeven``, ``montecarlo``, ``gates``, ``terms`` or ``flows``.
 ``run``
     What was run (:class:`dealcalc.analyses.provenance.RunInfo`): file, scenario, label (never
     "base" for a changed run), every change, price deck, basis and money year, discount rate,
@@ -37,6 +37,7 @@ from dealcalc.analyses import Breakeven, GateDecisions, MonteCarlo, Valuation
 from dealcalc.analyses.lenders import NEEDED as LENDER_NEEDED
 from dealcalc.analyses.lenders import lender_risk
 from dealcalc.analyses.provenance import RunInfo
+from dealcalc.analyses.terms import TermsGrid
 
 __all__ = ["SCHEMA_VERSION", "csv_text", "dumps", "to_frame", "to_json"]
 
@@ -241,6 +242,23 @@ def _(result: GateDecisions, **context: Any) -> dict[str, Any]:
     return out
 
 
+@to_json.register
+def _(result: TermsGrid, **context: Any) -> dict[str, Any]:
+    out = _envelope("terms", result.run, result.run.basis if result.run is not None else None)
+    out.update(
+        {
+            "metric": result.metric,
+            "x": {"path": result.x[0], "values": plain(result.x[1])},
+            "y": {"path": result.y[0], "values": plain(result.y[1])},
+            "walk_away": plain(result.walk_away),
+            "parties": {p: plain(frame.to_numpy().tolist()) for p, frame in result.values.items()},
+            "accepted": plain(result.accepted.to_numpy().tolist()),
+            "share_accepted": result.share_accepted(),
+        }
+    )
+    return out
+
+
 def _rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     return [{key: str(name), **plain(dict(row))} for name, row in df.iterrows()]
 
@@ -374,6 +392,13 @@ def _(result: MonteCarlo) -> pd.DataFrame:
 
 @to_frame.register
 def _(result: Breakeven) -> pd.DataFrame:
+    df = result.table()
+    df.attrs["run"] = result.run
+    return df
+
+
+@to_frame.register
+def _(result: TermsGrid) -> pd.DataFrame:
     df = result.table()
     df.attrs["run"] = result.run
     return df
