@@ -120,3 +120,38 @@ def test_examples_fiscal_runs(capsys: object) -> None:
     assert "us_alaska_2023" in out and "take: us_federal" in out and "a stack of two levies" in out
     real, nominal = out.split("with 3 % inflation: NPV ")[1].split(" US$ M real, ")
     assert real == nominal.split(" US$ M nominal")[0]  # the same valuation to the printed digit
+
+
+def test_examples_terms_runs(capsys: object) -> None:
+    import runpy
+
+    import dealcalc as dc
+
+    runpy.run_path(str(DOCS.parent / "examples" / "terms.py"), run_name="__main__")
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    header = out.splitlines()[1].split()
+    assert header == [
+        "base",
+        "terms_ussm_earns_refinery_stake",
+        "terms_provincial_stake",
+        "terms_us_offtake_floor",
+    ]
+    assert "e+" not in out and "e-0" not in out  # no scientific notation
+    # The printed USSM NPV of sheet 1 is the deal valued under that scenario, to the digit.
+    deal = dc.load(DOCS.parent / "examples" / "ussm_fwo_2025.yaml")
+    ussm = (
+        dc.evaluate(deal, scenario="terms_ussm_earns_refinery_stake").party_summary().loc["ussm", "npv_usd"]
+    )
+    row = next(line for line in out.splitlines() if line.startswith("ussm NPV [US$ M]") and "-13.2" in line)
+    assert row.split()[5] == f"{ussm / 1e6:.1f}"
+    # Only the provincial sheet has a Balochistan owner; the US government pays the floor in sheet 3.
+    province = (
+        dc.evaluate(deal, scenario="terms_provincial_stake").party_summary().loc["balochistan", "npv_usd"]
+    )
+    balochistan = next(line for line in out.splitlines() if line.startswith("balochistan NPV"))
+    assert balochistan.split()[4:] == ["—", "—", f"{province / 1e6:.1f}", "—"]
+    share = out.split("share of the grid every party accepts: ")[1]
+    accepted, total = share.split("(")[1].split(" points)")[0].split(" of ")
+    assert 0 < int(accepted) < int(total) == 55
+    marks = out.split("every party accepts (yes):")[1].split("share of the grid")[0]
+    assert marks.split().count("yes") == int(accepted)

@@ -417,8 +417,10 @@ def check_overrides_fit(
 def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:
     """The base case and every named scenario side by side, with the change against the base.
 
-    Columns: the project metrics of :data:`METRICS`, each owner's NPV at its own rate
-    (``{owner}.npv_usd``), and the changes of project NPV and IRR against the base.
+    Columns: the project metrics of :data:`METRICS`; every party's NPV at its own rate
+    (``{party}.npv_usd``), each owner's and the lenders' IRR (``{party}.irr``) and each
+    government's take (``{government}.take``), NaN in a scenario without that party; and the
+    changes of project NPV and IRR against the base.
 
     Examples
     --------
@@ -430,14 +432,24 @@ def compare(deal: Deal, scenarios: list[str] | None = None) -> pd.DataFrame:
     True
     """
     names = ["base", *(scenarios if scenarios is not None else list(deal.scenarios))]
-    owners = [f"{o}.npv_usd" for o in deal.finance.equity]
-    values: dict[str, list[float]] = {m: [] for m in (*METRICS, *owners)}
+    rows: list[dict[str, float]] = []
+    columns: list[str] = list(METRICS)
     descriptions = []
     for name in names:
-        v = evaluate(deal, None if name == "base" else name, keep_ledger=False, metrics=[*METRICS, *owners])
+        valued = apply_scenario(deal, None if name == "base" else name)
+        parties = valued.party_names()
+        roles = {p: valued.party_role(p) for p in parties}
+        wanted = [
+            *METRICS,
+            *(f"{p}.npv_usd" for p in parties),
+            *(f"{p}.irr" for p in parties if roles[p] in ("owner", "lenders")),
+            *(f"{p}.take" for p in parties if roles[p] == "government"),
+        ]
+        v = evaluate(valued, keep_ledger=False, metrics=wanted)
         descriptions.append("base case" if name == "base" else deal.scenarios[name].description or "")
-        for m in values:
-            values[m].append(float(v.values[m][0]))
+        rows.append({m: float(v.values[m][0]) for m in wanted})
+        columns += [m for m in wanted if m not in columns]  # a party only some scenarios have
+    values = {m: [row.get(m, np.nan) for row in rows] for m in columns}
     df = pd.DataFrame({"description": descriptions, **values}, index=pd.Index(names, name="scenario"))
     df["npv_change_usd"] = np.asarray(values["npv_usd"]) - values["npv_usd"][0]
     df["irr_change"] = np.asarray(values["irr"]) - values["irr"][0]

@@ -54,7 +54,7 @@ from dealcalc.cli.options import (
 from dealcalc.cli.sensitivity import sensitivity
 from dealcalc.cli.terms import terms
 from dealcalc.engine import resolve
-from dealcalc.errors import InputError, MissingExtraError
+from dealcalc.errors import InputError, MissingExtraError, did_you_mean
 from dealcalc.io import EXAMPLES, example_path, read_cash_flows_csv, write_atomic
 from dealcalc.params import apply_scenario, paths, schedule_paths
 from dealcalc.report import (
@@ -300,15 +300,34 @@ def table(
 @main.command(name="compare")
 @file_argument
 @set_option
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="NAME",
+    help="A named scenario to show (repeatable; default: every one). The base case is always first.",
+)
 @json_option
 @out_option((".json", ".csv"), "Also write the comparison to .json or .csv (atomically).")
 @force_option
 def compare_command(
-    file: Path, assignments: tuple[str, ...], as_json: bool, out: Path | None, force: bool
+    file: Path,
+    assignments: tuple[str, ...],
+    only: tuple[str, ...],
+    as_json: bool,
+    out: Path | None,
+    force: bool,
 ) -> None:
-    """Every named scenario of FILE side by side, with its change against the base case."""
+    """Every named scenario of FILE (or those named with --only) side by side with the base case:
+    the project's value, every party's NPV at its own rate, the owners' IRRs and each state's take.
+
+    Example: dealcalc compare examples/ussm_fwo_2025.yaml --only terms_ussm_earns_refinery_stake
+    --only terms_provincial_stake --only terms_us_offtake_floor
+    """
     deal = load(file, assignments)
-    df = compare(deal)
+    for name in only:
+        if name not in deal.scenarios:
+            raise InputError(f"no scenario {name!r}", field="--only", hint=did_you_mean(name, deal.scenarios))
+    df = compare(deal, list(only) or None)
     attribution = tariff_attribution(deal) if deal.trade.attribution is not None else None
     if emit(df, out=out, force=force, as_json=as_json, attribution=attribution):
         return

@@ -190,13 +190,16 @@ def compare_table(
     >>> "(%, real)" in text and "+11.9" in text and max(map(len, text.splitlines())) <= 80
     True
     """
-    owners = [c for c in df.columns if str(c).endswith(".npv_usd")]
-    table = _table(title, "— no solution; owners' NPV at their own discount rates", run)
+    parties = [c for c in df.columns if str(c).endswith((".npv_usd", ".irr", ".take"))]
+    caption = (
+        "— no solution or no such party; each party's NPV at its own discount rate; take: a state's share"
+    )
+    table = _table(title, caption, run)
     table.add_column("scenario", kind="key", style="bold")
     for name in ("NPV (US$ M)", "Δ NPV (US$ M)", f"IRR (%, {basis})", "Δ IRR (points)"):
         table.add_column(name)
-    for c in owners:
-        table.add_column(column_header(str(c)))
+    for c in parties:
+        table.add_column(column_header(str(c), basis=basis))
     table.add_column("Payback (years)")
     table.add_column("description", kind="text")
     for label, row in df.iterrows():
@@ -206,7 +209,7 @@ def compare_table(
             fmt.money(_f(row["npv_change_usd"])),
             fmt.percent(_f(row["irr"])),
             _points(_f(row["irr_change"])),
-            *(fmt.money(_f(row[c])) for c in owners),
+            *(fmt.cell(str(c), _f(row[c])) for c in parties),
             fmt.years(_f(row["payback_years"])),
             str(row["description"] or ""),
         )
