@@ -134,7 +134,10 @@ def test_headline_and_parties_say_units_and_basis(valuation: dc.Valuation) -> No
     numbers += [fmt.percent(p["irr"]) for p in parties.values() if p["irr"] is not None]
     numbers += [fmt.percent(p["take"]) for p in parties.values() if "take" in p]
     check_fits(text, numbers, 80)
-    assert ["party", "NPV (US$ M)", "IRR (%, real)", "Government take (%)"] in headers(text)
+    numbers += [fmt.percent(p["discount_rate"]) for p in parties.values()]
+    check_fits(text, numbers, 80)
+    columns = ["party", "Discount rate (%, real)", "NPV (US$ M)", "IRR (%, real)", "Government take (%)"]
+    assert columns in headers(text)
 
 
 def test_a_nominal_deal_says_so_in_every_irr_header() -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "param_value",
     "run_caption",
     "run_title",
+    "source_label",
     "tables_html",
     "tables_rich",
 ]
@@ -307,6 +308,39 @@ def param_label(path: str, deal: Deal | None = None, *, unit: bool = True) -> st
     label = _capital(words)
     shown = ("×" if "*" in text else _unit(text, deal)) if unit else ""  # a pattern scales its matches
     return f"{label} ({shown})" if shown else label
+
+
+def source_label(name: str, deal: Deal | None = None) -> str:
+    """A column of a Monte Carlo's draws (:meth:`dealcalc.MonteCarlo.draws`) as words: a price
+    path's summary, an event, a switch or a gate's decision; a sampled input as its parameter.
+
+    Examples
+    --------
+    >>> source_label("price.antimony.mean_usd_per_t"), source_label("price.gold.at_gate.refinery_usd_per_oz")
+    ('Antimony price, mean over the life (US$/t)', 'Gold price at the refinery gate (US$/oz)')
+    >>> source_label("gate.refinery.built"), source_label("switch.china_retightens")
+    ('Refinery built', 'China retightens (switch)')
+    >>> source_label("events.disruption_years"), source_label("phases.*.capex_usd")
+    ('Years disrupted', 'Capex, all phases (×)')
+    """
+    parts = name.split(".")
+    if parts[0] == "price" and len(parts) >= 3:
+        product, tail = _name(parts[1]), parts[-1]
+        unit = tail.partition("_usd_per_")[2]
+        unit_text = f" (US$/{unit})" if unit else ""
+        if parts[2] == "at_gate" and len(parts) >= 4:
+            phase = tail.partition("_usd_per_")[0]
+            return _capital(f"{product} price at the {_name(phase)} gate{unit_text}")
+        return _capital(f"{product} price, mean over the life{unit_text}")
+    if parts[0] == "gate" and len(parts) == 3:
+        return _capital(f"{_name(parts[1])} {'built' if parts[2] == 'built' else 'continuity held'}")
+    if parts[0] == "switch" and len(parts) == 2:
+        return _capital(f"{_name(parts[1])} (switch)")
+    if parts[0] == "events" and len(parts) == 2:
+        return {"disruption_years": "Years disrupted", "expropriated": "Expropriated"}.get(
+            parts[1], _name(parts[1])
+        )
+    return param_label(name, deal)
 
 
 def param_value(path: str, x: float, *, like: float | None = None) -> str:

@@ -278,9 +278,26 @@ class Valuation:
             else:
                 out[m] = None if np.isnan(x) else x
         if parties:
+            for party, rate in self.party_rates().items():
+                if party in parties:
+                    parties[party]["discount_rate"] = rate
             out["parties"] = parties
         out.update({**self.settings(), "run": self.info.to_dict()})
         return out
+
+    def party_rates(self) -> dict[str, float]:
+        """Each party's discount rate in the deal's basis (its own rate, converted by the Fisher
+        relation where the file states it in the other basis; the project's rate otherwise).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> rates = dc.evaluate(dc.load(dc.example_path("ussm-fwo"))).party_rates()
+        >>> round(rates["ussm"], 4)  # 19 % nominal at 2.5 % inflation
+        0.161
+        """
+        rates = resolve(self.deal, {}, 1).finance.discount_rates
+        return {name: float(np.asarray(r).reshape(-1)[0]) for name, r in rates.items()}
 
     def settings(self) -> dict[str, Any]:
         """The valuation settings used, as plain values (timing, basis, valuation point, payback

@@ -20,7 +20,6 @@ from dealcalc.analyses import Valuation
 from dealcalc.analyses.montecarlo import MonteCarlo
 from dealcalc.analyses.provenance import RunInfo, run_info, stamp
 from dealcalc.engine import lines as L
-from dealcalc.engine import resolve
 from dealcalc.engine.ledger import Ledger
 from dealcalc.models import Deal
 from dealcalc.report.html_assumptions import Assumption, assumptions, unit_of_path
@@ -101,8 +100,7 @@ def run_table(info: RunInfo, valuation: Valuation, *, mc: MonteCarlo | None, sen
 
 
 def _party_rates(valuation: Valuation) -> dict[str, float]:
-    rates = resolve(valuation.deal, {}, 1).finance.discount_rates
-    return {name: float(np.asarray(r).reshape(-1)[0]) for name, r in rates.items()}
+    return valuation.party_rates()
 
 
 def summary_paragraph(valuation: Valuation, base: Valuation | None) -> str:
