@@ -33,6 +33,7 @@ __all__ = [
     "decision_year",
     "make_plan",
     "per_draw",
+    "priced",
     "randoms",
     "value_chunk",
     "value_draws",
@@ -119,6 +120,36 @@ def value_chunk(
     return value_draws(plan, block, randoms(plan, uniform_gates, uniform_switches, a, b))
 
 
+def priced(
+    plan: Plan, block: Mapping[str, FloatArray], drawn: Randoms
+) -> tuple[dict[str, FloatArray], dict[str, np.ndarray]]:
+    """The draws' overrides with the price paths and the switches applied (the deck prices the
+    engine and the gates see), and which switch each draw turned on (``switch.NAME``)."""
+    start, leaves, size = plan.deal, plan.leaves, drawn.gates.shape[0]
+    moved = dict(block)
+    deck = start.valuation.price_deck
+    products = list(start.uncertainty.price_paths)
+    if products:
+        multipliers = drawn.multipliers
+        assert multipliers is not None
+        for k, product in enumerate(products):
+            path = f"price_decks.{deck}.{product}"
+            value = per_draw(moved, path, base_value(start, path, leaves), size)
+            moved[path] = (value[:, None] if value.ndim == 1 else value) * multipliers[:, k, :]
+    happened: dict[str, np.ndarray] = {}
+    switches = start.uncertainty.switches
+    if switches:
+        on = events.switches_on(drawn.switches, [s.probability for s in switches.values()])
+        for k, (name, switch) in enumerate(switches.items()):
+            happened[f"switch.{name}"] = on[:, k]
+            for pattern, factor in switch.scale.items():
+                scale = events.switch_scale(on[:, k], factor)
+                for path in plan.switch_targets[name][pattern]:
+                    value = per_draw(moved, path, base_value(start, path, leaves), size)
+                    moved[path] = value * (scale[:, None] if value.ndim == 2 else scale)
+    return moved, happened
+
+
 def value_draws(plan: Plan, block: dict[str, FloatArray], drawn: Randoms) -> Part:
     """Value S draws from their random inputs: ``block`` the override arrays of the uncertain
     inputs, ``drawn`` everything else (:class:`Randoms`), through the kernels of
@@ -128,30 +159,12 @@ def value_draws(plan: Plan, block: dict[str, FloatArray], drawn: Randoms) -> Par
     both value, so for the same random inputs they give the same numbers.
     """
     start, leaves, size = plan.deal, plan.leaves, drawn.gates.shape[0]
-    uniform_gates, uniform_switches = drawn.gates, drawn.switches
-    block = dict(block)
+    uniform_gates = drawn.gates
     deck = start.valuation.price_deck
     products = list(start.uncertainty.price_paths)
     paths: dict[str, FloatArray] = {}
     years = {g: decision_year(start, g) for g in plan.gates}
-    if products:
-        multipliers = drawn.multipliers
-        assert multipliers is not None
-        for k, product in enumerate(products):
-            path = f"price_decks.{deck}.{product}"
-            value = per_draw(block, path, base_value(start, path, leaves), size)
-            block[path] = (value[:, None] if value.ndim == 1 else value) * multipliers[:, k, :]
-    happened: dict[str, np.ndarray] = {}
-    switches = start.uncertainty.switches
-    if switches:
-        on = events.switches_on(uniform_switches, [s.probability for s in switches.values()])
-        for k, (name, switch) in enumerate(switches.items()):
-            happened[f"switch.{name}"] = on[:, k]
-            for pattern, factor in switch.scale.items():
-                scale = events.switch_scale(on[:, k], factor)
-                for path in plan.switch_targets[name][pattern]:
-                    value = per_draw(block, path, base_value(start, path, leaves), size)
-                    block[path] = value * (scale[:, None] if value.ndim == 2 else scale)
+    block, happened = priced(plan, block, drawn)
     for product in products:  # the prices the engine and the gates use, switches included
         prices = block[f"price_decks.{deck}.{product}"]
         paths[f"{product}.mean"] = prices.mean(axis=1)

@@ -35,6 +35,7 @@ from dealcalc.analyses.chunks import (
     branches,
     decision_year,
     per_draw,
+    priced,
     randoms,
     value_draws,
 )
@@ -56,7 +57,6 @@ from dealcalc.analyses.uncertainty import (
     input_targets,
 )
 from dealcalc.analyses.uncertainty import gates as gated_phases
-from dealcalc.engine import risk as events
 from dealcalc.errors import InputError
 from dealcalc.models import Deal
 from dealcalc.params import numeric_leaves, with_changes
@@ -253,26 +253,11 @@ def _prices(
     plan: Plan, block: Mapping[str, FloatArray], drawn: Randoms, products: Sequence[str]
 ) -> dict[str, FloatArray]:
     """Each product's deck prices (S, T) after the price paths and the switches: what
-    :func:`dealcalc.analyses.chunks.value_draws` hands the engine (the same kernels, in the same
-    order; ``tests/test_decisions.py`` checks them against its ``paths``)."""
+    :func:`dealcalc.analyses.chunks.value_draws` hands the engine (:func:`~dealcalc.analyses.chunks.priced`;
+    ``tests/test_decisions.py`` checks them against its ``paths``)."""
     start, leaves, size = plan.deal, plan.leaves, drawn.gates.shape[0]
     deck = start.valuation.price_deck
-    moved = dict(block)
-    for k, product in enumerate(start.uncertainty.price_paths):
-        path = f"price_decks.{deck}.{product}"
-        assert drawn.multipliers is not None
-        value = per_draw(moved, path, base_value(start, path, leaves), size)
-        moved[path] = (value[:, None] if value.ndim == 1 else value) * drawn.multipliers[:, k, :]
-    switches = start.uncertainty.switches
-    if switches:
-        on = events.switches_on(drawn.switches, [s.probability for s in switches.values()])
-        for k, (name, switch) in enumerate(switches.items()):
-            for pattern, factor in switch.scale.items():
-                scale = events.switch_scale(on[:, k], factor)
-                for path in plan.switch_targets[name][pattern]:
-                    if path.startswith(f"price_decks.{deck}."):
-                        value = per_draw(moved, path, base_value(start, path, leaves), size)
-                        moved[path] = value * (scale[:, None] if value.ndim == 2 else scale)
+    moved, _ = priced(plan, block, drawn)
     t = start.periods.size
     out = {}
     for product in products:

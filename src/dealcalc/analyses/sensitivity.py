@@ -39,7 +39,7 @@ from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario, limits, numeric_leaves
 
-__all__ = ["check_paths", "check_size", "default_drivers", "grid", "spider", "tornado"]
+__all__ = ["check_paths", "check_size", "default_drivers", "grid", "grid_axis", "spider", "tornado"]
 
 #: Memory of a row of a tornado's or spider's block while it is still Python: a dict of one
 #: parameter with its float (sys.getsizeof: 184 + 24 bytes) and its slot in the list of rows.
@@ -441,7 +441,7 @@ def spider(
     return df
 
 
-def _axis(axis: object, name: str) -> tuple[str, FloatArray]:
+def grid_axis(axis: object, name: str) -> tuple[str, FloatArray]:
     """A grid axis ``(path, values)``: a parameter path and at least one number."""
     if not (isinstance(axis, tuple | list) and len(axis) == 2 and isinstance(axis[0], str)):
         raise InputError(
@@ -481,8 +481,8 @@ def grid(
     (2, 2)
     """
     start = apply_scenario(deal, scenario)
-    x_path, x_values = _axis(x, "x")
-    y_axis = None if y is None else _axis(y, "y")
+    x_path, x_values = grid_axis(x, "x")
+    y_axis = None if y is None else grid_axis(y, "y")
     check_paths(start, [x_path] if y_axis is None else [x_path, y_axis[0]])
     n_y = 1 if y_axis is None else y_axis[1].size
     check_size(

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.provenance import RunInfo, run_info
-from dealcalc.analyses.sensitivity import check_paths, check_size
+from dealcalc.analyses.sensitivity import check_paths, check_size, grid_axis
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
@@ -74,21 +74,14 @@ class TermsGrid:
 
 
 def _axis(axis: object, name: str) -> tuple[str, FloatArray]:
-    if not (isinstance(axis, tuple | list) and len(axis) == 2 and isinstance(axis[0], str)):
-        raise InputError(
-            f"{type(axis).__name__} given",
-            field=name,
-            expected="(path, values), e.g. ('fiscal.royalty_rate', [0.03, 0.07])",
-        )
-    try:
-        values = np.asarray(axis[1], dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        raise InputError("the values are not numbers", field=f"{name}: {axis[0]}") from None
+    """A term's axis: a grid axis (:func:`~dealcalc.analyses.sensitivity.grid_axis`) of at least
+    two finite values."""
+    path, values = grid_axis(axis, name)
     if values.size < 2 or not np.isfinite(values).all():
         raise InputError(
-            "at least two finite values", field=f"{name}: {axis[0]}", expected="e.g. 0.03,0.05,0.07"
+            "at least two finite values", field=f"{name}: {path}", expected="e.g. 0.03,0.05,0.07"
         )
-    return axis[0], values
+    return path, values
 
 
 def negotiation_space(

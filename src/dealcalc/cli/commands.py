@@ -38,6 +38,7 @@ from dealcalc.cli.boundary import DEBUG_ENV, Group, remember_scheduler
 from dealcalc.cli.decisions import gates
 from dealcalc.cli.options import (
     OutputFile,
+    caption,
     check_rate,
     console,
     deal_options,
@@ -78,11 +79,6 @@ __all__ = ["main"]
 def _place(name: str) -> str:
     """A destination's name as words: a short one is an abbreviation (``us`` -> ``US``)."""
     return name.upper() if len(name) <= 3 else name
-
-
-def _caption(run: RunInfo) -> str:
-    """The run's record under a table: what was valued, how, and every change."""
-    return "; ".join(run.lines()[1:])
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -225,7 +221,7 @@ def _valuation_command(
     screen.print(valuation_table(head, title=f"{run.deal}: {run.label}"))
     if head.get("parties"):
         screen.print(party_table(head, title=f"Parties ({run.basis})"))
-    screen.print(_caption(run), markup=False, highlight=False)
+    screen.print(caption(run), markup=False, highlight=False)
 
 
 def _valuation(name: str, doc: str) -> click.Command:
@@ -341,7 +337,7 @@ def compare_command(
             )
         )
     screen.print(compare_table(df, title=f"{run.deal}: {run.label}", basis=deal.valuation.basis))
-    screen.print(_caption(run), markup=False, highlight=False)
+    screen.print(caption(run), markup=False, highlight=False)
 
 
 @main.command(name="breakeven")
@@ -398,7 +394,7 @@ def breakeven_command(
     else:
         click.echo(result.explain())
     if result.run is not None:
-        click.echo(f"{result.run.deal}: {result.run.label}; {_caption(result.run)}")
+        click.echo(f"{result.run.deal}: {result.run.label}; {caption(result.run)}")
 
 
 @main.command(name="montecarlo")
@@ -572,7 +568,7 @@ def montecarlo_command(
         screen.print(lenders_table(lender_risk(mc), title="Lenders at risk"))
     if draws_out:
         screen.print(f"wrote {mc.n:,} draws to {out}", markup=False, highlight=False)
-    screen.print(_caption(run), markup=False, highlight=False)
+    screen.print(caption(run), markup=False, highlight=False)
 
 
 def _need_pyarrow() -> None:

@@ -18,11 +18,11 @@ from dealcalc.cli.options import (
     json_option,
     load,
     out_option,
+    write_chart,
 )
-from dealcalc.io import write_atomic
 from dealcalc.params import apply_scenario
 from dealcalc.report.charts import FORMATS
-from dealcalc.report.plots import new_figure, policy_chart, render
+from dealcalc.report.plots import policy_chart
 
 __all__ = ["gates"]
 
@@ -88,9 +88,7 @@ def gates(
         deal, n, gate=phase, seed=seed, max_deferral_years=defer_years, metrics=list(metrics) or ("npv_usd",)
     )
     if chart is not None:
-        figure = new_figure()
-        policy_chart(result, deal=deal, ax=figure.add_subplot())
-        write_atomic(chart, render(figure, chart.suffix.lower().lstrip(".")), force=force)
+        write_chart(chart, lambda ax: policy_chart(result, deal=deal, ax=ax), force=force)
     if emit(result, out=out, force=force, as_json=as_json):
         return
     run = result.run

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from dealcalc.analyses.provenance import RunInfo
 from dealcalc.cli.boundary import remember_inputs
 from dealcalc.errors import InputError
 from dealcalc.io import MAX_YAML_DEPTH, check_output, load_deal, parse_assignment, write_atomic
@@ -21,6 +22,7 @@ from dealcalc.report.serialize import csv_text, dumps, to_frame, to_json
 
 __all__ = [
     "OutputFile",
+    "caption",
     "check_rate",
     "console",
     "deal_options",
@@ -35,6 +37,7 @@ __all__ = [
     "parse_range",
     "scenario_option",
     "set_option",
+    "write_chart",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -193,6 +196,21 @@ def parse_axis(text: str, option: str) -> tuple[str, list[float]]:
             expected="e.g. price_decks.base.antimony=20000,30000,40000",
         )
     return path.strip(), numbers
+
+
+def caption(run: RunInfo) -> str:
+    """The run's record under a table: what was valued, how, and every change."""
+    return "; ".join(run.lines()[1:])
+
+
+def write_chart(path: Path, draw: Callable[[Any], Any], *, force: bool) -> None:
+    """Draw a chart on a new figure (``draw(axes)``) and write it to ``path`` atomically, in the
+    format its suffix names (extra: plot)."""
+    from dealcalc.report.plots import new_figure, render
+
+    figure = new_figure()
+    draw(figure.add_subplot())
+    write_atomic(path, render(figure, path.suffix.lower().lstrip(".")), force=force)
 
 
 def console() -> Console:

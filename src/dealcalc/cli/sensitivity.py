@@ -12,6 +12,7 @@ from dealcalc.analyses import grid, morris, sobol, spider, tornado
 from dealcalc.analyses.display import column_header
 from dealcalc.analyses.provenance import RunInfo
 from dealcalc.cli.options import (
+    caption,
     console,
     deal_options,
     emit,
@@ -73,16 +74,12 @@ def _outputs(command: Any) -> Any:
     return command
 
 
-def _caption(run: RunInfo) -> str:
-    return "; ".join(run.lines()[1:])
-
-
 def _show(table: Any, run: RunInfo, attrs: dict[Any, Any] | None = None) -> None:
     screen = console()
     screen.print(table)
     for line in _sources_lines(attrs or {}):
         screen.print(line, markup=False, highlight=False)
-    screen.print(_caption(run), markup=False, highlight=False)
+    screen.print(caption(run), markup=False, highlight=False)
 
 
 def _sources_lines(attrs: dict[Any, Any]) -> list[str]:

@@ -21,11 +21,11 @@ from dealcalc.cli.options import (
     load,
     out_option,
     parse_axis,
+    write_chart,
 )
 from dealcalc.errors import InputError
-from dealcalc.io import write_atomic
 from dealcalc.report.charts import FORMATS
-from dealcalc.report.plots import new_figure, render, terms_chart
+from dealcalc.report.plots import terms_chart
 
 __all__ = ["terms"]
 
@@ -91,9 +91,7 @@ def terms(
     deal = load(file, assignments)
     space = negotiation_space(deal, x, y, walk_away=limits, metric=metric, scenario=scenario)
     if chart is not None:
-        figure = new_figure()
-        terms_chart(space, deal=deal, ax=figure.add_subplot())
-        write_atomic(chart, render(figure, chart.suffix.lower().lstrip(".")), force=force)
+        write_chart(chart, lambda ax: terms_chart(space, deal=deal, ax=ax), force=force)
     if emit(space, out=out, force=force, as_json=as_json):
         return
     x_path, xs = space.x

@@ -916,31 +916,13 @@ class Deal(Model):
         its own, an owner or a government (never the lenders, the buyer or guarantor of the
         debt-stress rules, or a royalty holder: their cash has a rule of its own); the shares of
         a product's output contracted add up to at most 1."""
-        sold = {s.product for s in self.streams.values()}
         shares: dict[str, float] = {}
         for name, offtake in self.offtakes.items():
             where = f"offtakes.{name}"
-            if offtake.product not in self.products:
-                hint = did_you_mean(offtake.product, self.products) or f"products: {', '.join(self.products)}"
-                problems.append((f"{where}.product", f"{offtake.product!r} is not a product ({hint})"))
-            elif offtake.product not in sold:
-                problems.append(
-                    (
-                        f"{where}.product",
-                        f"no stream makes {offtake.product!r}, so there is nothing to deliver; expected "
-                        f"a product of a stream: {', '.join(sorted(sold)) or 'none'}",
-                    )
-                )
-            party = offtake.counterparty
-            role = self._role_before_offtakes(party)
-            if role in ("lenders", "buyer", "guarantor", "royalty_holder"):
-                problems.append(
-                    (
-                        f"{where}.counterparty",
-                        f"{party!r} is already the {role.replace('_', ' ')}; an offtake's counterparty is a "
-                        "party of its own, an owner or a government",
-                    )
-                )
+            self._check_delivery(problems, where, offtake.product)
+            self._check_payer(
+                problems, f"{where}.counterparty", offtake.counterparty, "an offtake's counterparty"
+            )
             if offtake.volume_share is not None:
                 shares[offtake.product] = shares.get(offtake.product, 0.0) + offtake.volume_share
         for product, total in shares.items():
@@ -953,37 +935,46 @@ class Deal(Model):
                     )
                 )
 
+    def _check_delivery(self, problems: list[tuple[str, str]], where: str, product: str) -> None:
+        """A contract delivers a product of the deal that some stream makes."""
+        sold = {s.product for s in self.streams.values()}
+        if product not in self.products:
+            hint = did_you_mean(product, self.products) or f"products: {', '.join(self.products)}"
+            problems.append((f"{where}.product", f"{product!r} is not a product ({hint})"))
+        elif product not in sold:
+            problems.append(
+                (
+                    f"{where}.product",
+                    f"no stream makes {product!r}, so there is nothing to deliver; expected "
+                    f"a product of a stream: {', '.join(sorted(sold)) or 'none'}",
+                )
+            )
+
+    def _check_payer(self, problems: list[tuple[str, str]], field: str, party: str, what: str) -> None:
+        """A contract's other side is a party of its own, an owner or a government: never the
+        lenders, the buyer or guarantor of the debt-stress rules, or a royalty holder (their cash
+        has a rule of its own)."""
+        role = self._role_before_offtakes(party)
+        if role in ("lenders", "buyer", "guarantor", "royalty_holder"):
+            problems.append(
+                (
+                    field,
+                    f"{party!r} is already the {role.replace('_', ' ')}; {what} is a "
+                    "party of its own, an owner or a government",
+                )
+            )
+
     def _check_sold(self, problems: list[tuple[str, str]]) -> None:
         """A metal stream delivers a product some stream sells, to a financier that is a party of
         its own, an owner or a government (never the lenders, the buyer or guarantor of the
         debt-stress rules, or a royalty holder); the largest shares streamed of a product add up
         to at most 1."""
-        sold = {s.product for s in self.streams.values()}
         shares: dict[str, float] = {}
         for name, stream_sold in self.metal_streams.items():
             where = f"metal_streams.{name}"
             product = stream_sold.product
-            if product not in self.products:
-                hint = did_you_mean(product, self.products) or f"products: {', '.join(self.products)}"
-                problems.append((f"{where}.product", f"{product!r} is not a product ({hint})"))
-            elif product not in sold:
-                problems.append(
-                    (
-                        f"{where}.product",
-                        f"no stream makes {product!r}, so there is nothing to deliver; expected "
-                        f"a product of a stream: {', '.join(sorted(sold)) or 'none'}",
-                    )
-                )
-            party = stream_sold.financier
-            role = self._role_before_offtakes(party)
-            if role in ("lenders", "buyer", "guarantor", "royalty_holder"):
-                problems.append(
-                    (
-                        f"{where}.financier",
-                        f"{party!r} is already the {role.replace('_', ' ')}; a stream's financier is a "
-                        "party of its own, an owner or a government",
-                    )
-                )
+            self._check_delivery(problems, where, product)
+            self._check_payer(problems, f"{where}.financier", stream_sold.financier, "a stream's financier")
             tiers = stream_sold.tiers or []
             share = max([t.share for t in tiers], default=stream_sold.delivered_share or 0.0)
             shares[product] = shares.get(product, 0.0) + share

@@ -272,7 +272,7 @@ def excel_model(deal: Deal, scenario: str | None = None) -> bytes:
 
     valued = apply_scenario(deal, scenario)
     result = evaluate(valued, keep_ledger=True)
-    _refuse_closures(valued, result)
+    _refuse_unwritten(valued, result)
     live, rates = _live_inputs(valued)
     resolved = resolve(valued, {}, 1)
     _, project = build_ledger(resolved)  # dealcalc's own build: its levies are the stored results
@@ -905,7 +905,7 @@ _FINANCE_TERMS = frozenset(
 )
 
 
-def _refuse_closures(deal: Deal, result: Valuation) -> None:
+def _refuse_unwritten(deal: Deal, result: Valuation) -> None:
     """The Streams sheet writes neither offtake contracts nor a stream's temporary closure as
     formulas: a workbook of such a case would show the benchmark price, or output in the closed
     years, so it is refused rather than written wrong (a closure rule that never binds changes

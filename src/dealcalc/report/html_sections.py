@@ -99,10 +99,6 @@ def run_table(info: RunInfo, valuation: Valuation, *, mc: MonteCarlo | None, sen
     return table(["", ""], rows, cls="run", text_columns=(0,))
 
 
-def _party_rates(valuation: Valuation) -> dict[str, float]:
-    return valuation.party_rates()
-
-
 def summary_paragraph(valuation: Valuation, base: Valuation | None) -> str:
     """One paragraph in words: the value, the return, payback and funding, the owners, the
     governments' take, and the change against the base case."""
@@ -125,7 +121,7 @@ def summary_paragraph(valuation: Valuation, base: Valuation | None) -> str:
             else "It never pays back"
         )
         parts[-1] += f" and needs at most US$ {fmt.money(v.get('peak_funding_usd'))} M of funding."
-    rates = _party_rates(valuation)
+    rates = valuation.party_rates()
     owners = [o for o in deal.finance.equity if f"{o}.npv_usd" in v]
     if owners:
         said = "; ".join(
@@ -205,7 +201,7 @@ def parties_section(valuation: Valuation) -> str:
     deal = valuation.deal
     b = valuation.info.basis
     summary = valuation.party_summary()
-    rates = _party_rates(valuation)
+    rates = valuation.party_rates()
     rows = []
     for party, row in summary.iterrows():
         name = str(party)
