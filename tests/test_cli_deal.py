@@ -63,7 +63,7 @@ def test_table_csv_is_atomic_and_kept(tmp_path: Path) -> None:
 
 def test_validate_and_paths() -> None:
     code, out, _ = run("validate", EXAMPLE)
-    assert code == 0 and "valid" in out and "28 scenarios" in out
+    assert code == 0 and "valid" in out and "29 scenarios" in out
     code, out, _ = run("validate", EXAMPLE, "--paths")
     assert "phases.refinery.capex_usd" in out.splitlines()
 

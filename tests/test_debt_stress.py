@@ -15,6 +15,7 @@ import yaml
 import dealcalc as dc
 from dealcalc.engine import lines as L
 from dealcalc.models.finance import DebtDefault, Dsra, Finance, Guarantee, Lockup, Sweep
+from dealcalc.params import apply_scenario, with_changes
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "ussm_fwo_2025.yaml"
 
@@ -219,8 +220,15 @@ def test_meaning_is_checked(model: type, data: dict[str, object]) -> None:
 
 
 def test_rules_need_debt_and_support_needs_a_default_rule() -> None:
-    with pytest.raises(ValueError, match="need debt"):
-        Finance.model_validate({"dsra": {"months": 6}})
+    # a deal checks that its rules have debt to act on (a deal of entities holds its loans in
+    # each entity, and refuses the rules: they are not supported with entities yet)
+    deal = dc.load(EXAMPLE)
+    with pytest.raises(dc.InputError, match="need debt"):
+        with_changes(deal, {"finance.debt": {}, "finance.dsra": {"months": 6}}, origin="test")
+    with pytest.raises(dc.InputError, match="not supported with entities yet"):
+        with_changes(
+            apply_scenario(deal, "terms_two_companies"), {"finance.dsra": {"months": 6}}, origin="test"
+        )
     loan = {"share_of_capex": 0.5, "interest_rate": 0.09, "tenor_years": 10}
     with pytest.raises(ValueError, match=r"state finance\.default"):
         Finance.model_validate({"debt": {"a": loan}, "guarantee": {"share": 0.5}})

@@ -36,6 +36,7 @@ PUBLIC = [
     "monte_carlo",
     "negotiation_space",
     "npv",
+    "paired_change",
     "payback",
     "profitability_index",
     "spider",

@@ -29,7 +29,15 @@ from dealcalc.io import dump_deal
 from dealcalc.models import Deal
 from dealcalc.params import numeric_leaves
 
-__all__ = ["cash_flows", "dated_cash_flows", "deals", "overrides", "rates", "scenario_files"]
+__all__ = [
+    "cash_flows",
+    "dated_cash_flows",
+    "deals",
+    "entity_deals",
+    "overrides",
+    "rates",
+    "scenario_files",
+]
 
 SignPattern = Literal["conventional", "non_conventional", "any"]
 SearchStrategy = st.SearchStrategy
@@ -203,7 +211,11 @@ def _deal_data(
     max_years: int,
     dated_prices: bool = False,
     schedules: bool = False,
+    min_phases: int = 1,
+    fed: bool = False,
 ) -> dict[str, Any]:
+    """A deal's data. With ``fed``, the first stream is a metal mine of ``phase0`` and the last
+    a processing stream of ``phase1`` that the mine feeds (needs two phases and two streams)."""
     start = draw(st.integers(2020, 2040))
     years = draw(st.integers(4, max_years))
     end = start + years - 1
@@ -218,7 +230,7 @@ def _deal_data(
         steps = draw(st.lists(st.integers(start, end), min_size=1, max_size=3, unique=True))
         deck["metal"] = {year: draw(metal_price) for year in sorted(steps)}
     phases: dict[str, Any] = {}
-    for k in range(draw(st.integers(1, max_phases))):
+    for k in range(draw(st.integers(min_phases, max_phases))):
         build_years = draw(st.integers(1, 3))
         first = draw(st.integers(start, max(start, end - build_years - 1)))
         schedule = _fractions(draw, build_years)
@@ -236,10 +248,14 @@ def _deal_data(
             ),
         }
     streams: dict[str, Any] = {}
-    for k in range(draw(st.integers(1, max_streams))):
-        phase = draw(st.sampled_from(sorted(phases)))
+    n_streams = draw(st.integers(2 if fed else 1, max_streams))
+    for k in range(n_streams):
         kinds = ["mine", "gold", "refinery", "smelter"] + (["stated"] if schedules else [])
-        kind = draw(st.sampled_from(kinds))
+        if fed and k in (0, n_streams - 1):  # the feed the entities trade
+            phase, kind = ("phase0", "mine") if k == 0 else ("phase1", "smelter")
+        else:
+            phase = draw(st.sampled_from(sorted(phases)))
+            kind = draw(st.sampled_from(kinds))
         if kind == "refinery":  # bought feed only
             streams[f"s{k}"] = {
                 "phase": phase,
@@ -393,6 +409,127 @@ def deals(
     """
     data = _deal_data(max_phases, max_streams, fiscal, trade, finance, max_years, dated_prices, schedules)
     return data.map(Deal.model_validate)
+
+
+#: The bases a transfer price may have (docs/methodology.md §31).
+TransferBasis = Literal["payable", "cost_plus", "fixed"]
+_BASES: tuple[TransferBasis, ...] = ("payable", "cost_plus", "fixed")
+
+
+def _transfer_price(draw: Any, source: str, to: str, bases: tuple[TransferBasis, ...]) -> dict[str, Any]:
+    """A transfer price for the feed ``source`` -> ``to`` with terms its basis reads."""
+    basis = draw(st.sampled_from(bases))
+    royalty_base = draw(st.sampled_from(["transfer", "market"]))
+    price: dict[str, Any] = {"source": source, "to": to, "basis": basis, "royalty_base": royalty_base}
+    if basis == "payable":
+        price["payable_fraction"] = draw(st.floats(0.3, 1.0, allow_subnormal=False))
+        price["charges_usd_per_unit"] = draw(st.floats(0, 2_000, allow_subnormal=False))
+    elif basis == "cost_plus":
+        price["margin"] = draw(st.floats(0.0, 0.5, allow_subnormal=False))
+    else:
+        price["price_usd_per_unit"] = draw(st.floats(500, 50_000, allow_subnormal=False))
+    if basis != "payable" and royalty_base == "market" and draw(st.booleans()):
+        # the payable share a market royalty base reads (x 1 without it)
+        price["payable_fraction"] = draw(st.floats(0.3, 1.0, allow_subnormal=False))
+    return price
+
+
+def entity_deals(
+    *,
+    max_entities: int = 3,
+    max_phases: int = 4,
+    max_streams: int = 4,
+    fiscal: bool = True,
+    trade: bool = False,
+    debt: bool = True,
+    max_years: int = 8,
+    bases: tuple[TransferBasis, ...] = _BASES,
+) -> SearchStrategy[Deal]:
+    """Valid :class:`dealcalc.Deal` objects of two to ``max_entities`` companies (``entities``).
+
+    The deals are those of :func:`deals`, with at least one metal mine feeding a processing
+    stream of another company. Each phase (with its streams and capital) belongs to exactly one
+    entity, and every entity owns at least one phase. Each entity has owners whose shares sum to
+    1 (an owner may hold parts of several entities; it has the same discount rate in each), and
+    with ``debt`` sometimes a loan. Every feed between two entities has a transfer price: its
+    ``basis`` drawn from ``bases`` (``payable``: a payable fraction less charges per unit;
+    ``cost_plus``: a margin; ``fixed``: a price per unit), its ``royalty_base`` ``transfer`` or
+    ``market``. One entity is sometimes marked the operator. ``finance`` keeps only the deal's
+    common terms (``equity: {}``, the dividend withholding). Deals run over 4 to ``max_years``
+    years, so that each example values quickly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dealcalc as dc
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(entity_deals())
+    ... def test_the_transfers_cancel_in_the_project(deal):
+    ...     table = dc.evaluate(deal, keep_ledger=True).entity_table()
+    ...     assert list(table.index) == [*deal.entities, "project"]
+    ...     size = abs(table["transfer_sales_usd"]).sum()
+    ...     assert abs(table.loc["project", "transfers_usd"]) <= 1e-9 * size + 1e-6
+    >>> test_the_transfers_cancel_in_the_project()
+    """
+    if max_entities < 2 or max_phases < 2 or max_streams < 2:
+        raise ValueError("entity deals need max_entities, max_phases and max_streams of at least 2")
+    if not bases or any(b not in _BASES for b in bases):
+        raise ValueError(f"bases must be a non-empty choice of {', '.join(_BASES)}")
+    chosen = tuple(dict.fromkeys(bases))
+
+    @st.composite
+    def build(draw: Any) -> dict[str, Any]:
+        data: dict[str, Any] = draw(
+            _deal_data(max_phases, max_streams, fiscal, trade, False, max_years, min_phases=2, fed=True)
+        )
+        phases = sorted(data["phases"], key=lambda name: int(name.removeprefix("phase")))
+        n = draw(st.integers(2, min(max_entities, len(phases))))
+        names = [f"company{k}" for k in range(n)]
+        owned: dict[str, list[str]] = {name: [] for name in names}
+        for k, phase in enumerate(phases):  # phase0 and phase1 (the mine, its buyer) in two entities
+            owned[names[k] if k < n else draw(st.sampled_from(names))].append(phase)
+        pool = [f"owner{k}" for k in range(draw(st.integers(1, 3)))]
+        rates = {owner: draw(st.floats(0.02, 0.25, allow_subnormal=False)) for owner in pool}
+        operator = draw(st.sampled_from([None, *names]))
+        entities: dict[str, Any] = {}
+        for name in names:
+            owners = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=len(pool), unique=True))
+            entity: dict[str, Any] = {
+                "phases": owned[name],
+                "equity": {
+                    owner: {"share": share, "discount_rate": rates[owner]}
+                    for owner, share in zip(owners, _fractions(draw, len(owners)), strict=True)
+                },
+            }
+            if debt and draw(st.booleans()):
+                entity["debt"] = {
+                    "loan": {
+                        "share_of_capex": draw(st.floats(0, 0.8, allow_subnormal=False)),
+                        "interest_rate": draw(st.floats(0.0, 0.15, allow_subnormal=False)),
+                        "tenor_years": draw(st.integers(1, 6)),
+                        "repayment": draw(st.sampled_from(["annuity", "linear"])),
+                    }
+                }
+            if name == operator:
+                entity["operator"] = True
+            entities[name] = entity
+        data["entities"] = entities
+        data["finance"] = {
+            "equity": {},
+            "dividend_withholding_rate": draw(st.floats(0, 0.3, allow_subnormal=False)),
+        }
+        entity_of = {phase: name for name, e in entities.items() for phase in e["phases"]}
+        streams = data["streams"]
+        prices: dict[str, Any] = {}
+        for to, stream in streams.items():
+            for source in stream.get("feed", {}).get("sources", []):
+                if entity_of[streams[source]["phase"]] != entity_of[stream["phase"]]:
+                    prices[f"{source}_{to}"] = _transfer_price(draw, source, to, chosen)
+        data["transfer_prices"] = prices
+        return data
+
+    return build().map(Deal.model_validate)
 
 
 def scenario_files(**kwargs: Any) -> SearchStrategy[str]:

@@ -8,6 +8,7 @@ from dealcalc.analyses.gsa import morris, sobol
 from dealcalc.analyses.lenders import guarantee_effect, lender_risk
 from dealcalc.analyses.lsm import american_option, longstaff_schwartz
 from dealcalc.analyses.montecarlo import MonteCarlo, monte_carlo, sample_inputs
+from dealcalc.analyses.paired import paired_change
 from dealcalc.analyses.sensitivity import default_drivers, grid, spider, tornado
 from dealcalc.analyses.terms import TermsGrid, negotiation_space
 
@@ -31,6 +32,7 @@ __all__ = [
     "monte_carlo",
     "morris",
     "negotiation_space",
+    "paired_change",
     "sample_inputs",
     "sobol",
     "spider",

@@ -98,6 +98,8 @@ def column_header(name: str, *, basis: str | None = None) -> str:
     >>> column_header("take")
     'Government take (%)'
     """
+    if re.fullmatch(r"-?[\d,]+(\.\d+)?( %)?", name):  # a value already formatted (a grid's axis)
+        return name
     text = fmt.header(_key(name))
     if basis and _key(name).rsplit(".", 1)[-1].endswith("irr") and text.endswith("(%)"):
         text = text[:-3] + f"(%, {basis})"
@@ -120,6 +122,8 @@ _RATE_WORDS = (
     "ad_valorem",
     "share_of_capex",
     "expropriated",
+    "stake",
+    "margin",
 )
 #: Field-name endings that are units, longest first, with the unit they are shown in.
 _UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
@@ -135,7 +139,7 @@ _UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_days", "days"),
 )
 #: Top-level sections whose name adds nothing to a label.
-_QUIET = {"valuation", "fiscal", "operations", "finance", "levies", "equity", "debt", "products"}
+_QUIET = {"valuation", "fiscal", "operations", "finance", "levies", "equity", "debt", "products", "entities"}
 
 
 def _is_index(part: str) -> bool:
@@ -241,7 +245,18 @@ def _name(name: str) -> str:
 
 
 #: Words a name writes in lower case that read in their own spelling (``ndpr_oxide``).
-_SPELLED = {"ndpr": "NdPr", "apt": "APT", "us": "US", "pkr": "PKR", "dfi": "DFI", "eca": "ECA"}
+_SPELLED = {
+    "ndpr": "NdPr",
+    "apt": "APT",
+    "us": "US",
+    "pkr": "PKR",
+    "dfi": "DFI",
+    "eca": "ECA",
+    "sb": "Sb",
+    "cu": "Cu",
+    "au": "Au",
+    "w": "W",
+}
 
 
 def _capital(text: str) -> str:
@@ -295,6 +310,8 @@ def param_label(path: str, deal: Deal | None = None, *, unit: bool = True) -> st
         words = f"{field_words} to {_name(parents[2])}" if parents[2] != "*" else field_words
     elif head == "trade" and len(parents) >= 3 and parents[1] == "schedules":
         words = " ".join([_name(parents[2]), "tariff", *(_name(p) for p in parents[3:]), field_words])
+    elif head == "transfer_prices" and len(parents) >= 2:
+        words = f"{_name(parents[1])} transfer price" + ("" if field_words == "price" else f" {field_words}")
     elif parents and parents[-1] == "discount_rates":
         words = f"{_name(field)} discount rate"
     elif text == "valuation.discount_rate" and deal is not None:

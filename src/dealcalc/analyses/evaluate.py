@@ -61,6 +61,9 @@ class Valuation:
     run : RunInfo
         What this valuation is: file, scenario, every change, basis, money year, discount rate
         (see :class:`dealcalc.analyses.provenance.RunInfo`). ``run.label`` is what tables show.
+    entities : dict of str to (Ledger, Ledger) or None
+        In a deal of several entities, each entity's ledger and its parties' ledger, kept with
+        the ledger (see :meth:`entity_table`).
     """
 
     deal: Deal
@@ -70,6 +73,7 @@ class Valuation:
     parties: Ledger | None = None
     balance: Ledger | None = None
     run: RunInfo | None = None
+    entities: dict[str, tuple[Ledger, Ledger]] | None = None
 
     @property
     def info(self) -> RunInfo:
@@ -173,6 +177,80 @@ class Valuation:
             raise ValueError("the parties' ledger was not kept; call evaluate(..., keep_ledger=True)")
         return self.parties.table(scenario)
 
+    def entity_table(self, scenario: int = 0) -> pd.DataFrame:
+        """Each entity of a deal of several, and the project: what it sells to and buys from the
+        others, its pre-tax cash, the levies it pays, its after-tax cash (present values at the
+        project's rate, the deal's basis) and what each party gets from it (at the party's own
+        rate). The project's row is the sum: its transfers net to zero, and each party's value
+        is its NPV (docs/methodology.md §31).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")), "terms_two_companies")
+        >>> t = v.entity_table()
+        >>> list(t.index), round(float(t.loc["project", "transfers_usd"]), 6)
+        (['mines', 'refinery', 'project'], 0.0)
+        """
+        scenario = self._scenario(scenario)
+        if self.entities is None:
+            raise ValueError(
+                "no entity ledgers: the deal is one company, or the ledger was not kept "
+                "(evaluate(..., keep_ledger=True))"
+            )
+        tl = resolve(self.deal, {}, 1).timeline
+        rates = self.party_rates()
+
+        def pv(flows: FloatArray, rate: float) -> float:
+            row = np.ascontiguousarray(
+                np.broadcast_to(flows, (self.n_scenarios, flows.shape[-1]))[scenario : scenario + 1]
+            )
+            return float(present_value(np.array([rate]), row, tl.timing, tl.valuation_offset)[0])
+
+        project_rate = float(self.discount_rate[scenario])
+        rows: dict[str, dict[str, float]] = {}
+        for name, (ledger, parties) in self.entities.items():
+            internal = [
+                ledger.line(line)
+                for line in ledger.lines
+                if line.key.startswith(("transfer_sale:", "transfer_purchase:"))
+            ]
+            row = {
+                "transfer_sales_usd": sum(
+                    (
+                        pv(ledger.line(x), project_rate)
+                        for x in ledger.lines
+                        if x.key.startswith("transfer_sale:")
+                    ),
+                    0.0,
+                ),
+                "transfer_purchases_usd": -sum(
+                    (
+                        pv(ledger.line(x), project_rate)
+                        for x in ledger.lines
+                        if x.key.startswith("transfer_purchase:")
+                    ),
+                    0.0,
+                ),
+                "transfers_usd": sum((pv(a, project_rate) for a in internal), 0.0),
+                "pre_tax_usd": pv(ledger.pre_tax(), project_rate),
+                "levies_usd": -pv(ledger.group_total({L.Group.ROYALTY, L.Group.TAX}), project_rate),
+                "npv_usd": pv(ledger.after_tax(), project_rate),
+            }
+            for party in self.deal.party_names():
+                line = L.party_cash(party)
+                if parties.has(line):
+                    row[f"{party}.npv_usd"] = pv(parties.line(line), rates[party])
+            rows[name] = row
+        frame = pd.DataFrame(rows).T.fillna(0.0)
+        order = [c for c in next(iter(rows.values())) if "." not in c]
+        order += [f"{p}.npv_usd" for p in self.deal.party_names() if f"{p}.npv_usd" in frame.columns]
+        frame = frame[order]
+        frame.loc["project"] = frame.sum()
+        frame.index.name = "entity"
+        frame.attrs["run"] = self.info.to_dict()
+        return frame
+
     def material_balance(self, scenario: int = 0) -> pd.DataFrame:
         """Where every unit of product goes, by year: one row per stream and flow, years as
         columns.
@@ -270,13 +348,18 @@ class Valuation:
         and the run's record (``run``: file, scenario, changes, basis, version)."""
         out: dict[str, Any] = {"deal": self.deal.name, "scenario": self.scenario, "label": self.info.label}
         parties: dict[str, dict[str, float | None]] = {}
+        entities: dict[str, dict[str, float | None]] = {}
         for m, values in self.values.items():
             x = float(values[0])
             party, _, metric = m.rpartition(".")
-            if party:
+            if party in self.deal.entities:
+                entities.setdefault(party, {})[metric] = None if np.isnan(x) else x
+            elif party:
                 parties.setdefault(party, {})[metric] = None if np.isnan(x) else x
             else:
                 out[m] = None if np.isnan(x) else x
+        if entities:
+            out["entities"] = entities
         if parties:
             for party, rate in self.party_rates().items():
                 if party in parties:
@@ -381,6 +464,15 @@ def evaluate(
     kept = [c.balance for c in chunks if c.balance is not None]
     balance = Ledger.concatenate(kept) if len(kept) == len(chunks) else None
     given = overrides.overrides if isinstance(overrides, Scenarios) else overrides
+    entities = None
+    if valued.entities and all(c.entities is not None for c in chunks):
+        entities = {
+            name: (
+                Ledger.concatenate([c.entities[name][0] for c in chunks if c.entities is not None]),
+                Ledger.concatenate([c.entities[name][1] for c in chunks if c.entities is not None]),
+            )
+            for name in valued.entities
+        }
     return Valuation(
         deal=valued,
         scenario=valued.scenario_name or "base",
@@ -389,6 +481,7 @@ def evaluate(
         parties=parties,
         balance=balance,
         run=run_info(valued, overrides=given),
+        entities=entities,
     )
 
 

@@ -19,6 +19,7 @@ from dealcalc.analyses import (
     evaluate,
     flow_metrics,
     monte_carlo,
+    negotiation_space,
     tariff_attribution,
 )
 from dealcalc.analyses.contributions import contributions
@@ -52,8 +53,9 @@ from dealcalc.cli.options import (
     parse_axis,
     set_option,
 )
+from dealcalc.cli.paired import paired
 from dealcalc.cli.sensitivity import sensitivity
-from dealcalc.cli.terms import terms
+from dealcalc.cli.terms import terms, walk_away_value
 from dealcalc.engine import resolve
 from dealcalc.errors import InputError, MissingExtraError, did_you_mean
 from dealcalc.io import EXAMPLES, example_path, read_cash_flows_csv, write_atomic
@@ -61,6 +63,7 @@ from dealcalc.params import apply_scenario, paths, schedule_paths
 from dealcalc.report import (
     attribution_table,
     compare_table,
+    entity_table,
     excel_model,
     flow_metrics_table,
     montecarlo_table,
@@ -101,6 +104,7 @@ def main(debug: bool) -> None:
 main.add_command(sensitivity)
 main.add_command(gates)
 main.add_command(terms)
+main.add_command(paired)
 
 
 @main.command()
@@ -212,7 +216,9 @@ def _valuation_command(
     out: Path | None,
     force: bool,
 ) -> None:
-    valuation = evaluate(load(file, assignments), scenario, keep_ledger=False)
+    deal = load(file, assignments)
+    several = bool(apply_scenario(deal, scenario).entities)  # then each entity's ledger is shown
+    valuation = evaluate(deal, scenario, keep_ledger=several)
     if emit(valuation, out=out, force=force, as_json=as_json):
         return
     head = valuation.headline()
@@ -221,6 +227,8 @@ def _valuation_command(
     screen.print(valuation_table(head, title=f"{run.deal}: {run.label}"))
     if head.get("parties"):
         screen.print(party_table(head, title=f"Parties ({run.basis})"))
+    if several:
+        screen.print(entity_table(valuation.entity_table(), title=f"Entities ({run.basis})"))
     screen.print(caption(run), markup=False, highlight=False)
 
 
@@ -675,6 +683,17 @@ def plot_command(
     default=None,
     help="Draw the charts (needs dealcalc[plot]) or tables only. Default: charts if matplotlib is installed.",
 )
+@click.option(
+    "--terms-x", metavar="PATH=V1,V2,...", help="With --terms-y: show the negotiation space of two terms."
+)
+@click.option("--terms-y", metavar="PATH=V1,V2,...", help="The second term of the negotiation space.")
+@click.option(
+    "--walk-away",
+    "walk_aways",
+    multiple=True,
+    metavar="PARTY=VALUE",
+    help="A party's walk-away value in the negotiation space (repeatable; default: every owner at 0).",
+)
 @force_option
 def report_command(
     file: Path,
@@ -684,18 +703,36 @@ def report_command(
     draws: int,
     seed: int | None,
     charts: bool | None,
+    terms_x: str | None,
+    terms_y: str | None,
+    walk_aways: tuple[str, ...],
     force: bool,
 ) -> None:
     """Write one self-contained HTML page about the deal for a committee: summary, scenarios,
     parties, production, funding and debt, tariff attribution, sensitivity, Monte Carlo (when the
     file has an uncertainty block), the whole ledger, every assumption with its source.
 
-    Example: dealcalc report examples/ussm_fwo_2025.yaml --out report.html
+    Example: dealcalc report examples/ussm_fwo_2025.yaml --out report.html; with
+    --terms-x PATH=V1,... --terms-y PATH=V1,... (and --walk-away PARTY=VALUE) the page also shows
+    the negotiation space of two terms.
     """
+    if (terms_x is None) != (terms_y is None):
+        raise InputError(
+            "a negotiation space needs two terms", field="--terms-x", expected="--terms-x and --terms-y"
+        )
+    axes = (
+        None
+        if terms_x is None or terms_y is None
+        else (parse_axis(terms_x, "--terms-x"), parse_axis(terms_y, "--terms-y"))
+    )
+    limits = dict(walk_away_value(w) for w in walk_aways) if walk_aways else None
     deal = load(file, assignments)
     if charts is None and not has_matplotlib():
         click.echo(CHARTS_MISSING, err=True)
-    page = html_report(deal, scenario=scenario, draws=draws, seed=seed, charts=charts)
+    space = None
+    if axes is not None:
+        space = negotiation_space(deal, axes[0], axes[1], walk_away=limits, scenario=scenario)
+    page = html_report(deal, scenario=scenario, draws=draws, seed=seed, charts=charts, terms=space)
     write_atomic(out, page, force=force)
     click.echo(f"wrote {out}")
 

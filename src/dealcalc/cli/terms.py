@@ -27,10 +27,11 @@ from dealcalc.errors import InputError
 from dealcalc.report.charts import FORMATS
 from dealcalc.report.plots import terms_chart
 
-__all__ = ["terms"]
+__all__ = ["terms", "walk_away_value"]
 
 
-def _walk_away(text: str) -> tuple[str, float]:
+def walk_away_value(text: str) -> tuple[str, float]:
+    """``PARTY=VALUE`` of ``--walk-away`` as (party, value)."""
     party, sep, value = text.partition("=")
     try:
         if not sep:
@@ -87,7 +88,7 @@ def terms(
     """
     x = parse_axis(x_axis, "--x")
     y = parse_axis(y_axis, "--y")
-    limits = dict(_walk_away(w) for w in walk_aways) if walk_aways else None
+    limits = dict(walk_away_value(w) for w in walk_aways) if walk_aways else None
     deal = load(file, assignments)
     space = negotiation_space(deal, x, y, walk_away=limits, metric=metric, scenario=scenario)
     if chart is not None:

@@ -50,12 +50,22 @@ def repayment_profile(kind: str, rate: float | FloatArray, n: int) -> FloatArray
     --------
     >>> repayment_profile("linear", 0.1, 4).round(3).tolist()
     [0.35, 0.325, 0.3, 0.275]
+
+    A rate too small for 1 + r to tell from 1 still gives level payments (below 1e-6,
+    1 - (1+r)^-n is computed as -expm1(-n log1p(r)), which keeps every digit):
+
+    >>> repayment_profile("annuity", 1e-20, 4).tolist()
+    [0.25, 0.25, 0.25, 0.25]
     """
     r = np.asarray(rate, dtype=np.float64)[..., None]
     j = np.arange(n, dtype=np.float64)
     if kind == "annuity":
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            level = np.where(r == 0.0, 1.0 / n, r / (1.0 - np.power(1.0 + r, -float(n))))
+            small = np.abs(r) < 1e-6
+            paid_down = np.where(
+                small, -np.expm1(-float(n) * np.log1p(r)), 1.0 - np.power(1.0 + r, -float(n))
+            )
+            level = np.where(r == 0.0, 1.0 / n, r / paid_down)
         return np.broadcast_to(level, np.broadcast_shapes(r.shape, (n,))).copy()
     return 1.0 / n + r * (1.0 - j / n)
 

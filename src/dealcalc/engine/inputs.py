@@ -37,6 +37,7 @@ from dealcalc.errors import InputError
 from dealcalc.metrics._common import FloatArray, Timing
 from dealcalc.models import Deal, Periods, Phase, Stream
 from dealcalc.models.direct import DirectLine
+from dealcalc.models.entities import TransferPrice
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import Depletion, Levy, parse_base
 from dealcalc.models.metal_stream import MetalStream, RoyaltySale
@@ -290,6 +291,7 @@ class FiscalInputs:
     depreciation_start: dict[str, int]  # per phase: the period its capital starts being written off
     idc_years: int  # capitalised interest is amortised straight line over these years
     simple: bool  # the regime is the flat one (its memo lines keep their names)
+    consolidated: bool = False  # a deal of entities taxed as one group (income taxes only)
 
     @property
     def closure_index(self) -> int:
@@ -487,6 +489,37 @@ class RoyaltySaleInputs:
 
 
 @dataclass(frozen=True)
+class EntityInputs:
+    """A company of the deal (docs/methodology.md §31): its phases, its streams (those of its
+    phases), whether it bears the deal's overheads, closure and unphased lines, and its
+    finance (owners, debt and terms with the deal's common terms)."""
+
+    name: str
+    phases: tuple[str, ...]
+    streams: frozenset[str]
+    operator: bool
+    finance: FinanceInputs
+
+
+@dataclass(frozen=True)
+class TransferInputs:
+    """The transfer price of what ``source`` (of entity ``seller``) feeds ``to`` (of ``buyer``),
+    per unit of contained feed; numbers in the deal's money before escalation."""
+
+    name: str
+    source: str
+    to: str
+    seller: str
+    buyer: str
+    basis: Literal["payable", "cost_plus", "fixed"]
+    payable: Number | None
+    charges: Number
+    margin: Number | None
+    fixed: Number | None
+    royalty_base: Literal["transfer", "market"]
+
+
+@dataclass(frozen=True)
 class EngineInputs:
     """Everything the kernels need for one chunk of scenarios."""
 
@@ -507,6 +540,8 @@ class EngineInputs:
     offtakes: tuple[OfftakeInputs, ...] = ()  # in the file's order
     metal_streams: tuple[MetalStreamInputs, ...] = ()  # in the file's order
     royalties_sold: tuple[RoyaltySaleInputs, ...] = ()  # in the file's order
+    entities: tuple[EntityInputs, ...] = ()  # none: the deal is one company
+    transfers: tuple[TransferInputs, ...] = ()
 
 
 class _Reader:
@@ -1227,22 +1262,28 @@ def _fiscal(r: _Reader, deal: Deal, phases: dict[str, PhaseInputs]) -> FiscalInp
         },
         idc_years=int(f.depreciation_years),
         simple=f.levies is None,
+        consolidated=f.consolidation == "consolidated",
     )
 
 
-def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
-    f = deal.finance
+def _finance(
+    r: _Reader, deal: Deal, timeline: TimelineInputs, company: Finance | None = None, at: str = "finance"
+) -> FinanceInputs:
+    """One company's finance (the deal's, or an entity's with ``at`` its path ``entities.NAME``):
+    its loans, owners and terms by their paths under ``at``; the deal's common terms
+    (withholding, the parties' discount rates, the debt-stress rules) under ``finance``."""
+    f = company if company is not None else deal.finance
     debt = []
     # tranches sized by share first; a DSCR-sized tranche is sized on what they leave of CFADS
     for name, tranche in sorted(f.debt.items(), key=lambda item: item[1].target_dscr is not None):
-        p = f"finance.debt.{name}"
+        p = f"{at}.debt.{name}"
         rate = r.per_scenario(f"{p}.interest_rate", tranche.interest_rate)
         if tranche.interest_rate_basis == "real":
             rate = (1.0 + rate) * (1.0 + np.asarray(timeline.inflation).reshape(-1)) - 1.0
         debt.append(
             DebtInputs(
                 name=name,
-                phases=tuple(tranche.phases or deal.phases),
+                phases=tuple(tranche.phases or deal.company_phases(at)),
                 rate=np.array(np.broadcast_to(rate, (r.n,))),
                 share_of_capex=None
                 if tranche.share_of_capex is None
@@ -1260,12 +1301,12 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
     owners = []
     for name, h in f.equity.items():
         share = (
-            r.scalar(f"finance.equity.{name}.share", h.share)
+            r.scalar(f"{at}.equity.{name}.share", h.share)
             if h.share_by_year is None
-            else r.series(f"finance.equity.{name}.share_by_year", h.share_by_year, first_any)
+            else r.series(f"{at}.equity.{name}.share_by_year", h.share_by_year, first_any)
         )
         if name in f.free_carried:
-            carried_part = r.scalar(f"finance.free_carried.{name}", f.free_carried[name])
+            carried_part = r.scalar(f"{at}.free_carried.{name}", f.free_carried[name])
             owners.append(OwnerInputs(name, share, h.carried, 0.0 if h.carried else share - carried_part))
         else:
             owners.append(OwnerInputs(name, share, h.carried))
@@ -1274,10 +1315,8 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
         EarnInInputs(
             partner,
             e.from_,
-            r.per_scenario(f"finance.earn_in.{partner}.stake", e.stake),
-            None
-            if e.funds_usd is None
-            else r.per_scenario(f"finance.earn_in.{partner}.funds_usd", e.funds_usd),
+            r.per_scenario(f"{at}.earn_in.{partner}.stake", e.stake),
+            None if e.funds_usd is None else r.per_scenario(f"{at}.earn_in.{partner}.funds_usd", e.funds_usd),
             None
             if e.at_first_output_of is None
             else (
@@ -1291,10 +1330,10 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
     preferred = tuple(
         PreferredInputs(
             holder,
-            r.per_scenario(f"finance.preferred.{holder}.amount_usd", p.amount_usd),
+            r.per_scenario(f"{at}.preferred.{holder}.amount_usd", p.amount_usd),
             periods.index(p.year),
-            r.per_scenario(f"finance.preferred.{holder}.coupon", p.coupon),
-            r.per_scenario(f"finance.preferred.{holder}.upside_share", p.upside_share),
+            r.per_scenario(f"{at}.preferred.{holder}.coupon", p.coupon),
+            r.per_scenario(f"{at}.preferred.{holder}.upside_share", p.upside_share),
             periods.size - 1 if p.redeem_year is None else periods.index(p.redeem_year),
         )
         for holder, p in f.preferred.items()
@@ -1302,9 +1341,9 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
     loans = tuple(
         LoanInputs(
             lender,
-            r.per_scenario(f"finance.shareholder_loans.{lender}.amount_usd", loan.amount_usd),
+            r.per_scenario(f"{at}.shareholder_loans.{lender}.amount_usd", loan.amount_usd),
             periods.index(loan.year),
-            r.per_scenario(f"finance.shareholder_loans.{lender}.rate", loan.rate),
+            r.per_scenario(f"{at}.shareholder_loans.{lender}.rate", loan.rate),
         )
         for lender, loan in f.shareholder_loans.items()
     )
@@ -1313,9 +1352,12 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
     v = deal.valuation
     rates = {}
     for party in parties:
-        holder = f.equity.get(party)
-        if holder is not None and holder.discount_rate is not None:
-            stated: Number = r.scalar(f"finance.equity.{party}.discount_rate", holder.discount_rate)
+        # an owner's own rate is stated where it holds equity (the first company that states one)
+        held = [(a, c.equity[party]) for a, c in deal.companies().items() if party in c.equity]
+        holder_at = next(((a, h) for a, h in held if h.discount_rate is not None), None)
+        if holder_at is not None and holder_at[1].discount_rate is not None:
+            where, own_rate = holder_at[0], holder_at[1].discount_rate
+            stated: Number = r.scalar(f"{where}.equity.{party}.discount_rate", own_rate)
         elif party in f.discount_rates:
             stated = r.scalar(f"finance.discount_rates.{party}", f.discount_rates[party])
         else:
@@ -1343,6 +1385,45 @@ def _finance(r: _Reader, deal: Deal, timeline: TimelineInputs) -> FinanceInputs:
         earn_in=earn_in,
         preferred=preferred,
         loans=loans,
+    )
+
+
+def _entities(r: _Reader, deal: Deal, timeline: TimelineInputs) -> tuple[EntityInputs, ...]:
+    """Each entity with its streams and finance (paths ``entities.NAME.equity...``)."""
+    operator = deal.operator()
+    return tuple(
+        EntityInputs(
+            name=name,
+            phases=tuple(e.phases),
+            streams=frozenset(n for n, s in deal.streams.items() if s.phase in e.phases),
+            operator=name == operator,
+            finance=_finance(r, deal, timeline, e.finance(deal.finance), f"entities.{name}"),
+        )
+        for name, e in deal.entities.items()
+    )
+
+
+def _transfer(r: _Reader, deal: Deal, name: str, t: TransferPrice) -> TransferInputs:
+    """A transfer price's terms by path (``transfer_prices.NAME.payable_fraction``)."""
+    p = f"transfer_prices.{name}"
+    first = deal.first_production_any()
+
+    def sched(field: str) -> Number | None:
+        value = getattr(t, field)
+        return None if value is None else r.series(f"{p}.{field}", value, first)
+
+    return TransferInputs(
+        name=name,
+        source=t.source,
+        to=t.to,
+        seller=str(deal.entity_of(t.source)),
+        buyer=str(deal.entity_of(t.to)),
+        basis=t.basis,
+        payable=sched("payable_fraction"),
+        charges=r.series(f"{p}.charges_usd_per_unit", t.charges_usd_per_unit, first),
+        margin=None if t.margin is None else r.per_scenario(f"{p}.margin", t.margin)[:, None],
+        fixed=sched("price_usd_per_unit"),
+        royalty_base=t.royalty_base,
     )
 
 
@@ -1499,4 +1580,6 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         offtakes=tuple(_offtake(r, deal, name, o) for name, o in deal.offtakes.items()),
         metal_streams=tuple(_metal_stream(r, deal, name, m) for name, m in deal.metal_streams.items()),
         royalties_sold=tuple(_royalty_sale(r, name, sale) for name, sale in deal.royalties_sold.items()),
+        entities=_entities(r, deal, timeline),
+        transfers=tuple(_transfer(r, deal, name, t) for name, t in deal.transfer_prices.items()),
     )

@@ -184,6 +184,31 @@ class Ledger:
         )
 
     @staticmethod
+    def sum(
+        parts: Sequence[Ledger], years: np.ndarray, n_scenarios: int, *, skip: tuple[str, ...] = ()
+    ) -> Ledger:
+        """The line-by-line sum of ledgers of one chunk (the entities of a deal): each line once,
+        in the order first seen; lines whose key starts with one of ``skip`` and ratio lines
+        (which do not add) left out.
+
+        Examples
+        --------
+        >>> from dealcalc.engine import lines as L
+        >>> a = Ledger.build(np.array([1, 2]), 1, [(L.revenue("x"), [1.0, 2.0])])
+        >>> b = Ledger.build(np.array([1, 2]), 1, [(L.revenue("x"), [3.0, 4.0]), (L.OVERHEADS, [-1.0, -1.0])])
+        >>> Ledger.sum([a, b], np.array([1, 2]), 1).after_tax().tolist()
+        [[3.0, 5.0]]
+        """
+        total: dict[Line, list[FloatArray]] = {}
+        for part in parts:
+            for line, a in part._pairs():
+                if line.key.startswith(skip) or line.unit in ("ratio", "fraction"):
+                    continue
+                total.setdefault(line, []).append(a)
+        shape = (n_scenarios, int(np.asarray(years).size))
+        return Ledger.build(years, n_scenarios, [(line, add_lines(v, shape)) for line, v in total.items()])
+
+    @staticmethod
     def concatenate(parts: list[Ledger]) -> Ledger:
         """Join the ledgers of consecutive chunks of scenarios."""
         first = parts[0]

@@ -39,6 +39,8 @@ __all__ = [
     "revenue",
     "royalty_sale",
     "stream_deposit",
+    "transfer_purchase",
+    "transfer_sale",
 ]
 
 
@@ -208,6 +210,27 @@ def offtake(contract: str) -> Line:
         f"Offtake price adjustment: {contract}",
         Group.REVENUE,
         description="contract price less benchmark on the contracted volume",
+    )
+
+
+def transfer_sale(name: str) -> Line:
+    """What an entity earns selling feed to another entity at the transfer price ``name``
+    (docs/methodology.md §31); it nets out in the project."""
+    return Line(
+        f"transfer_sale:{name}",
+        f"Transfer sales: {name}",
+        Group.REVENUE,
+        description="feed sold to another entity at the transfer price",
+    )
+
+
+def transfer_purchase(name: str) -> Line:
+    """What an entity pays another entity for feed at the transfer price ``name``."""
+    return Line(
+        f"transfer_purchase:{name}",
+        f"Transfer purchases: {name}",
+        Group.OPERATING,
+        description="feed bought from another entity at the transfer price",
     )
 
 

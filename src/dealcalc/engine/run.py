@@ -6,8 +6,9 @@ metrics → financing and parties. Each step is a kernel of the arrays the resol
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from dealcalc.engine.fiscal import straight_line
 from dealcalc.engine.inputs import (
     DirectInputs,
     EngineInputs,
+    EntityInputs,
     FiscalInputs,
     MineInputs,
     ProcessingInputs,
@@ -42,6 +44,7 @@ from dealcalc.engine.streams import (
 from dealcalc.engine.taxes import Capital, FiscalPass, fiscal_pass
 from dealcalc.engine.timeline import Number, payback_years, present_value, times
 from dealcalc.engine.trade import TariffFlows, total_tariffs
+from dealcalc.engine.transfer import transfer_price, unit_cost
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.metrics import irr
 from dealcalc.metrics._common import FloatArray
@@ -50,6 +53,7 @@ from dealcalc.models.direct import DIRECT_KINDS
 from dealcalc.params import Scenarios
 
 __all__ = [
+    "ENTITY_METRICS",
     "METRICS",
     "ChunkResult",
     "all_metrics",
@@ -103,6 +107,8 @@ class ProjectParts:
     capital_spent: FloatArray  # all initial and sustaining capital, positive
     balance: Ledger  # the material balance, quantities by stream
     offtake_cash: dict[str, FloatArray] = field(default_factory=dict)  # by counterparty, (S, T)
+    entities: tuple[EntityPart, ...] = ()  # a deal of several entities: each one's build
+    group: GroupBase | None = None  # a consolidated tax group's base
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,131 @@ class SoldStreams:
     cash: dict[str, FloatArray]
     taken: dict[str, FloatArray]
     income: Number
+
+
+@dataclass(frozen=True)
+class Built:
+    """The streams of a chunk, valued once for the whole deal: each stream's flows, the
+    material balance, what each mine stream mines and recovers, the temporary closures."""
+
+    flows: list[StreamFlows]
+    balance: Balance
+    outputs: dict[str, MineOutput]
+    closures: Closures
+
+    def of(self, streams: frozenset[str]) -> Built:
+        """The part of the build that belongs to ``streams`` (one entity's)."""
+        c = self.closures
+        return Built(
+            [fl for fl in self.flows if fl.name in streams],
+            self.balance,
+            {k: v for k, v in self.outputs.items() if k in streams},
+            Closures(
+                tuple(m for m in c.mines if m.name in streams),
+                tuple(p for p in c.processing if p.name in streams),
+                {k: v for k, v in c.years.items() if k in streams},
+                {k: v for k, v in c.rules.items() if k in streams},
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Transfers:
+    """What the transfers between entities add to one entity: its sales (revenue lines), its
+    purchases (costs, positive), the change to its royalty base and its sales by product."""
+
+    sales: list[tuple[L.Line, FloatArray]]
+    purchases: list[tuple[L.Line, FloatArray]]
+    royalty: Number
+    by_product: dict[str, Number]
+
+
+@dataclass(frozen=True)
+class EntityPart:
+    """One entity's inputs (its streams, phases and finance), ledger and parts."""
+
+    name: str
+    inputs: EngineInputs
+    ledger: Ledger
+    parts: ProjectParts
+
+
+def _transfers(inputs: EngineInputs, built: Built, escalate: Number) -> dict[str, Transfers]:
+    """Each entity's transfers (docs/methodology.md §31): the units each source feeds another
+    entity's stream, at the transfer price; the seller's royalty base sees the transfer value
+    in place of the value a mine's royalty gives its recovered units (``royalty_base:
+    transfer``) or keeps that value (``market``)."""
+    shape = inputs.timeline.shape
+    every: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
+    streams = {s.name: s for s in every}
+    flows = {fl.name: fl for fl in built.flows}
+    out = {e.name: Transfers([], [], 0.0, {}) for e in inputs.entities}
+    for t in inputs.transfers:
+        src = streams[t.source]
+        units = np.asarray(
+            np.broadcast_to(built.balance.fed.get((t.source, t.to), 0.0), shape), dtype=np.float64
+        )
+        price = times(src.price, escalate)
+        cost: Number = 0.0
+        if t.basis == "cost_plus":
+            fl = flows[t.source]
+            spent = add_lines([fl.mining_cost, fl.conversion_cost], shape, scale=inputs.opex_fx)
+            made = (
+                built.outputs[t.source].recovered
+                if t.source in built.outputs
+                else built.balance.made[t.source]
+            )
+            cost = unit_cost(add_lines([spent, fl.feed_cost], shape), made)
+        per_unit = transfer_price(
+            t.basis,
+            price=price,
+            payable=t.payable,
+            charges=times(t.charges, escalate),
+            cost=cost,
+            margin=t.margin,
+            fixed=None if t.fixed is None else times(t.fixed, escalate),
+        )
+        value = np.asarray(np.broadcast_to(units * per_unit, shape), dtype=np.float64)
+        seller, buyer = out[t.seller], out[t.buyer]
+        seller.sales.append((L.transfer_sale(t.name), value))
+        buyer.purchases.append((L.transfer_purchase(t.name), value))
+        royalty: Number = 0.0
+        if t.royalty_base == "transfer":  # the transfer value replaces what the mine's royalty counts
+            counted = units * src.payable * price if isinstance(src, MineInputs) else 0.0
+            royalty = times(value - counted, src.royalty_share)
+        by_product = dict(seller.by_product)
+        by_product[src.product] = add_lines([by_product.get(src.product, 0.0), value], shape)
+        out[t.seller] = Transfers(
+            seller.sales, seller.purchases, add_lines([seller.royalty, royalty], shape), by_product
+        )
+    return out
+
+
+def _scope(inputs: EngineInputs, e: EntityInputs) -> EngineInputs:
+    """The inputs of one entity: its streams, phases, lines and contracts, its finance; the
+    deal's overheads and closure if it is the operator."""
+    own = e.streams
+    return replace(
+        inputs,
+        phases={k: v for k, v in inputs.phases.items() if k in e.phases},
+        mines=tuple(m for m in inputs.mines if m.name in own),
+        processing=tuple(p for p in inputs.processing if p.name in own),
+        stream_order=tuple(n for n in inputs.stream_order if n in own),
+        direct=tuple(
+            d for d in inputs.direct if (d.phase in e.phases if d.phase is not None else e.operator)
+        ),
+        overheads=inputs.overheads if e.operator else 0.0,
+        closure=inputs.closure if e.operator else 0.0,
+        finance=e.finance,
+        offtakes=tuple(
+            replace(o, streams=tuple(n for n in o.streams if n in own))
+            for o in inputs.offtakes
+            if any(n in own for n in o.streams)
+        ),
+        metal_streams=tuple(m for m in inputs.metal_streams if any(n in own for n in m.streams)),
+        entities=(),
+        transfers=(),
+    )
 
 
 def _one_year(amount: Number, index: int, n_periods: int, escalate: Number) -> Number:
@@ -234,9 +365,7 @@ def _offtakes(
     return Offtakes(lines, by_product, royalty, cash)
 
 
-def _streams(
-    inputs: EngineInputs, escalate: Number
-) -> tuple[list[StreamFlows], Balance, dict[str, MineOutput], Closures]:
+def _streams(inputs: EngineInputs, escalate: Number) -> Built:
     """Every stream's flows (in the file's order), the material balance, what each mine
     stream mines and recovers, and where temporary-closure rules closed streams."""
     closures = temporary_closures(
@@ -248,7 +377,7 @@ def _streams(
     for p in closures.processing:
         bought = balance.bought.get(p.name, 0.0)
         by_name[p.name] = processing_flows(p, balance.made[p.name], balance.sold[p.name], bought, escalate)
-    return [by_name[name] for name in inputs.stream_order], balance, outputs, closures
+    return Built([by_name[name] for name in inputs.stream_order], balance, outputs, closures)
 
 
 def _closure_entries(
@@ -321,12 +450,18 @@ def _given(inputs: EngineInputs) -> dict[str, list[tuple[DirectInputs, FloatArra
     return out
 
 
-def _output_profile(outputs: dict[str, MineOutput], n_periods: int) -> FloatArray:
+def _output_profile(
+    outputs: dict[str, MineOutput], n_periods: int, made: dict[str, Number] | None = None
+) -> FloatArray:
     """The share of the life's output in each period: each mine stream's units mined over its
-    life's, averaged over the streams (units of production, cost depletion)."""
+    life's, averaged over the streams (units of production, cost depletion). A company with no
+    mine (a refinery of its own) takes its processing streams' output, ``made``, instead."""
     shares = []
-    for out in outputs.values():
-        mined = np.asarray(out.mined, dtype=np.float64)
+    amounts = [out.mined for out in outputs.values()]
+    if not any(np.any(np.asarray(a) > 0) for a in amounts) and made:
+        amounts = list(made.values())
+    for amount in amounts:
+        mined = np.asarray(amount, dtype=np.float64)
         mined = mined.mean(axis=0) if mined.ndim == 2 else np.broadcast_to(mined, (n_periods,))
         total = float(mined.sum())
         if total > 0:
@@ -369,16 +504,24 @@ def _levy_entries(f: FiscalInputs, fp: FiscalPass, to_nominal: Number) -> list[t
     return entries
 
 
-def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
-    """Every cash and memo line of the project (unlevered) for one chunk of scenarios.
-
-    Lines keep their natural shape: (T,) when no scenario changes them, (S, T) otherwise.
-    """
+def _company_ledger(
+    inputs: EngineInputs,
+    built: Built,
+    trade: Transfers | None = None,
+    balance_lines: Ledger | None = None,
+    taxes: FiscalPass | None = None,
+) -> tuple[Ledger, ProjectParts]:
+    """Every cash and memo line of one company (the whole deal, or one entity whose inputs
+    hold only its streams, phases and finance), unlevered, for one chunk of scenarios, with
+    what its transfers to and from other entities add (``trade``)."""
     tl = inputs.timeline
     shape = tl.shape
     esc = tl.escalation
     f = inputs.fiscal
-    flows, balance, outputs, closures = _streams(inputs, esc)
+    flows, balance, outputs, closures = built.flows, built.balance, built.outputs, built.closures
+    trade = trade if trade is not None else Transfers([], [], 0.0, {})
+    internal_sales = add_lines([v for _, v in trade.sales], shape)
+    internal_purchases = add_lines([v for _, v in trade.purchases], shape)
     closure_cash, closure_memo = _closure_entries(closures, esc, inputs.opex_fx, shape)
     streams: list[MineInputs | ProcessingInputs] = [*inputs.mines, *inputs.processing]
     duties = [d for s in streams for d in stream_duties(s, _flow_of(flows, s.name), esc)]
@@ -392,11 +535,12 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     sold = _metal_streams(inputs, balance, esc, shape)
     offtakes = _offtakes(inputs, balance, esc, shape, sold.taken)
     adjustments = [a for _, a in sold.lines] + [a for _, a in offtakes.lines]
-    revenue = add_lines([*revenue_lines, *given("revenue"), *adjustments], shape)
+    revenue = add_lines([*revenue_lines, *given("revenue"), *adjustments, internal_sales], shape)
     charges = add_lines([fl.charges for fl in flows], shape)
     charges_given = add_lines(given("selling_charge"), shape)
     bearing = [offtakes.royalty_bearing] if offtakes.lines else []
     bearing += [sold.royalty_bearing] if sold.lines else []
+    bearing += [trade.royalty] if trade.sales else []
     mine_value = add_lines([fl.royalty_base for fl in flows] + given("revenue") + bearing, shape)
     # a net smelter return: less the selling charges on royalty-bearing sales, never below zero
     nsr = np.maximum(
@@ -409,14 +553,20 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     overheads = add_lines([times(inputs.overheads, esc)], shape, scale=inputs.opex_fx)
     operating_given = add_lines(given("operating_cost"), shape)
     operating = add_lines(
-        [mining, refining, feed, overheads, operating_given], shape, minus=[c for _, c in closure_cash]
+        [mining, refining, feed, overheads, operating_given, internal_purchases],
+        shape,
+        minus=[c for _, c in closure_cash],
     )
     tariff_borne = add_lines([tariff.borne_by_exporter], shape)
     turnover = add_lines([revenue], shape, minus=[tariff_borne])
-    # working capital is a balance held in money of the day: in real terms it loses value
+    # working capital is a balance held in money of the day: in real terms it loses value; the
+    # balances between entities are settled within the year (they would cancel in the project)
     to_nominal = np.asarray(tl.to_nominal, dtype=np.float64)
     wc = working_capital(
-        inputs.receivable_days, inputs.stock_days, turnover * to_nominal, operating * to_nominal
+        inputs.receivable_days,
+        inputs.stock_days,
+        (turnover - internal_sales) * to_nominal,
+        (operating - internal_purchases) * to_nominal,
     )
     wc = wc / to_nominal
     initial: dict[str, Number] = {}
@@ -467,13 +617,15 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
             quantities[price] = times(s.price, esc)
         if sales in needed:
             quantities[sales] = add_lines([quantities.get(sales, 0.0), fl.revenue], shape)
-    for product, adjustment in [*sold.by_product.items(), *offtakes.by_product.items()]:
+    by_product = [*sold.by_product.items(), *offtakes.by_product.items(), *trade.by_product.items()]
+    for product, adjustment in by_product:
         for key in (f"gross:{product}", f"revenue:{product}"):  # the contract price is the sale price
             if key in quantities:
                 quantities[key] = add_lines([quantities[key], adjustment], shape)
     upfront, transfers = _upfront(inputs, quantities, sold, offtakes, esc, shape)
-    profile = _output_profile(outputs, tl.n_periods)
-    fp = fiscal_pass(f, quantities, capital, tl.to_nominal, profile, shape)
+    made = {p.name: balance.made[p.name] for p in inputs.processing}
+    profile = _output_profile(outputs, tl.n_periods, made)
+    fp = taxes if taxes is not None else fiscal_pass(f, quantities, capital, tl.to_nominal, profile, shape)
     signs = {kind: (1.0 if inflow else -1.0) for kind, inflow in DIRECT_KINDS.items()}
     given_lines = [
         (L.direct(d.name, d.label, d.kind), signs[d.kind] * a) for k in direct for d, a in direct[k]
@@ -485,12 +637,14 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         *((L.revenue(fl.name), r) for fl, r in zip(flows, revenue_lines, strict=True)),
         *sold.lines,
         *offtakes.lines,
+        *trade.sales,
         (L.SELLING_CHARGES, -charges),
         (L.TARIFF_BORNE, -tariff_borne),
         *royalties,
         (L.MINING, -mining),
         (L.REFINING, -refining),
         (L.PURCHASED_FEED, -feed),
+        *((line, -v) for line, v in trade.purchases),
         (L.OVERHEADS, -overheads),
         *closure_cash,
         (L.WORKING_CAPITAL, wc),
@@ -526,8 +680,146 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
         capital_spent=np.asarray(
             add_lines([all_initial, quantities["sustaining_capex"]], shape), dtype=np.float64
         ),
-        balance=balance_ledger(inputs, balance, outputs),
+        balance=balance_ledger(inputs, balance, outputs) if balance_lines is None else balance_lines,
         offtake_cash=transfers,
+    )
+    return ledger, parts
+
+
+def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
+    """Every cash and memo line of the project (unlevered) for one chunk of scenarios.
+
+    Lines keep their natural shape: (T,) when no scenario changes them, (S, T) otherwise. A
+    deal of several entities is valued entity by entity on one material balance (each with
+    its transfers and its own levies); the project's ledger is the sum of theirs, where the
+    transfers cancel (docs/methodology.md §31).
+    """
+    built = _streams(inputs, inputs.timeline.escalation)
+    if not inputs.entities:
+        return _company_ledger(inputs, built)
+    trades = _transfers(inputs, built, inputs.timeline.escalation)
+    balance = balance_ledger(inputs, built.balance, built.outputs)
+    entities = []
+    for e in inputs.entities:
+        scoped = _scope(inputs, e)
+        ledger, parts = _company_ledger(scoped, built.of(e.streams), trades[e.name], balance)
+        entities.append(EntityPart(e.name, scoped, ledger, parts))
+    group = None
+    if inputs.fiscal.consolidated:
+        tl = inputs.timeline
+        group = _group_base(inputs, built, entities, trades)
+        taxed = fiscal_pass(
+            inputs.fiscal, group.quantities, group.capital, tl.to_nominal, group.profile, tl.shape
+        )
+        shares = _allocate(
+            inputs.fiscal, taxed, {e.name: e.parts.unlevered for e in entities}, group, tl.shape
+        )
+        entities = [
+            EntityPart(
+                e.name,
+                e.inputs,
+                *_company_ledger(
+                    e.inputs, built.of(own.streams), trades[e.name], balance, taxes=shares[e.name]
+                ),
+            )
+            for e, own in zip(entities, inputs.entities, strict=True)
+        ]
+    return _consolidate(inputs, entities, balance, group)
+
+
+@dataclass(frozen=True)
+class GroupBase:
+    """What a consolidated tax group's income taxes are computed on: the sum of its entities'
+    quantities with the transfers between them taken out, all their capital, the deal's output
+    profile, and the entity that bears a tax no entity has on its own (the operator)."""
+
+    quantities: dict[str, Number]
+    capital: tuple[Capital, ...]
+    profile: FloatArray
+    operator: str
+
+
+def _group_base(
+    inputs: EngineInputs, built: Built, entities: list[EntityPart], trades: dict[str, Transfers]
+) -> GroupBase:
+    """The group's base (docs/methodology.md §31, consolidation): each quantity summed over the
+    entities (a price is a price: the first entity's), less the sales between them in revenue
+    and turnover (and by product) and the purchases in operating costs; EBITDA, where they
+    cancel, is the sum."""
+    shape = inputs.timeline.shape
+    keys = list(dict.fromkeys(k for e in entities for k in e.parts.quantities))
+    q: dict[str, Number] = {}
+    for k in keys:
+        held = [e.parts.quantities[k] for e in entities if k in e.parts.quantities]
+        q[k] = held[0] if k.startswith("price:") else add_lines(held, shape)
+    sales = add_lines([v for t in trades.values() for _, v in t.sales], shape)
+    for k in ("revenue", "turnover"):
+        q[k] = add_lines([q[k]], shape, minus=[sales])
+    purchases = add_lines([v for t in trades.values() for _, v in t.purchases], shape)
+    q["operating_costs"] = add_lines([q["operating_costs"]], shape, minus=[purchases])
+    for t in trades.values():
+        for product, value in t.by_product.items():
+            for k in (f"gross:{product}", f"revenue:{product}"):
+                if k in q:
+                    q[k] = add_lines([q[k]], shape, minus=[value])
+    operator = next(e.name for e in inputs.entities if e.operator)
+    return GroupBase(
+        quantities=q,
+        capital=tuple(c for e in entities for c in e.parts.capital),
+        profile=_output_profile(built.outputs, inputs.timeline.n_periods),
+        operator=operator,
+    )
+
+
+def _allocate(
+    f: FiscalInputs, group: FiscalPass, alone: dict[str, FiscalPass], base: GroupBase, shape: tuple[int, int]
+) -> dict[str, FiscalPass]:
+    """Each entity's part of a consolidated group's income taxes (the levies on the ``tax``
+    line): the group's tax of a year in proportion to the entity's stand-alone tax that year
+    (the operator's when no entity has any); its royalties, allowances and memo bases are its
+    own (docs/methodology.md §31)."""
+    taxes = [levy.name for levy in f.levies if levy.line == "tax"]
+    out: dict[str, FiscalPass] = {
+        name: FiscalPass(fp.results, dict(fp.paid), fp.allowances) for name, fp in alone.items()
+    }
+    for levy in taxes:
+        own = {n: np.maximum(np.broadcast_to(fp.paid[levy], shape), 0.0) for n, fp in alone.items()}
+        total = np.sum(list(own.values()), axis=0)
+        paid = np.broadcast_to(group.paid[levy], shape)
+        for name in alone:
+            weight = np.divide(own[name], total, out=np.zeros(shape), where=total > 0)
+            if name == base.operator:
+                weight = np.where(total > 0, weight, 1.0)
+            out[name].paid[levy] = paid * weight
+    return out
+
+
+#: The lines of an entity that cancel in the project (their keys start so).
+_INTERNAL = ("transfer_sale:", "transfer_purchase:")
+
+
+def _consolidate(
+    inputs: EngineInputs, entities: list[EntityPart], balance: Ledger, group: GroupBase | None = None
+) -> tuple[Ledger, ProjectParts]:
+    """The project of several entities: every line the sum of the entities' (the transfers,
+    which cancel, left out), ratios left out; its parts those the parties' build reads."""
+    tl = inputs.timeline
+    ledger = Ledger.sum([e.ledger for e in entities], tl.periods.labels, tl.n_scenarios, skip=_INTERNAL)
+    first = entities[0].parts
+    shape = tl.shape
+    parts = ProjectParts(
+        quantities={},
+        capital=tuple(c for e in entities for c in e.parts.capital),
+        profile=first.profile,
+        unlevered=first.unlevered,
+        tariff=first.tariff,
+        capex_by_phase={k: v for e in entities for k, v in e.parts.capex_by_phase.items()},
+        draws_by_phase={k: v for e in entities for k, v in e.parts.draws_by_phase.items()},
+        initial_capex=np.asarray(add_lines([e.parts.initial_capex for e in entities], shape)),
+        capital_spent=np.asarray(add_lines([e.parts.capital_spent for e in entities], shape)),
+        balance=balance,
+        entities=tuple(entities),
+        group=group,
     )
     return ledger, parts
 
@@ -578,12 +870,14 @@ METRICS = (
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """The requested metrics of a chunk of scenarios, each (S,), and the ledgers if kept."""
+    """The requested metrics of a chunk of scenarios, each (S,), and the ledgers if kept (with
+    each entity's ledger and parties' ledger in a deal of several entities)."""
 
     values: dict[str, FloatArray]
     ledger: Ledger | None
     parties: Ledger | None = None
     balance: Ledger | None = None
+    entities: dict[str, tuple[Ledger, Ledger]] | None = None
 
 
 #: The debt metrics beyond ``debt_usd`` and ``min_dscr``: computed by default when a debt-stress
@@ -602,11 +896,18 @@ def party_metrics(deal: Deal) -> tuple[str, ...]:
     ]
     names = [f"{p}.{m}" for p in parties for m in ("npv_usd", "irr")]
     names += [f"{g}.take" for g in deal.party_names() if deal.party_role(g) == "government"]
-    if deal.finance.debt:
+    if deal.borrows:
         names += ["debt_usd", "min_dscr"]
     if deal.finance.stressed:
         names += list(DEBT_METRICS)
+    names += [f"{e}.{m}" for e in deal.entities for m in ENTITY_METRICS]
     return tuple(names)
+
+
+#: Each entity's results (docs/methodology.md §31), present values at the project's rate in
+#: the deal's basis: its unlevered after-tax NPV, the levies it pays and its transfers (sales
+#: less purchases).
+ENTITY_METRICS = ("npv_usd", "levies_usd", "transfers_usd")
 
 
 def all_metrics(deal: Deal) -> tuple[str, ...]:
@@ -621,7 +922,7 @@ def check_metrics(deal: Deal, metrics: Sequence[str] | None) -> tuple[str, ...]:
     known = all_metrics(deal)
     if metrics is None:
         return known
-    if deal.finance.debt:
+    if deal.borrows:
         known += tuple(m for m in DEBT_METRICS if m not in known)
     for m in metrics:
         if m not in known:
@@ -651,34 +952,70 @@ def _taxes(f: FiscalInputs, fp: FiscalPass, shape: tuple[int, int]) -> FloatArra
     )
 
 
+@dataclass(frozen=True)
+class Borrowing:
+    """One company's debt as scheduled and as paid under the stress rules, and the interest its
+    levered income taxes deduct (interest and fees paid, capitalised interest amortised)."""
+
+    debt: DebtFlows | None
+    stressed: StressedDebt | None
+    interest: Number
+
+
+def _borrowing(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> Borrowing:
+    """The debt of one company (none: no debt, no interest)."""
+    fin = inputs.finance
+    if not fin.debt:
+        return Borrowing(None, None, 0.0)
+    tl = inputs.timeline
+    f = inputs.fiscal
+    after = np.ascontiguousarray(ledger.after_tax())
+    # CFADS: operating cash after tax and sustaining capex; initial capex is funded by the
+    # drawdowns and the owners' injections, not by the cash available for debt service
+    cfads = np.ascontiguousarray(after + parts.initial_capex)
+    debt = debt_flows(fin.debt, parts.capex_by_phase, parts.draws_by_phase, cfads, tl.to_nominal)
+    paid: DebtFlows | StressedDebt = debt
+    stressed = None
+    if fin.stress is not None:
+        stressed = paid = debt_stress(debt, cfads, fin.stress, tl.to_nominal)
+    # interest and fees are deducted when paid; capitalised interest is amortised from the
+    # first production, at its cost in money of the day
+    to_nominal = np.asarray(tl.to_nominal, dtype=np.float64)
+    idc = (paid.capitalised_interest * to_nominal).sum(axis=1, keepdims=True)
+    amortised = straight_line(idc, tl.first_production, f.idc_years, f.write_off, tl.n_periods)
+    interest = add_lines([paid.interest_paid, paid.fees, amortised / to_nominal], tl.shape)
+    return Borrowing(debt, stressed, interest)
+
+
+def _levered(inputs: EngineInputs, parts: ProjectParts, interest: Number) -> FiscalPass:
+    """The levies of one company with its interest deducted."""
+    tl = inputs.timeline
+    quantities = {**parts.quantities, "interest": interest}
+    return fiscal_pass(inputs.fiscal, quantities, parts.capital, tl.to_nominal, parts.profile, tl.shape)
+
+
 def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> Ledger:
     """The debt schedule and each party's cash, as a ledger whose cash lines are the parties'
-    (their total is the cash before state take)."""
+    (their total is the cash before state take). In a deal of several entities, each entity's
+    cash is split among its own owners, lenders and the governments its levies go to, and each
+    party's cash is the sum over the entities (:func:`entity_parties`)."""
+    if parts.entities:
+        return _merge_parties(inputs, entity_parties(inputs, parts))
+    b = _borrowing(inputs, ledger, parts)
+    levered = parts.unlevered if b.debt is None else _levered(inputs, parts, b.interest)
+    return _split(inputs, ledger, parts, b, levered)
+
+
+def _split(
+    inputs: EngineInputs, ledger: Ledger, parts: ProjectParts, b: Borrowing, levered: FiscalPass
+) -> Ledger:
+    """Each party's cash from one company with its debt ``b`` and levered levies."""
     tl = inputs.timeline
     shape = tl.shape
     f = inputs.fiscal
-    after = np.ascontiguousarray(ledger.after_tax())
-    debt: DebtFlows | None = None
-    stressed: StressedDebt | None = None
-    levered = parts.unlevered
     fin = inputs.finance
-    if fin.debt:
-        # CFADS: operating cash after tax and sustaining capex; initial capex is funded by the
-        # drawdowns and the owners' injections, not by the cash available for debt service
-        cfads = np.ascontiguousarray(after + parts.initial_capex)
-        debt = debt_flows(fin.debt, parts.capex_by_phase, parts.draws_by_phase, cfads, tl.to_nominal)
-        paid: DebtFlows | StressedDebt = debt
-        if fin.stress is not None:
-            stressed = paid = debt_stress(debt, cfads, fin.stress, tl.to_nominal)
-        # interest and fees are deducted when paid; capitalised interest is amortised from the
-        # first production, at its cost in money of the day
-        to_nominal = np.asarray(tl.to_nominal, dtype=np.float64)
-        idc = (paid.capitalised_interest * to_nominal).sum(axis=1, keepdims=True)
-        amortised = straight_line(idc, tl.first_production, f.idc_years, f.write_off, tl.n_periods)
-        interest = add_lines([paid.interest_paid, paid.fees, amortised / to_nominal], shape)
-        levered = fiscal_pass(
-            f, {**parts.quantities, "interest": interest}, parts.capital, tl.to_nominal, parts.profile, shape
-        )
+    after = np.ascontiguousarray(ledger.after_tax())
+    debt, stressed = b.debt, b.stressed
     unlevered_by = _collected(f, parts.unlevered, shape)
     levered_by = _collected(f, levered, shape)
     levered_tax = _taxes(f, levered, shape)
@@ -747,6 +1084,65 @@ def build_parties(inputs: EngineInputs, ledger: Ledger, parts: ProjectParts) -> 
     return Ledger.build(tl.periods.labels, tl.n_scenarios, entries)
 
 
+def entity_parties(inputs: EngineInputs, parts: ProjectParts) -> dict[str, Ledger]:
+    """Each entity's parties ledger (its debt and each party's cash from it), by entity. In a
+    consolidated tax group, the levered income taxes are the group's with every entity's
+    interest deducted, shared as the unlevered ones are (:func:`_allocate`)."""
+    borrowed = {e.name: _borrowing(e.inputs, e.ledger, e.parts) for e in parts.entities}
+    if parts.group is None or not any(b.debt is not None for b in borrowed.values()):
+        levered = {
+            e.name: e.parts.unlevered if b.debt is None else _levered(e.inputs, e.parts, b.interest)
+            for e, b in zip(parts.entities, borrowed.values(), strict=True)
+        }
+    else:
+        tl = inputs.timeline
+        alone = {e.name: _levered(e.inputs, e.parts, borrowed[e.name].interest) for e in parts.entities}
+        interest = add_lines([b.interest for b in borrowed.values()], tl.shape)
+        g = parts.group
+        taxed = fiscal_pass(
+            inputs.fiscal,
+            {**g.quantities, "interest": interest},
+            g.capital,
+            tl.to_nominal,
+            g.profile,
+            tl.shape,
+        )
+        levered = _allocate(inputs.fiscal, taxed, alone, g, tl.shape)
+    return {
+        e.name: _split(e.inputs, e.ledger, e.parts, borrowed[e.name], levered[e.name]) for e in parts.entities
+    }
+
+
+def _merge_parties(inputs: EngineInputs, by_entity: dict[str, Ledger]) -> Ledger:
+    """The parties of a deal of several entities: every line summed over the entities; each
+    government's take recomputed on the sums; DSCR and LLCR the lowest of the entities that
+    borrow that year (the weakest borrower's cover)."""
+    tl = inputs.timeline
+    shape = tl.shape
+    ledgers = list(by_entity.values())
+    merged = Ledger.sum(ledgers, tl.periods.labels, tl.n_scenarios)
+    cash = {p: merged.line(L.party_cash(p)) for p in inputs.finance.parties if merged.has(L.party_cash(p))}
+    pie = merged.subtotal(L.CASH_BEFORE_STATE_TAKE)
+    governments = [p for p in inputs.finance.parties if inputs.finance.roles[p] == "government"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        takes = [
+            (L.government_take(g), np.where(pie > 0, cash[g] / pie, np.nan)) for g in governments if g in cash
+        ]
+    covers: list[tuple[L.Line, Number]] = []
+    for line in (L.DSCR, L.LLCR):
+        held = [np.broadcast_to(x.line(line), shape) for x in ledgers if x.has(line)]
+        if held:
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a year no entity borrows: NaN
+                covers.append((line, np.nanmin(np.stack(held), axis=0)))
+    return Ledger(
+        merged.years,
+        merged.n_scenarios,
+        (*merged.lines, *(line for line, _ in takes), *(line for line, _ in covers)),
+        (*merged.values, *(np.asarray(v, dtype=np.float64) for _, v in [*takes, *covers])),
+    )
+
+
 def _metrics(
     inputs: EngineInputs, ledger: Ledger, parts: ProjectParts, wanted: tuple[str, ...], keep: bool
 ) -> ChunkResult:
@@ -771,15 +1167,47 @@ def _metrics(
         if "peak_funding_usd" in wanted:
             out["peak_funding_usd"] = np.maximum(-cumulative.min(axis=-1), 0.0)
     parties = None
+    by_entity: dict[str, Ledger] = {}
     if any(m not in METRICS for m in wanted) or keep:
-        parties = build_parties(inputs, ledger, parts)
+        if parts.entities:
+            by_entity = entity_parties(inputs, parts)
+            parties = _merge_parties(inputs, by_entity)
+        else:
+            parties = build_parties(inputs, ledger, parts)
         out |= _party_values(inputs, parties, wanted)
+    for e in parts.entities:
+        out |= _entity_values(inputs, e, wanted)
     return ChunkResult(
         values={m: out[m] for m in wanted},
         ledger=ledger if keep else None,
         parties=parties if keep else None,
         balance=parts.balance if keep else None,
+        entities={e.name: (e.ledger, by_entity[e.name]) for e in parts.entities}
+        if keep and by_entity
+        else None,
     )
+
+
+def _entity_values(inputs: EngineInputs, e: EntityPart, wanted: tuple[str, ...]) -> dict[str, FloatArray]:
+    """One entity's :data:`ENTITY_METRICS` that are wanted, at the project's rate."""
+    tl = inputs.timeline
+
+    def pv(flows: FloatArray) -> FloatArray:
+        return present_value(tl.discount_rate, np.ascontiguousarray(flows), tl.timing, tl.valuation_offset)
+
+    out: dict[str, FloatArray] = {}
+    if f"{e.name}.npv_usd" in wanted:
+        out[f"{e.name}.npv_usd"] = pv(e.ledger.after_tax())
+    if f"{e.name}.levies_usd" in wanted:
+        out[f"{e.name}.levies_usd"] = -pv(e.ledger.group_total({L.Group.ROYALTY, L.Group.TAX}))
+    if f"{e.name}.transfers_usd" in wanted:
+        internal = [
+            a
+            for line, a in zip(e.ledger.lines, e.ledger.values, strict=True)
+            if line.key.startswith(_INTERNAL)
+        ]
+        out[f"{e.name}.transfers_usd"] = pv(np.broadcast_to(add_lines(internal, tl.shape), tl.shape))
+    return out
 
 
 def _party_values(inputs: EngineInputs, parties: Ledger, wanted: tuple[str, ...]) -> dict[str, FloatArray]:

@@ -24,6 +24,7 @@ from dealcalc.models.base import (
 )
 from dealcalc.models.currency import LocalCurrency
 from dealcalc.models.direct import DirectLine
+from dealcalc.models.entities import COMPANY_TERMS, Entity, TransferPrice
 from dealcalc.models.finance import Finance
 from dealcalc.models.fiscal import COMMODITIES, FiscalRegime, WorkingCapital, parse_base
 from dealcalc.models.metal_stream import MetalStream, RoyaltySale
@@ -264,6 +265,8 @@ class Deal(Model):
     offtakes: dict[str, Offtake] = Field(default_factory=dict)
     metal_streams: dict[str, MetalStream] = Field(default_factory=dict)
     royalties_sold: dict[str, RoyaltySale] = Field(default_factory=dict)
+    entities: dict[str, Entity] = Field(default_factory=dict)
+    transfer_prices: dict[str, TransferPrice] = Field(default_factory=dict)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     scenarios: dict[str, ScenarioOverlay] = Field(default_factory=dict)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
@@ -328,6 +331,7 @@ class Deal(Model):
         self._check_finance(problems)
         self._check_offtakes(problems)
         self._check_sold(problems)
+        self._check_entities(problems)
         if not problems:  # the years are checked once the names they hang on resolve
             self._check_years(problems)
         if problems:
@@ -420,6 +424,10 @@ class Deal(Model):
             ("trade.schedules", trade.schedules, None),
             ("finance.equity", self.finance.equity, None),
             ("finance.debt", self.finance.debt, None),
+            ("entities", self.entities, None),
+            ("transfer_prices", self.transfer_prices, None),
+            *((f"entities.{n}.equity", e.equity, None) for n, e in self.entities.items()),
+            *((f"entities.{n}.debt", e.debt, None) for n, e in self.entities.items()),
             ("offtakes", self.offtakes, None),
             ("metal_streams", self.metal_streams, None),
             ("royalties_sold", self.royalties_sold, None),
@@ -459,7 +467,11 @@ class Deal(Model):
         claims: list[tuple[str, str, str, str | None]] = [
             ("lenders", "lenders", "the lenders (dealcalc's name for the party of the debt)", None)
         ]
-        claims += [(owner, "owner", "an owner", f"finance.equity.{owner}") for owner in self.finance.equity]
+        owners: dict[str, str] = {}  # an owner of several companies is one party
+        for at, company in self.companies().items():
+            for owner in company.equity:
+                owners.setdefault(owner, f"{at}.equity.{owner}")
+        claims += [(owner, "owner", "an owner", where) for owner, where in owners.items()]
         host = "finance.host_government" if "host_government" in self.finance.model_fields_set else None
         claims.append((self.finance.host_government, "government", "the host government", host))
         for name, dest in self.trade.destinations.items():
@@ -626,20 +638,21 @@ class Deal(Model):
             check(f"metal_streams.{name}.deposit_year", stream_sold.deposit_year)
         for name, sale in self.royalties_sold.items():
             check(f"royalties_sold.{name}.year", sale.year)
-        for name, pref in self.finance.preferred.items():
-            check(f"finance.preferred.{name}.year", pref.year)
-            check(f"finance.preferred.{name}.redeem_year", pref.redeem_year)
-        for name, loan in self.finance.shareholder_loans.items():
-            check(f"finance.shareholder_loans.{name}.year", loan.year)
-        for name, earn in self.finance.earn_in.items():
-            if earn.at_first_output_of is not None and earn.at_first_output_of not in self.phases:
-                # errors.md: at_first_output_of: no phase
-                problems.append(
-                    (
-                        f"finance.earn_in.{name}.at_first_output_of",
-                        f"no phase {earn.at_first_output_of!r} (phases: {', '.join(self.phases)})",
+        for at, company in self.companies().items():
+            for name, pref in company.preferred.items():
+                check(f"{at}.preferred.{name}.year", pref.year)
+                check(f"{at}.preferred.{name}.redeem_year", pref.redeem_year)
+            for name, loan in company.shareholder_loans.items():
+                check(f"{at}.shareholder_loans.{name}.year", loan.year)
+            for name, earn in company.earn_in.items():
+                if earn.at_first_output_of is not None and earn.at_first_output_of not in self.phases:
+                    # errors.md: at_first_output_of: no phase
+                    problems.append(
+                        (
+                            f"{at}.earn_in.{name}.at_first_output_of",
+                            f"no phase {earn.at_first_output_of!r} (phases: {', '.join(self.phases)})",
+                        )
                     )
-                )
         self._check_order(problems)
         schedules = list(iter_schedules(self))
         for deck_name, deck in self.price_decks.items():
@@ -899,11 +912,20 @@ class Deal(Model):
                     problems.append(("trade.attribution.schedules", f"{wanted!r} is not a schedule"))
 
     def _check_finance(self, problems: list[tuple[str, str]]) -> None:
-        for name, tranche in self.finance.debt.items():
-            for phase in tranche.phases or []:
-                if phase not in self.phases:
-                    problems.append((f"finance.debt.{name}.phases", f"{phase!r} is not a phase"))
-        self._check_debt_shares(problems)
+        if self.finance.stressed and self.entities:
+            # errors.md: the debt-stress rules are not supported with entities yet
+            problems.append(("finance", "the debt-stress rules are not supported with entities yet"))
+        elif self.finance.stressed and not self.finance.debt:
+            # errors.md: need debt
+            problems.append(
+                ("finance", "the debt-stress rules (dsra, sweep, lockup, default, ...) need debt")
+            )
+        for at, company in self.companies().items():
+            for name, tranche in company.debt.items():
+                for phase in tranche.phases or []:
+                    if phase not in self.phases:
+                        problems.append((f"{at}.debt.{name}.phases", f"{phase!r} is not a phase"))
+            self._check_debt_shares(at, company, problems)
         known = set(self.party_names())
         for party in self.finance.discount_rates:
             if party not in known:
@@ -993,14 +1015,14 @@ class Deal(Model):
             return True
         return any(v.private and v.collector == party for v in (self.fiscal.levies or {}).values())
 
-    def _check_debt_shares(self, problems: list[tuple[str, str]]) -> None:
+    def _check_debt_shares(self, at: str, company: Finance, problems: list[tuple[str, str]]) -> None:
         """The tranches sized as a share of capex lend at most all of each phase's capex: a
         second loan that takes the debt to 130 % of it would silently pay the excess out."""
         lenders: dict[str, list[tuple[str, float]]] = {}
-        for name, tranche in self.finance.debt.items():
+        for name, tranche in company.debt.items():
             if tranche.share_of_capex is None:
                 continue
-            for phase in tranche.phases if tranche.phases is not None else list(self.phases):
+            for phase in tranche.phases if tranche.phases is not None else self.company_phases(at):
                 if phase in self.phases:
                     lenders.setdefault(phase, []).append((name, tranche.share_of_capex))
         over: dict[tuple[tuple[str, float], ...], list[str]] = {}
@@ -1013,7 +1035,7 @@ class Deal(Model):
             which = f"phase {phases[0]}" if len(phases) == 1 else f"phases {', '.join(phases)}"
             problems.append(
                 (
-                    f"finance.debt.{group[-1][0]}.share_of_capex",
+                    f"{at}.debt.{group[-1][0]}.share_of_capex",
                     f"the tranches that fund {which} lend {total:g} of its capex ({shares}); expected "
                     "shares of capex that sum to at most 1 for each phase",
                 )
@@ -1070,7 +1092,7 @@ class Deal(Model):
         finances a metal stream and is nothing else (``offtaker``), holds preferred equity and
         is nothing else (``investor``), or is a government. The financier of a royalty sold is a
         royalty holder. A government-owned owner (a provincial stake) is an owner."""
-        if party in self.finance.equity:
+        if party in self.owner_names():
             return "owner"
         if party == "lenders":
             return "lenders"
@@ -1089,7 +1111,8 @@ class Deal(Model):
         """The holders of preferred equity that are no other party (not an owner, the lenders,
         a government, a royalty holder, an offtaker)."""
         others = {*self._other_parties(), *self._offtakers()}
-        return [p for p in self.finance.preferred if p not in others]
+        holders = [p for c in self.companies().values() for p in c.preferred]
+        return [p for p in dict.fromkeys(holders) if p not in others]
 
     def _role_before_offtakes(self, party: str) -> str:
         """The role ``party`` has apart from any offtake (``government`` for a name unknown)."""
@@ -1110,8 +1133,8 @@ class Deal(Model):
 
     def _other_parties(self) -> list[str]:
         """Every party but the offtakers of their own (see :meth:`party_names`)."""
-        names = list(self.finance.equity)
-        if self.finance.debt:
+        names = self.owner_names()
+        if self.borrows:
             names.append("lenders")
         names += [p for p in self.finance.stress_parties() if p not in names]
         names.append(self.finance.host_government)
@@ -1126,6 +1149,172 @@ class Deal(Model):
             if government not in names:
                 names.append(government)
         return names
+
+    def companies(self) -> dict[str, Finance]:
+        """Each company's finance by the path its terms are written at: ``{"finance": ...}``
+        for a deal of one company, ``{"entities.NAME": ...}`` for each of its entities.
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> list(dc.load(dc.example_path("ussm-fwo")).companies())
+        ['finance']
+        """
+        if not self.entities:
+            return {"finance": self.finance}
+        return {f"entities.{name}": e.finance(self.finance) for name, e in self.entities.items()}
+
+    def company_phases(self, at: str) -> list[str]:
+        """The phases of the company whose terms are at ``at`` (every phase for ``finance``)."""
+        if at == "finance":
+            return list(self.phases)
+        return list(self.entities[at.removeprefix("entities.")].phases)
+
+    def entity_of(self, stream: str) -> str | None:
+        """The entity that owns ``stream`` (through its phase); None in a deal of one company."""
+        phase = self.streams[stream].phase
+        return next((n for n, e in self.entities.items() if phase in e.phases), None)
+
+    def operator(self) -> str | None:
+        """The entity that bears the overheads, closure and unphased lines (None: one company)."""
+        if not self.entities:
+            return None
+        return next((n for n, e in self.entities.items() if e.operator), next(iter(self.entities)))
+
+    def owner_names(self) -> list[str]:
+        """Every owner of equity, of any company, once, in the file's order."""
+        return list(dict.fromkeys(o for c in self.companies().values() for o in c.equity))
+
+    @property
+    def borrows(self) -> bool:
+        """Whether any company has debt."""
+        return any(c.debt for c in self.companies().values())
+
+    def cross_feeds(self) -> list[tuple[str, str]]:
+        """The feeds (source, processing stream) between streams of different entities."""
+        if not self.entities:
+            return []
+        out = []
+        for name, stream in self.streams.items():
+            for source in stream.feed.sources if stream.feed is not None else []:
+                if source in self.streams and self.entity_of(source) != self.entity_of(name):
+                    out.append((source, name))
+        return out
+
+    def _check_entities(self, problems: list[tuple[str, str]]) -> None:
+        """Entities own every phase exactly once; the deal's own finance keeps no company
+        terms; a transfer price is given for every feed between entities and only there;
+        each contract (offtake, metal stream) sells the streams of one entity."""
+        if not self.entities:
+            if self.fiscal.consolidation != "ring_fenced":
+                # errors.md: consolidation applies to a deal of entities
+                problems.append(("fiscal.consolidation", "consolidation applies to a deal of entities"))
+            if not self.finance.equity:
+                # errors.md: no owners
+                problems.append(
+                    ("finance.equity", "no owners; expected at least one (or entities, each with its own)")
+                )
+            if self.transfer_prices:
+                # errors.md: transfer prices need entities
+                problems.append(("transfer_prices", "transfer prices need entities (a deal of one company)"))
+            return
+        stated = [k for k in COMPANY_TERMS if k in self.finance.model_fields_set and getattr(self.finance, k)]
+        for key in stated:
+            # errors.md: belongs to each entity
+            problems.append(
+                (f"finance.{key}", f"with entities, {key} belongs to each entity (entities.NAME.{key})")
+            )
+        owner: dict[str, str] = {}
+        for name, e in self.entities.items():
+            for phase in e.phases:
+                if phase not in self.phases:
+                    hint = did_you_mean(phase, self.phases) or f"phases: {', '.join(self.phases)}"
+                    problems.append((f"entities.{name}.phases", f"{phase!r} is not a phase ({hint})"))
+                elif phase in owner:
+                    # errors.md: is owned by two entities
+                    problems.append(
+                        (
+                            f"entities.{name}.phases",
+                            f"{phase!r} is owned by two entities ({owner[phase]}, {name})",
+                        )
+                    )
+                else:
+                    owner[phase] = name
+            for tname, tranche in e.debt.items():
+                for phase in tranche.phases or []:
+                    if phase in self.phases and phase not in e.phases:
+                        # errors.md: a tranche funds the phases of its own entity
+                        problems.append(
+                            (f"entities.{name}.debt.{tname}.phases", f"{phase!r} is not a phase of {name}")
+                        )
+        parties = set(self._other_parties()) | set(self._offtakers())
+        for name in self.entities:
+            if name in parties:
+                # errors.md: an entity is a party
+                problems.append(
+                    (f"entities.{name}", f"{name!r} is a party; give the entity a name of its own")
+                )
+        missing = [p for p in self.phases if p not in owner]
+        if missing:
+            # errors.md: no entity owns
+            problems.append(
+                ("entities", f"no entity owns phase(s) {', '.join(missing)}; expected every phase in one")
+            )
+        if sum(e.operator for e in self.entities.values()) > 1:
+            problems.append(("entities", "more than one entity is the operator; expected one at most"))
+        if problems:
+            return
+        crossing = self.cross_feeds()
+        priced: dict[tuple[str, str], str] = {}
+        for name, t in self.transfer_prices.items():
+            where = f"transfer_prices.{name}"
+            if t.source not in self.streams:
+                problems.append((f"{where}.source", f"{t.source!r} is not a stream"))
+            elif t.to not in self.streams:
+                problems.append((f"{where}.to", f"{t.to!r} is not a stream"))
+            elif (t.source, t.to) not in crossing:
+                # errors.md: no feed between entities
+                problems.append(
+                    (
+                        where,
+                        f"{t.source} does not feed {t.to} across entities; "
+                        "expected a feed between two entities",
+                    )
+                )
+            elif (t.source, t.to) in priced:
+                problems.append(
+                    (where, f"{t.source} -> {t.to} is priced twice ({priced[(t.source, t.to)]}, {name})")
+                )
+            else:
+                priced[(t.source, t.to)] = name
+        for source, to in crossing:
+            if (source, to) not in priced:
+                # errors.md: needs a transfer price
+                problems.append(
+                    (
+                        "transfer_prices",
+                        f"{source} ({self.entity_of(source)}) feeds {to} ({self.entity_of(to)}): "
+                        "a feed between entities needs a transfer price",
+                    )
+                )
+        # a share of output is a share of each entity's; a volume in tonnes, a deposit and
+        # tiers by cumulative delivery are one entity's
+        contracts = [(f"offtakes.{n}", o.product) for n, o in self.offtakes.items() if o.volume_share is None]
+        contracts += [(f"metal_streams.{n}", m.product) for n, m in self.metal_streams.items()]
+        for where, product in contracts:
+            held = {str(self.entity_of(n)) for n, s in self.streams.items() if s.product == product}
+            if len(held) > 1:
+                # errors.md: sold by the streams of
+                problems.append(
+                    (
+                        where,
+                        f"{product} is sold by the streams of {len(held)} entities "
+                        f"({', '.join(sorted(held))}); "
+                        "expected one for a contract in tonnes or a metal stream",
+                    )
+                )
+        if self.royalties_sold:
+            problems.append(("royalties_sold", "royalties sold with entities are not supported yet"))
 
     def party_names(self) -> list[str]:
         """The parties the deal's cash is split among: owners, lenders (with the buyer of a

@@ -300,8 +300,6 @@ class Finance(Model):
 
     @model_validator(mode="after")
     def _stress(self) -> Finance:
-        if self.stressed and not self.debt:
-            raise ValueError("the debt-stress rules (dsra, sweep, lockup, default, ...) need debt")
         if (self.sponsor_support is not None or self.guarantee is not None) and self.default is None:
             raise ValueError(
                 "sponsor support and a guarantee cover what the lenders would lose on default; "
@@ -323,6 +321,8 @@ class Finance(Model):
 
     @model_validator(mode="after")
     def _shares(self) -> Finance:
+        if not self.equity and not (self.free_carried or self.earn_in or self.shareholder_loans):
+            return self  # no owners here: a deal of entities, each with its own (checked by the Deal)
         years = self.share_years()
         for year in years or [0]:
             total = sum(share_in(h.schedule, year) for h in self.equity.values())

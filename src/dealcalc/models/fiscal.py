@@ -383,7 +383,10 @@ class FiscalRegime(Model):
     the minimum tax on turnover and the alternative corporate tax on accounting profit; what the
     floor takes above the normal tax is a credit against later normal tax above that year's
     floor. ``levies``, ``capital_classes`` and ``depletion`` describe any regime instead; the two
-    ways do not mix.
+    ways do not mix. ``consolidation`` (a deal of several entities): ``ring_fenced`` (each entity
+    pays its own levies on its own base) or ``consolidated`` (the income taxes are the group's,
+    on the sum of the entities' bases, shared in proportion to each one's stand-alone tax;
+    royalties stay with each entity); docs/methodology.md §31.
     """
 
     preset: str | None = None
@@ -402,6 +405,7 @@ class FiscalRegime(Model):
     capital_classes: dict[str, AllowanceClass] | None = None
     depletion: Depletion | None = None
     write_off_year: Year | None = None
+    consolidation: Literal["ring_fenced", "consolidated"] = "ring_fenced"
 
     @model_validator(mode="after")
     def _cap_needs_holiday(self) -> FiscalRegime:

@@ -4,6 +4,7 @@ from dealcalc.report.excel import excel_model, ledger_workbook
 from dealcalc.report.tables import (
     attribution_table,
     compare_table,
+    entity_table,
     flow_metrics_table,
     frame_table,
     indices_table,
@@ -16,6 +17,7 @@ from dealcalc.report.tables import (
 __all__ = [
     "attribution_table",
     "compare_table",
+    "entity_table",
     "excel_model",
     "flow_metrics_table",
     "frame_table",

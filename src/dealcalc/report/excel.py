@@ -909,8 +909,19 @@ def _refuse_unwritten(deal: Deal, result: Valuation) -> None:
     """The Streams sheet writes neither offtake contracts nor a stream's temporary closure as
     formulas: a workbook of such a case would show the benchmark price, or output in the closed
     years, so it is refused rather than written wrong (a closure rule that never binds changes
-    nothing and is fine)."""
+    nothing and is fine). Nor are several companies (entities) written: the sheets hold one
+    company's levies, debt and owners, and no transfer price."""
     assert result.ledger is not None
+    if deal.entities:
+        names = ", ".join(deal.entities)
+        # errors.md: the workbook writes one company, not entities or the transfer prices between them
+        raise InputError(
+            f"the case has companies of its own (entities: {names}); the workbook writes one company, "
+            "not entities or the transfer prices between them",
+            field="entities",
+            hint="see each company in the HTML report or the JSON: `dealcalc report FILE --out report.html` "
+            "or `dealcalc npv FILE --json`, with the same --scenario; or write the ledger with --csv",
+        )
     if deal.metal_streams or deal.royalties_sold:
         sold = ", ".join([*deal.metal_streams, *deal.royalties_sold])
         raise InputError(

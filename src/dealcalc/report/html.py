@@ -5,7 +5,8 @@ One page with no outside resources (styles inline, charts as embedded PNG), read
 and printable: a browser's print-to-PDF gives a complete, paginated document (A4, every year of
 every table, page numbers and the run in the footer). Its sections, in order (docs/report.md):
 the summary in one paragraph with the headline table and the record of the run; the scenario
-comparison; each party's value, IRR and government take; production and sales by product and
+comparison; each party's value, IRR and government take; in a deal of several companies, each
+company, the transfer prices between them and how they move value; production and sales by product and
 year; capital and funding; debt sizing and DSCR; the tariff attribution of the chosen scenario;
 cash flow charts; sensitivity; Monte Carlo; the whole ledger; and every assumption with its
 value, unit, label, source and as-of date.
@@ -19,6 +20,7 @@ from collections.abc import Callable
 
 from dealcalc.analyses import Valuation, compare, evaluate, tariff_attribution
 from dealcalc.analyses.montecarlo import MonteCarlo
+from dealcalc.analyses.terms import TermsGrid
 from dealcalc.analyses.uncertainty import has_uncertainty
 from dealcalc.errors import InputError
 from dealcalc.formatting import percent
@@ -27,7 +29,7 @@ from dealcalc.report import html_sections as S
 from dealcalc.report.charts import KINDS, Results, figure
 from dealcalc.report.plots import has_matplotlib, require_matplotlib
 
-__all__ = ["CHARTS_MISSING", "SECTIONS", "html_report"]
+__all__ = ["CHARTS_MISSING", "ENTITIES_SECTION", "SECTIONS", "TERMS_SECTION", "html_report"]
 
 #: The sections of the report: (anchor, heading), in order. A section the deal has nothing for
 #: (no uncertainty block, no tariff attribution) says so or is left out.
@@ -45,6 +47,13 @@ SECTIONS = (
     ("ledger", "Ledger"),
     ("assumptions", "Assumptions and sources"),
 )
+
+#: The section of a deal of several companies (entities), shown after the parties' section;
+#: a deal of one company has none.
+ENTITIES_SECTION = ("entities", "Entities and transfer prices")
+#: The section a report holds when it is given a negotiation space (``terms``), after the
+#: entities (or the parties).
+TERMS_SECTION = ("terms", "Negotiation space")
 
 STYLE = """
 body { font-family: "DejaVu Sans", system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -154,6 +163,7 @@ def html_report(
     seed: int | None = None,
     charts: bool | None = None,
     compare_scenarios: bool = True,
+    terms: TermsGrid | None = None,
 ) -> str:
     """The whole report as one HTML document (a string).
 
@@ -173,6 +183,9 @@ def html_report(
         Default: draw them if matplotlib is installed, else say on the page how to add them.
     compare_scenarios : bool, default True
         Value every named scenario of the file for the comparison table.
+    terms : TermsGrid, optional
+        A negotiation space of two terms (:func:`dealcalc.negotiation_space`, of the same
+        scenario): the page shows where every party accepts, with the chart when charts are on.
 
     Examples
     --------
@@ -214,6 +227,22 @@ def html_report(
     if compare_scenarios:
         section("comparison", lambda: S.comparison_section(deal, compare(deal), chosen, basis))
     section("parties", lambda: S.parties_section(valuation))
+    if valued.entities and valuation.entities is not None:
+        section("entities", lambda: S.entities_section(valuation))
+    if terms is not None:
+        space = terms
+        chart = ""
+        if charts:
+            from dealcalc.report.plots import render, terms_chart
+
+            drawn = terms_chart(space, deal=valued).figure
+            data = base64.b64encode(render(drawn, "png", dpi=100)).decode("ascii")  # type: ignore[arg-type]
+            chart = (
+                f'<figure><img class="chart" alt="Negotiation space" src="data:image/png;base64,{data}">'
+                "<figcaption>Shaded where every party accepts; each line is a party's walk-away value."
+                "</figcaption></figure>"
+            )
+        section("terms", lambda: chart + S.terms_section(space, valued, basis))
     section("production", lambda: S.production_section(valuation))
     section("capital", lambda: S.capital_section(valuation))
     section("debt", lambda: S.debt_section(valuation))
@@ -271,7 +300,10 @@ def html_report(
         head.append(f"<p>{html.escape(valued.description)}</p>")
     if missing_note:
         head.append(f'<p class="note">{html.escape(CHARTS_MISSING)}</p>')
-    shown = [(key, heading) for key, heading in SECTIONS if key in sections]
+    order = [*SECTIONS]
+    order.insert([key for key, _ in SECTIONS].index("parties") + 1, ENTITIES_SECTION)
+    order.insert([key for key, _ in order].index("entities") + 1, TERMS_SECTION)
+    shown = [(key, heading) for key, heading in order if key in sections]
     toc = "".join(f'<li><a href="#{key}">{html.escape(heading)}</a></li>' for key, heading in shown)
     head.append(f'<nav class="toc"><b>Contents</b><ol>{toc}</ol></nav>')
     body = [

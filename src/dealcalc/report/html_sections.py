@@ -13,15 +13,20 @@ from collections.abc import Sequence
 from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from dealcalc import formatting as fmt
-from dealcalc.analyses import Valuation
+from dealcalc.analyses import Valuation, evaluate
+from dealcalc.analyses.display import param_label, param_value
 from dealcalc.analyses.montecarlo import MonteCarlo
 from dealcalc.analyses.provenance import RunInfo, run_info, stamp
+from dealcalc.analyses.terms import TermsGrid
 from dealcalc.engine import lines as L
 from dealcalc.engine.ledger import Ledger
 from dealcalc.models import Deal
+from dealcalc.models.finance import DebtTranche
+from dealcalc.params import limits, numeric_leaves, schedule_paths
 from dealcalc.report.html_assumptions import Assumption, assumptions, unit_of_path
 from dealcalc.report.html_tables import Row, esc, points, table, value_text, year_table
 
@@ -30,6 +35,7 @@ __all__ = [
     "capital_section",
     "comparison_section",
     "debt_section",
+    "entities_section",
     "headline_table",
     "ledger_section",
     "monte_carlo_section",
@@ -122,7 +128,12 @@ def summary_paragraph(valuation: Valuation, base: Valuation | None) -> str:
         )
         parts[-1] += f" and needs at most US$ {fmt.money(v.get('peak_funding_usd'))} M of funding."
     rates = valuation.party_rates()
-    owners = [o for o in deal.finance.equity if f"{o}.npv_usd" in v]
+    owners = [o for o in deal.owner_names() if f"{o}.npv_usd" in v]
+    if deal.entities:
+        parts.append(
+            f"The deal holds {fmt.count(len(deal.entities))} companies ({esc(', '.join(deal.entities))}), "
+            "each with its own owners, debt and levies, trading with each other at transfer prices."
+        )
     if owners:
         said = "; ".join(
             f"{esc(o)} US$ {fmt.money(v[f'{o}.npv_usd'])} M at its {fmt.percent(rates.get(o))} {b} rate "
@@ -207,15 +218,7 @@ def parties_section(valuation: Valuation) -> str:
         name = str(party)
         role: str = deal.party_role(name)
         if role == "owner":
-            holder = deal.finance.equity[name]
-            earn_in = deal.finance.earn_in
-            moving = (
-                bool(holder.share_by_year)
-                or name in earn_in
-                or any(e.from_ == name for e in earn_in.values())
-            )
-            share = fmt.percent(holder.share)
-            role = f"owner, {share} of the equity" + (" at first; it changes over the life" if moving else "")
+            role = _owner_role(deal, name)
         elif role == "royalty_holder":
             role = "royalty holder"
         rows.append(
@@ -253,7 +256,314 @@ def parties_section(valuation: Valuation) -> str:
     return out
 
 
+def _company(at: str) -> str:
+    """The name of the company whose terms are at ``at`` (``entities.mines`` -> ``mines``)."""
+    return at.removeprefix("entities.")
+
+
+def _owner_role(deal: Deal, name: str) -> str:
+    """An owner's role in words: its share of the equity (of each company it owns, in a deal of
+    several), and whether that share moves over the life (shares by year, an earn-in)."""
+    held = []
+    for at, company in deal.companies().items():
+        holder = company.equity.get(name)
+        if holder is None:
+            continue
+        earn_in = company.earn_in
+        moving = (
+            bool(holder.share_by_year) or name in earn_in or any(e.from_ == name for e in earn_in.values())
+        )
+        held.append((_company(at), fmt.percent(holder.share), moving))
+    if not deal.entities:
+        _, share, moving = held[0]
+        return f"owner, {share} of the equity" + (" at first; it changes over the life" if moving else "")
+    said = "; ".join(
+        f"{share} of {c}" + (" at first (it changes)" if moving else "") for c, share, moving in held
+    )
+    return f"owner: {said}"
+
+
+def _tranches(deal: Deal) -> list[tuple[str, DebtTranche, list[str]]]:
+    """Every loan of every company: its name as shown (prefixed with its company in a deal of
+    several: ``mines: senior``), the tranche and the phases whose capex it funds."""
+    companies = deal.companies()
+    out = []
+    for at, company in companies.items():
+        for name, tranche in company.debt.items():
+            shown = f"{_company(at)}: {name}" if len(companies) > 1 else name
+            phases = list(tranche.phases) if tranche.phases is not None else deal.company_phases(at)
+            out.append((shown, tranche, phases))
+    return out
+
+
+# --------------------------------------------------------------------------- entities
+#: The term of a transfer price each basis turns on (the one the report moves).
+_MAIN_TERM = {"payable": "payable_fraction", "cost_plus": "margin", "fixed": "price_usd_per_unit"}
+#: The factors the main term of each transfer price is moved by.
+_MOVES = (0.8, 1.2)
+#: The headers of the columns of :meth:`Valuation.entity_table` (a party's column: its name).
+_ENTITY_COLUMNS = {
+    "transfer_sales_usd": "Transfer sales",
+    "transfer_purchases_usd": "Transfer purchases",
+    "transfers_usd": "Net transfers",
+    "pre_tax_usd": "Pre-tax cash",
+    "levies_usd": "Levies paid",
+    "npv_usd": "After-tax NPV",
+}
+
+
+def _price_terms(deal: Deal, name: str) -> str:
+    """A transfer price's formula in words, with its values."""
+    t = deal.transfer_prices[name]
+    product = deal.streams[t.source].product
+    unit = deal.products[product].unit if product in deal.products else "unit"
+    if t.basis == "payable":
+        text = f"{value_text(t.payable_fraction, 'percent')} of the {product} price"
+        if t.charges_usd_per_unit not in (0, 0.0):
+            text += f" less US$ {value_text(t.charges_usd_per_unit)} per {unit}"
+        return text + ", never below zero"
+    if t.basis == "cost_plus":
+        return f"{t.source}'s operating cost per {unit} plus a {value_text(t.margin, 'percent')} margin"
+    if isinstance(t.price_usd_per_unit, dict | list):
+        return f"US$ per {unit} by year: {value_text(t.price_usd_per_unit)}"
+    return f"US$ {value_text(t.price_usd_per_unit)} per {unit}"
+
+
+def _entities_words(deal: Deal, frame: pd.DataFrame) -> str:
+    """The companies, who owns each, which feeds cross between them at which price, in words."""
+    parts = [f"The deal is {fmt.count(len(deal.entities))} companies."]
+    operator = deal.operator()
+    for at, company in deal.companies().items():
+        name = _company(at)
+        phases = deal.company_phases(at)
+        owners = ", ".join(f"{o} {fmt.percent(h.share)}" for o, h in company.equity.items())
+        earns = "".join(
+            f"; {p} earns {fmt.percent(e.stake)} from {e.from_}"
+            + (f" at the first output of {e.at_first_output_of}" if e.at_first_output_of else "")
+            for p, e in company.earn_in.items()
+        )
+        loans = f"; it borrows through {', '.join(company.debt)}" if company.debt else ""
+        what = f"{'phase' if len(phases) == 1 else 'phases'} {', '.join(phases)}"
+        what += ", the operator" if name == operator else ""
+        parts.append(f"<b>{esc(name)}</b> ({esc(what)}) is owned by {esc(owners + earns + loans)}.")
+    prices = deal.transfer_prices
+    if prices:
+        feeds = "; ".join(
+            f"{esc(t.source)} ({esc(deal.entity_of(t.source))}) feeds {esc(t.to)} "
+            f"({esc(deal.entity_of(t.to))}) at a <i>{esc(t.basis.replace('_', '-'))}</i> price, "
+            f"{esc(_price_terms(deal, n))}"
+            + (", its royalties on the market value" if t.royalty_base == "market" else "")
+            for n, t in prices.items()
+        )
+        crosses = "feed crosses" if len(prices) == 1 else "feeds cross"
+        parts.append(f"{fmt.count(len(prices))} {crosses} between them, each at a transfer price: {feeds}.")
+    else:
+        parts.append("No feed crosses between them, so no transfer price applies.")
+    rows = frame.drop(index="project")
+    trades = []
+    for e, r in rows.iterrows():
+        sells, buys = float(r["transfer_sales_usd"]), float(r["transfer_purchases_usd"])
+        said = [f"sells US$ {fmt.money(sells)} M" if abs(sells) >= 0.5 else ""]
+        said += [f"buys US$ {fmt.money(buys)} M" if abs(buys) >= 0.5 else ""]
+        if any(said):
+            trades.append(f"{esc(e)} " + " and ".join(x for x in said if x))
+    if trades:
+        parts.append(
+            f"At these prices, in present value, {'; '.join(trades)}: revenue to the seller and a cost to "
+            "the buyer, so the price sets each company's taxable income, its levies and each owner's share."
+        )
+    levies = "; ".join(f"{esc(e)} US$ {fmt.money(float(x))} M" for e, x in rows["levies_usd"].items())
+    parts.append(f"Each company pays its own levies (present value): {levies}.")
+    return f"<p>{' '.join(parts)}</p>"
+
+
+def _entity_rows(frame: pd.DataFrame, basis: str) -> str:
+    """:meth:`Valuation.entity_table` as an HTML table, the project's row last."""
+    columns = ["Entity"]
+    for c in frame.columns:
+        name = str(c)
+        if name in _ENTITY_COLUMNS:
+            columns.append(f"{_ENTITY_COLUMNS[name]} (US$ M, {basis})")
+        else:
+            columns.append(f"{name.removesuffix('.npv_usd')}: value from it (US$ M, {basis})")
+    rows = [
+        [str(e), *(fmt.money(float(x)) for x in row.to_numpy(dtype=float))] for e, row in frame.iterrows()
+    ]
+    return table(
+        columns,
+        rows,
+        caption="Each company and the project",
+        row_classes=["total" if str(e) == "project" else "" for e in frame.index],
+        note="Present values: a company's flows at the project's rate, each party's cash from the company "
+        "at the party's own rate. Transfer sales and purchases are what the companies sell to and buy "
+        "from each other; they net to zero in the project, whose row is the sum of the companies'.",
+    )
+
+
+def _prices_table(deal: Deal) -> str:
+    """Each transfer price: what it prices (source -> to, with their companies), basis, terms."""
+    rows = [
+        [
+            name,
+            f"{t.source} ({deal.entity_of(t.source)}) → {t.to} ({deal.entity_of(t.to)})",
+            t.basis.replace("_", "-"),
+            _price_terms(deal, name),
+            "market value" if t.royalty_base == "market" else "transfer value",
+            t.description or "",
+        ]
+        for name, t in deal.transfer_prices.items()
+    ]
+    return table(
+        ["Transfer price", "Source → to", "Basis", "Terms", "Seller's royalties on", "What"],
+        rows,
+        caption="Transfer prices",
+        text_columns=(0, 1, 2, 3, 4),
+        note="Per unit of the contained feed product. Income taxes always see the transfer price.",
+    )
+
+
+def _price_moves(deal: Deal) -> tuple[list[tuple[str, str, float, float]], Valuation, list[str]]:
+    """The deal valued as it is and with the main term of each transfer price at 0.8x and 1.2x
+    its value (kept within its limits), in one run: the cases (transfer price, path, factor,
+    value valued; the first is the deal as it is), the valuation and its metrics."""
+    leaves = numeric_leaves(deal)
+    cases: list[tuple[str, str, float, float]] = [("", "", 1.0, float("nan"))]
+    for name, t in deal.transfer_prices.items():
+        path = f"transfer_prices.{name}.{_MAIN_TERM[t.basis]}"
+        low, high = limits(path, deal)
+        for factor in _MOVES:
+            cases.append((name, path, factor, float(np.clip(leaves[path] * factor, low, high))))
+    overrides: dict[str, npt.NDArray[np.float64]] = {}
+    for k, (_, path, _, value) in enumerate(cases):
+        if path:
+            overrides.setdefault(path, np.full(len(cases), leaves[path]))[k] = value
+    metrics = ["npv_usd", *(f"{e}.levies_usd" for e in deal.entities)]
+    metrics += [f"{o}.npv_usd" for o in deal.owner_names()]
+    moved = evaluate(deal, overrides=overrides, metrics=metrics, keep_ledger=False)
+    return cases, moved, metrics
+
+
+def _moves_table(deal: Deal, basis: str) -> str:
+    """How each transfer price's main term moves each company's levies and each owner's value."""
+    cases, moved, metrics = _price_moves(deal)
+    leaves = numeric_leaves(deal)
+    whole = schedule_paths(deal)
+    columns = ["Transfer price", "Term", "Value"]
+    for m in metrics:
+        who, _, what = m.rpartition(".")
+        if not who:
+            columns.append(f"Project NPV (US$ M, {basis})")
+        elif what == "levies_usd":
+            columns.append(f"Levies paid by {who} (US$ M, {basis})")
+        else:
+            columns.append(f"{who}: NPV (US$ M, {basis})")
+    rows, classes = [], []
+    for k, (name, path, _, value) in enumerate(cases):
+        numbers = [fmt.money(float(moved.values[m][k])) for m in metrics]
+        if not path:
+            rows.append(["as valued", "", "", *numbers])
+            classes.append("chosen")
+            continue
+        term = path.rpartition(".")[2]
+        if path in whole:  # a schedule: the value is the factor on every year
+            shown = f"{value:.2f}× the schedule"
+        else:
+            kind = "number" if term == "price_usd_per_unit" else "percent"
+            ratio = f" ({value / leaves[path]:.2f}×)" if leaves[path] else ""
+            shown = value_text(value, kind) + ratio
+        rows.append([name, term, shown, *numbers])
+        classes.append("")
+    return table(
+        columns,
+        rows,
+        caption="How the transfer price moves value",
+        text_columns=(0, 1),
+        row_classes=classes,
+        note=(
+            "The deal valued again with the main term of each transfer price (its payable fraction, "
+            f"margin or price) at {' and '.join(f'{f:g}×' for f in _MOVES)} its value, one at a time, "
+            "everything else as valued (a value stays within what the scenario file allows). Levies at "
+            "the project's rate, each owner at its own rate. What the selling company gains the buying "
+            "company loses; the project moves only through the levies."
+        ),
+    )
+
+
+def entities_section(valuation: Valuation) -> str:
+    """A deal of several companies: who owns each and which feeds cross between them at which
+    transfer price (in words), each company's transfers, pre-tax cash, levies, after-tax NPV and
+    each party's value from it (:meth:`Valuation.entity_table`), the transfer prices, and how
+    moving each price moves each company's levies and each owner's value.
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")), "terms_two_companies", keep_ledger=True)
+    >>> html = entities_section(v)
+    >>> "How the transfer price moves value" in html and "mines: value from it" not in html
+    True
+    """
+    deal = valuation.deal
+    basis = valuation.info.basis
+    frame = valuation.entity_table()
+    out = _entities_words(deal, frame) + _entity_rows(frame, basis)
+    if deal.transfer_prices:
+        out += _prices_table(deal) + _moves_table(deal, basis)
+    return out
+
+
 # --------------------------------------------------------------------------- production
+def terms_section(space: TermsGrid, deal: Deal, basis: str) -> str:
+    """The negotiation space of two terms (methodology §30): which points every party accepts
+    (else who is below its walk-away value), and each party's value over the grid."""
+    x_path, xs = space.x
+    y_path, ys = space.y
+    x_label, y_label = param_label(x_path, deal), param_label(y_path, deal)
+    money = space.metric == "npv_usd"
+    limits = ", ".join(
+        f"{p} {fmt.money(v) + ' US$ M' if money else fmt.percent(v)}" for p, v in space.walk_away.items()
+    )
+    accepted = space.accepted.to_numpy()
+    words = (
+        f"<p>Each party's {'NPV at its own discount rate' if money else 'IRR'} ({basis}) over "
+        f"{xs.size} values of {esc(x_label)} (rows) and {ys.size} of {esc(y_label)} (columns), "
+        f"valued as one block of scenarios; every party accepts a point where its value is at "
+        f"least its walk-away value ({esc(limits) or 'none stated'}). Every party accepts "
+        f"{int(accepted.sum())} of {accepted.size} points ({fmt.percent(float(accepted.mean()))}).</p>"
+    )
+    rows = []
+    for i, x in enumerate(xs):
+        cells = []
+        for j in range(ys.size):
+            if accepted[i, j]:
+                cells.append("✓")
+            else:
+                below = [
+                    p for p, v in space.walk_away.items() if not float(space.values[p].to_numpy()[i, j]) >= v
+                ]
+                cells.append(", ".join(below))
+        rows.append([param_value(x_path, float(x)), *cells])
+    head = [f"{x_label} ↓ / {y_label} →", *(param_value(y_path, float(y)) for y in ys)]
+    out = words + table(
+        head,
+        rows,
+        caption="Where every party accepts",
+        note="✓: every party accepts; else the parties below their walk-away value.",
+        text_columns=list(range(ys.size)),
+    )
+    for party, frame in space.values.items():
+        values = [
+            [
+                param_value(x_path, float(x)),
+                *(fmt.money(v) if money else fmt.percent(v) for v in frame.to_numpy()[i]),
+            ]
+            for i, x in enumerate(xs)
+        ]
+        unit = f"US$ M, {basis}" if money else f"%, {basis}"
+        out += table(head, values, caption=f"{party}: {'NPV' if money else 'IRR'} ({unit})")
+    return out
+
+
 def production_section(valuation: Valuation) -> str:
     """Units mined, made, bought and sold by product and year, the prices valued, and the
     revenue of each product."""
@@ -296,10 +606,9 @@ def capital_section(valuation: Valuation) -> str:
     deal = valuation.deal
     b = valuation.info.basis
     rows = []
+    tranches = _tranches(deal)
     for name, phase in deal.phases.items():
-        loans = [
-            t for t, tranche in deal.finance.debt.items() if tranche.phases is None or name in tranche.phases
-        ]
+        loans = [shown for shown, _, phases in tranches if name in phases]
         start = phase.start_year + phase.delay_years
         rows.append(
             [
@@ -325,7 +634,7 @@ def capital_section(valuation: Valuation) -> str:
     ledger, parties = valuation.ledger, valuation.parties
     uses = _rows_of(ledger, [L.INITIAL_CAPEX, L.SUSTAINING_CAPEX, L.WORKING_CAPITAL, L.CLOSURE], "uses")
     sources = _rows_of(parties, [L.DEBT_DRAWN, L.INTEREST_CAPITALISED, L.DEBT_FEES])
-    owners = [L.party_cash(o) for o in deal.finance.equity]
+    owners = [L.party_cash(o) for o in deal.owner_names()]
     owner_rows = _rows_of(parties, owners)
     put_in = sum((np.minimum(r.values, 0.0) for r in owner_rows), np.zeros(len(parties.years)))
     equity = Row("Equity put in by the owners (US$ M)", -np.asarray(put_in, dtype=float), "money", "total")
@@ -345,10 +654,10 @@ def capital_section(valuation: Valuation) -> str:
 def debt_section(valuation: Valuation) -> str:
     """Each loan's terms and sizing, the debt schedule and the cover ratios (DSCR, LLCR)."""
     deal = valuation.deal
-    if not deal.finance.debt:
+    if not deal.borrows:
         return "<p>The deal has no debt: the owners fund it all.</p>"
     rows = []
-    for name, t in deal.finance.debt.items():
+    for name, t, phases in _tranches(deal):
         if t.target_dscr is not None:
             sizing = f"sized at a {fmt.ratio(t.target_dscr)} DSCR"
             if t.share_of_capex is not None:
@@ -360,7 +669,7 @@ def debt_section(valuation: Valuation) -> str:
         rows.append(
             [
                 name,
-                ", ".join(t.phases) if t.phases else "every phase",
+                ", ".join(phases) if t.phases or deal.entities else "every phase",
                 sizing,
                 f"{fmt.percent(t.interest_rate)} {t.interest_rate_basis}",
                 f"{t.tenor_years} after {t.grace_years} of grace",
@@ -393,6 +702,15 @@ def debt_section(valuation: Valuation) -> str:
         else r
         for r in _rows_of(parties, wanted)
     ]
+    several = ""
+    if valuation.entities is not None and len(deal.entities) > 1:
+        for name, (_, own) in valuation.entities.items():
+            if deal.entities[name].debt and own.has(L.DSCR):
+                rows_.append(Row(f"DSCR of {name} (×)", own.line(L.DSCR)[0], "ratio", total=False))
+        several = (
+            " With several companies each borrows on its own cash flow: the project's DSCR and LLCR are "
+            "each year the lowest of the companies that borrow, and each company's DSCR is shown."
+        )
     every = [np.asarray(r.values, dtype=float) for r in rows_]
     active = [
         t for t in range(len(parties.years)) if any(abs(v[t]) > 0.5 for v in every if np.isfinite(v[t]))
@@ -407,7 +725,7 @@ def debt_section(valuation: Valuation) -> str:
         f'<p class="caption">The loans lend US$ {fmt.money(debt)} M in all. The DSCR is the cash flow '
         f"available for debt service over the debt service (interest and principal) of the year; its "
         f"lowest is {fmt.ratio(low)}. The LLCR is the present value of that cash flow over the loan's "
-        "life divided by the balance. Blank: no debt service that year.</p>"
+        f"life divided by the balance. Blank: no debt service that year.{several}</p>"
     )
 
 

@@ -44,7 +44,17 @@ __all__ = ["SCHEMA_VERSION", "csv_text", "dumps", "to_frame", "to_json"]
 SCHEMA_VERSION = 1
 
 #: The kinds of DataFrame result, told apart by their ``attrs["run"].analysis``.
-FRAME_KINDS = ("comparison", "tariff_attribution", "tornado", "spider", "grid", "sobol", "morris", "flows")
+FRAME_KINDS = (
+    "comparison",
+    "tariff_attribution",
+    "tornado",
+    "spider",
+    "grid",
+    "sobol",
+    "morris",
+    "flows",
+    "paired",
+)
 
 
 def plain(value: Any) -> Any:
@@ -113,10 +123,13 @@ def _(result: Valuation, **context: Any) -> dict[str, Any]:
     out = _envelope("valuation", result.info, v.basis)
     metrics: dict[str, Any] = {}
     parties: dict[str, dict[str, Any]] = {}
+    entities: dict[str, dict[str, Any]] = {}
     for name, values in result.values.items():
         party, _, metric = name.rpartition(".")
         x = plain(float(values[0]))
-        if party:
+        if party in result.deal.entities:
+            entities.setdefault(party, {})[metric] = x
+        elif party:
             parties.setdefault(party, {})[metric] = x
         else:
             metrics[name] = x
@@ -124,6 +137,8 @@ def _(result: Valuation, **context: Any) -> dict[str, Any]:
     out["scenario"] = result.scenario
     out["metrics"] = metrics
     out["parties"] = parties
+    if entities:
+        out["entities"] = entities
     out["settings"] = result.settings()
     if result.n_scenarios > 1:
         out["scenarios"] = result.n_scenarios
@@ -313,7 +328,14 @@ def _grid(df: pd.DataFrame, out: dict[str, Any]) -> None:
         out["values"] = plain(df.to_numpy().tolist())
 
 
+def _paired(df: pd.DataFrame, out: dict[str, Any]) -> None:
+    out["against"] = df.attrs.get("against")
+    out["draws"] = plain(df.attrs.get("draws"))
+    out["rows"] = _rows(df, "party")
+
+
 _FRAME_WRITERS: dict[str, Callable[[pd.DataFrame, dict[str, Any]], None]] = {
+    "paired": _paired,
     "comparison": _comparison,
     "tariff_attribution": _attribution,
     "spider": _spider,

@@ -39,6 +39,7 @@ __all__ = [
     "attribution_table",
     "compare_table",
     "contributions_table",
+    "entity_table",
     "flow_metrics_table",
     "frame_table",
     "indices_table",
@@ -256,6 +257,49 @@ def party_table(
             fmt.percent(_f(values.get("irr"))),
             fmt.percent(_f(values.get("take"))) if "take" in values else "",
         )
+    return table
+
+
+#: The headers of :meth:`Valuation.entity_table`'s columns (a party's column is its name).
+_ENTITY_COLUMNS = {
+    "transfer_sales_usd": "Transfer sales",
+    "transfer_purchases_usd": "Transfer purchases",
+    "transfers_usd": "Net transfers",
+    "pre_tax_usd": "Pre-tax cash",
+    "levies_usd": "Levies paid",
+    "npv_usd": "After-tax NPV",
+}
+
+
+def entity_table(df: pd.DataFrame, *, title: str | None = None, run: RunInfo | None = None) -> Table:
+    """A rich table of a deal's entities (:meth:`dealcalc.Valuation.entity_table`): what each
+    sells to and buys from the others, its pre-tax cash, levies and after-tax NPV at the
+    project's rate, and each party's value from it at the party's rate; the project's row last.
+
+    Examples
+    --------
+    >>> import io
+    >>> import dealcalc as dc
+    >>> from rich.console import Console
+    >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")), "terms_two_companies")
+    >>> console = Console(width=250, record=True, file=io.StringIO())
+    >>> console.print(entity_table(v.entity_table()))
+    >>> text = console.export_text()
+    >>> "Levies paid (US$ M)" in text and "refinery" in text and "ussm (US$ M)" in text
+    True
+    """
+    table = _table(
+        title,
+        "present values in US$ M: the entity's flows at the project's rate, each party's cash from "
+        "the entity at the party's own rate; the transfers net to zero in the project",
+        run,
+    )
+    table.add_column("entity", kind="key", style="bold")
+    for column in df.columns:
+        label = _ENTITY_COLUMNS.get(str(column), str(column).removesuffix(".npv_usd"))
+        table.add_column(f"{label} (US$ M)")
+    for name, row in df.iterrows():
+        table.add_row(str(name), *(fmt.money(_f(row[c])) for c in df.columns))
     return table
 
 
