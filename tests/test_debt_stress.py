@@ -220,15 +220,15 @@ def test_meaning_is_checked(model: type, data: dict[str, object]) -> None:
 
 
 def test_rules_need_debt_and_support_needs_a_default_rule() -> None:
-    # a deal checks that its rules have debt to act on (a deal of entities holds its loans in
-    # each entity, and refuses the rules: they are not supported with entities yet)
+    # a deal checks that its rules have debt to act on: its own, or any entity's
     deal = dc.load(EXAMPLE)
     with pytest.raises(dc.InputError, match="need debt"):
         with_changes(deal, {"finance.debt": {}, "finance.dsra": {"months": 6}}, origin="test")
-    with pytest.raises(dc.InputError, match="not supported with entities yet"):
-        with_changes(
-            apply_scenario(deal, "terms_two_companies"), {"finance.dsra": {"months": 6}}, origin="test"
-        )
+    two = apply_scenario(deal, "terms_two_companies")
+    assert with_changes(two, {"finance.dsra": {"months": 6}}, origin="test").finance.stressed
+    no_loans = {"entities.mines.debt": {}, "entities.refinery.debt": {}, "finance.dsra": {"months": 6}}
+    with pytest.raises(dc.InputError, match="need debt"):
+        with_changes(two, no_loans, origin="test")
     loan = {"share_of_capex": 0.5, "interest_rate": 0.09, "tenor_years": 10}
     with pytest.raises(ValueError, match=r"state finance\.default"):
         Finance.model_validate({"debt": {"a": loan}, "guarantee": {"share": 0.5}})

@@ -414,3 +414,98 @@ def test_a_consolidated_group_deducts_every_entity_s_interest() -> None:
     for ledger, parties in group.entities.values():
         pie = ledger.after_tax() - ledger.group_total({L.Group.ROYALTY, L.Group.TAX})
         np.testing.assert_allclose(parties.subtotal(L.CASH_BEFORE_STATE_TAKE), pie, rtol=1e-12, atol=1e-6)
+
+
+def test_each_entity_s_ledger(two: dc.Valuation) -> None:
+    from click.testing import CliRunner
+
+    from dealcalc.cli import main
+
+    mine = two.table(entity="mining_co")
+    assert (
+        "Transfer sales: conc [USD]" in mine.columns
+        and "Transfer sales: conc [USD]" not in two.table().columns
+    )
+    np.testing.assert_allclose(mine["After-tax cash flow [USD]"], two.entities["mining_co"][0].after_tax()[0])
+    with pytest.raises(InputError, match="did you mean 'mining_co'"):
+        two.table(entity="mining")
+    example = str(dc.example_path("ussm-fwo"))
+    out = CliRunner().invoke(
+        main, ["table", example, "-s", "terms_two_companies", "--entity", "refinery"], env={"COLUMNS": "200"}
+    )
+    assert out.exit_code == 0 and "entity refinery" in out.output and "Transfer purchases" in out.output
+    bad = CliRunner().invoke(main, ["table", example, "--entity", "refinery"])
+    assert bad.exit_code == 2 and "no entity 'refinery'" in bad.output
+
+
+def test_debt_stress_rules_apply_to_each_entity_that_borrows() -> None:
+    from dealcalc.params import apply_scenario
+
+    deal = dc.load(dc.example_path("ussm-fwo"))
+    protected = apply_scenario(deal, "lenders_protected")
+    # one entity holding every phase, with the deal's owners and loans, is the one-company deal
+    # under the rules (reserve, lock-up, default with recovery, the DFI guarantee)
+    company = {
+        "phases": list(protected.phases),
+        "equity": {k: h.model_dump(exclude_none=True) for k, h in protected.finance.equity.items()},
+        "debt": {k: t.model_dump(exclude_none=True) for k, t in protected.finance.debt.items()},
+    }
+    one = with_changes(
+        protected, {"finance.equity": {}, "finance.debt": {}, "entities": {"all": company}}, origin="test"
+    )
+    a, b = dc.evaluate(one), dc.evaluate(protected)
+    for metric in b.values:
+        np.testing.assert_allclose(a.values[metric], b.values[metric], rtol=1e-12, err_msg=metric)
+    # two companies under the same rules: the refinery's ECA loan defaults at the base deck (a
+    # ring-fenced refinery that loses money), the mines' DFI loan does not
+    rules = {
+        f"finance.{k}": getattr(protected.finance, k).model_dump()
+        for k in ("dsra", "lockup", "default", "guarantee")
+    }
+    two = with_changes(apply_scenario(deal, "terms_two_companies"), rules, origin="test")
+    v = dc.evaluate(two, keep_ledger=True)
+    assert v.entities is not None
+    mines, refinery = v.entities["mines"][1], v.entities["refinery"][1]
+    assert not mines.line(L.DEFAULT).any() and refinery.line(L.DEFAULT).any()
+    assert v.values["default_year"][0] == v.parties.years[np.argmax(refinery.line(L.DEFAULT)[0] > 0)]
+    np.testing.assert_allclose(
+        v.values["lenders_loss_usd"][0],
+        dc.evaluate(two, metrics=["lenders_loss_usd"]).values["lenders_loss_usd"][0],
+        rtol=1e-12,
+    )
+    for ledger, parties in v.entities.values():
+        # the pie: after tax, plus the levies and the duty the exporter bears (the US collects it)
+        pie = (
+            ledger.after_tax()
+            - ledger.group_total({L.Group.ROYALTY, L.Group.TAX})
+            - ledger.line(L.TARIFF_BORNE)
+        )
+        np.testing.assert_allclose(parties.subtotal(L.CASH_BEFORE_STATE_TAKE), pie, rtol=1e-12, atol=1e-6)
+    assert v.values["dfi_guarantor.npv_usd"][0] < 0 < v.values["buyer.npv_usd"][0]
+
+
+def test_an_entity_deal_may_leave_finance_equity_out(tmp_path: Path) -> None:
+    # no made-up one-company owner: --set and with_changes work on the file as written
+    data = _changed({"finance.equity": None})
+    deal = _load_text(tmp_path, data)
+    assert deal.finance.equity == {} and "equity" not in deal.party_names()
+    changed = with_changes(deal, {"fiscal.royalty_rate": 0.06}, origin="--set")
+    assert changed.fiscal.royalty_rate == 0.06
+    assert not any(p.startswith("finance.equity") for p in all_paths(deal))
+
+
+def test_overrides_keep_each_company_s_stakes_whole() -> None:
+    deal = _deal()
+    with pytest.raises(
+        InputError, match=r"equity shares must sum to 1 in every scenario; scenario 1 sums to 1\.1"
+    ):
+        dc.evaluate(deal, overrides={"entities.refinery_jv.equity.ussm.share": [0.6, 0.7]})
+    both = {
+        "entities.refinery_jv.equity.ussm.share": [0.5, 0.7],
+        "entities.refinery_jv.equity.fwo.share": [0.5, 0.3],
+    }
+    v = dc.evaluate(deal, overrides=both)
+    assert v.values["ussm.npv_usd"][1] > v.values["ussm.npv_usd"][0]
+    carried = _deal(**{"entities.refinery_jv.free_carried": {"fwo": 0.1}})
+    with pytest.raises(InputError, match="carried for more than its share in scenario 1"):
+        dc.evaluate(carried, overrides={"entities.refinery_jv.free_carried.fwo": [0.2, 0.5]})

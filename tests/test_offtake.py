@@ -329,3 +329,50 @@ def test_floor_value_matches_blacks_formula(deal: Deal) -> None:
     se = paid.std(ddof=1) / math.sqrt(paid.size)
     assert abs(paid.mean() - expected) < 3.0 * se, (paid.mean(), expected, se)
     assert se < 0.05 * expected  # and the test has power: the error is small against the value
+
+
+def test_a_plain_number_over_the_floor_schedule_is_refused(deal: Deal) -> None:
+    # the scenario's floor is a schedule (money of the day deflated year by year): a plain number
+    # would scale it, not set it, so the API refuses it as --set does and says how to do either
+    with pytest.raises(InputError, match="a plain number over a schedule") as caught:
+        dc.evaluate(deal, SCENARIO, overrides={FLOOR_PATH: 99.65})
+    assert "with_changes" in str(caught.value) and "np.array([99.65])" in str(caught.value)
+    scaled = dc.evaluate(deal, SCENARIO, overrides={FLOOR_PATH: np.array([1.0])}).npv_usd[0]
+    assert scaled == dc.evaluate(deal, SCENARIO).npv_usd[0]
+
+
+def test_a_negative_discount_is_a_premium(deal: Deal) -> None:
+    # a buyer paying 5 % over the deck for all the antimony: the producer gains what the buyer pays
+    premium = _with_offtake(
+        deal,
+        product="antimony",
+        counterparty="us_government",
+        volume_share=1.0,
+        price={"discount_fraction": -0.05},
+    )
+    v = dc.evaluate(premium, keep_ledger=True)
+    adjustment = v.ledger.line(L.offtake("c"))[0]
+    assert adjustment.sum() > 0
+    sold = dc.evaluate(deal, keep_ledger=True).ledger
+    revenue = sum(sold.line(L.revenue(n))[0] for n in ("antimony_concentrate", "antimony_refined"))
+    np.testing.assert_allclose(adjustment, 0.05 * revenue, rtol=1e-9, atol=1e-6)
+    with pytest.raises(InputError, match="discount_fraction"):
+        _with_offtake(
+            deal,
+            product="antimony",
+            counterparty="us_government",
+            volume_share=1.0,
+            price={"discount_fraction": -5},
+        )
+
+
+def test_shares_of_output_add_up_year_by_year(deal: Deal) -> None:
+    # two contracts that each take all the antimony, one after the other: allowed; overlapping
+    # by a year: refused, naming the year
+    first = {"product": "antimony", "counterparty": "us_government", "volume_share": 1.0, "end_year": 2034}
+    second = {"product": "antimony", "counterparty": "ussm", "volume_share": 1.0, "start_year": 2035}
+    after = with_changes(deal, {"offtakes": {"a": first, "b": second}}, origin="test")
+    v = dc.evaluate(after).values
+    assert v["us_government.npv_usd"][0] != 0.0 or v["ussm.npv_usd"][0] != 0.0
+    with pytest.raises(InputError, match=r"take 2 of its output in 2034"):
+        with_changes(deal, {"offtakes": {"a": first, "b": {**second, "start_year": 2034}}}, origin="test")

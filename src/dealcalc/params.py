@@ -755,6 +755,70 @@ def _check_values(deal: Deal, path: str, arr: FloatArray, schedule: Any) -> None
     check_range(path, arr)
 
 
+def _check_stakes(deal: Deal, overrides: Mapping[str, FloatArray]) -> None:
+    """The rules of a company's stakes hold in every scenario, as the file's checks hold them
+    for one: the owners' shares sum to 1, a free-carried part is at most its owner's share, an
+    earn-in's stake at most what its source holds. An override of one owner's share alone would
+    otherwise value a company owned 90 % or 110 % (docs/methodology.md §29)."""
+
+    def value(path: str, base: float) -> FloatArray:
+        got = overrides.get(path)
+        return (
+            np.asarray([base])
+            if got is None
+            else np.asarray(got, dtype=np.float64).reshape(got.shape[0], -1)[:, 0]
+        )
+
+    for at, company in deal.companies().items():
+        shares = {
+            name: f"{at}.equity.{name}.share" for name, h in company.equity.items() if h.share_by_year is None
+        }
+        carried = {name: f"{at}.free_carried.{name}" for name in company.free_carried}
+        stakes = {name: f"{at}.earn_in.{name}.stake" for name in company.earn_in}
+        if not any(p in overrides for p in [*shares.values(), *carried.values(), *stakes.values()]):
+            continue
+        held = {name: value(path, company.equity[name].share) for name, path in shares.items()}
+        if len(held) == len(company.equity):
+            total = np.sum(np.broadcast_arrays(*held.values()), axis=0)
+            bad = np.flatnonzero(np.abs(total - 1.0) > 1e-9)
+            if bad.size:
+                # errors.md: equity shares must sum to 1 in every scenario
+                raise InputError(
+                    "equity shares must sum to 1 in every scenario; "
+                    f"scenario {bad[0]} sums to {total[bad[0]]:g}",
+                    field=f"{at}.equity",
+                    hint="move the owners' shares together (one array each), or vary an earn-in's stake, "
+                    "which moves a share from one owner to another",
+                )
+        for name, path in carried.items():
+            part = value(path, company.free_carried[name])
+            share = held.get(name, np.asarray([company.equity[name].share]))
+            over = np.flatnonzero(
+                np.broadcast_to(part, np.broadcast_shapes(part.shape, share.shape)) > share + 1e-12
+            )
+            if over.size:
+                # errors.md: is carried for more than its share
+                raise InputError(
+                    f"{name!r} is carried for more than its share in scenario {over[0]}",
+                    field=path,
+                    expected="a free-carried part at most the owner's share",
+                )
+        for name, path in stakes.items():
+            source = company.earn_in[name].from_
+            stake = value(path, company.earn_in[name].stake)
+            given = held.get(source, np.asarray([company.equity[source].share]))
+            over = np.flatnonzero(
+                np.broadcast_to(stake, np.broadcast_shapes(stake.shape, given.shape)) > given + 1e-12
+            )
+            if over.size:
+                # errors.md: the stake earned is more than
+                raise InputError(
+                    f"the stake earned is more than {source!r} holds in scenario {over[0]}",
+                    field=path,
+                    expected=f"a stake at most {source}'s share",
+                )
+
+
 def _check_whole_and_years(overrides: Mapping[str, FloatArray]) -> None:
     """Refuse a whole schedule overridden year by year, (S, T), beside an override of one of
     its years: the (S, T) array gives every year, so the year's own override would be ignored."""
@@ -825,11 +889,23 @@ class Scenarios:
                     hint="value each setting with a named scenario or --set, one run each",
                 )
             schedule = flat.schedules.get(path)
+            if schedule is not None and isinstance(value, int | float) and not isinstance(value, bool):
+                # a plain number over a schedule would scale every year of it (an (S,) override of a
+                # whole schedule is a factor), which is not what a number reads as: --set refuses it too
+                # errors.md: a plain number over a schedule
+                raise InputError(
+                    f"a plain number over a schedule ({_shown(schedule)})",
+                    field=path,
+                    expected="an array: (S,) factors that scale every year, or (S, T) values by year",
+                    hint=f"np.array([{value!r}]) scales the schedule by {value!r}; to replace it, "
+                    f"with_changes(deal, {{{path!r}: {value!r}}})",
+                )
             arr = _as_override(path, value, n_years)
             _check_values(deal, path, arr, schedule)
             sizes.add(arr.shape[0])
             out[path] = arr
         _check_whole_and_years(out)
+        _check_stakes(deal, out)
         sizes.discard(1)
         if len(sizes) > 1:
             raise InputError(f"overrides disagree on the number of scenarios: {sorted(sizes)}")

@@ -144,12 +144,32 @@ class Valuation:
             )
         return int(scenario)
 
-    def table(self, scenario: int = 0) -> pd.DataFrame:
-        """The annual ledger of one scenario: years by lines, units in the column names."""
+    def table(self, scenario: int = 0, *, entity: str | None = None) -> pd.DataFrame:
+        """The annual ledger of one scenario: years by lines, units in the column names; with
+        ``entity``, that company's own ledger (its transfers to and from the others included).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")), "terms_two_companies")
+        >>> "Transfer sales: sb_concentrate [USD]" in v.table(entity="mines").columns
+        True
+        """
         scenario = self._scenario(scenario)
         if self.ledger is None:
             raise ValueError("the ledger was not kept; call evaluate(..., keep_ledger=True)")
-        return self.ledger.table(scenario)
+        if entity is None:
+            return self.ledger.table(scenario)
+        names = list(self.deal.entities)
+        if entity not in names:
+            raise InputError(
+                f"no entity {entity!r}",
+                field="entity",
+                expected=", ".join(names) or "a deal of several companies (entities)",
+                hint=did_you_mean(entity, names),
+            )
+        assert self.entities is not None  # kept with the ledger
+        return self.entities[entity][0].table(scenario)
 
     def tidy(self) -> pd.DataFrame:
         """Every kept ledger line of every scenario in long form: columns ``scenario``, ``year``,
@@ -179,7 +199,7 @@ class Valuation:
 
     def entity_table(self, scenario: int = 0) -> pd.DataFrame:
         """Each entity of a deal of several, and the project: what it sells to and buys from the
-        others, its pre-tax cash, the levies it pays, its after-tax cash (present values at the
+        others, its cash before levies, the levies it pays, its after-tax cash (present values at the
         project's rate, the deal's basis) and what each party gets from it (at the party's own
         rate). The project's row is the sum: its transfers net to zero, and each party's value
         is its NPV (docs/methodology.md §31).
@@ -233,7 +253,9 @@ class Valuation:
                     0.0,
                 ),
                 "transfers_usd": sum((pv(a, project_rate) for a in internal), 0.0),
-                "pre_tax_usd": pv(ledger.pre_tax(), project_rate),
+                "before_levies_usd": pv(
+                    ledger.pre_tax() - ledger.group_total({L.Group.ROYALTY}), project_rate
+                ),
                 "levies_usd": -pv(ledger.group_total({L.Group.ROYALTY, L.Group.TAX}), project_rate),
                 "npv_usd": pv(ledger.after_tax(), project_rate),
             }

@@ -61,10 +61,12 @@ def paired_change(
         One row per party (and ``project``, the project's NPV): ``with_usd`` and ``without_usd``
         (mean NPVs at the party's own rate, the deal's basis), ``change_usd`` (the mean
         difference), ``change_std_error_usd`` (its standard error), ``prob_loses`` (the share of
-        draws where the party is worse off with the change), and the 5th, 50th and 95th
-        percentiles of the change (``change_p5_usd`` ...). A party of only one scenario counts
-        zero in the other. ``attrs``: ``run`` (the record of the run with the change),
-        ``against``, ``draws``.
+        draws where the party is worse off with the change), ``prob_negative_with`` and
+        ``prob_negative_without`` (the party's P(NPV < 0) with and without it: what the change
+        does to its own risk), and the 5th, 50th and 95th percentiles of the change
+        (``change_p5_usd`` ...). The rows are each at their party's rate: they do not add up.
+        A party of only one scenario counts zero in the other. ``attrs``: ``run`` (the record
+        of the run with the change), ``against``, ``draws``, ``description`` (the scenario's).
 
     Examples
     --------
@@ -75,12 +77,14 @@ def paired_change(
     True
     """
     base = None if against in (None, "base") else against
+    known = ["base", *deal.scenarios]
     for name in (scenario, base):
         if name is not None and name not in deal.scenarios:
+            listed = f"scenarios: {', '.join(known)}" if deal.scenarios else "the file names no scenarios"
             raise InputError(
                 f"no scenario {name!r}",
                 field="scenario" if name == scenario else "against",
-                hint=did_you_mean(name, deal.scenarios) or f"scenarios: {', '.join(deal.scenarios)}",
+                hint=did_you_mean(name, known) or listed,
             )
     if scenario == base:
         raise InputError(
@@ -116,6 +120,8 @@ def paired_change(
             if diff.size > 1
             else math.nan,
             "prob_loses": float(np.mean(diff < 0.0)),
+            "prob_negative_with": float(np.mean(a < 0.0)),
+            "prob_negative_without": float(np.mean(b < 0.0)),
         }
         for q in PERCENTILES:
             row[f"change_p{round(q * 100)}_usd"] = float(np.quantile(diff, q))
@@ -124,4 +130,5 @@ def paired_change(
     out.attrs["run"] = run_info(deal, scenario, analysis="paired", seed=on.seed, draws=on.n, method=on.method)
     out.attrs["against"] = against or "base"
     out.attrs["draws"] = on.n
+    out.attrs["description"] = deal.scenarios[scenario].description or ""
     return out

@@ -104,7 +104,8 @@ def negotiation_space(
         Two terms: a parameter path and at least two values each.
     walk_away : mapping of party to float, optional
         The value below which a party walks away (in the metric's unit: US$ for an NPV, a
-        fraction for an IRR). Default: zero for every owner and no limit for the others.
+        fraction for an IRR). Every owner not named walks away below zero; the other parties
+        not named have no limit (``-inf`` takes an owner's limit away).
     parties : sequence of str, optional
         The parties shown (default: every party of the deal).
     metric : str
@@ -138,11 +139,8 @@ def negotiation_space(
             raise InputError(f"no party {party!r}", field="parties", hint=did_you_mean(party, everyone))
     if metric not in ("npv_usd", "irr"):
         raise InputError(f"{metric!r} is not a party metric", field="metric", expected="npv_usd or irr")
-    limits = (
-        dict(walk_away)
-        if walk_away is not None
-        else {p: 0.0 for p in everyone if start.party_role(p) == "owner"}
-    )
+    # every owner walks away below an NPV (or IRR) of 0 unless its value is stated
+    limits = {p: 0.0 for p in everyone if start.party_role(p) == "owner"} | dict(walk_away or {})
     for party in limits:
         if party not in everyone:
             raise InputError(f"no party {party!r}", field="walk_away", hint=did_you_mean(party, everyone))

@@ -273,6 +273,7 @@ irr = _valuation("irr", "The deal's IRR after and before tax (with NPV, as `npv`
     metavar="FILE",
     help="Write the deal as a live Excel model: inputs, formulas, provenance (extra: excel).",
 )
+@click.option("--entity", metavar="NAME", help="One company's own ledger, in a deal of several (entities).")
 @force_option
 def table(
     file: Path,
@@ -280,12 +281,14 @@ def table(
     assignments: tuple[str, ...],
     csv_out: Path | None,
     xlsx_out: Path | None,
+    entity: str | None,
     force: bool,
 ) -> None:
-    """The annual ledger of the deal: every line by year (US$; inflows positive)."""
+    """The annual ledger of the deal: every line by year (US$; inflows positive); with --entity,
+    one company's (its transfers to and from the others included)."""
     deal = load(file, assignments)
     valuation = evaluate(deal, scenario, keep_ledger=True)
-    ledger = valuation.table()
+    ledger = valuation.table(entity=entity)
     if xlsx_out is not None:
         write_atomic(xlsx_out, excel_model(deal, scenario), force=force)
         click.echo(f"wrote {xlsx_out}")
@@ -298,7 +301,8 @@ def table(
     lines = ledger.T.rename_axis("line").rename(columns=str)  # lines down, years across
     run = valuation.info
     note = "inflows positive; columns in blocks of years to fit the terminal"
-    console().print(frame_rich(lines, title=f"{run.deal}: {run.label}", note=note, by_row=True, run=run))
+    title = f"{run.deal}: {run.label}" + (f", entity {entity}" if entity is not None else "")
+    console().print(frame_rich(lines, title=title, note=note, by_row=True, run=run))
 
 
 @main.command(name="compare")
@@ -692,7 +696,8 @@ def plot_command(
     "walk_aways",
     multiple=True,
     metavar="PARTY=VALUE",
-    help="A party's walk-away value in the negotiation space (repeatable; default: every owner at 0).",
+    help="A party's walk-away value in the negotiation space (repeatable); "
+    "every owner not named walks away below 0.",
 )
 @force_option
 def report_command(

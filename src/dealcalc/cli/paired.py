@@ -79,12 +79,17 @@ def paired(
     if emit(table, out=out, force=force, as_json=as_json):
         return
     run = table.attrs["run"]
-    console().print(
+    screen = console()
+    if table.attrs.get("description"):
+        screen.print(f"{scenario}: {table.attrs['description']}", markup=False, highlight=False)
+    screen.print(
         frame_rich(
             table,
             title=f"{scenario} against {table.attrs['against']}: each party's NPV on the same {n:,} draws",
-            note="mean NPV at each party's own rate; change: with less without, draw by draw (its "
-            "standard error, the share of draws it is negative, percentiles)",
+            note="mean NPV at each party's own rate (the rows do not add up: each is at its own rate; "
+            "the project row is the project's NPV, without its buyers and governments); change: with "
+            "less without, draw by draw, with its standard error, the share of draws it is negative and "
+            "its percentiles; P(NPV < 0) with and without the change",
         )
     )
-    console().print(caption(run), markup=False, highlight=False)
+    screen.print(caption(run), markup=False, highlight=False)

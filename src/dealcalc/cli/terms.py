@@ -54,7 +54,7 @@ def walk_away_value(text: str) -> tuple[str, float]:
     "walk_aways",
     multiple=True,
     metavar="PARTY=VALUE",
-    help="A party's walk-away value (repeatable; default: every owner at 0).",
+    help="A party's walk-away value (repeatable); every owner not named walks away below 0.",
 )
 @click.option(
     "--metric",

@@ -1116,7 +1116,8 @@ def entity_parties(inputs: EngineInputs, parts: ProjectParts) -> dict[str, Ledge
 def _merge_parties(inputs: EngineInputs, by_entity: dict[str, Ledger]) -> Ledger:
     """The parties of a deal of several entities: every line summed over the entities; each
     government's take recomputed on the sums; DSCR and LLCR the lowest of the entities that
-    borrow that year (the weakest borrower's cover)."""
+    borrow that year (the weakest borrower's cover); under the debt-stress rules, a default in
+    a year any entity defaults (each entity's lenders, buyer and guarantor deal with its own)."""
     tl = inputs.timeline
     shape = tl.shape
     ledgers = list(by_entity.values())
@@ -1135,6 +1136,9 @@ def _merge_parties(inputs: EngineInputs, by_entity: dict[str, Ledger]) -> Ledger
             with np.errstate(invalid="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a year no entity borrows: NaN
                 covers.append((line, np.nanmin(np.stack(held), axis=0)))
+    defaults = [np.broadcast_to(x.line(L.DEFAULT), shape) for x in ledgers if x.has(L.DEFAULT)]
+    if defaults:  # 1 in a year any entity defaults
+        covers.append((L.DEFAULT, np.max(np.stack(defaults), axis=0)))
     return Ledger(
         merged.years,
         merged.n_scenarios,

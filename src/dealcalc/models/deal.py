@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -320,6 +321,19 @@ class Deal(Model):
             self._scenario = scenario
         self._changes = (*self._changes, *changes)
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owners_of_entities(cls, data: Any) -> Any:
+        """A deal of entities has no owners of its own: ``finance.equity`` left out is ``{}``
+        (not the one-company default, an owner called ``equity``)."""
+        if isinstance(data, dict) and data.get("entities"):
+            finance = data.get("finance")
+            if finance is None:
+                return {**data, "finance": {"equity": {}}}
+            if isinstance(finance, dict) and "equity" not in finance:
+                return {**data, "finance": {**finance, "equity": {}}}
+        return data
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Deal:
@@ -912,10 +926,7 @@ class Deal(Model):
                     problems.append(("trade.attribution.schedules", f"{wanted!r} is not a schedule"))
 
     def _check_finance(self, problems: list[tuple[str, str]]) -> None:
-        if self.finance.stressed and self.entities:
-            # errors.md: the debt-stress rules are not supported with entities yet
-            problems.append(("finance", "the debt-stress rules are not supported with entities yet"))
-        elif self.finance.stressed and not self.finance.debt:
+        if self.finance.stressed and not self.borrows:
             # errors.md: need debt
             problems.append(
                 ("finance", "the debt-stress rules (dsra, sweep, lockup, default, ...) need debt")
@@ -938,7 +949,7 @@ class Deal(Model):
         its own, an owner or a government (never the lenders, the buyer or guarantor of the
         debt-stress rules, or a royalty holder: their cash has a rule of its own); the shares of
         a product's output contracted add up to at most 1."""
-        shares: dict[str, float] = {}
+        terms: dict[str, list[tuple[float, float, float]]] = {}  # product: (start, end, share)
         for name, offtake in self.offtakes.items():
             where = f"offtakes.{name}"
             self._check_delivery(problems, where, offtake.product)
@@ -946,14 +957,22 @@ class Deal(Model):
                 problems, f"{where}.counterparty", offtake.counterparty, "an offtake's counterparty"
             )
             if offtake.volume_share is not None:
-                shares[offtake.product] = shares.get(offtake.product, 0.0) + offtake.volume_share
-        for product, total in shares.items():
+                start = -math.inf if offtake.start_year is None else float(offtake.start_year)
+                end = math.inf if offtake.end_year is None else float(offtake.end_year)
+                terms.setdefault(offtake.product, []).append((start, end, offtake.volume_share))
+        for product, contracts in terms.items():
+            # the most contracted in any year: contracts overlap most where one of them starts
+            total, when = max(
+                (sum(share for a, b, share in contracts if a <= start <= b), start)
+                for start, _, _ in contracts
+            )
             if total > 1.0 + 1e-9:
+                year = "" if math.isinf(when) else f" in {int(when)}"
                 problems.append(
                     (
                         "offtakes",
-                        f"the contracts on {product!r} take {total:g} of its output; expected shares that "
-                        "sum to at most 1",
+                        f"the contracts on {product!r} take {total:g} of its output{year}; expected shares "
+                        "that sum to at most 1 in every year",
                     )
                 )
 

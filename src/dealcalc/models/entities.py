@@ -37,8 +37,8 @@ class Entity(Model):
     ``free_carried``, ``earn_in``, ``preferred`` and ``shareholder_loans`` mean what they mean
     under ``finance`` (their parameter paths start ``entities.NAME.``), and the deal's
     ``finance`` keeps what is common to all companies (the host government, the dividend
-    withholding, the parties' discount rates; the debt-stress rules are not supported with
-    entities yet). ``operator: true`` names the company that bears the deal's
+    withholding, the parties' discount rates, the debt-stress rules, which apply to each
+    entity's loans). ``operator: true`` names the company that bears the deal's
     overheads, closure and the lines that name no phase (default: the first company).
     """
 

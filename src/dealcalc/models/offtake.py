@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from dealcalc.models.base import Fraction, Model, Year
+from dealcalc.models.base import Fraction, Model, Rate, Year
 from dealcalc.models.schedule import NonNegativeSchedule, PriceSchedule
 
 __all__ = ["Offtake", "OfftakePrice"]
@@ -27,13 +27,15 @@ class OfftakePrice(Model):
     - upside_share x max(0, benchmark - upside_reference)``, where the benchmark is the
     product's price in the deal's price deck (``benchmark: deck``; with Monte Carlo price paths,
     the path's price of the draw). A missing floor, cap or reference is no floor, no cap, no
-    upside share. Floor, cap and reference are money of the deal's basis, like the deck (in a
-    real-terms deal a floor fixed in money of the day is a schedule that falls with inflation).
+    upside share. A negative ``discount_fraction`` is a premium over the benchmark (a buyer
+    paying for security of supply). Floor, cap and reference are money of the deal's basis,
+    like the deck (in a real-terms deal a floor fixed in money of the day is a schedule that
+    falls with inflation).
     Formulas: docs/methodology.md, offtake contracts.
     """
 
     benchmark: Literal["deck"] = "deck"
-    discount_fraction: Fraction = 0.0
+    discount_fraction: Rate = 0.0  # negative: a premium over the benchmark
     floor_usd_per_unit: PriceSchedule | None = None
     cap_usd_per_unit: PriceSchedule | None = None
     upside_share: Fraction = 0.0

@@ -306,7 +306,7 @@ _ENTITY_COLUMNS = {
     "transfer_sales_usd": "Transfer sales",
     "transfer_purchases_usd": "Transfer purchases",
     "transfers_usd": "Net transfers",
-    "pre_tax_usd": "Pre-tax cash",
+    "before_levies_usd": "Cash before levies",
     "levies_usd": "Levies paid",
     "npv_usd": "After-tax NPV",
 }
@@ -491,7 +491,7 @@ def _moves_table(deal: Deal, basis: str) -> str:
 
 def entities_section(valuation: Valuation) -> str:
     """A deal of several companies: who owns each and which feeds cross between them at which
-    transfer price (in words), each company's transfers, pre-tax cash, levies, after-tax NPV and
+    transfer price (in words), each company's transfers, cash before levies, levies, after-tax NPV and
     each party's value from it (:meth:`Valuation.entity_table`), the transfer prices, and how
     moving each price moves each company's levies and each owner's value.
 

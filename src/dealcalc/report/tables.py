@@ -265,7 +265,7 @@ _ENTITY_COLUMNS = {
     "transfer_sales_usd": "Transfer sales",
     "transfer_purchases_usd": "Transfer purchases",
     "transfers_usd": "Net transfers",
-    "pre_tax_usd": "Pre-tax cash",
+    "before_levies_usd": "Cash before levies",
     "levies_usd": "Levies paid",
     "npv_usd": "After-tax NPV",
 }
