@@ -360,6 +360,10 @@ def test_a_consolidated_group_pays_the_one_company_tax_at_any_price() -> None:
         )
         np.testing.assert_allclose(v.ledger.line(L.INCOME_TAX), one.ledger.line(L.INCOME_TAX), rtol=1e-12)
         np.testing.assert_allclose(v.npv_usd, one.npv_usd, rtol=1e-12)
+        # the project's memo lines are the group's base, not the sum of stand-alone bases
+        np.testing.assert_allclose(
+            v.ledger.line(L.TAXABLE_INCOME), one.ledger.line(L.TAXABLE_INCOME), rtol=1e-12
+        )
         for party in ("pakistan",):
             np.testing.assert_allclose(
                 v.values[f"{party}.npv_usd"], one.values[f"{party}.npv_usd"], rtol=1e-12
@@ -509,3 +513,197 @@ def test_overrides_keep_each_company_s_stakes_whole() -> None:
     carried = _deal(**{"entities.refinery_jv.free_carried": {"fwo": 0.1}})
     with pytest.raises(InputError, match="carried for more than its share in scenario 1"):
         dc.evaluate(carried, overrides={"entities.refinery_jv.free_carried.fwo": [0.2, 0.5]})
+
+
+def test_the_transfer_table(two: dc.Valuation) -> None:
+    table = two.transfer_table()
+    fed = 2000.0 / 0.95 * 9  # nine years of output, 2027-2035
+    row = table.loc["conc"]
+    assert row["units"] == pytest.approx(fed, rel=1e-12)
+    assert row["price_usd_per_unit"] == pytest.approx(0.65 * 20000.0, rel=1e-12)
+    assert row["market_usd_per_unit"] == pytest.approx(20000.0, rel=1e-12)
+    assert row["share_of_market"] == pytest.approx(0.65, rel=1e-12)
+    assert row["value_usd"] == pytest.approx(fed * 13000.0, rel=1e-12)
+    # with the metal price overridden, the market is the scenario's
+    v = dc.evaluate(_deal(), overrides={"price_decks.base.antimony": [20000.0, 30000.0]}, keep_ledger=True)
+    assert v.transfer_table(1).loc["conc", "market_usd_per_unit"] == pytest.approx(30000.0, rel=1e-12)
+    cost = dc.evaluate(
+        _deal(
+            **{
+                "transfer_prices.conc": {
+                    "source": "sb_conc",
+                    "to": "sb_metal",
+                    "basis": "cost_plus",
+                    "margin": 0.1,
+                }
+            }
+        )
+    )
+    assert cost.transfer_table().loc["conc", "price_usd_per_unit"] == pytest.approx(
+        6.0e6 / 2550 * 1.1, rel=1e-12
+    )
+
+
+def test_names_an_entity_may_not_take(tmp_path: Path) -> None:
+    for name in ("project", "lenders"):
+        data = _changed({})
+        data["entities"][name] = data["entities"].pop("mining_co")
+        with pytest.raises(InputError, match="give the entity a name of its own"):
+            _load_text(tmp_path, data)
+    with pytest.raises(InputError, match="'mine' is a phase; its streams: sb_conc"):
+        _load_text(tmp_path, _changed({"transfer_prices.conc.source": "mine"}))
+
+
+STACK = {
+    "levies": {
+        "royalty": {"base": "revenue", "rate": 0.05, "line": "royalty", "collector": "pakistan"},
+        "income_tax": {"base": "ebitda - royalties - allowances", "rate": 0.29, "collector": "pakistan"},
+    },
+    "capital_classes": {"plant": {"method": "straight_line", "years": 5, "takes": ["initial", "sustaining"]}},
+}
+
+
+def test_a_tax_group_deducts_the_royalties_its_entities_pay() -> None:
+    # a royalty on revenue, which holds the transfer: the group's income tax deducts the royalties
+    # the entities pay (not a royalty recomputed on the group's revenue, without the transfers);
+    # in years both entities make money, the group pays what they would alone
+    ring = dc.evaluate(_deal(fiscal=STACK), keep_ledger=True)
+    group = dc.evaluate(_consolidated(fiscal={**STACK, "consolidation": "consolidated"}), keep_ledger=True)
+    assert ring.entities is not None
+    bases = [ring.entities[n][0].line(L.levy_base("income_tax"))[0] for n in ring.entities]
+    both = np.all([b > 0 for b in bases], axis=0)
+    assert both.sum() >= 4
+    np.testing.assert_allclose(
+        group.ledger.group_total({L.Group.TAX})[0][both],
+        ring.ledger.group_total({L.Group.TAX})[0][both],
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        group.ledger.group_total({L.Group.ROYALTY}), ring.ledger.group_total({L.Group.ROYALTY}), rtol=1e-12
+    )
+
+
+def test_a_company_with_no_mine_writes_off_by_its_own_output() -> None:
+    # units of production for a refinery of its own: its output, not a profile of zeros that
+    # would never write its capital off; a tax group of such companies likewise
+    uop = {
+        "levies": STACK["levies"],
+        "capital_classes": {"plant": {"method": "units_of_production", "takes": ["initial"]}},
+    }
+    for fiscal in (uop, {**uop, "consolidation": "consolidated"}):
+        v = dc.evaluate(_deal(fiscal=fiscal), keep_ledger=True)
+        assert v.entities is not None
+        written = v.entities["refinery_jv"][0].line(L.DEPRECIATION)[0].sum()
+        assert written == pytest.approx(40.0e6, rel=1e-9)
+
+
+def test_a_refinery_of_one_company_writes_off_by_its_output() -> None:
+    # a one-company deal with no mine (feed bought): units of production follow its output
+    # (2,000 t a year from 2027, nine years: 40 M / 9 a year), no longer a profile of zeros
+    deal = Deal.model_validate(
+        {
+            "name": "refinery only",
+            "valuation": {"start_year": 2026, "end_year": 2035, "discount_rate": 0.10},
+            "products": {"antimony": {"unit": "t"}},
+            "price_decks": {"base": {"antimony": 20000}},
+            "phases": {"refinery": {"start_year": 2026, "capex_usd": 40.0e6}},
+            "streams": {
+                "sb_metal": {
+                    "phase": "refinery",
+                    "product": "antimony",
+                    "capacity_units_per_year": 2000,
+                    "feed": {"recovery": 0.95, "purchase": {"price_fraction": 0.65}},
+                    "payable_fraction": 0.98,
+                    "conversion_cost_usd_per_unit": 1500,
+                }
+            },
+            "fiscal": {
+                "levies": {"income_tax": {"base": "ebitda - allowances", "rate": 0.29}},
+                "capital_classes": {"plant": {"method": "units_of_production", "takes": ["initial"]}},
+            },
+            "finance": {"host_government": "pakistan", "equity": {"o": {"share": 1.0}}},
+        }
+    )
+    allowed = dc.evaluate(deal, keep_ledger=True).ledger.line(L.DEPRECIATION)[0]
+    np.testing.assert_allclose(allowed[1:], 40.0e6 / 9, rtol=1e-12)
+
+
+def test_the_transfer_table_counts_units_fed_at_a_price_of_zero() -> None:
+    # charges above the payable value in the early years: a price of 0, yet the units are fed
+    deal = _deal(
+        **{
+            "price_decks.base.antimony": {2026: 15000, 2031: 25000},
+            "transfer_prices.conc.charges_usd_per_unit": 12000,
+        }
+    )
+    table = dc.evaluate(deal).transfer_table()
+    assert table.loc["conc", "units"] == pytest.approx(2000.0 / 0.95 * 9, rel=1e-12)
+    market = (4 * 15000 + 5 * 25000) / 9
+    assert table.loc["conc", "market_usd_per_unit"] == pytest.approx(market, rel=1e-12)
+    assert table.loc["conc", "price_usd_per_unit"] == pytest.approx(5 * (0.65 * 25000 - 12000) / 9, rel=1e-12)
+
+
+def test_the_entity_table_reads_each_scenario_s_rates() -> None:
+    v = dc.evaluate(_deal(), overrides={"valuation.discount_rate": [0.08, 0.12]}, keep_ledger=True)
+    for k in (0, 1):
+        table = v.entity_table(k)
+        for party in ("ussm", "fwo", "pakistan"):
+            assert table.loc["project", f"{party}.npv_usd"] == pytest.approx(
+                v.values[f"{party}.npv_usd"][k], rel=1e-9
+            )
+        assert table.loc["project", "npv_usd"] == pytest.approx(v.npv_usd[k], rel=1e-9)
+
+
+def test_an_owner_of_several_entities_has_one_discount_rate(tmp_path: Path) -> None:
+    rated = _changed(
+        {
+            "entities.mining_co.equity.fwo": {"share": 1.0, "discount_rate": 0.16},
+            "entities.refinery_jv.equity.fwo": {"share": 0.4, "discount_rate": 0.08},
+        }
+    )
+    with pytest.raises(InputError, match="fwo's discount rate differs between entities"):
+        _load_text(tmp_path, rated)
+    same = _deal(
+        **{
+            "entities.mining_co.equity.fwo": {"share": 1.0, "discount_rate": 0.16},
+            "entities.refinery_jv.equity.fwo": {"share": 0.4, "discount_rate": 0.16},
+        }
+    )
+    with pytest.raises(InputError, match=r"read from entities\.mining_co\.equity\.fwo\.discount_rate"):
+        dc.evaluate(same, overrides={"entities.refinery_jv.equity.fwo.discount_rate": [0.1, 0.2]})
+    v = dc.evaluate(same, overrides={"entities.mining_co.equity.fwo.discount_rate": [0.1, 0.2]})
+    assert v.values["fwo.npv_usd"][0] > v.values["fwo.npv_usd"][1]
+
+
+def test_stakes_by_year_are_checked_in_every_year() -> None:
+    by_year = _deal(
+        **{
+            "entities.refinery_jv.equity": {
+                "ussm": {"share": 0.5, "share_by_year": {2026: 0.4, 2030: 0.5}},
+                "fwo": {"share": 0.3, "share_by_year": {2026: 0.4, 2030: 0.3}},
+                "province": {"share": 0.2},
+            },
+            "entities.refinery_jv.free_carried": {"fwo": 0.2},
+        }
+    )
+    with pytest.raises(InputError, match=r"in 2026; scenario 0 sums to 1\.3"):
+        dc.evaluate(by_year, overrides={"entities.refinery_jv.equity.province.share": [0.5]})
+    with pytest.raises(InputError, match="carried for more than its share in scenario 0"):
+        dc.evaluate(
+            by_year, overrides={"entities.refinery_jv.free_carried.fwo": [0.35]}
+        )  # fwo holds 0.3 from 2030
+    assert dc.evaluate(by_year, overrides={"entities.refinery_jv.free_carried.fwo": [0.25]}).n_scenarios == 1
+
+
+def test_the_project_ledger_keeps_flags_and_orders_lines_by_group(two: dc.Valuation) -> None:
+    from dealcalc.engine.ledger import Ledger
+
+    years = np.array([1, 2])
+    a = Ledger.build(years, 1, [(L.closed("x"), [0.0, 1.0]), (L.INCOME_TAX, [-1.0, -1.0])])
+    b = Ledger.build(years, 1, [(L.revenue("y"), [5.0, 5.0]), (L.closed("x"), [1.0, 1.0])])
+    summed = Ledger.sum([a, b], years, 1)
+    assert summed.line(L.closed("x")).tolist() == [[1.0, 1.0]]
+    assert [line.key for line in summed.lines] == ["revenue:y", "income_tax", "closed:x"]
+    groups = [line.group for line in two.ledger.lines]
+    order = list(L.Group)
+    assert [order.index(g) for g in groups] == sorted(order.index(g) for g in groups)

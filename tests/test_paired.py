@@ -96,3 +96,11 @@ def test_cli_and_json(tmp_path: Path) -> None:
     assert text.exit_code == 0 and "P(loses) (%)" in text.output and "us_government" in text.output
     bad = runner.invoke(main, ["paired", str(EXAMPLE), "-n", "200"])
     assert bad.exit_code == 2 and "--scenario" in bad.output
+
+
+def test_a_party_the_change_does_not_touch_never_loses(deal: dc.Deal) -> None:
+    # the two term sheets with the same loans: the lenders' values differ by rounding only
+    table = dc.paired_change(
+        deal, 200, scenario="terms_two_companies", against="terms_ussm_earns_refinery_stake", seed=1
+    )
+    assert abs(table.loc["lenders", "change_usd"]) < 1e-3 and table.loc["lenders", "prob_loses"] == 0.0

@@ -26,6 +26,7 @@ from dealcalc.errors import InputError, InputErrors, did_you_mean
 from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal, DealProblems, Schedule
 from dealcalc.models.base import PLAIN_LIMITS
+from dealcalc.models.finance import Finance, share_in
 from dealcalc.models.schedule import SCHEDULE_TAGS
 
 __all__ = [
@@ -755,68 +756,109 @@ def _check_values(deal: Deal, path: str, arr: FloatArray, schedule: Any) -> None
     check_range(path, arr)
 
 
+def _plain_number(value: Any) -> bool:
+    """A single number, however written (``2``, ``2.0``, ``np.int64(2)``, a 0-d array)."""
+    if isinstance(value, bool | np.bool_) or np.ndim(value) != 0:
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_rate_path(deal: Deal, path: str) -> None:
+    """An owner of several entities has one discount rate, read where it is first stated: an
+    override of it at another entity would change nothing."""
+    parts = path.split(".")
+    if len(parts) != 5 or parts[0] != "entities" or parts[2] != "equity" or parts[4] != "discount_rate":
+        return
+    owner = parts[3]
+    stated = [
+        f"entities.{n}.equity.{owner}.discount_rate"
+        for n, e in deal.entities.items()
+        if owner in e.equity and e.equity[owner].discount_rate is not None
+    ]
+    if stated and stated[0] != path:
+        # errors.md: is read from
+        raise InputError(
+            f"{owner}'s discount rate is read from {stated[0]}",
+            field=path,
+            hint=f"override {stated[0]} (an owner of several entities has one rate)",
+        )
+
+
 def _check_stakes(deal: Deal, overrides: Mapping[str, FloatArray]) -> None:
     """The rules of a company's stakes hold in every scenario, as the file's checks hold them
-    for one: the owners' shares sum to 1, a free-carried part is at most its owner's share, an
-    earn-in's stake at most what its source holds. An override of one owner's share alone would
-    otherwise value a company owned 90 % or 110 % (docs/methodology.md §29)."""
+    for one (:class:`dealcalc.models.finance.Finance`): the owners' shares sum to 1 in every
+    year, a free-carried part is at most its owner's smallest share, an earn-in's stake at most
+    what its source holds. An override of one owner's share alone would otherwise value a
+    company owned 90 % or 110 % (docs/methodology.md §29)."""
+
+    for at, company in deal.companies().items():
+        _check_company_stakes(at, company, overrides)
+
+
+def _check_company_stakes(at: str, company: Finance, overrides: Mapping[str, FloatArray]) -> None:
+    """:func:`_check_stakes` for the company whose terms are at ``at``."""
 
     def value(path: str, base: float) -> FloatArray:
         got = overrides.get(path)
-        return (
-            np.asarray([base])
-            if got is None
-            else np.asarray(got, dtype=np.float64).reshape(got.shape[0], -1)[:, 0]
-        )
+        if got is None:
+            return np.asarray([base])
+        return np.asarray(got, dtype=np.float64).reshape(got.shape[0], -1)[:, 0]
 
-    for at, company in deal.companies().items():
-        shares = {
-            name: f"{at}.equity.{name}.share" for name, h in company.equity.items() if h.share_by_year is None
-        }
-        carried = {name: f"{at}.free_carried.{name}" for name in company.free_carried}
-        stakes = {name: f"{at}.earn_in.{name}.stake" for name in company.earn_in}
-        if not any(p in overrides for p in [*shares.values(), *carried.values(), *stakes.values()]):
-            continue
-        held = {name: value(path, company.equity[name].share) for name, path in shares.items()}
-        if len(held) == len(company.equity):
-            total = np.sum(np.broadcast_arrays(*held.values()), axis=0)
-            bad = np.flatnonzero(np.abs(total - 1.0) > 1e-9)
-            if bad.size:
-                # errors.md: equity shares must sum to 1 in every scenario
-                raise InputError(
-                    "equity shares must sum to 1 in every scenario; "
-                    f"scenario {bad[0]} sums to {total[bad[0]]:g}",
-                    field=f"{at}.equity",
-                    hint="move the owners' shares together (one array each), or vary an earn-in's stake, "
-                    "which moves a share from one owner to another",
-                )
-        for name, path in carried.items():
-            part = value(path, company.free_carried[name])
-            share = held.get(name, np.asarray([company.equity[name].share]))
-            over = np.flatnonzero(
-                np.broadcast_to(part, np.broadcast_shapes(part.shape, share.shape)) > share + 1e-12
+    fixed = {n: f"{at}.equity.{n}.share" for n, h in company.equity.items() if h.share_by_year is None}
+    carried = {n: f"{at}.free_carried.{n}" for n in company.free_carried}
+    stakes = {n: f"{at}.earn_in.{n}.stake" for n in company.earn_in}
+    if not any(p in overrides for p in [*fixed.values(), *carried.values(), *stakes.values()]):
+        return
+    years = company.share_years() or [0]
+
+    def share(name: str, year: int) -> FloatArray:
+        holder = company.equity[name]
+        if name in fixed:
+            return value(fixed[name], holder.share)
+        return np.asarray([share_in(holder.schedule, year)])
+
+    def smallest(name: str) -> FloatArray:
+        low: FloatArray = np.min(np.broadcast_arrays(*(share(name, y) for y in years)), axis=0)
+        return low
+
+    for year in years:
+        total = np.sum(np.broadcast_arrays(*(share(n, year) for n in company.equity)), axis=0)
+        bad = np.flatnonzero(np.abs(total - 1.0) > 1e-9)
+        if bad.size:
+            when = f" in {year}" if company.share_years() else ""
+            # errors.md: equity shares must sum to 1 in every scenario
+            raise InputError(
+                f"equity shares must sum to 1 in every scenario{when}; "
+                f"scenario {bad[0]} sums to {total[bad[0]]:g}",
+                field=f"{at}.equity",
+                hint="move the owners' shares together (one array each), or vary an earn-in's stake, "
+                "which moves a share from one owner to another",
             )
-            if over.size:
-                # errors.md: is carried for more than its share
-                raise InputError(
-                    f"{name!r} is carried for more than its share in scenario {over[0]}",
-                    field=path,
-                    expected="a free-carried part at most the owner's share",
-                )
-        for name, path in stakes.items():
-            source = company.earn_in[name].from_
-            stake = value(path, company.earn_in[name].stake)
-            given = held.get(source, np.asarray([company.equity[source].share]))
-            over = np.flatnonzero(
-                np.broadcast_to(stake, np.broadcast_shapes(stake.shape, given.shape)) > given + 1e-12
+    for name, path in carried.items():
+        part, held = np.broadcast_arrays(value(path, company.free_carried[name]), smallest(name))
+        over = np.flatnonzero(part > held + 1e-12)
+        if over.size:
+            # errors.md: is carried for more than its share
+            raise InputError(
+                f"{name!r} is carried for more than its share in scenario {over[0]}",
+                field=path,
+                expected="a free-carried part at most the owner's share",
             )
-            if over.size:
-                # errors.md: the stake earned is more than
-                raise InputError(
-                    f"the stake earned is more than {source!r} holds in scenario {over[0]}",
-                    field=path,
-                    expected=f"a stake at most {source}'s share",
-                )
+    for name, path in stakes.items():
+        source = company.earn_in[name].from_
+        stake, given = np.broadcast_arrays(value(path, company.earn_in[name].stake), smallest(source))
+        over = np.flatnonzero(stake > given + 1e-12)
+        if over.size:
+            # errors.md: the stake earned is more than
+            raise InputError(
+                f"the stake earned is more than {source!r} holds in scenario {over[0]}",
+                field=path,
+                expected=f"a stake at most {source}'s share",
+            )
 
 
 def _check_whole_and_years(overrides: Mapping[str, FloatArray]) -> None:
@@ -888,8 +930,9 @@ class Scenarios:
                     field=path,
                     hint="value each setting with a named scenario or --set, one run each",
                 )
+            _check_rate_path(deal, path)
             schedule = flat.schedules.get(path)
-            if schedule is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            if schedule is not None and _plain_number(value):
                 # a plain number over a schedule would scale every year of it (an (S,) override of a
                 # whole schedule is a factor), which is not what a number reads as: --set refuses it too
                 # errors.md: a plain number over a schedule

@@ -64,6 +64,9 @@ class Valuation:
     entities : dict of str to (Ledger, Ledger) or None
         In a deal of several entities, each entity's ledger and its parties' ledger, kept with
         the ledger (see :meth:`entity_table`).
+    rates : dict of str to ndarray or None
+        With the entities' ledgers, each party's discount rate in each scenario (the deal's
+        basis), (S,).
     """
 
     deal: Deal
@@ -74,6 +77,7 @@ class Valuation:
     balance: Ledger | None = None
     run: RunInfo | None = None
     entities: dict[str, tuple[Ledger, Ledger]] | None = None
+    rates: dict[str, FloatArray] | None = None
 
     @property
     def info(self) -> RunInfo:
@@ -219,7 +223,10 @@ class Valuation:
                 "(evaluate(..., keep_ledger=True))"
             )
         tl = resolve(self.deal, {}, 1).timeline
-        rates = self.party_rates()
+        if self.rates is not None:
+            rates = {p: float(r[scenario]) for p, r in self.rates.items()}
+        else:
+            rates = self.party_rates()
 
         def pv(flows: FloatArray, rate: float) -> float:
             row = np.ascontiguousarray(
@@ -269,7 +276,48 @@ class Valuation:
         order += [f"{p}.npv_usd" for p in self.deal.party_names() if f"{p}.npv_usd" in frame.columns]
         frame = frame[order]
         frame.loc["project"] = frame.sum()
+        frame = frame + 0.0  # no -0.0
         frame.index.name = "entity"
+        frame.attrs["run"] = self.info.to_dict()
+        return frame
+
+    def transfer_table(self, scenario: int = 0) -> pd.DataFrame:
+        """Each transfer price of a deal of several companies as it came out: the units fed over
+        the life, their value (money of the deal's basis, undiscounted), the average price paid
+        per unit, the feed product's price over the same units (the deck's, or the draw's price
+        path), and the price as a share of it (docs/methodology.md §31).
+
+        Examples
+        --------
+        >>> import dealcalc as dc
+        >>> v = dc.evaluate(dc.load(dc.example_path("ussm-fwo")), "terms_two_companies")
+        >>> round(float(v.transfer_table().loc["sb_concentrate", "share_of_market"]), 4)
+        0.65
+        """
+        scenario = self._scenario(scenario)
+        if self.entities is None or self.balance is None:
+            raise ValueError(
+                "no entity ledgers: the deal is one company, or the ledger was not kept "
+                "(evaluate(..., keep_ledger=True))"
+            )
+        rows = {}
+        for name, t in self.deal.transfer_prices.items():
+            seller = self.entities[str(self.deal.entity_of(t.source))][0]
+            value = seller.line(L.transfer_sale(name))[scenario]
+            unit = self.deal.products[self.deal.streams[t.source].product].unit
+            market = seller.line(L.transfer_market(name, unit))[scenario]
+            units = self.balance.line(L.quantity(t.source, "fed to", unit, t.to))[scenario]
+            total = float(units.sum())
+            paid = float(value.sum()) / total if total > 0 else float("nan")
+            deck = float((market * units).sum()) / total if total > 0 else float("nan")
+            rows[name] = {
+                "units": total,
+                "value_usd": float(value.sum()),
+                "price_usd_per_unit": paid,
+                "market_usd_per_unit": deck,
+                "share_of_market": paid / deck if deck > 0 else float("nan"),
+            }
+        frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("transfer_price")
         frame.attrs["run"] = self.info.to_dict()
         return frame
 
@@ -487,6 +535,12 @@ def evaluate(
     balance = Ledger.concatenate(kept) if len(kept) == len(chunks) else None
     given = overrides.overrides if isinstance(overrides, Scenarios) else overrides
     entities = None
+    rates = None
+    if valued.entities and all(c.rates is not None for c in chunks):
+        rates = {
+            p: np.concatenate([c.rates[p] for c in chunks if c.rates is not None])
+            for p in chunks[0].rates or {}
+        }
     if valued.entities and all(c.entities is not None for c in chunks):
         entities = {
             name: (
@@ -504,6 +558,7 @@ def evaluate(
         balance=balance,
         run=run_info(valued, overrides=given),
         entities=entities,
+        rates=rates,
     )
 
 

@@ -112,6 +112,9 @@ def paired_change(
         a = on.values.get(metric, np.zeros(on.n))
         b = off.values.get(metric, np.zeros(off.n))
         diff = a - b
+        # a change within rounding of the party's values is no change (a loss of 1e-9 US$ is not a loss)
+        scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), 1.0)
+        lost = diff < -1e-9 * scale
         row = {
             "with_usd": float(np.mean(a)),
             "without_usd": float(np.mean(b)),
@@ -119,7 +122,7 @@ def paired_change(
             "change_std_error_usd": float(np.std(diff, ddof=1) / math.sqrt(diff.size))
             if diff.size > 1
             else math.nan,
-            "prob_loses": float(np.mean(diff < 0.0)),
+            "prob_loses": float(np.mean(lost)),
             "prob_negative_with": float(np.mean(a < 0.0)),
             "prob_negative_without": float(np.mean(b < 0.0)),
         }

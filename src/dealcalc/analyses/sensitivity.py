@@ -49,7 +49,8 @@ ROW_BYTES = 216
 def default_drivers(deal: Deal) -> list[str]:
     """The parameters a tornado shows when none are named: prices of the active deck, capex
     of each built phase, unit operating costs, royalty and income tax rates, the discount rate,
-    and the tariff pass-through; only those with a non-zero value.
+    the tariff pass-through and each transfer price's main term (its payable fraction, margin
+    or price); only those with a non-zero value.
 
     Examples
     --------
@@ -70,6 +71,8 @@ def default_drivers(deal: Deal) -> list[str]:
         "valuation.discount_rate",
         *(f"trade.destinations.{d}.pass_through_fraction" for d in deal.trade.destinations),
     ]
+    # the terms between the companies of a deal of several: what moves each one's share
+    candidates += [f"transfer_prices.{n}.{t.main_term}" for n, t in deal.transfer_prices.items()]
     return [p for p in candidates if leaves.get(p, 0.0) != 0.0]
 
 

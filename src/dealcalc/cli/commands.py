@@ -229,6 +229,14 @@ def _valuation_command(
         screen.print(party_table(head, title=f"Parties ({run.basis})"))
     if several:
         screen.print(entity_table(valuation.entity_table(), title=f"Entities ({run.basis})"))
+        screen.print(
+            frame_rich(
+                valuation.transfer_table(),
+                title=f"Transfer prices ({run.basis})",
+                note="over the life, undiscounted: the units fed, their value, the average price paid "
+                "and the feed's market price per unit over the same units",
+            )
+        )
     screen.print(caption(run), markup=False, highlight=False)
 
 

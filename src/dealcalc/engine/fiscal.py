@@ -335,13 +335,15 @@ def levy_stack(
     books: Mapping[str, Number],
     limited: Mapping[str, Mapping[str, Number]],
     shape: tuple[int, int],
+    given: Mapping[str, LevyResult] | None = None,
 ) -> dict[str, LevyResult]:
     """Every levy of the stack, in order, for (S, T) scenarios in money of the day.
 
     ``quantities`` are the named bases (revenue, ebitda, ...; ``price:PRODUCT`` and
     ``gross:PRODUCT`` for scales and depletion); ``books`` the allowances of each book's
     classes that are not limited to income; ``limited`` the costs entering each class limited to
-    income, by book.
+    income, by book. ``given`` levies are taken as they are, not computed (a tax group's
+    royalties are its entities' own), and the later levies see them as computed ones.
     """
     results: dict[str, LevyResult] = {}
     accrued: dict[str, FloatArray] = {}
@@ -349,7 +351,9 @@ def levy_stack(
     deductible: dict[str, list[FloatArray]] = {}
     credits: dict[str, list[FloatArray]] = {}
     for levy in f.levies:
-        if levy.alternatives is not None:
+        if given is not None and levy.name in given:
+            result = given[levy.name]
+        elif levy.alternatives is not None:
             own = np.zeros(shape)
             for terms, rate in levy.alternatives:
                 base = _base(terms, quantities, accrued, books, [], shape)

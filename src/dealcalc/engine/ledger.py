@@ -187,9 +187,11 @@ class Ledger:
     def sum(
         parts: Sequence[Ledger], years: np.ndarray, n_scenarios: int, *, skip: tuple[str, ...] = ()
     ) -> Ledger:
-        """The line-by-line sum of ledgers of one chunk (the entities of a deal): each line once,
-        in the order first seen; lines whose key starts with one of ``skip`` and ratio lines
-        (which do not add) left out.
+        """The line-by-line sum of ledgers of one chunk (the entities of a deal): money and
+        quantities add; a share or flag (``fraction``) takes the largest (a stream closed, a
+        default in any part); ratios do not add and are left out, as are lines whose key starts
+        with one of ``skip``. Lines are in the order of their groups (revenue first, memos
+        last), then first seen.
 
         Examples
         --------
@@ -199,14 +201,22 @@ class Ledger:
         >>> Ledger.sum([a, b], np.array([1, 2]), 1).after_tax().tolist()
         [[3.0, 5.0]]
         """
+        shape = (n_scenarios, int(np.asarray(years).size))
         total: dict[Line, list[FloatArray]] = {}
         for part in parts:
             for line, a in part._pairs():
-                if line.key.startswith(skip) or line.unit in ("ratio", "fraction"):
+                if line.key.startswith(skip) or line.unit == "ratio":
                     continue
                 total.setdefault(line, []).append(a)
-        shape = (n_scenarios, int(np.asarray(years).size))
-        return Ledger.build(years, n_scenarios, [(line, add_lines(v, shape)) for line, v in total.items()])
+        rank = {group: k for k, group in enumerate(Group)}
+        ordered = sorted(total, key=lambda line: rank[line.group])  # stable: first seen within a group
+        values = [
+            np.max(np.broadcast_arrays(*total[line]), axis=0)
+            if line.unit == "fraction"
+            else add_lines(total[line], shape)
+            for line in ordered
+        ]
+        return Ledger.build(years, n_scenarios, list(zip(ordered, values, strict=True)))
 
     @staticmethod
     def concatenate(parts: list[Ledger]) -> Ledger:

@@ -39,6 +39,8 @@ __all__ = [
     "revenue",
     "royalty_sale",
     "stream_deposit",
+    "transfer_market",
+    "transfer_price",
     "transfer_purchase",
     "transfer_sale",
 ]
@@ -231,6 +233,18 @@ def transfer_purchase(name: str) -> Line:
         f"Transfer purchases: {name}",
         Group.OPERATING,
         description="feed bought from another entity at the transfer price",
+    )
+
+
+def transfer_price(name: str, unit: str) -> Line:
+    """The memo line of the price a transfer ``name`` pays per unit of feed (of the seller)."""
+    return Line(f"transfer_price:{name}", f"Transfer price: {name}", Group.MEMO, unit=f"USD/{unit}")
+
+
+def transfer_market(name: str, unit: str) -> Line:
+    """The memo line of the feed product's deck price, per unit, beside a transfer's price."""
+    return Line(
+        f"transfer_market:{name}", f"Market price of the feed: {name}", Group.MEMO, unit=f"USD/{unit}"
     )
 
 

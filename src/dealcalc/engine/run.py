@@ -14,7 +14,7 @@ import numpy as np
 
 from dealcalc.engine import lines as L
 from dealcalc.engine.financing import DebtFlows, StressedDebt, debt_flows, debt_stress
-from dealcalc.engine.fiscal import straight_line
+from dealcalc.engine.fiscal import LevyResult, straight_line
 from dealcalc.engine.inputs import (
     DirectInputs,
     EngineInputs,
@@ -172,6 +172,7 @@ class Transfers:
     purchases: list[tuple[L.Line, FloatArray]]
     royalty: Number
     by_product: dict[str, Number]
+    memos: list[tuple[L.Line, Number]] = field(default_factory=list)  # the seller's: price, market
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,13 @@ def _transfers(inputs: EngineInputs, built: Built, escalate: Number) -> dict[str
             royalty = times(value - counted, src.royalty_share)
         by_product = dict(seller.by_product)
         by_product[src.product] = add_lines([by_product.get(src.product, 0.0), value], shape)
+        memos = [
+            *seller.memos,
+            (L.transfer_price(t.name, src.unit), per_unit),
+            (L.transfer_market(t.name, src.unit), price),
+        ]
         out[t.seller] = Transfers(
-            seller.sales, seller.purchases, add_lines([seller.royalty, royalty], shape), by_product
+            seller.sales, seller.purchases, add_lines([seller.royalty, royalty], shape), by_product, memos
         )
     return out
 
@@ -657,6 +663,7 @@ def _company_ledger(
         (L.TARIFF_BORNE_BY_BUYERS, tariff.borne_by_buyers),
         *((L.duty_collected(g), d) for g, d in tariff.duty_by_government.items()),
         *closure_memo,
+        *trade.memos,
     ]
     ledger = Ledger.build(tl.periods.labels, tl.n_scenarios, entries)
     capex_by_phase: dict[str, Number] = dict(initial)
@@ -708,8 +715,9 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
     if inputs.fiscal.consolidated:
         tl = inputs.timeline
         group = _group_base(inputs, built, entities, trades)
+        own = _royalties_of(inputs.fiscal, [e.parts.unlevered for e in entities], tl.shape)
         taxed = fiscal_pass(
-            inputs.fiscal, group.quantities, group.capital, tl.to_nominal, group.profile, tl.shape
+            inputs.fiscal, group.quantities, group.capital, tl.to_nominal, group.profile, tl.shape, own
         )
         shares = _allocate(
             inputs.fiscal, taxed, {e.name: e.parts.unlevered for e in entities}, group, tl.shape
@@ -724,7 +732,8 @@ def build_ledger(inputs: EngineInputs) -> tuple[Ledger, ProjectParts]:
             )
             for e, own in zip(entities, inputs.entities, strict=True)
         ]
-    return _consolidate(inputs, entities, balance, group)
+        return _consolidate(inputs, entities, balance, group, taxed)
+    return _consolidate(inputs, entities, balance)
 
 
 @dataclass(frozen=True)
@@ -766,9 +775,55 @@ def _group_base(
     return GroupBase(
         quantities=q,
         capital=tuple(c for e in entities for c in e.parts.capital),
-        profile=_output_profile(built.outputs, inputs.timeline.n_periods),
+        profile=_output_profile(
+            built.outputs,
+            inputs.timeline.n_periods,
+            {p.name: built.balance.made[p.name] for p in inputs.processing},
+        ),
         operator=operator,
     )
+
+
+#: The memo lines of a levy's base and losses (a group's are not the sum of its entities').
+_BASE_MEMOS = ("taxable_income", "losses_carried", "floor_tax", "levy_base:", "levy_losses:")
+
+
+def _group_memos(inputs: EngineInputs, ledger: Ledger, taxed: FiscalPass) -> Ledger:
+    """The project's ledger of a consolidated group with the bases and losses of its levies
+    (memo lines) replaced by the group's: the sum of the entities' stand-alone bases is not what
+    the group is taxed on."""
+    group = {
+        line.key: np.asarray(v, dtype=np.float64)
+        for line, v in _levy_entries(inputs.fiscal, taxed, inputs.timeline.to_nominal)
+        if not line.cash and line.key.startswith(_BASE_MEMOS)
+    }
+    values = tuple(group.get(line.key, v) for line, v in zip(ledger.lines, ledger.values, strict=True))
+    return Ledger(ledger.years, ledger.n_scenarios, ledger.lines, values)
+
+
+def _royalties_of(f: FiscalInputs, alone: list[FiscalPass], shape: tuple[int, int]) -> dict[str, LevyResult]:
+    """A tax group's royalty-line levies: its entities' own, summed (each entity's royalty is on
+    its own sales, the transfers included; the group's income taxes deduct what they pay)."""
+
+    def total(parts: list[FloatArray]) -> FloatArray:
+        out: FloatArray = np.sum([np.broadcast_to(x, shape) for x in parts], axis=0)
+        return out
+
+    out: dict[str, LevyResult] = {}
+    for levy in f.levies:
+        if levy.line != "royalty":
+            continue
+        results = [fp.results[levy.name] for fp in alone]
+        claimed = {k for r in results for k in r.claimed}
+        out[levy.name] = LevyResult(
+            accrued=total([r.accrued for r in results]),
+            paid=total([r.paid for r in results]),
+            base=total([r.base for r in results]),
+            losses_carried=total([r.losses_carried for r in results]),
+            own=total([r.own for r in results]),
+            claimed={k: total([r.claimed[k] for r in results if k in r.claimed]) for k in claimed},
+        )
+    return out
 
 
 def _allocate(
@@ -795,16 +850,23 @@ def _allocate(
 
 
 #: The lines of an entity that cancel in the project (their keys start so).
-_INTERNAL = ("transfer_sale:", "transfer_purchase:")
+_TRANSFERS = ("transfer_sale:", "transfer_purchase:")
+_INTERNAL = (*_TRANSFERS, "transfer_price:", "transfer_market:")
 
 
 def _consolidate(
-    inputs: EngineInputs, entities: list[EntityPart], balance: Ledger, group: GroupBase | None = None
+    inputs: EngineInputs,
+    entities: list[EntityPart],
+    balance: Ledger,
+    group: GroupBase | None = None,
+    taxed: FiscalPass | None = None,
 ) -> tuple[Ledger, ProjectParts]:
     """The project of several entities: every line the sum of the entities' (the transfers,
     which cancel, left out), ratios left out; its parts those the parties' build reads."""
     tl = inputs.timeline
     ledger = Ledger.sum([e.ledger for e in entities], tl.periods.labels, tl.n_scenarios, skip=_INTERNAL)
+    if taxed is not None:  # a tax group: the project's bases and losses are the group's
+        ledger = _group_memos(inputs, ledger, taxed)
     first = entities[0].parts
     shape = tl.shape
     parts = ProjectParts(
@@ -878,6 +940,7 @@ class ChunkResult:
     parties: Ledger | None = None
     balance: Ledger | None = None
     entities: dict[str, tuple[Ledger, Ledger]] | None = None
+    rates: dict[str, FloatArray] | None = None  # each party's discount rate, (S,), with entities
 
 
 #: The debt metrics beyond ``debt_usd`` and ``min_dscr``: computed by default when a debt-stress
@@ -1106,6 +1169,7 @@ def entity_parties(inputs: EngineInputs, parts: ProjectParts) -> dict[str, Ledge
             tl.to_nominal,
             g.profile,
             tl.shape,
+            _royalties_of(inputs.fiscal, list(alone.values()), tl.shape),
         )
         levered = _allocate(inputs.fiscal, taxed, alone, g, tl.shape)
     return {
@@ -1121,7 +1185,7 @@ def _merge_parties(inputs: EngineInputs, by_entity: dict[str, Ledger]) -> Ledger
     tl = inputs.timeline
     shape = tl.shape
     ledgers = list(by_entity.values())
-    merged = Ledger.sum(ledgers, tl.periods.labels, tl.n_scenarios)
+    merged = Ledger.sum(ledgers, tl.periods.labels, tl.n_scenarios, skip=("take:",))
     cash = {p: merged.line(L.party_cash(p)) for p in inputs.finance.parties if merged.has(L.party_cash(p))}
     pie = merged.subtotal(L.CASH_BEFORE_STATE_TAKE)
     governments = [p for p in inputs.finance.parties if inputs.finance.roles[p] == "government"]
@@ -1136,9 +1200,6 @@ def _merge_parties(inputs: EngineInputs, by_entity: dict[str, Ledger]) -> Ledger
             with np.errstate(invalid="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a year no entity borrows: NaN
                 covers.append((line, np.nanmin(np.stack(held), axis=0)))
-    defaults = [np.broadcast_to(x.line(L.DEFAULT), shape) for x in ledgers if x.has(L.DEFAULT)]
-    if defaults:  # 1 in a year any entity defaults
-        covers.append((L.DEFAULT, np.max(np.stack(defaults), axis=0)))
     return Ledger(
         merged.years,
         merged.n_scenarios,
@@ -1189,6 +1250,7 @@ def _metrics(
         entities={e.name: (e.ledger, by_entity[e.name]) for e in parts.entities}
         if keep and by_entity
         else None,
+        rates=dict(inputs.finance.discount_rates) if keep and by_entity else None,
     )
 
 
@@ -1208,7 +1270,7 @@ def _entity_values(inputs: EngineInputs, e: EntityPart, wanted: tuple[str, ...])
         internal = [
             a
             for line, a in zip(e.ledger.lines, e.ledger.values, strict=True)
-            if line.key.startswith(_INTERNAL)
+            if line.key.startswith(_TRANSFERS)
         ]
         out[f"{e.name}.transfers_usd"] = pv(np.broadcast_to(add_lines(internal, tl.shape), tl.shape))
     return out

@@ -86,6 +86,7 @@ def fiscal_pass(
     to_nominal: Number,
     profile: FloatArray,
     shape: tuple[int, int],
+    given: Mapping[str, LevyResult] | None = None,
 ) -> FiscalPass:
     """Run the fiscal stack on quantities and capital given in the deal's money.
 
@@ -94,7 +95,7 @@ def fiscal_pass(
     taken to money of the day. When no scenario changes anything the stack reads, it runs once
     for all of them and its lines stay (T,) (a sensitivity of the discount rate costs one pass).
     """
-    if shape[0] > 1 and not _varies(f, quantities, capital, to_nominal):
+    if shape[0] > 1 and given is None and not _varies(f, quantities, capital, to_nominal):
         one = fiscal_pass(f, quantities, capital, to_nominal, profile, (1, shape[1]))
         return FiscalPass(
             results={k: _first_row(r) for k, r in one.results.items()},
@@ -133,7 +134,7 @@ def fiscal_pass(
             allowances_nominal[name] = class_allowances(cls, added, f.write_off, shape, profile)
             by_book[cls.book].append(allowances_nominal[name])
     books = {book: add_lines(parts, shape) for book, parts in by_book.items()}
-    results = levy_stack(f, nominal, books, limited, shape)
+    results = levy_stack(f, nominal, books, limited, shape, given)
     paid = {name: _real(r.paid, to_nominal) for name, r in results.items()}
     allowances = {name: _real(a, to_nominal) for name, a in allowances_nominal.items()}
     for name, claims in _limited_claimed(f, results).items():

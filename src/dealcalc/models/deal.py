@@ -1220,6 +1220,17 @@ class Deal(Model):
                     out.append((source, name))
         return out
 
+    def _stream_hint(self, name: str) -> str:
+        """What to write instead of ``name`` where a stream is wanted: the near stream, the
+        streams of a phase of that name, or the list."""
+        near = did_you_mean(name, self.streams)
+        if near:
+            return near
+        if name in self.phases:
+            of = [n for n, s in self.streams.items() if s.phase == name]
+            return f"{name!r} is a phase; its streams: {', '.join(of) or 'none'}"
+        return f"streams: {', '.join(self.streams)}"
+
     def _check_entities(self, problems: list[tuple[str, str]]) -> None:
         """Entities own every phase exactly once; the deal's own finance keeps no company
         terms; a transfer price is given for every feed between entities and only there;
@@ -1266,12 +1277,30 @@ class Deal(Model):
                         problems.append(
                             (f"entities.{name}.debt.{tname}.phases", f"{phase!r} is not a phase of {name}")
                         )
-        parties = set(self._other_parties()) | set(self._offtakers())
+        # the lenders and the project are names of their own (the entity table's last row is
+        # the project), whether or not a company borrows
+        parties = set(self._other_parties()) | set(self._offtakers()) | {"lenders", "project"}
         for name in self.entities:
             if name in parties:
                 # errors.md: an entity is a party
                 problems.append(
                     (f"entities.{name}", f"{name!r} is a party; give the entity a name of its own")
+                )
+        rates: dict[str, dict[str, float]] = {}  # an owner's own discount rate, by entity
+        for name, e in self.entities.items():
+            for holder, h in e.equity.items():
+                if h.discount_rate is not None:
+                    rates.setdefault(holder, {})[name] = h.discount_rate
+        for holder, by_entity in rates.items():
+            if len(set(by_entity.values())) > 1:
+                rates_text = ", ".join(f"{n} {r:g}" for n, r in by_entity.items())
+                # errors.md: discount rate differs between entities
+                problems.append(
+                    (
+                        f"entities.{next(iter(by_entity))}.equity.{holder}.discount_rate",
+                        f"{holder}'s discount rate differs between entities ({rates_text}); "
+                        "expected one rate for one party (state it once, or the same in each)",
+                    )
                 )
         missing = [p for p in self.phases if p not in owner]
         if missing:
@@ -1288,9 +1317,11 @@ class Deal(Model):
         for name, t in self.transfer_prices.items():
             where = f"transfer_prices.{name}"
             if t.source not in self.streams:
-                problems.append((f"{where}.source", f"{t.source!r} is not a stream"))
+                problems.append(
+                    (f"{where}.source", f"{t.source!r} is not a stream ({self._stream_hint(t.source)})")
+                )
             elif t.to not in self.streams:
-                problems.append((f"{where}.to", f"{t.to!r} is not a stream"))
+                problems.append((f"{where}.to", f"{t.to!r} is not a stream ({self._stream_hint(t.to)})"))
             elif (t.source, t.to) not in crossing:
                 # errors.md: no feed between entities
                 problems.append(

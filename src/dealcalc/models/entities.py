@@ -102,6 +102,20 @@ class TransferPrice(Model):
     royalty_base: Literal["transfer", "market"] = "transfer"
     description: str | None = None
 
+    @property
+    def main_term(self) -> str:
+        """The field the price turns on: ``payable_fraction``, ``margin`` or ``price_usd_per_unit``
+        (what a tornado or the report moves).
+
+        Examples
+        --------
+        >>> TransferPrice(source="a", to="b", basis="cost_plus", margin=0.1).main_term
+        'margin'
+        """
+        return {"payable": "payable_fraction", "cost_plus": "margin", "fixed": "price_usd_per_unit"}[
+            self.basis
+        ]
+
     @model_validator(mode="after")
     def _formula(self) -> TransferPrice:
         needs = {"payable": "payable_fraction", "cost_plus": "margin", "fixed": "price_usd_per_unit"}

@@ -920,7 +920,8 @@ def _refuse_unwritten(deal: Deal, result: Valuation) -> None:
             "not entities or the transfer prices between them",
             field="entities",
             hint="see each company in the HTML report or the JSON: `dealcalc report FILE --out report.html` "
-            "or `dealcalc npv FILE --json`, with the same --scenario; or write the ledger with --csv",
+            "or `dealcalc npv FILE --json`, with the same --scenario; or write each company's ledger "
+            "with `dealcalc table FILE --entity NAME --csv OUT.csv`",
         )
     if deal.metal_streams or deal.royalties_sold:
         sold = ", ".join([*deal.metal_streams, *deal.royalties_sold])

@@ -18,7 +18,18 @@ from dealcalc.report.html_tables import value_text
 
 __all__ = ["Assumption", "assumptions", "changed_paths", "unit_of_path"]
 
-_PERCENT_LEAVES = ("recovery", "grade", "probability", "ramp_up", "ad_valorem", "share", "availability")
+_PERCENT_LEAVES = (
+    "recovery",
+    "grade",
+    "probability",
+    "ramp_up",
+    "ad_valorem",
+    "share",
+    "availability",
+    "stake",
+    "margin",
+    "coupon",
+)
 _YEAR_LIKE = re.compile(r"^-?\d+$|^\d{4}-\d{2}-\d{2}$")
 _CHANGE = re.compile(r"(?:^|\s)([A-Za-z_][\w.*-]*)(?:=|×)")
 
@@ -52,7 +63,7 @@ def unit_of_path(deal: Deal, path: str) -> tuple[str, str]:
         return "number", f"US$/{_product_unit(deal, parts[2])}"
     if "min_price_usd" in parts:
         return "number", f"US$/{_product_unit(deal, parts[-1])}"
-    if "sales_shares" in parts:
+    if "sales_shares" in parts or (len(parts) >= 2 and parts[-2] == "free_carried"):
         return "percent", "%"
     leaf = next((p for p in reversed(parts) if not _YEAR_LIKE.match(p)), parts[-1])
     if leaf.endswith("usd_per_year"):
@@ -79,8 +90,8 @@ def unit_of_path(deal: Deal, path: str) -> tuple[str, str]:
         return "number", f"{code} per US$"
     if leaf.endswith("_years"):
         return "count", "years"
-    if leaf.endswith("_year"):
-        return "count", "year"
+    if leaf == "year" or leaf.endswith("_year"):
+        return "year", ""
     if leaf.endswith("_days"):
         return "count", "days"
     if leaf.endswith("dscr"):

@@ -297,8 +297,6 @@ def _tranches(deal: Deal) -> list[tuple[str, DebtTranche, list[str]]]:
 
 
 # --------------------------------------------------------------------------- entities
-#: The term of a transfer price each basis turns on (the one the report moves).
-_MAIN_TERM = {"payable": "payable_fraction", "cost_plus": "margin", "fixed": "price_usd_per_unit"}
 #: The factors the main term of each transfer price is moved by.
 _MOVES = (0.8, 1.2)
 #: The headers of the columns of :meth:`Valuation.entity_table` (a party's column: its name).
@@ -400,8 +398,10 @@ def _entity_rows(frame: pd.DataFrame, basis: str) -> str:
     )
 
 
-def _prices_table(deal: Deal) -> str:
-    """Each transfer price: what it prices (source -> to, with their companies), basis, terms."""
+def _prices_table(deal: Deal, valuation: Valuation) -> str:
+    """Each transfer price: what it prices (source -> to, with their companies), basis, terms,
+    and what it came to: the average price paid per unit and its share of the market price."""
+    came = valuation.transfer_table()
     rows = [
         [
             name,
@@ -409,16 +409,29 @@ def _prices_table(deal: Deal) -> str:
             t.basis.replace("_", "-"),
             _price_terms(deal, name),
             "market value" if t.royalty_base == "market" else "transfer value",
+            fmt.number(float(came["price_usd_per_unit"].to_numpy()[list(came.index).index(name)])),
+            fmt.percent(float(came["share_of_market"].to_numpy()[list(came.index).index(name)])),
             t.description or "",
         ]
         for name, t in deal.transfer_prices.items()
     ]
     return table(
-        ["Transfer price", "Source → to", "Basis", "Terms", "Seller's royalties on", "What"],
+        [
+            "Transfer price",
+            "Source → to",
+            "Basis",
+            "Terms",
+            "Seller's royalties on",
+            "Average price paid (US$/unit)",
+            "Share of the market price",
+            "What",
+        ],
         rows,
         caption="Transfer prices",
-        text_columns=(0, 1, 2, 3, 4),
-        note="Per unit of the contained feed product. Income taxes always see the transfer price.",
+        text_columns=(0, 1, 2, 3, 6),
+        note="Per unit of the contained feed product (the feed product's price unit); the average "
+        "over the life, undiscounted, against the feed's market price over the same units. Income "
+        "taxes always see the transfer price.",
     )
 
 
@@ -429,7 +442,7 @@ def _price_moves(deal: Deal) -> tuple[list[tuple[str, str, float, float]], Valua
     leaves = numeric_leaves(deal)
     cases: list[tuple[str, str, float, float]] = [("", "", 1.0, float("nan"))]
     for name, t in deal.transfer_prices.items():
-        path = f"transfer_prices.{name}.{_MAIN_TERM[t.basis]}"
+        path = f"transfer_prices.{name}.{t.main_term}"
         low, high = limits(path, deal)
         for factor in _MOVES:
             cases.append((name, path, factor, float(np.clip(leaves[path] * factor, low, high))))
@@ -508,7 +521,7 @@ def entities_section(valuation: Valuation) -> str:
     frame = valuation.entity_table()
     out = _entities_words(deal, frame) + _entity_rows(frame, basis)
     if deal.transfer_prices:
-        out += _prices_table(deal) + _moves_table(deal, basis)
+        out += _prices_table(deal, valuation) + _moves_table(deal, basis)
     return out
 
 

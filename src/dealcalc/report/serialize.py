@@ -467,4 +467,8 @@ def csv_text(df: pd.DataFrame, run: RunInfo | dict[str, Any] | None = None) -> s
     else:
         header = [f"# {k}: {v}" for k, v in (record or {}).items()]
     header = [line.replace("\n", " ") for line in header]
+    numeric = df.select_dtypes(include="number").columns
+    if len(numeric):  # no -0.0 in a file (a cost of zero written as minus zero)
+        df = df.copy()
+        df[numeric] = df[numeric] + 0.0
     return "\n".join(header) + ("\n" if header else "") + df.to_csv()
