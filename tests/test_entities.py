@@ -707,3 +707,54 @@ def test_the_project_ledger_keeps_flags_and_orders_lines_by_group(two: dc.Valuat
     groups = [line.group for line in two.ledger.lines]
     order = list(L.Group)
     assert [order.index(g) for g in groups] == sorted(order.index(g) for g in groups)
+
+
+SOLD = {"financier": "royalty_fund", "price_usd": 10.0e6, "year": 2026, "rate": 0.02}
+
+
+def test_a_royalty_sold_on_one_entity_s_output() -> None:
+    # one entity holding every phase: the one-company deal with the same royalty sold
+    whole = _deal(
+        entities={"company": {"phases": ["mine", "refinery"], "equity": {"fwo": {"share": 1.0}}}},
+        transfer_prices=None,
+        royalties_sold={"nsr": SOLD},
+    )
+    one = _deal(
+        entities=None,
+        transfer_prices=None,
+        royalties_sold={"nsr": SOLD},
+        **{"finance.equity": {"fwo": {"share": 1.0}}},
+    )
+    a, b = dc.evaluate(whole), dc.evaluate(one)
+    for metric in b.values:
+        np.testing.assert_allclose(a.values[metric], b.values[metric], rtol=1e-12, err_msg=metric)
+    # two companies: the royalty is on the mines (the only entity with a mine), the refinery's
+    # ledger is what it was without it, the parties add up
+    plain = dc.evaluate(_deal(), keep_ledger=True)
+    sold = dc.evaluate(_deal(royalties_sold={"nsr": SOLD}), keep_ledger=True)
+    assert sold.entities is not None and plain.entities is not None
+    mine = sold.entities["mining_co"][0]
+    assert mine.has("levy:Royalty sold: nsr") and not sold.entities["refinery_jv"][0].has(
+        "levy:Royalty sold: nsr"
+    )
+    np.testing.assert_allclose(
+        sold.entities["refinery_jv"][0].after_tax(), plain.entities["refinery_jv"][0].after_tax(), rtol=1e-12
+    )
+    assert sold.values["royalty_fund.npv_usd"][0] > -10.0e6
+    for ledger, parties in sold.entities.values():
+        # the pie: after tax with the levies (the royalty sold among them), less the price the
+        # financier (a party) paid the project for the royalty
+        price = ledger.line(L.royalty_sale("nsr")) if ledger.has(L.royalty_sale("nsr")) else 0.0
+        pie = ledger.after_tax() - ledger.group_total({L.Group.ROYALTY, L.Group.TAX}) - price
+        np.testing.assert_allclose(parties.subtotal(L.CASH_BEFORE_STATE_TAKE), pie, rtol=1e-12, atol=1e-6)
+
+
+def test_a_royalty_sold_names_its_entity_when_several_have_mines(tmp_path: Path) -> None:
+    data = _changed({"royalties_sold": {"nsr": SOLD}})
+    data["streams"]["sb_metal"] = {**data["streams"]["sb_conc"], "phase": "refinery"}  # a mine in each
+    data["transfer_prices"] = {}
+    with pytest.raises(InputError, match="name the entity whose output it is on"):
+        _load_text(tmp_path, data)
+    data["royalties_sold"]["nsr"]["entity"] = "mining"
+    with pytest.raises(InputError, match="did you mean 'mining_co'"):
+        _load_text(tmp_path, data)

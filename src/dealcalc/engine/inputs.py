@@ -486,6 +486,7 @@ class RoyaltySaleInputs:
     index: int
     levy: str
     base: str  # the quantity the royalty is a rate of (mine_nsr or mine_value)
+    entity: str | None = None  # the entity whose output it is on (None: a deal of one company)
 
 
 @dataclass(frozen=True)
@@ -749,7 +750,7 @@ def _metal_stream(r: _Reader, deal: Deal, name: str, m: MetalStream) -> MetalStr
     )
 
 
-def _royalty_sale(r: _Reader, name: str, sale: RoyaltySale) -> RoyaltySaleInputs:
+def _royalty_sale(r: _Reader, deal: Deal, name: str, sale: RoyaltySale) -> RoyaltySaleInputs:
     """A royalty sold for cash (``royalties_sold.NAME.price_usd``)."""
     return RoyaltySaleInputs(
         name=name,
@@ -758,6 +759,7 @@ def _royalty_sale(r: _Reader, name: str, sale: RoyaltySale) -> RoyaltySaleInputs
         index=r.periods.index(sale.year),
         levy=f"royalty_sold:{name}",
         base=sale.base,
+        entity=deal.royalty_entity(name),
     )
 
 
@@ -1579,7 +1581,9 @@ def resolve(deal: Deal, overrides: Mapping[str, FloatArray], n_scenarios: int) -
         finance=_finance(r, deal, timeline),
         offtakes=tuple(_offtake(r, deal, name, o) for name, o in deal.offtakes.items()),
         metal_streams=tuple(_metal_stream(r, deal, name, m) for name, m in deal.metal_streams.items()),
-        royalties_sold=tuple(_royalty_sale(r, name, sale) for name, sale in deal.royalties_sold.items()),
+        royalties_sold=tuple(
+            _royalty_sale(r, deal, name, sale) for name, sale in deal.royalties_sold.items()
+        ),
         entities=_entities(r, deal, timeline),
         transfers=tuple(_transfer(r, deal, name, t) for name, t in deal.transfer_prices.items()),
     )

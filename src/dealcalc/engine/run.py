@@ -245,8 +245,15 @@ def _scope(inputs: EngineInputs, e: EntityInputs) -> EngineInputs:
     """The inputs of one entity: its streams, phases, lines and contracts, its finance; the
     deal's overheads and closure if it is the operator."""
     own = e.streams
+    # a royalty sold is on one entity's output: the other entities' stacks do not hold its levy
+    elsewhere = {sale.levy for sale in inputs.royalties_sold if sale.entity != e.name}
+    fiscal = inputs.fiscal
+    if elsewhere:
+        fiscal = replace(fiscal, levies=tuple(levy for levy in fiscal.levies if levy.name not in elsewhere))
     return replace(
         inputs,
+        fiscal=fiscal,
+        royalties_sold=tuple(sale for sale in inputs.royalties_sold if sale.entity == e.name),
         phases={k: v for k, v in inputs.phases.items() if k in e.phases},
         mines=tuple(m for m in inputs.mines if m.name in own),
         processing=tuple(p for p in inputs.processing if p.name in own),
@@ -813,7 +820,7 @@ def _royalties_of(f: FiscalInputs, alone: list[FiscalPass], shape: tuple[int, in
     for levy in f.levies:
         if levy.line != "royalty":
             continue
-        results = [fp.results[levy.name] for fp in alone]
+        results = [fp.results[levy.name] for fp in alone if levy.name in fp.results]
         claimed = {k for r in results for k in r.claimed}
         out[levy.name] = LevyResult(
             accrued=total([r.accrued for r in results]),

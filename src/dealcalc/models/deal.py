@@ -1200,6 +1200,20 @@ class Deal(Model):
             return None
         return next((n for n, e in self.entities.items() if e.operator), next(iter(self.entities)))
 
+    def royalty_entity(self, name: str) -> str | None:
+        """The entity a royalty sold is on: its own ``entity``, else the only one with mine
+        streams (None in a deal of one company)."""
+        if not self.entities:
+            return None
+        sale = self.royalties_sold[name]
+        if sale.entity is not None:
+            return sale.entity
+        return next(
+            n
+            for n in self.entities
+            if any(self.entity_of(s) == n for s, x in self.streams.items() if x.is_mine)
+        )
+
     def owner_names(self) -> list[str]:
         """Every owner of equity, of any company, once, in the file's order."""
         return list(dict.fromkeys(o for c in self.companies().values() for o in c.equity))
@@ -1363,8 +1377,26 @@ class Deal(Model):
                         "expected one for a contract in tonnes or a metal stream",
                     )
                 )
-        if self.royalties_sold:
-            problems.append(("royalties_sold", "royalties sold with entities are not supported yet"))
+        mining = [
+            n
+            for n in self.entities
+            if any(self.entity_of(s) == n for s, x in self.streams.items() if x.is_mine)
+        ]
+        for name, sale in self.royalties_sold.items():
+            if sale.entity is not None and sale.entity not in self.entities:
+                hint = did_you_mean(sale.entity, self.entities) or f"entities: {', '.join(self.entities)}"
+                problems.append(
+                    (f"royalties_sold.{name}.entity", f"{sale.entity!r} is not an entity ({hint})")
+                )
+            elif sale.entity is None and len(mining) != 1:
+                # errors.md: name the entity whose output it is on
+                problems.append(
+                    (
+                        f"royalties_sold.{name}",
+                        "name the entity whose output it is on (entity: NAME); entities with mine streams: "
+                        + (", ".join(mining) or "none"),
+                    )
+                )
 
     def party_names(self) -> list[str]:
         """The parties the deal's cash is split among: owners, lenders (with the buyer of a

@@ -86,11 +86,14 @@ class RoyaltySale(Model):
     ``year`` and from that year on collects ``rate`` of ``base`` (``mine_nsr``, the net smelter
     return the fiscal stack's royalties use, or ``mine_value``). It is a private levy of the
     fiscal stack (a royalty holder's, deducted from income tax like every royalty) plus the
-    upfront payment; the price is deferred income, taxed in step with the royalty's base."""
+    upfront payment; the price is deferred income, taxed in step with the royalty's base. In a
+    deal of several companies, ``entity`` names the company whose output it is on (default: the
+    only one with mine streams)."""
 
     financier: str
     price_usd: NonNegative
     year: Year
     rate: FractionSchedule
     base: Literal["mine_nsr", "mine_value"] = "mine_nsr"
+    entity: str | None = None
     description: str | None = None

@@ -386,6 +386,7 @@ def tornado_table(
     unit = _unit(metric)
     suffix = f" ({unit})" if unit else ""
     table.add_column("parameter", kind="key", style="bold")
+    table.add_column("base value")
     table.add_column("input low → high")
     for name in ("at low", "at high", "swing"):
         table.add_column(name + suffix)
@@ -407,9 +408,14 @@ def tornado_table(
         if math.isfinite(base):
             bar[pos(base)] = "|"
         path = str(parameter)
+        kind = kinds.get(path, "input")
+        plain = kind == "input" and "*" not in path and "base_value" in row.index
         table.add_row(
             param_label(path, deal),
-            _moves(path, kinds.get(path, "input"), row["low_value"], row["high_value"]),
+            param_value(path, float(row["base_value"]), like=float(row["high_value"]))
+            if plain
+            else fmt.MISSING,
+            _moves(path, kind, row["low_value"], row["high_value"]),
             _metric_cell(metric, row["metric_at_low"]),
             _metric_cell(metric, row["metric_at_high"]),
             _metric_cell(metric, row["swing"]),
