@@ -758,3 +758,16 @@ def test_a_royalty_sold_names_its_entity_when_several_have_mines(tmp_path: Path)
     data["royalties_sold"]["nsr"]["entity"] = "mining"
     with pytest.raises(InputError, match="did you mean 'mining_co'"):
         _load_text(tmp_path, data)
+
+
+def test_npv_says_when_a_borrower_cannot_service_its_debt() -> None:
+    from click.testing import CliRunner
+
+    from dealcalc.cli import main
+
+    example = str(dc.example_path("ussm-fwo"))
+    out = CliRunner().invoke(main, ["npv", example, "-s", "terms_two_companies"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "note: the minimum DSCR is -0.28× (refinery, 2030)" in out.output
+    assert "Transfer prices" in out.output and "mtu" in out.output
+    base = CliRunner().invoke(main, ["npv", example], env={"COLUMNS": "200"})
+    assert base.exit_code == 0 and "minimum DSCR is" not in base.output

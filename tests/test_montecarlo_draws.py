@@ -119,7 +119,7 @@ class TestProbabilities:
         p = float(np.mean(npv < 0))
         assert table.loc["npv_usd < 0", "probability"] == p
         assert table.loc["npv_usd < 0", "std_error"] == pytest.approx(math.sqrt(p * (1 - p) / 3_000))
-        assert table.loc["npv_usd >= 1e+08", "probability"] == float(np.mean(npv >= 1e8))
+        assert table.loc["npv_usd >= 100,000,000", "probability"] == float(np.mean(npv >= 1e8))
         below, above = (
             table.loc["ussm.irr < 0.19 real", "probability"],
             table.loc["ussm.irr >= 0.19 real", "probability"],

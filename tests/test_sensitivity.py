@@ -106,7 +106,10 @@ def test_breakeven_of_a_linear_metric_is_exact() -> None:
 def test_no_breakeven_in_the_range_is_explained() -> None:
     b = dc.breakeven(DEAL, "fiscal.royalty_rate", bounds=(0.0, 0.02))
     assert not b.found[0] and np.isnan(b.value[0])
-    assert "stays above 0" in b.explain() and "widen --low/--high (the field allows 0 to 1)" in b.explain()
+    assert (
+        "stays above 0.0" in b.explain()
+        and "widen --low/--high (the field allows 0.0 % to 100.0 %)" in b.explain()
+    )
     # no breakeven anywhere a recovery can be: widening cannot help, and it says so
     r = dc.breakeven(DEAL, "streams.copper.recovery", target=1e9)
     assert not r.found[0] and "already spans every value the field allows" in r.explain()

@@ -360,6 +360,8 @@ def limits(path: str, deal: Deal | None = None) -> tuple[float, float]:
     kind = _leaf_type(path)
     found = _bounds(kind) if kind is not None else None
     low, high = found if found is not None else (-np.inf, np.inf)
+    if deal is not None:
+        high = min(high, _stake_limit(deal, path))
     schedule = _flat(deal).schedules.get(path) if deal is not None else None
     if schedule is None:
         return low, high
@@ -375,6 +377,28 @@ def limits(path: str, deal: Deal | None = None) -> tuple[float, float]:
             elif f > 0:
                 factors[0] = max(factors[0], f)
     return float(factors[0]), float(factors[1])
+
+
+def _stake_limit(deal: Deal, path: str) -> float:
+    """The most a stake term may be, from the company's other terms: an earn-in's stake what
+    its source holds at the least, a free-carried part its owner's smallest share (inf for any
+    other path)."""
+    parts = path.split(".")
+    companies = deal.companies()
+    if len(parts) >= 4 and parts[-1] == "stake" and parts[-3] == "earn_in":
+        at, partner = ".".join(parts[:-3]), parts[-2]
+        company = companies.get(at)
+        if company is None or partner not in company.earn_in:
+            return np.inf
+        owner = company.earn_in[partner].from_
+    elif len(parts) >= 3 and parts[-2] == "free_carried":
+        at, owner = ".".join(parts[:-2]), parts[-1]
+        company = companies.get(at)
+    else:
+        return np.inf
+    if company is None or owner not in company.equity:
+        return np.inf
+    return min(share_in(company.equity[owner].schedule, y) for y in company.share_years() or [0])
 
 
 def check_range(

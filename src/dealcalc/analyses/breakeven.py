@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from dealcalc import formatting as fmt
+from dealcalc.analyses.display import column_header, param_label, param_value
 from dealcalc.analyses.evaluate import evaluate
 from dealcalc.analyses.provenance import RunInfo, run_info
 from dealcalc.engine.memory import check_fits, shape_of, valuation_bytes
@@ -84,9 +85,22 @@ class Breakeven:
                 else ""
             )
         )
+        advice = advice.replace(
+            f"{_num(allowed[0])} to {_num(allowed[1])}",
+            f"{param_value(self.path, allowed[0])} to {param_value(self.path, allowed[1])}",
+        )
+
+        def metric(x: float) -> str:
+            return fmt.cell(self.metric, x)
+
+        def at(x: float) -> str:
+            return param_value(self.path, x)
+
+        shown = column_header(self.metric, basis=self.basis)
         return (
-            f"no breakeven: {self.metric} {side} {self.target:g} for {self.path} in [{_num(lo)}, {_num(hi)}] "
-            f"({_num(a)} at {_num(lo)}, {_num(b)} at {_num(hi)}); {advice}"
+            f"no breakeven: {shown} {side} {metric(self.target)} for {param_label(self.path)} "
+            f"from {at(lo)} to {at(hi)} ({metric(a)} at {at(lo)}, {metric(b)} at {at(hi)}); "
+            f"{advice}"
         )
 
 

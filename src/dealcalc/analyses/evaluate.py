@@ -282,10 +282,11 @@ class Valuation:
         return frame
 
     def transfer_table(self, scenario: int = 0) -> pd.DataFrame:
-        """Each transfer price of a deal of several companies as it came out: the units fed over
-        the life, their value (money of the deal's basis, undiscounted), the average price paid
-        per unit, the feed product's price over the same units (the deck's, or the draw's price
-        path), and the price as a share of it (docs/methodology.md §31).
+        """Each transfer price of a deal of several companies as it came out: the feed product's
+        price unit (``unit``: t, mtu, kg ...), the units fed over the life, their value (money of
+        the deal's basis, undiscounted), the average price paid per unit, the feed product's
+        price over the same units (the deck's, or the draw's price path), and the price as a
+        share of it (docs/methodology.md §31).
 
         Examples
         --------
@@ -311,6 +312,7 @@ class Valuation:
             paid = float(value.sum()) / total if total > 0 else float("nan")
             deck = float((market * units).sum()) / total if total > 0 else float("nan")
             rows[name] = {
+                "unit": unit,
                 "units": total,
                 "value_usd": float(value.sum()),
                 "price_usd_per_unit": paid,

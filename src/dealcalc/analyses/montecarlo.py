@@ -416,7 +416,7 @@ class MonteCarlo:
         """A question as shown: an IRR's threshold says its basis (``ussm.irr < 0.19 nominal =
         0.1610 real``), so a real probability is never read as a nominal one."""
         if not self._is_rate(metric):
-            return f"{metric} {op} {stated:g}"
+            return f"{metric} {op} {stated:,.12g}"  # 295,600,000, not 2.956e+08
         own = self.deal.valuation.basis
         if basis is None or basis == own:
             return f"{metric} {op} {stated:g} {own}"

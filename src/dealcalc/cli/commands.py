@@ -9,11 +9,13 @@ import warnings
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
 
 from dealcalc import formatting as fmt
 from dealcalc._version import __version__
 from dealcalc.analyses import (
+    Valuation,
     breakeven,
     compare,
     evaluate,
@@ -56,6 +58,7 @@ from dealcalc.cli.options import (
 from dealcalc.cli.paired import paired
 from dealcalc.cli.sensitivity import sensitivity
 from dealcalc.cli.terms import terms, walk_away_value
+from dealcalc.engine import lines as L
 from dealcalc.engine import resolve
 from dealcalc.errors import InputError, MissingExtraError, did_you_mean
 from dealcalc.io import EXAMPLES, example_path, read_cash_flows_csv, write_atomic
@@ -227,17 +230,45 @@ def _valuation_command(
     screen.print(valuation_table(head, title=f"{run.deal}: {run.label}"))
     if head.get("parties"):
         screen.print(party_table(head, title=f"Parties ({run.basis})"))
+    for line in _cover_notes(valuation):
+        screen.print(line, markup=False, highlight=False)
     if several:
         screen.print(entity_table(valuation.entity_table(), title=f"Entities ({run.basis})"))
         screen.print(
             frame_rich(
                 valuation.transfer_table(),
                 title=f"Transfer prices ({run.basis})",
-                note="over the life, undiscounted: the units fed, their value, the average price paid "
-                "and the feed's market price per unit over the same units",
+                note="over the life, undiscounted: the units fed (in each feed's price unit), their value, "
+                "the average price paid and the feed's market price per unit (US$ per that unit) over the "
+                "same units",
             )
         )
     screen.print(caption(run), markup=False, highlight=False)
+
+
+def _cover_notes(valuation: Valuation) -> list[str]:
+    """A note when a borrower's DSCR falls below 1 with no debt-stress rule on: the owners then
+    pay the shortfall of debt service, which no other number on the screen shows."""
+    low = valuation.values.get("min_dscr")
+    if low is None or not np.isfinite(low[0]) or low[0] >= 1.0 or valuation.deal.finance.stressed:
+        return []
+    where = ""
+    if valuation.entities is not None:  # the weakest borrower and its worst year
+        worst = min(
+            (
+                (float(np.nanmin(parties.line(L.DSCR)[0])), name, int(np.nanargmin(parties.line(L.DSCR)[0])))
+                for name, (_, parties) in valuation.entities.items()
+                if parties.has(L.DSCR) and np.isfinite(parties.line(L.DSCR)[0]).any()
+            ),
+            default=None,
+        )
+        if worst is not None:
+            where = f" ({worst[1]}, {valuation.entities[worst[1]][1].years[worst[2]]})"
+    return [
+        f"note: the minimum DSCR is {fmt.ratio(float(low[0]))}{where}: below 1, and with no debt-stress rule "
+        "the owners pay the shortfall of debt service; finance.default, finance.dsra and finance.lockup "
+        "model what lenders would do (methodology §23)"
+    ]
 
 
 def _valuation(name: str, doc: str) -> click.Command:
