@@ -771,3 +771,47 @@ def test_npv_says_when_a_borrower_cannot_service_its_debt() -> None:
     assert "Transfer prices" in out.output and "mtu" in out.output
     base = CliRunner().invoke(main, ["npv", example], env={"COLUMNS": "200"})
     assert base.exit_code == 0 and "minimum DSCR is" not in base.output
+
+
+def test_an_entity_s_csv_says_which_entity(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dealcalc.cli import main
+
+    out = tmp_path / "refinery.csv"
+    args = [
+        "table",
+        str(dc.example_path("ussm-fwo")),
+        "-s",
+        "terms_two_companies",
+        "--entity",
+        "refinery",
+        "--csv",
+        str(out),
+    ]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    head = [line for line in out.read_text().splitlines() if line.startswith("#")]
+    assert "# entity: refinery" in head
+    paired = tmp_path / "paired.csv"
+    args = [
+        "paired",
+        str(dc.example_path("ussm-fwo")),
+        "-s",
+        "us_ndpr_floor_contract",
+        "-n",
+        "50",
+        "--out",
+        str(paired),
+    ]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert "# against: base" in paired.read_text().splitlines()
+
+
+def test_a_scenario_s_values_carry_its_labels() -> None:
+    from dealcalc.params import apply_scenario
+
+    deal = apply_scenario(dc.load(dc.example_path("ussm-fwo")), "terms_two_companies")
+    prov = deal.provenance["transfer_prices.sb_concentrate.payable_fraction"]
+    assert prov.label == "assumption" and "arm's length" in (prov.source or "")
+    assert deal.provenance["entities.refinery.equity.ussm.share"].label == "assumption"
+    assert deal.scenario_name == "terms_two_companies" and deal.source is not None

@@ -719,7 +719,13 @@ def apply_scenario(deal: Deal, name: str | None) -> Deal:
             field="--scenario",
             hint=did_you_mean(name, deal.scenarios) or f"scenarios: {', '.join(deal.scenarios) or 'none'}",
         )
-    return with_changes(deal, overlay.set, overlay.scale, scenario=name)
+    changed = with_changes(deal, overlay.set, overlay.scale, scenario=name)
+    # the values the scenario sets carry the scenario's labels and sources, under their own paths
+    prefix = f"scenarios.{name}.set."
+    own = {k.removeprefix(prefix): v for k, v in deal.provenance.items() if k.startswith(prefix)}
+    if not own:
+        return changed
+    return changed.model_copy(update={"provenance": {**changed.provenance, **own}})  # keeps the record
 
 
 def _as_override(path: str, value: Any, n_years: int) -> FloatArray:

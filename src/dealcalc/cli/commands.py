@@ -333,6 +333,8 @@ def table(
         click.echo(f"wrote {xlsx_out}")
     if csv_out is not None:
         ledger.attrs["run"] = valuation.info
+        if entity is not None:
+            ledger.attrs["entity"] = entity
         emit(ledger, out=csv_out, force=force)
         click.echo(f"wrote {csv_out}")
     if csv_out is not None or xlsx_out is not None:

@@ -466,6 +466,8 @@ def csv_text(df: pd.DataFrame, run: RunInfo | dict[str, Any] | None = None) -> s
         header = [f"# {line}" for line in record.lines()]
     else:
         header = [f"# {k}: {v}" for k, v in (record or {}).items()]
+    # what a table is of, beyond the run: one company's ledger, the scenario a change is against
+    header += [f"# {key}: {df.attrs[key]}" for key in ("entity", "against") if df.attrs.get(key)]
     header = [line.replace("\n", " ") for line in header]
     numeric = df.select_dtypes(include="number").columns
     if len(numeric):  # no -0.0 in a file (a cost of zero written as minus zero)
