@@ -65,3 +65,24 @@ def test_a_montecarlo_of_a_stressed_deal_shows_the_lenders_at_risk() -> None:
     payload = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
     risk = payload["lenders"]
     assert 0 < risk["p_default"]["estimate"] < 1 and risk["expected_loss_usd"]["estimate"] > 0
+
+
+def test_the_maximised_metric_comes_first() -> None:
+    # the rule maximises the first --metric: its column leads, whatever the alphabet says
+    args = [
+        "gates",
+        EXAMPLE,
+        "-n",
+        "200",
+        "--seed",
+        "1",
+        *CHEAP,
+        "--metric",
+        "ussm.npv_usd",
+        "--metric",
+        "fwo.npv_usd",
+    ]
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "NPV (US$ M)" in line)
+    assert header.index("ussm") < header.index("fwo")

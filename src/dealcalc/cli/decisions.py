@@ -94,11 +94,15 @@ def gates(
     run = result.run
     screen = console()
     values = result.values.pivot(index="rule", columns="metric", values="value_usd")
+    first = (list(metrics) or ["npv_usd"])[0]  # the metric the rule maximises, first
+    values = values[[first, *(c for c in values.columns if c != first)]]
     screen.print(frame_rich(values, title=f"{result.gate} gate: value by rule"))
     flexibility = result.flexibility.set_index("versus")[["metric", "value_usd", "std_error_usd"]]
     note = "the same valuation draws under both rules: paired standard errors"
     screen.print(frame_rich(flexibility, title="Value of flexibility: optimal minus each rule", note=note))
-    behind = result.flexibility[result.flexibility["value_usd"] + 2 * result.flexibility["std_error_usd"] < 0]
+    flex = result.flexibility
+    maximised = (list(metrics) or ["npv_usd"])[0]  # the rule maximises the first metric only
+    behind = flex[(flex["metric"] == maximised) & (flex["value_usd"] + 2 * flex["std_error_usd"] < 0)]
     for row in behind.itertuples(index=False):
         screen.print(
             f"note: the fitted rule is below '{row.versus}' by more than two standard errors "
