@@ -815,3 +815,17 @@ def test_a_scenario_s_values_carry_its_labels() -> None:
     assert prov.label == "assumption" and "arm's length" in (prov.source or "")
     assert deal.provenance["entities.refinery.equity.ussm.share"].label == "assumption"
     assert deal.scenario_name == "terms_two_companies" and deal.source is not None
+
+
+def test_value_at_risk_is_for_values_not_flows() -> None:
+    mc = dc.monte_carlo(
+        dc.load(dc.example_path("ussm-fwo")),
+        300,
+        scenario="terms_two_companies",
+        seed=1,
+        metrics=["npv_usd", "mines.levies_usd", "refinery.transfers_usd", "government_of_pakistan.take"],
+    )
+    s = mc.summary()
+    assert np.isfinite(s.loc["npv_usd", "value_at_risk_95"])
+    for flow in ("mines.levies_usd", "refinery.transfers_usd", "government_of_pakistan.take"):
+        assert np.isnan(s.loc[flow, "value_at_risk_95"]), flow

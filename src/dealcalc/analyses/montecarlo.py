@@ -307,7 +307,8 @@ class MonteCarlo:
         draws with a value.
 
         ``value_at_risk_95`` is the loss at the 5th percentile, ``-P5`` (positive: a loss), for
-        money metrics (``*_usd``); NaN for rates such as an IRR, where it means nothing.
+        values (``*npv_usd``); NaN for rates such as an IRR and for flows such as an entity's
+        levies or transfers, where it means nothing.
         The standard error is ``sd / sqrt(N)``, exact for plain random sampling and
         conservative for Latin hypercube and Sobol designs.
         """
@@ -323,7 +324,7 @@ class MonteCarlo:
                 "p50": q[2],
                 "p90": q[3],
                 "prob_negative": self.prob_below(name, 0.0),
-                "value_at_risk_95": -q[0] if name.endswith("_usd") else np.nan,
+                "value_at_risk_95": -q[0] if name.endswith("npv_usd") else np.nan,
                 "no_solution": int(v.size - ok.size),
                 "no_solution_share": float((v.size - ok.size) / v.size) if v.size else np.nan,
             }
