@@ -829,3 +829,22 @@ def test_value_at_risk_is_for_values_not_flows() -> None:
     assert np.isfinite(s.loc["npv_usd", "value_at_risk_95"])
     for flow in ("mines.levies_usd", "refinery.transfers_usd", "government_of_pakistan.take"):
         assert np.isnan(s.loc[flow, "value_at_risk_95"]), flow
+
+
+def test_the_run_record_keeps_a_mapping_whole_and_compare_names_what_it_shows() -> None:
+    from click.testing import CliRunner
+
+    from dealcalc.cli import main
+
+    example = str(dc.example_path("ussm-fwo"))
+    rule = "finance.default={missed_payments: 1, dscr_below: 1.0, dscr_years: 2, recovery: 0.4}"
+    out = CliRunner().invoke(main, ["npv", example, "-s", "terms_two_companies", "--set", rule, "--json"])
+    assert out.exit_code == 0, out.output
+    import json
+
+    assert json.loads(out.output)["run"]["changes"] == [f"--set {rule}"]
+    shown = CliRunner().invoke(
+        main, ["compare", example, "--only", "terms_two_companies"], env={"COLUMNS": "250"}
+    )
+    assert shown.exit_code == 0 and "the base case and terms_two_companies" in shown.output
+    assert "tariff schedules to each party, in the base case" in shown.output

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import numpy as np
+import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from dealcalc.errors import InputError, InputErrors, did_you_mean
@@ -591,8 +592,8 @@ def with_changes(
     else:
         record: tuple[str, ...] = ()
         if scenario is None:  # a scenario's own changes are named by the scenario
-            record = tuple(f"{origin} {k}={_shown(v)}" for k, v in (set_values or {}).items())
-            record += tuple(f"{origin} {k}×{_shown(v)}" for k, v in (scale or {}).items())
+            record = tuple(f"{origin} {k}={_recorded(v)}" for k, v in (set_values or {}).items())
+            record += tuple(f"{origin} {k}×{_recorded(v)}" for k, v in (scale or {}).items())
         return made.recorded(
             source=deal.source,
             scenario=scenario or deal.scenario_name,
@@ -691,6 +692,29 @@ def _number_over_schedule(path: str, old: dict[Any, Any] | list[Any], origin: st
         field=path,
         hint=f"{first}to scale every year, a scenario's scale: {{{path}: F}}; or {whole}",
     )
+
+
+def _recorded(value: Any) -> str:
+    """A change's value as the run's record keeps it: whole, so that the run can be repeated
+    from its record (a mapping or a list in YAML's flow style, as ``--set`` reads it back).
+
+    Examples
+    --------
+    >>> _recorded(0.07), _recorded({"missed_payments": 1, "recovery": 0.4}), _recorded([0.6, 0.85])
+    ('0.07', '{missed_payments: 1, recovery: 0.4}', '[0.6, 0.85]')
+    """
+
+    def plain(x: Any) -> Any:  # numpy numbers as Python's, so YAML can write them
+        if isinstance(x, dict):
+            return {plain(k): plain(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [plain(v) for v in x]
+        return x.item() if isinstance(x, np.generic) else x
+
+    if isinstance(value, dict | list | tuple):
+        text = yaml.safe_dump(plain(value), default_flow_style=True, sort_keys=False, width=10**6)
+        return str(text).strip()
+    return str(value)
 
 
 def _shown(value: Any, longest: int = 40) -> str:

@@ -386,10 +386,12 @@ def compare_command(
         dest = deal.trade.attribution.destination  # type: ignore[union-attr]
         screen.print(
             attribution_table(
-                attribution, title=f"Value of the {_place(dest)} tariff schedules to each party"
+                attribution,
+                title=f"Value of the {_place(dest)} tariff schedules to each party, in the base case",
             )
         )
-    screen.print(compare_table(df, title=f"{run.deal}: {run.label}", basis=deal.valuation.basis))
+    shown = "the base case" + (" and " + ", ".join(only) if only else " and every named scenario")
+    screen.print(compare_table(df, title=f"{run.deal}: {shown}", basis=deal.valuation.basis))
     screen.print(caption(run), markup=False, highlight=False)
 
 
