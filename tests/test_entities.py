@@ -65,6 +65,8 @@ TWO: dict[str, Any] = {
 }
 
 TP = "transfer_prices.conc.payable_fraction"
+#: The feed at the mine's operating cost per unit plus 10 %.
+COST_PLUS = {"source": "sb_conc", "to": "sb_metal", "basis": "cost_plus", "margin": 0.1}
 
 
 def _changed(changes: dict[str, Any]) -> dict[str, Any]:
@@ -208,18 +210,7 @@ def test_ring_fencing_keeps_one_company_s_losses_from_the_other() -> None:
 
 
 def test_cost_plus_and_fixed_prices() -> None:
-    plus = dc.evaluate(
-        _deal(
-            **{
-                "transfer_prices.conc": {
-                    "source": "sb_conc",
-                    "to": "sb_metal",
-                    "basis": "cost_plus",
-                    "margin": 0.1,
-                }
-            }
-        )
-    )
+    plus = dc.evaluate(_deal(**{"transfer_prices.conc": COST_PLUS}))
     unit = 100000 * 60.0 / 2550.0  # the mine's operating cost per unit it recovers
     fed = 2000.0 / 0.95
     sale = plus.entities["mining_co"][0].line(L.transfer_sale("conc"))[0, 1]
@@ -527,18 +518,7 @@ def test_the_transfer_table(two: dc.Valuation) -> None:
     # with the metal price overridden, the market is the scenario's
     v = dc.evaluate(_deal(), overrides={"price_decks.base.antimony": [20000.0, 30000.0]}, keep_ledger=True)
     assert v.transfer_table(1).loc["conc", "market_usd_per_unit"] == pytest.approx(30000.0, rel=1e-12)
-    cost = dc.evaluate(
-        _deal(
-            **{
-                "transfer_prices.conc": {
-                    "source": "sb_conc",
-                    "to": "sb_metal",
-                    "basis": "cost_plus",
-                    "margin": 0.1,
-                }
-            }
-        )
-    )
+    cost = dc.evaluate(_deal(**{"transfer_prices.conc": COST_PLUS}))
     assert cost.transfer_table().loc["conc", "price_usd_per_unit"] == pytest.approx(
         6.0e6 / 2550 * 1.1, rel=1e-12
     )

@@ -31,7 +31,27 @@ from dealcalc.metrics._common import FloatArray
 from dealcalc.models import Deal
 from dealcalc.params import Scenarios, apply_scenario, with_changes
 
-__all__ = ["Valuation", "check_overrides_fit", "compare", "evaluate", "scenario_count", "tariff_attribution"]
+__all__ = [
+    "ENTITY_COLUMNS",
+    "Valuation",
+    "check_overrides_fit",
+    "compare",
+    "evaluate",
+    "scenario_count",
+    "tariff_attribution",
+]
+
+
+#: The columns of :meth:`Valuation.entity_table` other than the parties', with their headers
+#: in words (a party's column is ``{party}.npv_usd``, headed by its name).
+ENTITY_COLUMNS = {
+    "transfer_sales_usd": "Transfer sales",
+    "transfer_purchases_usd": "Transfer purchases",
+    "transfers_usd": "Net transfers",
+    "before_levies_usd": "Cash before levies",
+    "levies_usd": "Levies paid",
+    "npv_usd": "After-tax NPV",
+}
 
 
 @dataclass(frozen=True)

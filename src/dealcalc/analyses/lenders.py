@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dealcalc.analyses.montecarlo import MonteCarlo, monte_carlo
+from dealcalc.analyses.paired import paired_statistics
 from dealcalc.errors import InputError
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario, with_changes
@@ -99,8 +100,9 @@ def guarantee_effect(
     method: str | None = None,
 ) -> pd.DataFrame:
     """Each party's mean NPV with the deal's DFI/ECA guarantee and without it, on the same draws
-    (the random streams do not depend on the guarantee), with the paired difference and its
-    standard error.
+    (the random streams do not depend on the guarantee), with the paired difference, its
+    standard error and its distribution (the columns of
+    :func:`dealcalc.analyses.paired.paired_statistics`).
 
     Examples
     --------
@@ -126,18 +128,7 @@ def guarantee_effect(
     common: dict[str, Any] = {"seed": seed, "method": method}
     on = monte_carlo(start, n, metrics=metrics, **common)
     off = monte_carlo(without, n, metrics=kept, seed=on.seed, method=on.method)
-    rows = {}
-    for m in metrics:
-        party = m.partition(".")[0]
-        a = on.values[m]
-        b = off.values[m] if m in off.values else np.zeros_like(a)  # the guarantor is not there
-        diff = a - b
-        rows[party] = {
-            "with_usd": float(np.mean(a)),
-            "without_usd": float(np.mean(b)),
-            "change_usd": float(np.mean(diff)),
-            "change_std_error_usd": float(np.std(diff, ddof=1) / math.sqrt(diff.size)),
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index").rename_axis("party")
+    # the guarantor is not a party without the guarantee: it counts zero there
+    out = paired_statistics(on, off, start.party_names(), project=False)
     out.attrs["run"] = on.run
     return out

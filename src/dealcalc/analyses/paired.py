@@ -11,20 +11,62 @@ docs/methodology.md §32.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from dealcalc.analyses.montecarlo import monte_carlo
+from dealcalc.analyses.montecarlo import MonteCarlo, monte_carlo
 from dealcalc.analyses.provenance import run_info
 from dealcalc.errors import InputError, did_you_mean
 from dealcalc.models import Deal
 from dealcalc.params import apply_scenario
 
-__all__ = ["paired_change"]
+__all__ = ["paired_change", "paired_statistics"]
 
 #: The percentiles of each party's change reported, as fractions.
 PERCENTILES = (0.05, 0.5, 0.95)
+
+
+def paired_statistics(
+    on: MonteCarlo, off: MonteCarlo, parties: Sequence[str], *, project: bool = True
+) -> pd.DataFrame:
+    """Each party's NPV in two Monte Carlo runs on the same draws, ``on`` (with a change) and
+    ``off`` (without it), and the distribution of the difference draw by draw: the columns of
+    :func:`paired_change` (a party a run does not have counts zero there; ``project``: a first
+    row of the project's NPV).
+
+    Examples
+    --------
+    >>> import dealcalc as dc
+    >>> deal = dc.load(dc.example_path("ussm-fwo"))
+    >>> on = dc.monte_carlo(deal, 100, seed=1, metrics=["ussm.npv_usd"])
+    >>> paired_statistics(on, on, ["ussm"], project=False).loc["ussm", "change_usd"]
+    np.float64(0.0)
+    """
+    rows: dict[str, dict[str, float]] = {}
+    for party in ["project", *parties] if project else list(parties):
+        metric = "npv_usd" if party == "project" else f"{party}.npv_usd"
+        a = on.values.get(metric, np.zeros(on.n))
+        b = off.values.get(metric, np.zeros(off.n))
+        diff = a - b
+        # a change within rounding of the party's values is no change (a loss of 1e-9 US$ is not a loss)
+        scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), 1.0)
+        row = {
+            "with_usd": float(np.mean(a)),
+            "without_usd": float(np.mean(b)),
+            "change_usd": float(np.mean(diff)),
+            "change_std_error_usd": float(np.std(diff, ddof=1) / math.sqrt(diff.size))
+            if diff.size > 1
+            else math.nan,
+            "prob_loses": float(np.mean(diff < -1e-9 * scale)),
+            "prob_negative_with": float(np.mean(a < 0.0)),
+            "prob_negative_without": float(np.mean(b < 0.0)),
+        }
+        for q in PERCENTILES:
+            row[f"change_p{round(q * 100)}_usd"] = float(np.quantile(diff, q))
+        rows[party] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("party")
 
 
 def paired_change(
@@ -106,30 +148,7 @@ def paired_change(
     }
     on = monte_carlo(deal, n, scenario=scenario, seed=seed, method=method, metrics=wanted["with"])
     off = monte_carlo(deal, n, scenario=base, seed=on.seed, method=on.method, metrics=wanted["without"])
-    rows: dict[str, dict[str, float]] = {}
-    for party in ["project", *parties]:
-        metric = "npv_usd" if party == "project" else f"{party}.npv_usd"
-        a = on.values.get(metric, np.zeros(on.n))
-        b = off.values.get(metric, np.zeros(off.n))
-        diff = a - b
-        # a change within rounding of the party's values is no change (a loss of 1e-9 US$ is not a loss)
-        scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), 1.0)
-        lost = diff < -1e-9 * scale
-        row = {
-            "with_usd": float(np.mean(a)),
-            "without_usd": float(np.mean(b)),
-            "change_usd": float(np.mean(diff)),
-            "change_std_error_usd": float(np.std(diff, ddof=1) / math.sqrt(diff.size))
-            if diff.size > 1
-            else math.nan,
-            "prob_loses": float(np.mean(lost)),
-            "prob_negative_with": float(np.mean(a < 0.0)),
-            "prob_negative_without": float(np.mean(b < 0.0)),
-        }
-        for q in PERCENTILES:
-            row[f"change_p{round(q * 100)}_usd"] = float(np.quantile(diff, q))
-        rows[party] = row
-    out = pd.DataFrame.from_dict(rows, orient="index").rename_axis("party")
+    out = paired_statistics(on, off, parties)
     out.attrs["run"] = run_info(deal, scenario, analysis="paired", seed=on.seed, draws=on.n, method=on.method)
     out.attrs["against"] = against or "base"
     out.attrs["draws"] = on.n

@@ -53,6 +53,7 @@ from dealcalc.cli.options import (
     metric_option,
     out_option,
     parse_axis,
+    sampling_options,
     set_option,
 )
 from dealcalc.cli.paired import paired
@@ -463,12 +464,7 @@ def breakeven_command(
     show_default=True,
     help="Number of draws (with --until, the most to use).",
 )
-@click.option(
-    "--seed", type=click.IntRange(min=0), help="Random seed (default: the file's uncertainty.seed, else 0)."
-)
-@click.option(
-    "--method", type=click.Choice(["random", "lhs", "sobol"]), help="Sampling design (default: the file's)."
-)
+@sampling_options
 @click.option(
     "--metric",
     "metrics",

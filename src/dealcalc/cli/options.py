@@ -35,6 +35,7 @@ __all__ = [
     "out_option",
     "parse_axis",
     "parse_range",
+    "sampling_options",
     "scenario_option",
     "set_option",
     "write_chart",
@@ -60,6 +61,21 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 metric_option = click.option(
     "--metric", default="npv_usd", show_default=True, help="npv_usd, irr, … or a party's (ussm.npv_usd)."
 )
+
+
+def sampling_options(command: F) -> F:
+    """--seed and --method of a Monte Carlo: the file's by default."""
+    seed = click.option(
+        "--seed",
+        type=click.IntRange(min=0),
+        help="Random seed (default: the file's uncertainty.seed, else 0).",
+    )
+    method = click.option(
+        "--method",
+        type=click.Choice(["random", "lhs", "sobol"]),
+        help="Sampling design (default: the file's).",
+    )
+    return seed(method(command))
 
 
 def deal_options(command: F) -> F:

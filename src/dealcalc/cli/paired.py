@@ -18,6 +18,7 @@ from dealcalc.cli.options import (
     json_option,
     load,
     out_option,
+    sampling_options,
 )
 from dealcalc.errors import InputError
 
@@ -42,12 +43,7 @@ __all__ = ["paired"]
     show_default=True,
     help="Number of draws.",
 )
-@click.option(
-    "--seed", type=click.IntRange(min=0), help="Random seed (default: the file's uncertainty.seed, else 0)."
-)
-@click.option(
-    "--method", type=click.Choice(["random", "lhs", "sobol"]), help="Sampling design (default: the file's)."
-)
+@sampling_options
 @json_option
 @out_option((".json", ".csv"), "Also write the table to .json or .csv atomically.")
 @force_option

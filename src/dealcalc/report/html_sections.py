@@ -19,6 +19,7 @@ import pandas as pd
 from dealcalc import formatting as fmt
 from dealcalc.analyses import Valuation, evaluate
 from dealcalc.analyses.display import param_label, param_value
+from dealcalc.analyses.evaluate import ENTITY_COLUMNS
 from dealcalc.analyses.montecarlo import MonteCarlo
 from dealcalc.analyses.provenance import RunInfo, run_info, stamp
 from dealcalc.analyses.terms import TermsGrid
@@ -299,15 +300,6 @@ def _tranches(deal: Deal) -> list[tuple[str, DebtTranche, list[str]]]:
 # --------------------------------------------------------------------------- entities
 #: The factors the main term of each transfer price is moved by.
 _MOVES = (0.8, 1.2)
-#: The headers of the columns of :meth:`Valuation.entity_table` (a party's column: its name).
-_ENTITY_COLUMNS = {
-    "transfer_sales_usd": "Transfer sales",
-    "transfer_purchases_usd": "Transfer purchases",
-    "transfers_usd": "Net transfers",
-    "before_levies_usd": "Cash before levies",
-    "levies_usd": "Levies paid",
-    "npv_usd": "After-tax NPV",
-}
 
 
 def _price_terms(deal: Deal, name: str) -> str:
@@ -380,8 +372,8 @@ def _entity_rows(frame: pd.DataFrame, basis: str) -> str:
     columns = ["Entity"]
     for c in frame.columns:
         name = str(c)
-        if name in _ENTITY_COLUMNS:
-            columns.append(f"{_ENTITY_COLUMNS[name]} (US$ M, {basis})")
+        if name in ENTITY_COLUMNS:
+            columns.append(f"{ENTITY_COLUMNS[name]} (US$ M, {basis})")
         else:
             columns.append(f"{name.removesuffix('.npv_usd')}: value from it (US$ M, {basis})")
     rows = [

@@ -29,6 +29,7 @@ from dealcalc.analyses.display import (
     run_title,
     source_label,
 )
+from dealcalc.analyses.evaluate import ENTITY_COLUMNS
 from dealcalc.errors import InputError
 
 if TYPE_CHECKING:
@@ -260,17 +261,6 @@ def party_table(
     return table
 
 
-#: The headers of :meth:`Valuation.entity_table`'s columns (a party's column is its name).
-_ENTITY_COLUMNS = {
-    "transfer_sales_usd": "Transfer sales",
-    "transfer_purchases_usd": "Transfer purchases",
-    "transfers_usd": "Net transfers",
-    "before_levies_usd": "Cash before levies",
-    "levies_usd": "Levies paid",
-    "npv_usd": "After-tax NPV",
-}
-
-
 def entity_table(df: pd.DataFrame, *, title: str | None = None, run: RunInfo | None = None) -> Table:
     """A rich table of a deal's entities (:meth:`dealcalc.Valuation.entity_table`): what each
     sells to and buys from the others, its pre-tax cash, levies and after-tax NPV at the
@@ -296,7 +286,7 @@ def entity_table(df: pd.DataFrame, *, title: str | None = None, run: RunInfo | N
     )
     table.add_column("entity", kind="key", style="bold")
     for column in df.columns:
-        label = _ENTITY_COLUMNS.get(str(column), str(column).removesuffix(".npv_usd"))
+        label = ENTITY_COLUMNS.get(str(column), str(column).removesuffix(".npv_usd"))
         table.add_column(f"{label} (US$ M)")
     for name, row in df.iterrows():
         table.add_row(str(name), *(fmt.money(_f(row[c])) for c in df.columns))
